@@ -1,0 +1,12 @@
+# The library's sources, listed explicitly (no globbing: a new file is a reviewed change).
+set(SUBSIDY_SOURCES
+  ${CMAKE_CURRENT_LIST_DIR}/../src/error.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/../src/decimal.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/../src/document.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/../src/sha256.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/../src/expression.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/../src/rules.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/../src/facts.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/../src/evaluate.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/../src/json.cpp
+)

@@ -1,0 +1,133 @@
+// Evaluation: a rule set + one enterprise's facts + a scenario → cited award lines, totals as
+// bands, findings and a receipt that reproduces the result byte for byte.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "subsidy/decimal.hpp"
+#include "subsidy/error.hpp"
+#include "subsidy/facts.hpp"
+#include "subsidy/rules.hpp"
+
+namespace subsidy {
+
+/// The choices an evaluation is made under: a what-if scenario.
+struct Scenario {
+  std::optional<Date> on;                          ///< parameter versions in force on this date
+  std::map<std::string, std::string> options;      ///< interpretation option → choice
+  std::map<std::string, std::string> choose;       ///< alternative group → chosen policy set
+  std::map<std::string, Decimal> parameters;       ///< parameter (qualified or bare) → value
+  bool trace = false;                              ///< record explanation steps
+
+  /// Checks every name against the rule set; throws Error(option / parameter / name).
+  void validate(const RuleSet& rules) const;
+  /// Canonical text (sorted, one setting a line), part of the receipt.
+  std::string canonical() const;
+};
+
+/// One explanation step: what was looked at and what it gave.
+struct TraceStep {
+  std::string kind;    ///< applies, condition, parameter, derived, formula, tier, item, rounding, ...
+  std::string detail;  ///< figures substituted, verdicts, versions
+};
+
+struct Band {
+  Decimal min;
+  Decimal max;
+};
+
+/// How a line's amount is known.
+enum class LineStatus : std::uint8_t {
+  exact,       ///< the policy fixes the amount
+  band,        ///< a range; the point is a decision
+  decided,     ///< a band with a decided amount inside it
+  unfixed,     ///< eligible, amount not fixed by the policy
+  recognised,  ///< an honour or a preference: no money amount
+};
+const char* to_string(LineStatus) noexcept;
+
+struct AwardLine {
+  std::string policy_set;
+  std::string rule;  ///< rule id within the policy set
+  const RuleInfo* info = nullptr;  ///< citation, payer, form, ... (owned by the rule set)
+  LineStatus status = LineStatus::exact;
+  Decimal amount;  ///< exact, decided: the amount (rounded once, per the rule)
+  Band band;       ///< band: [min, max]; exact and decided: [amount, amount]
+  std::string tier;          ///< the tier(s) reached, for tier awards
+  std::string unfixed_text;  ///< the text's words for an unfixed amount ("奖金若干")
+  std::int64_t items = 0;    ///< number of items, for per-item awards
+  bool withheld = false;     ///< gave way to another line (exclusion) or cut by a cap
+  std::string note;          ///< why it was withheld or reduced
+  std::vector<TraceStep> trace;
+
+  std::string qualified_rule() const { return policy_set + "/" + rule; }
+};
+
+/// Floor and ceiling of a total, and what is still undetermined.
+struct Total {
+  Band cash;
+  Band in_kind;
+  std::int64_t unfixed = 0;     ///< unfixed lines (cash or in kind)
+  std::int64_t recognised = 0;  ///< honour and preference lines
+  std::int64_t lines = 0;
+};
+
+struct Totals {
+  std::map<std::string, Total> by_payer;
+  std::map<std::string, Total> by_policy_set;
+  Total all;
+};
+
+/// The outcome of a validity check (e.g. a cap on a share of registered capital).
+struct Finding {
+  std::string policy_set;
+  std::string check;
+  bool passed = true;
+  std::string message;
+  std::string detail;
+  const Citation* citation = nullptr;
+};
+
+struct Evaluation {
+  std::string enterprise;
+  std::string name;
+  std::optional<std::int64_t> year;
+  std::vector<std::string> policy_sets;  ///< evaluated, in order
+  std::vector<AwardLine> lines;
+  Totals totals;
+  std::vector<Finding> findings;
+  std::optional<Error> error;  ///< set when the evaluation failed (missing fact, ...)
+  std::string receipt;         ///< SHA-256 of rules, facts, scenario and engine version
+
+  bool ok() const { return !error.has_value(); }
+};
+
+/// Evaluates one enterprise. Errors in the facts are reported in Evaluation::error, not thrown;
+/// an invalid scenario throws.
+Evaluation evaluate(const RuleSet& rules, const Enterprise& enterprise, const Scenario& scenario);
+
+/// Evaluates many enterprises, on `threads` threads (0: hardware concurrency); results in input
+/// order, identical whatever the thread count.
+std::vector<Evaluation> evaluate_batch(const RuleSet& rules, const std::vector<Enterprise>& batch,
+                                       const Scenario& scenario, unsigned threads = 1);
+
+/// Reads enterprise records from YAML (`enterprises:` list, or a single record), JSON or CSV
+/// (one enterprise per row; list facts are not available in CSV). Throws Error with file,
+/// line/row and field on bad input.
+std::vector<Enterprise> load_enterprises(const RuleSet& rules, const std::string& path);
+std::vector<Enterprise> parse_enterprises(const RuleSet& rules, const std::string& name,
+                                          const std::string& text);
+/// Types one raw record (a map) against the rule set's fact declarations.
+Enterprise make_enterprise(const RuleSet& rules, const RawValue& record);
+
+/// Canonical JSON of an evaluation (decimals as strings, keys in a fixed order): the bytes the
+/// receipt vouches for.
+std::string to_json(const Evaluation& evaluation, bool with_trace = false);
+
+/// The engine version that goes into receipts.
+const char* engine_version() noexcept;
+
+}  // namespace subsidy

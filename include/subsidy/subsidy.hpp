@@ -1,0 +1,8 @@
+// The whole public API of the subsidy library.
+#pragma once
+
+#include "subsidy/decimal.hpp"
+#include "subsidy/error.hpp"
+#include "subsidy/evaluate.hpp"
+#include "subsidy/facts.hpp"
+#include "subsidy/rules.hpp"

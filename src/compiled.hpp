@@ -1,0 +1,117 @@
+// The compiled form of a rule set, shared (read-only) by every evaluation.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "expression.hpp"
+#include "subsidy/rules.hpp"
+
+namespace subsidy::detail {
+
+struct CompiledAward {
+  AmountKind kind = AmountKind::fixed;
+  Expression a;  ///< fixed: amount; band: min; rate_of_base: rate; formula: amount; tiers: on; per_item: count
+  Expression b;  ///< band: max; rate_of_base: base
+  std::optional<std::size_t> list_slot;  ///< per_item for_each: the list fact
+  const FactDecl* list_decl = nullptr;
+  Expression where;  ///< per_item for_each: which records count
+  std::unique_ptr<CompiledAward> each;
+  struct Level {
+    TierInfo info;
+    Expression lower;
+    Expression upper;
+    std::unique_ptr<CompiledAward> award;
+  };
+  std::vector<Level> levels;
+  HitPolicy hit = HitPolicy::unique;
+  std::string unfixed_text;  ///< unfixed / honour: the text's words
+  std::string summary;
+};
+
+struct CompiledRule {
+  std::size_t info = 0;  ///< index into CompiledRules::rules
+  std::size_t set = 0;
+  Expression when;
+  Expression recurrence_from;
+  CompiledAward award;
+};
+
+struct CompiledDerived {
+  std::size_t set = 0;
+  std::string name;
+  Unit unit;
+  Text label;
+  Expression expr;
+  std::vector<std::size_t> uses;  ///< derived values it reads
+};
+
+struct CompiledCheck {
+  std::size_t set = 0;
+  std::string id;
+  Citation citation;
+  Expression when;
+  Expression require;
+  Text message;
+};
+
+struct CompiledExclusion {
+  std::size_t set = 0;
+  std::string id;
+  std::vector<std::size_t> rules;  ///< indexes into CompiledRules::crules
+  bool higher = true;              ///< 就高; otherwise the first listed wins
+  std::string reason;
+};
+
+struct CompiledCap {
+  std::size_t set = 0;
+  std::string id;
+  std::vector<std::size_t> rules;
+  Expression max;
+};
+
+struct CompiledSet {
+  std::size_t info = 0;
+  Expression applies_to;
+  std::vector<std::size_t> rules;
+  std::vector<std::size_t> checks;
+  std::vector<std::size_t> exclusions;
+  std::vector<std::size_t> caps;
+  std::optional<std::size_t> group;
+};
+
+struct CompiledRules {
+  std::vector<std::pair<std::string, std::string>> sources;
+  std::string fingerprint;
+
+  std::vector<PolicySetInfo> sets;
+  std::vector<RuleInfo> rules;
+  std::vector<ParameterInfo> parameters;
+  std::vector<OptionInfo> options;
+  std::vector<GroupInfo> groups;
+  std::vector<FactDecl> facts;
+  std::vector<Payer> payers;
+  std::vector<BudgetLine> budget;
+  std::vector<std::string> files;
+
+  std::vector<CompiledSet> csets;
+  std::vector<CompiledRule> crules;
+  std::vector<CompiledDerived> derived;
+  std::vector<CompiledCheck> checks;
+  std::vector<CompiledExclusion> exclusions;
+  std::vector<CompiledCap> caps;
+
+  std::map<std::string, std::size_t, std::less<>> fact_index;
+  std::map<std::string, std::size_t, std::less<>> option_index;
+  std::map<std::string, std::size_t, std::less<>> rule_index;  ///< qualified id → crules index
+  std::map<std::string, std::size_t, std::less<>> set_index;
+  std::map<std::string, std::size_t, std::less<>> group_index;
+  std::map<std::string, std::size_t, std::less<>> payer_index;
+  /// (set index, name) → parameter or derived binding.
+  std::map<std::pair<std::size_t, std::string>, Binding> names;
+};
+
+}  // namespace subsidy::detail

@@ -1,0 +1,319 @@
+#include "document.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+namespace subsidy {
+
+RawValue RawValue::of_text(std::string text, Mark mark) {
+  RawValue v;
+  v.kind = Kind::text;
+  v.text = std::move(text);
+  v.mark = std::move(mark);
+  return v;
+}
+
+}  // namespace subsidy
+
+namespace subsidy::detail {
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(ErrorKind::io, "cannot open file for reading", Mark{path, 0, 0, {}});
+  in.seekg(0, std::ios::end);
+  const auto size = in.tellg();
+  if (size < 0) throw Error(ErrorKind::io, "cannot read file", Mark{path, 0, 0, {}});
+  if (static_cast<std::size_t>(size) > Limits::max_file_bytes) {
+    throw Error::expected(ErrorKind::limit,
+                          "a file of at most " + std::to_string(Limits::max_file_bytes) + " bytes",
+                          std::to_string(static_cast<long long>(size)) + " bytes",
+                          Mark{path, 0, 0, {}});
+  }
+  in.seekg(0, std::ios::beg);
+  std::string text(static_cast<std::size_t>(size), '\0');
+  in.read(text.data(), static_cast<std::streamsize>(size));
+  return text;
+}
+
+std::string check_utf8(const std::string& name, const std::string& text) {
+  std::size_t start = 0;
+  if (text.size() >= 3 && static_cast<unsigned char>(text[0]) == 0xEF &&
+      static_cast<unsigned char>(text[1]) == 0xBB && static_cast<unsigned char>(text[2]) == 0xBF) {
+    start = 3;
+  }
+  int line = 1, column = 1;
+  for (std::size_t i = start; i < text.size();) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    std::size_t len = 0;
+    if (c < 0x80) {
+      len = 1;
+    } else if ((c & 0xE0) == 0xC0 && c >= 0xC2) {
+      len = 2;
+    } else if ((c & 0xF0) == 0xE0) {
+      len = 3;
+    } else if ((c & 0xF8) == 0xF0 && c <= 0xF4) {
+      len = 4;
+    }
+    bool ok = len > 0 && i + len <= text.size();
+    for (std::size_t k = 1; ok && k < len; ++k) {
+      ok = (static_cast<unsigned char>(text[i + k]) & 0xC0) == 0x80;
+    }
+    if (ok && len == 3) {
+      const auto c1 = static_cast<unsigned char>(text[i + 1]);
+      ok = !(c == 0xE0 && c1 < 0xA0) && !(c == 0xED && c1 >= 0xA0);  // overlong, surrogates
+    }
+    if (ok && len == 4) {
+      const auto c1 = static_cast<unsigned char>(text[i + 1]);
+      ok = !(c == 0xF0 && c1 < 0x90) && !(c == 0xF4 && c1 >= 0x90);
+    }
+    if (!ok) {
+      std::ostringstream hex;
+      hex << "byte 0x" << std::hex << static_cast<int>(c);
+      throw Error::expected(ErrorKind::parse, "UTF-8 text", "invalid " + hex.str(),
+                            Mark{name, line, column, {}});
+    }
+    if (c == '\n') {
+      ++line;
+      column = 1;
+    } else {
+      ++column;
+    }
+    i += len;
+  }
+  return text.substr(start);
+}
+
+namespace {
+
+struct Converter {
+  const std::string& name;
+  std::size_t nodes = 0;
+
+  Mark mark_of(const YAML::Node& node) const {
+    const YAML::Mark m = node.Mark();
+    if (m.is_null()) return Mark{name, 0, 0, {}};
+    return Mark{name, m.line + 1, m.column + 1, {}};
+  }
+
+  RawValue convert(const YAML::Node& node, std::size_t depth) {
+    if (++nodes > Limits::max_nodes) {
+      throw Error::expected(ErrorKind::limit,
+                            "at most " + std::to_string(Limits::max_nodes) +
+                                " values (after expanding aliases)",
+                            "more", mark_of(node));
+    }
+    if (depth > Limits::max_depth) {
+      throw Error::expected(ErrorKind::limit,
+                            "nesting at most " + std::to_string(Limits::max_depth) + " levels deep",
+                            "deeper nesting", mark_of(node));
+    }
+    RawValue out;
+    out.mark = mark_of(node);
+    switch (node.Type()) {
+      case YAML::NodeType::Undefined:
+      case YAML::NodeType::Null:
+        out.kind = RawValue::Kind::null;
+        break;
+      case YAML::NodeType::Scalar:
+        out.kind = RawValue::Kind::text;
+        out.text = node.Scalar();
+        out.quoted = node.Tag() == "!";
+        if (out.text.size() > Limits::max_scalar_bytes) {
+          throw Error::expected(ErrorKind::limit,
+                                "a value of at most " + std::to_string(Limits::max_scalar_bytes) +
+                                    " bytes",
+                                std::to_string(out.text.size()) + " bytes", out.mark);
+        }
+        break;
+      case YAML::NodeType::Sequence:
+        out.kind = RawValue::Kind::list;
+        for (const auto& item : node) out.items.push_back(convert(item, depth + 1));
+        break;
+      case YAML::NodeType::Map: {
+        out.kind = RawValue::Kind::map;
+        std::set<std::string> seen;
+        for (const auto& kv : node) {
+          if (!kv.first.IsScalar()) {
+            throw Error::expected(ErrorKind::schema, "a plain key", "a complex key",
+                                  mark_of(kv.first));
+          }
+          const std::string key = kv.first.Scalar();
+          if (!seen.insert(key).second) {
+            throw Error(ErrorKind::schema, "duplicate key '" + key + "'", mark_of(kv.first));
+          }
+          RawValue value = convert(kv.second, depth + 1);
+          if (value.mark.line == 0) value.mark = mark_of(kv.first);
+          out.entries.emplace_back(key, std::move(value));
+        }
+        break;
+      }
+    }
+    return out;
+  }
+};
+
+}  // namespace
+
+RawValue parse_yaml(const std::string& name, const std::string& raw_text) {
+  if (raw_text.size() > Limits::max_file_bytes) {
+    throw Error::expected(ErrorKind::limit,
+                          "at most " + std::to_string(Limits::max_file_bytes) + " bytes",
+                          std::to_string(raw_text.size()) + " bytes", Mark{name, 0, 0, {}});
+  }
+  const std::string text = check_utf8(name, raw_text);
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    throw Error(ErrorKind::yaml, e.msg, Mark{name, e.mark.line + 1, e.mark.column + 1, {}});
+  }
+  if (!root.IsDefined() || root.IsNull()) {
+    throw Error::expected(ErrorKind::schema, "a YAML document", "an empty file",
+                          Mark{name, 1, 1, {}});
+  }
+  Converter converter{name};
+  try {
+    return converter.convert(root, 0);
+  } catch (const YAML::Exception& e) {
+    throw Error(ErrorKind::yaml, e.msg, Mark{name, e.mark.line + 1, e.mark.column + 1, {}});
+  }
+}
+
+RawValue parse_csv(const std::string& name, const std::string& raw_text) {
+  const std::string text = check_utf8(name, raw_text);
+  std::vector<std::vector<std::pair<std::string, int>>> rows;  // (field text, column)
+  std::vector<int> row_lines;
+  std::vector<std::pair<std::string, int>> row;
+  std::string field;
+  int line = 1, column = 1, field_column = 1, row_line = 1;
+  bool in_quotes = false, quoted = false, any = false;
+  auto end_field = [&] {
+    row.emplace_back(field, field_column);
+    field.clear();
+    quoted = false;
+  };
+  auto end_row = [&] {
+    end_field();
+    const bool blank = row.size() == 1 && row[0].first.empty();
+    if (!blank) {
+      rows.push_back(std::move(row));
+      row_lines.push_back(row_line);
+    }
+    row.clear();
+  };
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    any = true;
+    if (in_quotes) {
+      if (c == '"') {
+        if (i + 1 < text.size() && text[i + 1] == '"') {
+          field += '"';
+          ++i;
+          ++column;
+        } else {
+          in_quotes = false;
+        }
+      } else {
+        field += c;
+        if (c == '\n') {
+          ++line;
+          column = 0;
+        }
+      }
+    } else if (c == '"') {
+      if (!field.empty() || quoted) {
+        throw Error::expected(ErrorKind::parse, "a quote only at the start of a field",
+                              "a quote inside an unquoted field", Mark{name, line, column, {}});
+      }
+      in_quotes = true;
+      quoted = true;
+    } else if (c == ',') {
+      end_field();
+      field_column = column + 1;
+    } else if (c == '\n' || c == '\r') {
+      if (c == '\r' && i + 1 < text.size() && text[i + 1] == '\n') ++i;
+      end_row();
+      ++line;
+      column = 0;
+      field_column = 1;
+      row_line = line;
+    } else {
+      if (quoted) {
+        throw Error::expected(ErrorKind::parse, "a comma or the end of the row after a quoted field",
+                              std::string("'") + c + "'", Mark{name, line, column, {}});
+      }
+      field += c;
+    }
+    ++column;
+  }
+  if (in_quotes) {
+    throw Error::expected(ErrorKind::parse, "a closing quote", "the end of the file",
+                          Mark{name, line, column, {}});
+  }
+  if (!field.empty() || !row.empty()) end_row();
+  if (!any || rows.empty()) {
+    throw Error::expected(ErrorKind::schema, "a header row and at least one data row",
+                          "an empty file", Mark{name, 1, 1, {}});
+  }
+  RawValue out;
+  out.kind = RawValue::Kind::list;
+  out.mark = Mark{name, 1, 1, {}};
+  const auto& header = rows.front();
+  std::set<std::string> seen;
+  for (const auto& [h, col] : header) {
+    if (h.empty()) {
+      throw Error::expected(ErrorKind::schema, "a column name", "an empty header cell",
+                            Mark{name, row_lines[0], col, {}});
+    }
+    if (!seen.insert(h).second) {
+      throw Error(ErrorKind::schema, "duplicate column '" + h + "'", Mark{name, row_lines[0], col, {}});
+    }
+  }
+  for (std::size_t r = 1; r < rows.size(); ++r) {
+    const auto& cells = rows[r];
+    if (cells.size() != header.size()) {
+      const bool missing = cells.size() < header.size();
+      throw Error::expected(
+          ErrorKind::schema, std::to_string(header.size()) + " columns as in the header",
+          std::to_string(cells.size()) + (missing ? " (a missing column)" : " (an extra column)"),
+          Mark{name, row_lines[r], 1,
+               missing ? header[cells.size()].first : std::string("column ") +
+                                                          std::to_string(header.size() + 1)});
+    }
+    RawValue record;
+    record.kind = RawValue::Kind::map;
+    record.mark = Mark{name, row_lines[r], 1, {}};
+    for (std::size_t c = 0; c < cells.size(); ++c) {
+      Mark m{name, row_lines[r], cells[c].second, header[c].first};
+      if (cells[c].first.empty()) continue;  // an empty cell is a missing fact
+      record.entries.emplace_back(header[c].first, RawValue::of_text(cells[c].first, m));
+    }
+    out.items.push_back(std::move(record));
+  }
+  return out;
+}
+
+std::string describe(const RawValue& value) {
+  switch (value.kind) {
+    case RawValue::Kind::null: return "nothing";
+    case RawValue::Kind::text: {
+      std::string t = value.text.size() > 40 ? value.text.substr(0, 40) + "…" : value.text;
+      return "\"" + t + "\"";
+    }
+    case RawValue::Kind::list: return "a list";
+    case RawValue::Kind::map: return "a map";
+  }
+  return "a value";
+}
+
+const RawValue* find(const RawValue& map, const std::string& key) {
+  for (const auto& [k, v] : map.entries) {
+    if (k == key) return &v;
+  }
+  return nullptr;
+}
+
+}  // namespace subsidy::detail

@@ -1,0 +1,43 @@
+// Reading structured text (YAML, JSON, CSV) into RawValue trees with source marks.
+// This is the only place that includes yaml-cpp, so the rest of the engine never sees it.
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+#include "subsidy/facts.hpp"
+
+namespace subsidy::detail {
+
+/// Documented input limits (hardening): exceeded limits are Error(limit), never a crash.
+struct Limits {
+  static constexpr std::size_t max_file_bytes = 64u * 1024u * 1024u;
+  static constexpr std::size_t max_nodes = 2'000'000;  ///< after alias expansion
+  static constexpr std::size_t max_depth = 64;
+  static constexpr std::size_t max_scalar_bytes = 1'000'000;
+  static constexpr std::size_t max_expression_depth = 64;
+  static constexpr std::size_t max_expression_bytes = 10'000;
+};
+
+/// Reads a whole file; throws Error(io) / Error(limit).
+std::string read_file(const std::string& path);
+
+/// Checks that `text` is valid UTF-8 without a byte-order mark problem; throws Error(parse) with
+/// the line and column of the first bad byte. A leading UTF-8 BOM is accepted and skipped.
+std::string check_utf8(const std::string& name, const std::string& text);
+
+/// Parses YAML (or JSON) into a RawValue tree. Duplicate keys, non-scalar keys, and exceeded limits
+/// are errors with file, line and column. An empty document is an error.
+RawValue parse_yaml(const std::string& name, const std::string& text);
+
+/// Parses CSV (RFC 4180: quoted fields, doubled quotes) into a list of maps keyed by the header.
+/// Marks carry the row (line) and the field name. Rows with a missing or extra column are errors.
+RawValue parse_csv(const std::string& name, const std::string& text);
+
+/// "a map", "a list", "text \"x\"", "nothing" — for "expected …, found …" messages.
+std::string describe(const RawValue& value);
+
+/// Looks up a key in a map RawValue; nullptr if absent.
+const RawValue* find(const RawValue& map, const std::string& key);
+
+}  // namespace subsidy::detail
