@@ -143,9 +143,7 @@ std::size_t digit_count(const BigInt& v) {
   throw Error(ErrorKind::overflow, std::string(operation) + ": " + what);
 }
 
-std::string digit_limit_text() {
-  return "the limit of " + std::to_string(kMaxDigits) + " digits";
-}
+std::string digit_limit_text() { return "the limit of " + std::to_string(kMaxDigits) + " digits"; }
 
 void check_exponent(std::int64_t exponent, const char* operation,
                     const char* what = "result exponent") {
@@ -155,11 +153,11 @@ void check_exponent(std::int64_t exponent, const char* operation,
   }
 }
 
-void check_digits(const BigInt& c, const char* operation) {
+void check_digits(const BigInt& c, const char* operation, const char* what = "result") {
   if (c.backend().size() <= kSafeLimbs) return;
   if (mp::abs(c) >= digit_limit()) {
-    overflow(operation, "result needs " + std::to_string(digit_count(c)) + " digits, exceeds " +
-                            digit_limit_text());
+    overflow(operation, std::string(what) + " needs " + std::to_string(digit_count(c)) +
+                            " digits, exceeds " + digit_limit_text());
   }
 }
 
@@ -176,7 +174,7 @@ Decimal finish(BigInt c, std::int64_t exponent, const char* operation) {
   return DecimalAccess::make(std::move(c), exponent);
 }
 
-// ---- rounding ------------------------------------------------------------------------------------
+// ---- rounding -----------------------------------------------------------------------------------
 
 // What the dropped digits were worth, relative to half a unit of the kept last digit.
 enum class Tail : std::uint8_t { zero, below_half, half, above_half };
@@ -186,15 +184,22 @@ enum class Tail : std::uint8_t { zero, below_half, half, above_half };
 bool round_away(Rounding mode, bool negative, unsigned last_digit, Tail tail) {
   if (tail == Tail::zero) return false;
   switch (mode) {
-    case Rounding::half_up: return tail != Tail::below_half;
+    case Rounding::half_up:
+      return tail != Tail::below_half;
     case Rounding::half_even:
       return tail == Tail::above_half || (tail == Tail::half && last_digit % 2 == 1);
-    case Rounding::half_down: return tail == Tail::above_half;
-    case Rounding::down: return false;
-    case Rounding::up: return true;
-    case Rounding::floor: return negative;
-    case Rounding::ceiling: return !negative;
-    case Rounding::zero_five_up: return last_digit == 0 || last_digit == 5;
+    case Rounding::half_down:
+      return tail == Tail::above_half;
+    case Rounding::down:
+      return false;
+    case Rounding::up:
+      return true;
+    case Rounding::floor:
+      return negative;
+    case Rounding::ceiling:
+      return !negative;
+    case Rounding::zero_five_up:
+      return last_digit == 0 || last_digit == 5;
   }
   return false;
 }
@@ -216,8 +221,7 @@ Tail classify(const BigInt& remainder, const BigInt& divisor) {
 }
 
 // num / den rounded to an integer magnitude (den > 0); `negative` is the sign of the quotient.
-std::uint64_t rounded_quotient(std::uint64_t num, std::uint64_t den, bool negative,
-                               Rounding mode) {
+std::uint64_t rounded_quotient(std::uint64_t num, std::uint64_t den, bool negative, Rounding mode) {
   const std::uint64_t q = num / den;
   const bool away =
       round_away(mode, negative, static_cast<unsigned>(q % 10), classify(num % den, den));
@@ -255,7 +259,7 @@ BigInt shift_round(const BigInt& c, std::uint64_t shift, Rounding mode) {
   return rounded_quotient(mp::abs(c), pow10(shift, scratch), negative, mode);
 }
 
-// ---- text ----------------------------------------------------------------------------------------
+// ---- text ---------------------------------------------------------------------------------------
 
 std::string magnitude_string(const BigInt& c) {
   std::uint64_t m = 0;
@@ -291,7 +295,9 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-char ascii_lower(char ch) { return ch >= 'A' && ch <= 'Z' ? static_cast<char>(ch - 'A' + 'a') : ch; }
+char ascii_lower(char ch) {
+  return ch >= 'A' && ch <= 'Z' ? static_cast<char>(ch - 'A' + 'a') : ch;
+}
 
 bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
@@ -385,7 +391,7 @@ Decimal from_parts(std::string_view digit_text, bool negative, std::int64_t expo
   return DecimalAccess::make(std::move(c), exponent);
 }
 
-// ---- policy amounts ------------------------------------------------------------------------------
+// ---- policy amounts -----------------------------------------------------------------------------
 
 constexpr const char* kAmountExpected = "a decimal amount such as 1234.56, 30万 or 50%";
 
@@ -436,7 +442,8 @@ const Numeral* numeral_at(std::string_view s) {
   return nullptr;
 }
 
-// The digits and exponent of a number written in Chinese numerals (一百零五, 十二点五), below 10000.
+// The digits and exponent of a number written in Chinese numerals (一百零五, 十二点五), below
+// 10000.
 struct Digits {
   std::string text;
   std::int64_t exponent = 0;
@@ -444,18 +451,20 @@ struct Digits {
 
 Digits parse_chinese_numeral(std::string_view whole, std::string_view s) {
   std::int64_t value = 0;
-  int pending = -1;            // a digit waiting for its unit
+  int pending = -1;  // a digit waiting for its unit
   std::int64_t last_unit = 10000;
-  bool zero_gap = false;       // 零 between a unit and a smaller one (一百零五)
+  bool zero_gap = false;  // 零 between a unit and a smaller one (一百零五)
   bool any = false;
   while (!s.empty() && !starts_with(s, kPoint)) {
     const Numeral* n = numeral_at(s);
     if (n == nullptr) {
-      bad_amount(whole, "unexpected " + quote(first_char(s)) + " in a Chinese numeral after 百分之");
+      bad_amount(whole,
+                 "unexpected " + quote(first_char(s)) + " in a Chinese numeral after 百分之");
     }
     s.remove_prefix(n->text.size());
     if (!n->unit) {
-      if (pending != -1) bad_amount(whole, "two numerals in a row after 百分之 (write 十二, not 一二)");
+      if (pending != -1)
+        bad_amount(whole, "two numerals in a row after 百分之 (write 十二, not 一二)");
       if (n->value == 0 && any) {
         zero_gap = true;
       } else {
@@ -463,7 +472,8 @@ Digits parse_chinese_numeral(std::string_view whole, std::string_view s) {
       }
     } else {
       if (n->value >= last_unit) bad_amount(whole, "numeral units out of order after 百分之");
-      if (pending == -1 && any) bad_amount(whole, "a digit is needed before " + std::string(n->text));
+      if (pending == -1 && any)
+        bad_amount(whole, "a digit is needed before " + std::string(n->text));
       const int multiplier = pending == -1 ? 1 : pending;
       if (multiplier == 0) bad_amount(whole, "零 cannot multiply " + std::string(n->text));
       value += multiplier * n->value;
@@ -508,13 +518,15 @@ Digits parse_plain_digits(std::string_view whole, std::string_view s) {
   while (i < s.size() && is_digit(s[i])) out.text += s[i++];
   if (i < s.size() && s[i] == '.') {
     ++i;
-    if (i >= s.size() || !is_digit(s[i])) bad_amount(whole, "a digit is needed after the decimal point");
+    if (i >= s.size() || !is_digit(s[i]))
+      bad_amount(whole, "a digit is needed after the decimal point");
     while (i < s.size() && is_digit(s[i])) {
       out.text += s[i++];
       --out.exponent;
     }
   }
-  if (i < s.size()) bad_amount(whole, "unexpected " + quote(first_char(s.substr(i))) + " after 百分之");
+  if (i < s.size())
+    bad_amount(whole, "unexpected " + quote(first_char(s.substr(i))) + " after 百分之");
   return out;
 }
 
@@ -542,7 +554,8 @@ Amount parse_policy_amount(std::string_view whole) {
   // The number: digits, optional grouping commas (groups of three), optional fraction.
   std::size_t i = 0;
   if (!is_digit(s.front())) {
-    if (s.front() == '.') bad_amount(whole, "a digit is needed before the decimal point (write 0.5)");
+    if (s.front() == '.')
+      bad_amount(whole, "a digit is needed before the decimal point (write 0.5)");
     if (multiplier_at(s) != nullptr || starts_with(s, kYuan) || s.front() == '%') {
       bad_amount(whole, "a number is needed before " + first_char(s));
     }
@@ -598,7 +611,8 @@ Amount parse_policy_amount(std::string_view whole) {
     if (const Multiplier* m = multiplier_at(rest)) {
       rest.remove_prefix(m->text.size());
       exponent += m->exponent;
-      if (multiplier_at(rest) != nullptr) bad_amount(whole, "at most one of 千, 万 and 亿 may follow the number");
+      if (multiplier_at(rest) != nullptr)
+        bad_amount(whole, "at most one of 千, 万 and 亿 may follow the number");
     }
     if (starts_with(rest, kYuan)) {
       rest.remove_prefix(kYuan.size());
@@ -617,7 +631,7 @@ Amount parse_policy_amount(std::string_view whole) {
   return amount;
 }
 
-// ---- GDA to-number -------------------------------------------------------------------------------
+// ---- GDA to-number ------------------------------------------------------------------------------
 
 [[noreturn]] void bad_scientific(std::string_view text, const std::string& why) {
   throw Error::expected(ErrorKind::parse,
@@ -663,18 +677,26 @@ Decimal parse_gda(std::string_view text) {
 
 }  // namespace
 
-// ---- rounding names ------------------------------------------------------------------------------
+// ---- rounding names -----------------------------------------------------------------------------
 
 std::string_view to_string(Rounding mode) noexcept {
   switch (mode) {
-    case Rounding::half_up: return "half_up";
-    case Rounding::half_even: return "half_even";
-    case Rounding::half_down: return "half_down";
-    case Rounding::down: return "down";
-    case Rounding::up: return "up";
-    case Rounding::floor: return "floor";
-    case Rounding::ceiling: return "ceiling";
-    case Rounding::zero_five_up: return "05up";
+    case Rounding::half_up:
+      return "half_up";
+    case Rounding::half_even:
+      return "half_even";
+    case Rounding::half_down:
+      return "half_down";
+    case Rounding::down:
+      return "down";
+    case Rounding::up:
+      return "up";
+    case Rounding::floor:
+      return "floor";
+    case Rounding::ceiling:
+      return "ceiling";
+    case Rounding::zero_five_up:
+      return "05up";
   }
   return "half_up";
 }
@@ -718,12 +740,12 @@ Rounding parse_rounding(std::string_view text) {
                         quote(text));
 }
 
-// ---- construction and parsing --------------------------------------------------------------------
+// ---- construction and parsing -------------------------------------------------------------------
 
 Decimal::Decimal(BigInt coefficient, std::int32_t exponent)
     : coefficient_(std::move(coefficient)), exponent_(exponent) {
   check_exponent(exponent, "Decimal", "exponent");
-  check_digits(coefficient_, "Decimal");
+  check_digits(coefficient_, "Decimal", "coefficient");
 }
 
 Decimal Decimal::parse(std::string_view text) { return parse_policy_amount(text).value; }
@@ -736,7 +758,7 @@ int Decimal::signum() const noexcept { return coefficient_.sign(); }
 
 std::size_t Decimal::digits() const { return digit_count(coefficient_); }
 
-// ---- arithmetic ----------------------------------------------------------------------------------
+// ---- arithmetic ---------------------------------------------------------------------------------
 
 namespace {
 
@@ -759,7 +781,8 @@ Decimal add_impl(const Decimal& a, const Decimal& b, bool subtract, const char* 
            !__builtin_mul_overflow(xb, static_cast<std::int64_t>(kPow10[shift]), &xb);
     }
     std::int64_t r = 0;
-    if (ok && !(subtract ? __builtin_sub_overflow(xa, xb, &r) : __builtin_add_overflow(xa, xb, &r))) {
+    if (ok &&
+        !(subtract ? __builtin_sub_overflow(xa, xb, &r) : __builtin_add_overflow(xa, xb, &r))) {
       return DecimalAccess::make(BigInt(r), exponent);
     }
   }
@@ -772,8 +795,7 @@ Decimal add_impl(const Decimal& a, const Decimal& b, bool subtract, const char* 
       const std::int64_t shift = std::int64_t{ea} - eb;
       const std::int64_t magnitude = shift < 0 ? -shift : shift;
       // The sum has at least digits(high) + shift − 1 digits whatever the other operand is.
-      check_digit_estimate(static_cast<std::int64_t>(digit_count(high)) + magnitude - 1,
-                           operation);
+      check_digit_estimate(static_cast<std::int64_t>(digit_count(high)) + magnitude - 1, operation);
       mul_pow10(high, static_cast<std::uint64_t>(magnitude));
     }
   }
@@ -897,7 +919,7 @@ Decimal Decimal::reduce() const {
   return DecimalAccess::make(std::move(c), exponent);
 }
 
-// ---- comparison ----------------------------------------------------------------------------------
+// ---- comparison ---------------------------------------------------------------------------------
 
 int Decimal::compare(const Decimal& other) const {
   const int sa = signum();
@@ -938,7 +960,7 @@ bool Decimal::same_representation(const Decimal& other) const noexcept {
   return exponent_ == other.exponent_ && coefficient_ == other.coefficient_;
 }
 
-// ---- formatting ----------------------------------------------------------------------------------
+// ---- formatting ---------------------------------------------------------------------------------
 
 std::string Decimal::to_string() const {
   std::string out = signum() < 0 ? "-" : "";
@@ -992,7 +1014,7 @@ std::string Decimal::to_wan_string() const {
   return out;
 }
 
-// ---- fixed-point interchange ---------------------------------------------------------------------
+// ---- fixed-point interchange --------------------------------------------------------------------
 
 bool Decimal::to_scaled_int64(std::int32_t exponent, std::int64_t& out) const {
   if (is_zero()) {
@@ -1004,8 +1026,8 @@ bool Decimal::to_scaled_int64(std::int32_t exponent, std::int64_t& out) const {
     // A nonzero value times 10^19 or more is beyond int64.
     std::int64_t x = 0;
     if (shift >= 19 || !small_signed(coefficient_, x)) return false;
-    return !__builtin_mul_overflow(x, static_cast<std::int64_t>(kPow10[static_cast<std::size_t>(shift)]),
-                                   &out);
+    return !__builtin_mul_overflow(
+        x, static_cast<std::int64_t>(kPow10[static_cast<std::size_t>(shift)]), &out);
   }
   const auto drop = static_cast<std::uint64_t>(-shift);
   const bool negative = signum() < 0;

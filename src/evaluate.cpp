@@ -587,7 +587,16 @@ std::string canonical_facts(const CompiledRules& r, const Enterprise& e) {
 
 Evaluation evaluate_prepared(const Prepared& p, const Enterprise& e) {
   Evaluator ev(p, e);
-  Evaluation out = ev.run();
+  Evaluation out;
+  try {
+    out = ev.run();
+  } catch (const std::exception& x) {
+    // Anything that is not a subsidy::Error (memory exhaustion, say) still becomes a value, so a
+    // batch never loses the other enterprises' results.
+    out = Evaluation{};
+    out.enterprise = e.id;
+    out.error = Error(ErrorKind::evaluation, std::string("internal failure: ") + x.what(), e.mark);
+  }
   Sha256 h;
   h.update(engine_version()).update("\n").update(p.r.fingerprint).update("\n");
   h.update(canonical_facts(p.r, e)).update("\n").update(p.scenario_text);
