@@ -416,7 +416,7 @@ class Parser {
         return e;
       }
       static const std::pair<const char*, Op> functions[] = {
-          {"min", Op::min},     {"max", Op::max},         {"if", Op::if_},
+          {"min", Op::min},     {"max", Op::max},         {"if", Op::if_},     {"round", Op::round},
           {"sum", Op::sum},     {"count", Op::count},     {"any", Op::any},
           {"all", Op::all},     {"present", Op::present}, {"option", Op::option}};
       for (const auto& [fname, op] : functions) {
@@ -577,6 +577,36 @@ class Checker {
         if (!(a.numeric() && b.numeric()) && a != b) {
           unit_error(*x.args[2], "the same unit as the other branch (" + a.to_string() + ")", b);
         }
+        return;
+      }
+      case Op::round: {
+        // round(x, 0.01[, 'half_even']): rounding where a rule says so, with the mode it says.
+        if (x.args.size() < 2 || x.args.size() > 3) {
+          throw Error::expected(ErrorKind::parse, "round(value, quantum) or round(value, quantum, 'mode')",
+                                std::to_string(x.args.size()) + " arguments", at(x));
+        }
+        check(*x.args[0]);
+        if (!x.args[0]->unit.numeric()) unit_error(*x.args[0], "a number to round", x.args[0]->unit);
+        const Expr& q = *x.args[1];
+        const Decimal quantum = q.op == Op::number ? q.number.reduce() : Decimal();
+        if (q.op != Op::number || quantum.coefficient() != 1) {
+          throw Error::expected(ErrorKind::parse, "a power of ten as the quantum (0.01, 1, 100)",
+                                "'" + q.text + "'", at(q), "round()");
+        }
+        x.round_exponent = quantum.exponent();
+        if (x.args.size() == 3) {
+          const Expr& m = *x.args[2];
+          if (m.op != Op::string) {
+            throw Error::expected(ErrorKind::parse, "a quoted rounding mode ('half_up', 'half_even', ...)",
+                                  "an expression", at(m), "round()");
+          }
+          try {
+            x.round_mode = parse_rounding(m.text);
+          } catch (const Error& e) {
+            throw Error(ErrorKind::parse, e.message(), at(m));
+          }
+        }
+        x.unit = x.args[0]->unit;
         return;
       }
       case Op::sum:
@@ -887,6 +917,7 @@ Value evaluate(const Expr& x, Env& env) {
       }
       return best;
     }
+    case Op::round: return num(evaluate(*x.args[0], env)).quantize(x.round_exponent, x.round_mode);
     case Op::if_:
       return truth(evaluate(*x.args[0], env)) ? evaluate(*x.args[1], env) : evaluate(*x.args[2], env);
     case Op::sum: {

@@ -16,7 +16,7 @@ namespace subsidy::detail {
 
 enum class Op : std::uint8_t {
   number, boolean, string, name,
-  add, sub, mul, neg, min, max, if_,
+  add, sub, mul, neg, min, max, if_, round,
   sum, count, any, all, present, option,
   and_, or_, not_, compare, in,
 };
@@ -39,6 +39,8 @@ struct Expr {
   std::size_t slot = 0;  ///< fact / field / parameter / derived / option index
   const std::vector<std::string>* enum_values = nullptr;  ///< for enumeration names
   const OptionInfo* option_info = nullptr;                ///< for option(name)
+  std::int32_t round_exponent = -2;                       ///< for round(x, quantum, mode)
+  Rounding round_mode = Rounding::half_up;
   std::vector<std::unique_ptr<Expr>> args;
 };
 

@@ -936,10 +936,6 @@ class Loader {
       for (const auto& l : rule.award.levels) info.tiers.push_back(l.info);
       info.hit = rule.award.hit;
     }
-    if (!money_form && rule.award.kind != AmountKind::unfixed && rule.award.kind != AmountKind::honour) {
-      throw Error::expected(ErrorKind::schema, "an unfixed or honour award for a " + form + " rule",
-                            std::string(to_string(rule.award.kind)), f.key_mark("award"));
-    }
     rule.info = r_.rules.size();
     r_.rule_index[info.qualified_id] = r_.crules.size();
     r_.csets[set].rules.push_back(r_.crules.size());
@@ -969,8 +965,7 @@ class Loader {
     CompiledAward a;
     const std::string& kind = present.front();
     const RawValue& body = f.need(kind);
-    if ((kind == "fixed" || kind == "band" || kind == "rate" || kind == "formula" || kind == "per_item" ||
-         kind == "tiers") && !money) {
+    if ((kind == "fixed" || kind == "band" || kind == "rate" || kind == "formula") && !money) {
       throw Error::expected(ErrorKind::schema, "an unfixed or honour award for a non-money form",
                             "'" + kind + "'", f.key_mark(kind));
     }
