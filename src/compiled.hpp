@@ -114,4 +114,7 @@ struct CompiledRules {
   std::map<std::pair<std::size_t, std::string>, Binding> names;
 };
 
+/// Types a raw fact value against its declaration (facts.cpp); throws Error(fact) located at `v`.
+FactValue parse_fact(const FactDecl& decl, const RawValue& v);
+
 }  // namespace subsidy::detail

@@ -88,14 +88,27 @@ std::string check_utf8(const std::string& name, const std::string& text) {
 
 namespace {
 
+// yaml-cpp counts columns in bytes; editors count characters, and rule files are mostly Chinese.
+int character_column(const std::string& text, int pos, int byte_column) {
+  if (pos < 0 || static_cast<std::size_t>(pos) > text.size()) return byte_column + 1;
+  const auto end = static_cast<std::size_t>(pos);
+  const std::size_t start = end >= static_cast<std::size_t>(byte_column) ? end - static_cast<std::size_t>(byte_column) : 0;
+  int column = 1;
+  for (std::size_t i = start; i < end; ++i) {
+    if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) ++column;
+  }
+  return column;
+}
+
 struct Converter {
   const std::string& name;
+  const std::string& text;
   std::size_t nodes = 0;
 
   Mark mark_of(const YAML::Node& node) const {
     const YAML::Mark m = node.Mark();
     if (m.is_null()) return Mark{name, 0, 0, {}};
-    return Mark{name, m.line + 1, m.column + 1, {}};
+    return Mark{name, m.line + 1, character_column(text, m.pos, m.column), {}};
   }
 
   RawValue convert(const YAML::Node& node, std::size_t depth) {
@@ -168,17 +181,19 @@ RawValue parse_yaml(const std::string& name, const std::string& raw_text) {
   try {
     root = YAML::Load(text);
   } catch (const YAML::Exception& e) {
-    throw Error(ErrorKind::yaml, e.msg, Mark{name, e.mark.line + 1, e.mark.column + 1, {}});
+    throw Error(ErrorKind::yaml, e.msg,
+                Mark{name, e.mark.line + 1, character_column(text, e.mark.pos, e.mark.column), {}});
   }
   if (!root.IsDefined() || root.IsNull()) {
     throw Error::expected(ErrorKind::schema, "a YAML document", "an empty file",
                           Mark{name, 1, 1, {}});
   }
-  Converter converter{name};
+  Converter converter{name, text};
   try {
     return converter.convert(root, 0);
   } catch (const YAML::Exception& e) {
-    throw Error(ErrorKind::yaml, e.msg, Mark{name, e.mark.line + 1, e.mark.column + 1, {}});
+    throw Error(ErrorKind::yaml, e.msg,
+                Mark{name, e.mark.line + 1, character_column(text, e.mark.pos, e.mark.column), {}});
   }
 }
 
@@ -247,7 +262,7 @@ RawValue parse_csv(const std::string& name, const std::string& raw_text) {
       }
       field += c;
     }
-    ++column;
+    if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) ++column;  // characters, not bytes
   }
   if (in_quotes) {
     throw Error::expected(ErrorKind::parse, "a closing quote", "the end of the file",

@@ -399,6 +399,8 @@ class Evaluator : public Env {
                                                "); an award cannot be negative");
       }
     }
+    // Preferences and honours are recognitions, counted apart from money still to be decided.
+    if (info.form == AwardForm::preference || info.form == AwardForm::honour) o.status = LineStatus::recognised;
     AwardLine line;
     line.policy_set = info.policy_set;
     line.rule = info.id;

@@ -757,7 +757,8 @@ class Checker {
     }
     std::string list;
     for (const auto& v : allowed) list += (list.empty() ? "" : ", ") + v;
-    throw Error::expected(ErrorKind::name, "one of " + list + " for '" + e.text + "'",
+    throw Error::expected(e.option_info != nullptr ? ErrorKind::option : ErrorKind::name,
+                          "one of " + list + " for '" + e.text + "'",
                           "'" + value + "'", at(at_expr), "in '" + e_.source + "'");
   }
 

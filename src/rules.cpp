@@ -493,6 +493,7 @@ class Loader {
     if (const RawValue* facts = find(root, "facts"); facts && facts->kind != RawValue::Kind::null) {
       each_entry(*facts, "'facts'", [&](const std::string& name, const RawValue& v) {
         FactDecl decl = read_fact(name, v, true);
+        if (decl.default_value) parse_fact(decl, *decl.default_value);  // a bad default fails here, located
         static const std::set<std::string> reserved = {"id", "name", "year", "decided"};
         if (reserved.count(name)) {
           throw Error(ErrorKind::name, "'" + name + "' is a reserved field of every enterprise record",
@@ -513,8 +514,13 @@ class Loader {
   }
 
   static bool same_decl(const FactDecl& a, const FactDecl& b) {
+    const auto default_text = [](const FactDecl& d) {
+      return d.default_value ? describe(*d.default_value) + "#" + std::to_string(d.default_value->items.size())
+                             : std::string("none");
+    };
     if (a.unit != b.unit || a.values != b.values || a.required != b.required || a.allow_negative != b.allow_negative ||
-        a.fields.size() != b.fields.size()) {
+        a.fields.size() != b.fields.size() || default_text(a) != default_text(b) || a.label.zh != b.label.zh ||
+        a.label.en != b.label.en) {
       return false;
     }
     for (std::size_t i = 0; i < a.fields.size(); ++i) {
@@ -1121,6 +1127,45 @@ class Loader {
     return true;
   }
 
+  // A value inside both levels, if there is one (used to report overlaps with a concrete figure).
+  static std::optional<Decimal> common_value(const TierInfo& a, const TierInfo& b) {
+    std::optional<Decimal> lo;
+    bool lo_inc = true;
+    auto tighten_lo = [&](const TierInfo& t) {
+      if (!t.lower) return;
+      if (!lo || *t.lower > *lo || (*t.lower == *lo && !t.lower_inclusive)) {
+        lo = *t.lower;
+        lo_inc = t.lower_inclusive;
+      }
+    };
+    std::optional<Decimal> hi;
+    bool hi_inc = true;
+    auto tighten_hi = [&](const TierInfo& t) {
+      if (!t.upper) return;
+      if (!hi || *t.upper < *hi || (*t.upper == *hi && !t.upper_inclusive)) {
+        hi = *t.upper;
+        hi_inc = t.upper_inclusive;
+      }
+    };
+    tighten_lo(a);
+    tighten_lo(b);
+    tighten_hi(a);
+    tighten_hi(b);
+    std::optional<Decimal> v;
+    if (lo && hi) {
+      if (*lo < *hi) v = lo_inc ? *lo : midpoint(*lo, *hi);
+      else if (*lo == *hi && lo_inc && hi_inc) v = *lo;
+    } else if (lo) {
+      v = lo_inc ? *lo : *lo + Decimal(1);
+    } else if (hi) {
+      v = hi_inc ? *hi : *hi - Decimal(1);
+    } else {
+      v = Decimal(0);
+    }
+    if (v && contains(a, *v) && contains(b, *v)) return v;
+    return std::nullopt;
+  }
+
   static Decimal midpoint(const Decimal& a, const Decimal& b) {
     const std::int32_t e = std::min(a.exponent(), b.exponent()) - 1;
     return Decimal::divide(a + b, Decimal(2), e, Rounding::half_even).reduce();
@@ -1141,54 +1186,44 @@ class Loader {
       return;
     }
     if (a.hit != HitPolicy::unique) return;
-    // Sort by lower bound (−∞ first) and compare neighbours: overlaps and gaps, honouring each word.
+    // Overlaps: any two levels whose intersection holds a value.
+    for (std::size_t i = 0; i < L.size(); ++i) {
+      for (std::size_t j = i + 1; j < L.size(); ++j) {
+        if (auto both = common_value(L[i].info, L[j].info)) {
+          throw Error(ErrorKind::tiers,
+                      "tiers '" + L[i].info.label + "' and '" + L[j].info.label + "' overlap: " + both->to_string() +
+                          " falls in both (hit: unique)",
+                      marks[j]);
+        }
+      }
+    }
+    // Gaps: sorted by lower bound, each level must start where the levels before it reach.
     std::vector<std::size_t> order(L.size());
     for (std::size_t i = 0; i < L.size(); ++i) order[i] = i;
     std::stable_sort(order.begin(), order.end(), [&](std::size_t x, std::size_t y) {
-      const auto& a1 = L[x].info;
-      const auto& b1 = L[y].info;
-      if (!a1.lower) return b1.lower.has_value();
-      if (!b1.lower) return false;
-      if (*a1.lower != *b1.lower) return *a1.lower < *b1.lower;
-      return a1.lower_inclusive && !b1.lower_inclusive;
+      const auto& p = L[x].info;
+      const auto& q = L[y].info;
+      if (!p.lower) return q.lower.has_value();
+      if (!q.lower) return false;
+      return *p.lower < *q.lower;
     });
+    const TierInfo* reach = &L[order[0]].info;
     for (std::size_t k = 1; k < order.size(); ++k) {
-      const auto& A = L[order[k - 1]].info;
-      const auto& B = L[order[k]].info;
-      const Mark& m = marks[order[k]];
-      // Overlap: a value in both.
-      std::optional<Decimal> both;
-      if (!A.upper) {
-        both = B.lower ? (B.lower_inclusive ? *B.lower : *B.lower + Decimal(1)) : Decimal(0);
-        if (!contains(A, *both) || !contains(B, *both)) both = B.upper ? midpoint(*B.lower, *B.upper) : *B.lower + Decimal(1);
-      } else if (B.lower && *A.upper > *B.lower) {
-        both = midpoint(*B.lower, B.upper ? Decimal::min(*A.upper, *B.upper) : *A.upper);
-      } else if (B.lower && *A.upper == *B.lower && A.upper_inclusive && B.lower_inclusive) {
-        both = *A.upper;
-      } else if (!B.lower) {
-        both = *A.upper;
+      const TierInfo& B = L[order[k]].info;
+      if (!reach->upper) break;  // the levels so far reach +∞
+      std::optional<Decimal> none;
+      if (B.lower && *reach->upper < *B.lower) {
+        none = reach->upper_inclusive ? midpoint(*reach->upper, *B.lower) : *reach->upper;
+      } else if (B.lower && *reach->upper == *B.lower && !reach->upper_inclusive && !B.lower_inclusive) {
+        none = *reach->upper;
       }
-      if (both && contains(A, *both) && contains(B, *both)) {
+      if (none) {
         throw Error(ErrorKind::tiers,
-                    "tiers '" + A.label + "' and '" + B.label + "' overlap: " + both->to_string() +
-                        " falls in both (hit: unique)",
-                    m);
+                    "tiers '" + reach->label + "' and '" + B.label + "' leave a gap: " + none->to_string() +
+                        " falls in none (hit: unique)",
+                    marks[order[k]]);
       }
-      // Gap: a value in neither, between them.
-      if (A.upper && B.lower) {
-        std::optional<Decimal> none;
-        if (*A.upper < *B.lower) {
-          none = A.upper_inclusive ? midpoint(*A.upper, *B.lower) : *A.upper;
-        } else if (*A.upper == *B.lower && !A.upper_inclusive && !B.lower_inclusive) {
-          none = *A.upper;
-        }
-        if (none) {
-          throw Error(ErrorKind::tiers,
-                      "tiers '" + A.label + "' and '" + B.label + "' leave a gap: " + none->to_string() +
-                          " falls in none (hit: unique)",
-                      m);
-        }
-      }
+      if (!B.upper || *B.upper > *reach->upper || (*B.upper == *reach->upper && B.upper_inclusive)) reach = &B;
     }
     (void)levels_mark;
   }
