@@ -1,0 +1,478 @@
+// Scenarios, enterprise records, evaluation (one or a batch, GIL released), results as plain dicts
+// (one evaluation) or as columns (a batch, built here so no Python code runs per row).
+#include <cstddef>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "bindings.hpp"
+
+namespace subsidy_py {
+
+namespace {
+
+using namespace pybind11::literals;
+
+/// Enterprise records typed against one rule set (identified by its fingerprint).
+struct Enterprises {
+  std::string fingerprint;
+  std::vector<subsidy::Enterprise> items;
+};
+
+/// One evaluation, with the rule set it points into kept alive.
+struct EvaluationHandle {
+  subsidy::RuleSet rules;
+  subsidy::Evaluation evaluation;
+};
+
+/// The evaluations of a batch, in input order.
+struct EvaluationBatch {
+  subsidy::RuleSet rules;
+  std::vector<subsidy::Evaluation> evaluations;
+};
+
+constexpr std::size_t kMaxListedErrors = 50;
+
+/// Types raw records against the rule set (GIL released); every bad record is reported (up to
+/// kMaxListedErrors), not just the first.
+Enterprises type_records(const subsidy::RuleSet& rules, const std::vector<subsidy::RawValue>& records) {
+  Enterprises out{rules.fingerprint(), {}};
+  std::vector<subsidy::Error> errors;
+  {
+    py::gil_scoped_release release;
+    out.items.reserve(records.size());
+    for (const auto& record : records) {
+      try {
+        out.items.push_back(subsidy::make_enterprise(rules, record));
+      } catch (const subsidy::Error& error) {
+        if (errors.size() < kMaxListedErrors) errors.push_back(error);
+      }
+    }
+  }
+  if (errors.size() == 1) throw errors.front();
+  if (!errors.empty()) throw subsidy::ErrorList(std::move(errors));
+  return out;
+}
+
+subsidy::Mark row_mark(const std::string& source, std::size_t row, const std::string& field = {}) {
+  subsidy::Mark mark;
+  mark.file = source;
+  mark.line = static_cast<int>(row + 1);
+  mark.field = field;
+  return mark;
+}
+
+Enterprises from_records(const subsidy::RuleSet& rules, const py::sequence& records,
+                         const std::string& source) {
+  std::vector<subsidy::RawValue> raw;
+  raw.reserve(records.size());
+  std::size_t row = 0;
+  for (py::handle record : records) {
+    if (!PyDict_Check(record.ptr()) && !py::hasattr(record, "items")) {
+      throw py::type_error("record " + std::to_string(row + 1) +
+                           ": expected a dict of facts, found " + py::repr(record).cast<std::string>());
+    }
+    raw.push_back(raw_from_python(record, row_mark(source, row)));
+    ++row;
+  }
+  return type_records(rules, raw);
+}
+
+Enterprises from_columns(const subsidy::RuleSet& rules, const std::vector<std::string>& names,
+                         const py::list& columns, std::size_t rows, const std::string& source) {
+  if (columns.size() != names.size()) {
+    throw py::value_error("from_columns: " + std::to_string(names.size()) + " names but " +
+                          std::to_string(columns.size()) + " columns");
+  }
+  std::vector<subsidy::RawValue> raw(rows);
+  for (std::size_t i = 0; i < rows; ++i) {
+    raw[i].kind = subsidy::RawValue::Kind::map;
+    raw[i].mark = row_mark(source, i);
+    raw[i].entries.reserve(names.size());
+  }
+  for (std::size_t j = 0; j < names.size(); ++j) {
+    py::list column = columns[j].cast<py::list>();
+    if (column.size() != rows) {
+      throw py::value_error("from_columns: column '" + names[j] + "' has " +
+                            std::to_string(column.size()) + " values, expected " +
+                            std::to_string(rows));
+    }
+    for (std::size_t i = 0; i < rows; ++i) {
+      py::handle value = column[i];
+      if (value.is_none()) continue;  // a missing cell: the fact is not given
+      subsidy::RawValue cell = raw_from_python(value, row_mark(source, i, names[j]));
+      if (cell.kind == subsidy::RawValue::Kind::null) continue;
+      raw[i].entries.emplace_back(names[j], std::move(cell));
+    }
+  }
+  return type_records(rules, raw);
+}
+
+const subsidy::Enterprise& enterprise_at(const subsidy::RuleSet& rules, const Enterprises& batch,
+                                         std::size_t index) {
+  if (batch.fingerprint != rules.fingerprint()) {
+    throw subsidy::Error(subsidy::ErrorKind::usage,
+                         "these enterprise records were typed against another rule set");
+  }
+  if (index >= batch.items.size()) throw py::index_error("enterprise index out of range");
+  return batch.items[index];
+}
+
+// --- results as dicts ---------------------------------------------------------------------------
+
+py::object optional_decimal(bool present, const subsidy::Decimal& value) {
+  return present ? decimal_to_python(value) : py::object(py::none());
+}
+
+bool has_amount(subsidy::LineStatus status) {
+  return status == subsidy::LineStatus::exact || status == subsidy::LineStatus::decided;
+}
+
+bool has_band(subsidy::LineStatus status) {
+  return has_amount(status) || status == subsidy::LineStatus::band;
+}
+
+py::dict total_dict(const subsidy::Total& total) {
+  return py::dict("cash_min"_a = decimal_to_python(total.cash.min),
+                  "cash_max"_a = decimal_to_python(total.cash.max),
+                  "in_kind_min"_a = decimal_to_python(total.in_kind.min),
+                  "in_kind_max"_a = decimal_to_python(total.in_kind.max),
+                  "unfixed"_a = total.unfixed, "recognised"_a = total.recognised,
+                  "lines"_a = total.lines);
+}
+
+py::dict totals_map(const std::map<std::string, subsidy::Total>& totals) {
+  py::dict out;
+  for (const auto& [key, total] : totals) out[py::str(key)] = total_dict(total);
+  return out;
+}
+
+py::dict line_dict(const subsidy::AwardLine& line) {
+  py::list trace;
+  for (const auto& step : line.trace) trace.append(py::make_tuple(step.kind, step.detail));
+  const subsidy::RuleInfo* info = line.info;
+  py::dict out(
+      "policy_set"_a = line.policy_set, "rule"_a = line.rule,
+      "qualified_rule"_a = line.qualified_rule(), "status"_a = subsidy::to_string(line.status),
+      "amount"_a = optional_decimal(has_amount(line.status), line.amount),
+      "min"_a = optional_decimal(has_band(line.status), line.band.min),
+      "max"_a = optional_decimal(has_band(line.status), line.band.max), "tier"_a = line.tier,
+      "unfixed_text"_a = line.unfixed_text, "items"_a = line.items, "withheld"_a = line.withheld,
+      "note"_a = line.note, "trace"_a = trace);
+  out["title"] = info ? text_dict(info->title) : text_dict({});
+  out["citation"] = info ? citation_dict(info->citation) : citation_dict({});
+  out["payer"] = info ? info->payer : std::string();
+  out["form"] = info ? subsidy::to_string(info->form) : "";
+  out["kind"] = info ? subsidy::to_string(info->kind) : "";
+  out["recurrence"] = info ? info->recurrence.to_string() : std::string();
+  out["in_kind"] = info ? text_dict(info->in_kind) : text_dict({});
+  return out;
+}
+
+py::dict finding_dict(const subsidy::Finding& finding) {
+  return py::dict("policy_set"_a = finding.policy_set, "check"_a = finding.check,
+                  "passed"_a = finding.passed, "message"_a = finding.message,
+                  "detail"_a = finding.detail,
+                  "citation"_a = finding.citation ? py::object(citation_dict(*finding.citation))
+                                                  : py::object(py::none()));
+}
+
+py::dict evaluation_dict(const subsidy::Evaluation& evaluation) {
+  py::list lines;
+  for (const auto& line : evaluation.lines) lines.append(line_dict(line));
+  py::list findings;
+  for (const auto& finding : evaluation.findings) findings.append(finding_dict(finding));
+  py::dict totals("all"_a = total_dict(evaluation.totals.all),
+                  "by_payer"_a = totals_map(evaluation.totals.by_payer),
+                  "by_policy_set"_a = totals_map(evaluation.totals.by_policy_set));
+  return py::dict(
+      "enterprise"_a = evaluation.enterprise, "name"_a = evaluation.name,
+      "year"_a = evaluation.year ? py::object(py::int_(*evaluation.year)) : py::object(py::none()),
+      "policy_sets"_a = evaluation.policy_sets, "lines"_a = lines, "totals"_a = totals,
+      "findings"_a = findings,
+      "error"_a = evaluation.error ? error_to_python(*evaluation.error) : py::object(py::none()),
+      "receipt"_a = evaluation.receipt);
+}
+
+// --- results as columns (a batch) ---------------------------------------------------------------
+
+/// Named columns of Python objects, filled row by row in C++.
+class Columns {
+ public:
+  explicit Columns(std::vector<std::string> names) : names_(std::move(names)) {
+    for (std::size_t i = 0; i < names_.size(); ++i) lists_.emplace_back();
+  }
+  void add(std::size_t column, py::object value) { lists_[column].append(std::move(value)); }
+  py::dict build() const {
+    py::dict out;
+    for (std::size_t i = 0; i < names_.size(); ++i) out[py::str(names_[i])] = lists_[i];
+    return out;
+  }
+
+ private:
+  std::vector<std::string> names_;
+  std::vector<py::list> lists_;
+};
+
+py::object error_text(const subsidy::Evaluation& evaluation) {
+  return evaluation.error ? py::object(py::str(evaluation.error->what())) : py::object(py::none());
+}
+
+py::dict lines_columns(const EvaluationBatch& batch) {
+  Columns columns({"enterprise", "name", "policy_set", "rule", "payer", "form", "status", "amount",
+                   "min", "max", "tier", "items", "unfixed_text", "withheld", "note", "clause"});
+  for (const auto& evaluation : batch.evaluations) {
+    py::str enterprise(evaluation.enterprise);
+    py::str name(evaluation.name);
+    for (const auto& line : evaluation.lines) {
+      const subsidy::RuleInfo* info = line.info;
+      std::size_t c = 0;
+      columns.add(c++, enterprise);
+      columns.add(c++, name);
+      columns.add(c++, py::str(line.policy_set));
+      columns.add(c++, py::str(line.rule));
+      columns.add(c++, py::str(info ? info->payer : std::string()));
+      columns.add(c++, py::str(info ? subsidy::to_string(info->form) : ""));
+      columns.add(c++, py::str(subsidy::to_string(line.status)));
+      columns.add(c++, optional_decimal(has_amount(line.status), line.amount));
+      columns.add(c++, optional_decimal(has_band(line.status), line.band.min));
+      columns.add(c++, optional_decimal(has_band(line.status), line.band.max));
+      columns.add(c++, py::str(line.tier));
+      columns.add(c++, py::int_(line.items));
+      columns.add(c++, py::str(line.unfixed_text));
+      columns.add(c++, py::bool_(line.withheld));
+      columns.add(c++, py::str(line.note));
+      columns.add(c++, py::str(info ? info->citation.clause : std::string()));
+    }
+  }
+  return columns.build();
+}
+
+void add_total(Columns& columns, std::size_t& c, const subsidy::Total& total) {
+  columns.add(c++, decimal_to_python(total.cash.min));
+  columns.add(c++, decimal_to_python(total.cash.max));
+  columns.add(c++, decimal_to_python(total.in_kind.min));
+  columns.add(c++, decimal_to_python(total.in_kind.max));
+  columns.add(c++, py::int_(total.unfixed));
+  columns.add(c++, py::int_(total.recognised));
+  columns.add(c++, py::int_(total.lines));
+}
+
+const std::vector<std::string> kTotalNames = {"cash_min", "cash_max", "in_kind_min", "in_kind_max",
+                                              "unfixed",  "recognised", "lines"};
+
+/// by: "enterprise" (one row per enterprise, with ok / error / receipt), "payer" or "policy_set"
+/// (one row per enterprise and payer or policy set, for evaluations that succeeded).
+py::dict totals_columns(const EvaluationBatch& batch, const std::string& by) {
+  if (by == "enterprise") {
+    std::vector<std::string> names = {"enterprise", "name", "ok", "error"};
+    names.insert(names.end(), kTotalNames.begin(), kTotalNames.end());
+    names.emplace_back("receipt");
+    Columns columns(names);
+    for (const auto& evaluation : batch.evaluations) {
+      std::size_t c = 0;
+      columns.add(c++, py::str(evaluation.enterprise));
+      columns.add(c++, py::str(evaluation.name));
+      columns.add(c++, py::bool_(evaluation.ok()));
+      columns.add(c++, error_text(evaluation));
+      add_total(columns, c, evaluation.totals.all);
+      columns.add(c++, py::str(evaluation.receipt));
+    }
+    return columns.build();
+  }
+  if (by != "payer" && by != "policy_set") {
+    throw py::value_error("by must be 'enterprise', 'payer' or 'policy_set', not '" + by + "'");
+  }
+  std::vector<std::string> names = {"enterprise", "name", by};
+  names.insert(names.end(), kTotalNames.begin(), kTotalNames.end());
+  Columns columns(names);
+  for (const auto& evaluation : batch.evaluations) {
+    if (!evaluation.ok()) continue;
+    const auto& totals = by == "payer" ? evaluation.totals.by_payer : evaluation.totals.by_policy_set;
+    for (const auto& [key, total] : totals) {
+      std::size_t c = 0;
+      columns.add(c++, py::str(evaluation.enterprise));
+      columns.add(c++, py::str(evaluation.name));
+      columns.add(c++, py::str(key));
+      add_total(columns, c, total);
+    }
+  }
+  return columns.build();
+}
+
+void accumulate(subsidy::Total& into, const subsidy::Total& add) {
+  into.cash.min += add.cash.min;
+  into.cash.max += add.cash.max;
+  into.in_kind.min += add.in_kind.min;
+  into.in_kind.max += add.in_kind.max;
+  into.unfixed += add.unfixed;
+  into.recognised += add.recognised;
+  into.lines += add.lines;
+}
+
+/// Exact sums of the totals of the evaluations that succeeded (and that `mask` selects, if given):
+/// by "all", "payer" or "policy_set".
+py::dict aggregate(const EvaluationBatch& batch, const std::string& by,
+                   const std::optional<std::vector<bool>>& mask) {
+  if (by != "all" && by != "payer" && by != "policy_set") {
+    throw py::value_error("by must be 'all', 'payer' or 'policy_set', not '" + by + "'");
+  }
+  if (mask && mask->size() != batch.evaluations.size()) {
+    throw py::value_error("aggregate: the mask has " + std::to_string(mask->size()) +
+                          " entries for " + std::to_string(batch.evaluations.size()) +
+                          " evaluations");
+  }
+  std::map<std::string, subsidy::Total> sums;
+  {
+    py::gil_scoped_release release;
+    for (std::size_t i = 0; i < batch.evaluations.size(); ++i) {
+      const subsidy::Evaluation& evaluation = batch.evaluations[i];
+      if (!evaluation.ok() || (mask && !(*mask)[i])) continue;
+      if (by == "all") {
+        accumulate(sums["all"], evaluation.totals.all);
+        continue;
+      }
+      const auto& totals =
+          by == "payer" ? evaluation.totals.by_payer : evaluation.totals.by_policy_set;
+      for (const auto& [key, total] : totals) accumulate(sums[key], total);
+    }
+  }
+  return totals_map(sums);
+}
+
+}  // namespace
+
+void register_evaluate(py::module_& m) {
+  using subsidy::Scenario;
+
+  py::class_<Scenario>(m, "Scenario", "The choices an evaluation is made under (a what-if).")
+      .def(py::init([](std::optional<subsidy::Date> on,
+                       std::map<std::string, std::string> options,
+                       std::map<std::string, std::string> choose,
+                       std::map<std::string, subsidy::Decimal> parameters, bool trace) {
+             Scenario scenario;
+             scenario.on = on;
+             scenario.options = std::move(options);
+             scenario.choose = std::move(choose);
+             scenario.parameters = std::move(parameters);
+             scenario.trace = trace;
+             return scenario;
+           }),
+           py::kw_only(), py::arg("on") = py::none(),
+           py::arg("options") = std::map<std::string, std::string>{},
+           py::arg("choose") = std::map<std::string, std::string>{},
+           py::arg("parameters") = std::map<std::string, subsidy::Decimal>{},
+           py::arg("trace") = false)
+      .def_property_readonly("on", [](const Scenario& s) { return s.on; })
+      .def_property_readonly("options", [](const Scenario& s) { return s.options; })
+      .def_property_readonly("choose", [](const Scenario& s) { return s.choose; })
+      .def_property_readonly("parameters", [](const Scenario& s) { return s.parameters; })
+      .def_property_readonly("trace", [](const Scenario& s) { return s.trace; })
+      .def("validate", &Scenario::validate, py::arg("rules"),
+           "Checks every name against the rule set; raises SubsidyError.")
+      .def("canonical", &Scenario::canonical, "Canonical text, part of the receipt.");
+
+  py::class_<Enterprises>(m, "Enterprises", "Enterprise records typed against one rule set.")
+      .def_static("from_records", &from_records, py::arg("rules"), py::arg("records"),
+                  py::arg("source") = "<records>")
+      .def_static("from_columns", &from_columns, py::arg("rules"), py::arg("names"),
+                  py::arg("columns"), py::arg("rows"), py::arg("source") = "<frame>")
+      .def_static(
+          "load",
+          [](const subsidy::RuleSet& rules, const std::string& path) {
+            Enterprises out{rules.fingerprint(), {}};
+            py::gil_scoped_release release;
+            out.items = subsidy::load_enterprises(rules, path);
+            return out;
+          },
+          py::arg("rules"), py::arg("path"), "Reads YAML, JSON or CSV enterprise records.")
+      .def_static(
+          "parse",
+          [](const subsidy::RuleSet& rules, const std::string& name, const std::string& text) {
+            Enterprises out{rules.fingerprint(), {}};
+            py::gil_scoped_release release;
+            out.items = subsidy::parse_enterprises(rules, name, text);
+            return out;
+          },
+          py::arg("rules"), py::arg("name"), py::arg("text"))
+      .def("__len__", [](const Enterprises& batch) { return batch.items.size(); })
+      .def("ids", [](const Enterprises& batch) {
+        std::vector<std::string> ids;
+        ids.reserve(batch.items.size());
+        for (const auto& item : batch.items) ids.push_back(item.id);
+        return ids;
+      });
+
+  py::class_<EvaluationHandle>(m, "Evaluation", "One evaluation's result.")
+      .def_property_readonly("ok", [](const EvaluationHandle& h) { return h.evaluation.ok(); })
+      .def_property_readonly("receipt", [](const EvaluationHandle& h) { return h.evaluation.receipt; })
+      .def("to_dict", [](const EvaluationHandle& h) { return evaluation_dict(h.evaluation); })
+      .def(
+          "to_json",
+          [](const EvaluationHandle& h, bool with_trace) {
+            return subsidy::to_json(h.evaluation, with_trace);
+          },
+          py::arg("with_trace") = false,
+          "Canonical JSON (decimals as strings): the bytes the receipt vouches for.");
+
+  py::class_<EvaluationBatch>(m, "EvaluationBatch", "The evaluations of a batch, in input order.")
+      .def("__len__", [](const EvaluationBatch& b) { return b.evaluations.size(); })
+      .def("__getitem__",
+           [](const EvaluationBatch& b, std::size_t i) {
+             if (i >= b.evaluations.size()) throw py::index_error("evaluation index out of range");
+             return EvaluationHandle{b.rules, b.evaluations[i]};
+           })
+      .def("lines_columns", &lines_columns, "One entry per award line, as named columns.")
+      .def("totals_columns", &totals_columns, py::arg("by") = "enterprise")
+      .def("aggregate", &aggregate, py::arg("by") = "payer", py::arg("mask") = py::none(),
+           "Exact sums of the totals of the evaluations that succeeded (and `mask` selects).")
+      .def("ok", [](const EvaluationBatch& b) {
+        std::vector<bool> ok;
+        ok.reserve(b.evaluations.size());
+        for (const auto& e : b.evaluations) ok.push_back(e.ok());
+        return ok;
+      })
+      .def(
+          "to_json",
+          [](const EvaluationBatch& b, bool with_trace) {
+            std::vector<std::string> out;
+            out.reserve(b.evaluations.size());
+            for (const auto& e : b.evaluations) out.push_back(subsidy::to_json(e, with_trace));
+            return out;
+          },
+          py::arg("with_trace") = false);
+
+  m.def(
+      "evaluate",
+      [](const subsidy::RuleSet& rules, const Enterprises& enterprises, std::size_t index,
+         const Scenario& scenario) {
+        const subsidy::Enterprise& enterprise = enterprise_at(rules, enterprises, index);
+        subsidy::Evaluation evaluation;
+        {
+          py::gil_scoped_release release;
+          evaluation = subsidy::evaluate(rules, enterprise, scenario);
+        }
+        return EvaluationHandle{rules, std::move(evaluation)};
+      },
+      py::arg("rules"), py::arg("enterprises"), py::arg("index"), py::arg("scenario"),
+      "Evaluates one enterprise (GIL released).");
+  m.def(
+      "evaluate_batch",
+      [](const subsidy::RuleSet& rules, const Enterprises& enterprises, const Scenario& scenario,
+         unsigned threads) {
+        if (enterprises.fingerprint != rules.fingerprint()) {
+          throw subsidy::Error(subsidy::ErrorKind::usage,
+                               "these enterprise records were typed against another rule set");
+        }
+        std::vector<subsidy::Evaluation> evaluations;
+        {
+          py::gil_scoped_release release;
+          evaluations = subsidy::evaluate_batch(rules, enterprises.items, scenario, threads);
+        }
+        return EvaluationBatch{rules, std::move(evaluations)};
+      },
+      py::arg("rules"), py::arg("enterprises"), py::arg("scenario"), py::arg("threads") = 0,
+      "Evaluates every enterprise on `threads` threads (0: all cores), GIL released.");
+}
+
+}  // namespace subsidy_py

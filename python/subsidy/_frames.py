@@ -1,0 +1,126 @@
+"""Population inputs (DataFrames, pyarrow tables, lists of dicts, files) handed to the engine
+column by column, and batch results turned into DataFrames with exact ``Decimal`` columns.
+
+No Python code runs per row: a DataFrame is split into one list per column with vectorised
+pandas/numpy calls, and the C++ side reads the cells, types the records and evaluates them."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from typing import Any, NamedTuple
+
+import pandas as pd
+
+from . import _core
+
+__all__ = ["Frames", "Population", "enterprises_from", "frames_from_batch"]
+
+#: What a population may be: a DataFrame, a pyarrow Table, one record, records, or a file path
+#: (YAML, JSON or CSV).
+Population = Any
+
+#: Columns that hold exact amounts (decimal.Decimal objects, never float64).
+MONEY_LINE_COLUMNS = ("amount", "min", "max")
+MONEY_TOTAL_COLUMNS = ("cash_min", "cash_max", "in_kind_min", "in_kind_max")
+
+
+class Frames(NamedTuple):
+    """``lines``: one row per award line; ``totals``: one row per enterprise."""
+
+    lines: pd.DataFrame
+    totals: pd.DataFrame
+
+
+def _is_arrow_table(data: object) -> bool:
+    module = type(data).__module__
+    return module.startswith("pyarrow") and hasattr(data, "to_pandas") and hasattr(data, "schema")
+
+
+def _column_values(name: str, series: pd.Series) -> list[Any]:
+    """One column as a list of Python objects, None where missing; floats are refused."""
+    rows = len(series)
+    mask = series.isna().to_numpy(dtype=bool)
+    kind = series.dtype.kind
+    if kind in "fc":
+        if rows and mask.all():
+            return [None] * rows  # an all-missing column, as pandas writes it
+        raise TypeError(
+            f"column {name!r} has dtype {series.dtype}: binary floating point is already "
+            "inexact, so amounts must not pass through it; pass str or decimal.Decimal values "
+            "(e.g. read the file with dtype=str, or converters={...: decimal.Decimal})"
+        )
+    if kind == "m":
+        raise TypeError(f"column {name!r} holds time spans ({series.dtype}); no fact is one")
+    if kind == "M":
+        values = series.dt.strftime("%Y-%m-%d").to_numpy(dtype=object, na_value=None)
+    else:
+        values = series.to_numpy(dtype=object, copy=True)
+    if mask.any():
+        values[mask] = None
+    result: list[Any] = values.tolist()
+    return result
+
+
+def _from_frame(rules: _core.RuleSet, frame: pd.DataFrame, source: str) -> _core.Enterprises:
+    if "id" not in frame.columns and frame.index.name == "id":
+        frame = frame.reset_index()
+    names: list[str] = []
+    columns: list[list[Any]] = []
+    for name in frame.columns:
+        if not isinstance(name, str):
+            raise TypeError(f"column names must be fact names (str), found {name!r}")
+        if name in names:
+            raise ValueError(f"column {name!r} appears twice")
+        names.append(name)
+        columns.append(_column_values(name, frame[name]))
+    return _core.Enterprises.from_columns(rules, names, columns, len(frame), source)
+
+
+def enterprises_from(rules: _core.RuleSet, data: Population) -> _core.Enterprises:
+    """Types a population against the rule set, in one call into the engine."""
+    if isinstance(data, _core.Enterprises):
+        return data
+    if isinstance(data, pd.DataFrame):
+        return _from_frame(rules, data, "<DataFrame>")
+    if _is_arrow_table(data):
+        # decimal128 columns arrive as Decimal objects, dates as datetime.date; floats are refused.
+        return _from_frame(rules, data.to_pandas(), "<pyarrow.Table>")
+    if isinstance(data, (str, os.PathLike)):
+        return _core.Enterprises.load(rules, os.fspath(data))
+    if isinstance(data, Mapping):
+        return _core.Enterprises.from_records(rules, [data], "<record>")
+    if isinstance(data, Iterable):
+        records = list(data)
+        for index, record in enumerate(records):
+            if not isinstance(record, Mapping):
+                raise TypeError(
+                    f"record {index + 1}: expected a dict of facts, found {type(record).__name__}"
+                )
+        return _core.Enterprises.from_records(rules, records, "<records>")
+    raise TypeError(
+        "a population is a pandas DataFrame, a pyarrow Table, a dict, a list of dicts or a path, "
+        f"not {type(data).__name__}"
+    )
+
+
+def _frame(columns: dict[str, list[Any]], money: tuple[str, ...]) -> pd.DataFrame:
+    frame: pd.DataFrame = pd.DataFrame(columns)
+    for name in money:
+        # Decimal objects (or None); object dtype keeps them exact, never float64.
+        frame[name] = frame[name].astype(object)
+    return frame
+
+
+def lines_frame(batch: _core.EvaluationBatch) -> pd.DataFrame:
+    return _frame(batch.lines_columns(), MONEY_LINE_COLUMNS)
+
+
+def totals_frame(batch: _core.EvaluationBatch, by: str = "enterprise") -> pd.DataFrame:
+    return _frame(batch.totals_columns(by), MONEY_TOTAL_COLUMNS)
+
+
+def frames_from_batch(batch: _core.EvaluationBatch) -> Frames:
+    return Frames(lines=lines_frame(batch), totals=totals_frame(batch))
+
+

@@ -1,0 +1,199 @@
+"""Comparing two scenarios (or two rule sets) over one population, exactly."""
+
+from __future__ import annotations
+
+import html
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Union
+
+import numpy as np
+import pandas as pd
+
+from . import _core, _frames
+from ._frames import Population
+from .results import Band, Total
+from .rules import RuleSet, Scenario
+
+__all__ = ["Change", "Comparison", "compare"]
+
+Evaluator = Union[RuleSet, Scenario]
+
+
+@dataclass(frozen=True)
+class Change:
+    """Baseline and scenario totals for one payer (or for all), and the change between them.
+
+    ``change`` is the change in the floor and the change in the ceiling of the cash band:
+    ``Band(scenario.cash.min - baseline.cash.min, scenario.cash.max - baseline.cash.max)``."""
+
+    key: str
+    baseline: Total
+    scenario: Total
+
+    @property
+    def change(self) -> Band:
+        return self.scenario.cash - self.baseline.cash
+
+    @property
+    def in_kind_change(self) -> Band:
+        return self.scenario.in_kind - self.baseline.in_kind
+
+    @property
+    def unfixed_change(self) -> int:
+        return self.scenario.unfixed - self.baseline.unfixed
+
+    def __repr__(self) -> str:
+        return f"Change({self.key}: {self.baseline.cash} -> {self.scenario.cash}, change {self.change})"
+
+
+@dataclass(frozen=True, repr=False)
+class Comparison:
+    """Per-enterprise differences and totals by payer, as bands.
+
+    Only enterprises evaluated without error under both scenarios are counted (``ok`` column);
+    the others are listed in ``failed`` with both errors. So ``total.change`` equals the sum of
+    the per-enterprise changes, and the by-payer changes add up to it."""
+
+    baseline: str
+    scenario: str
+    per_enterprise: pd.DataFrame
+    by_payer: Mapping[str, Change]
+    total: Change
+    failed: pd.DataFrame
+
+    def payer_frame(self) -> pd.DataFrame:
+        """One row per payer: baseline and scenario bands and the change (exact Decimals)."""
+        rows = [
+            {
+                "payer": key,
+                "baseline_min": c.baseline.cash.min,
+                "baseline_max": c.baseline.cash.max,
+                "scenario_min": c.scenario.cash.min,
+                "scenario_max": c.scenario.cash.max,
+                "change_min": c.change.min,
+                "change_max": c.change.max,
+                "unfixed_change": c.unfixed_change,
+            }
+            for key, c in [*self.by_payer.items(), ("all", self.total)]
+        ]
+        frame: pd.DataFrame = pd.DataFrame(rows).astype(
+            {
+                name: object
+                for name in (
+                    "baseline_min",
+                    "baseline_max",
+                    "scenario_min",
+                    "scenario_max",
+                    "change_min",
+                    "change_max",
+                )
+            }
+        )
+        return frame
+
+    def __repr__(self) -> str:
+        lines = [f"Comparison: {self.baseline}  ->  {self.scenario}"]
+        for key, change in self.by_payer.items():
+            lines.append(f"  {key}: {change.baseline.cash} -> {change.scenario.cash} ({change.change})")
+        lines.append(f"  all: {self.total.baseline.cash} -> {self.total.scenario.cash} ({self.total.change})")
+        counted = int(self.per_enterprise["ok"].sum())
+        lines.append(f"  {counted} enterprises compared, {len(self.failed)} failed")
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        return (
+            f"<div><b>{html.escape(self.baseline)}</b> → <b>{html.escape(self.scenario)}</b>"
+            f"{self.payer_frame().to_html(index=False)}</div>"
+        )
+
+
+def _as_scenario(evaluator: Evaluator) -> Scenario:
+    if isinstance(evaluator, Scenario):
+        return evaluator
+    if isinstance(evaluator, RuleSet):
+        return evaluator.baseline
+    raise TypeError(f"compare takes RuleSet or Scenario objects, not {type(evaluator).__name__}")
+
+
+def _replayable(population: Population) -> Population:
+    """A one-shot iterable of records becomes a list, so both scenarios see the same records."""
+    if isinstance(population, (pd.DataFrame, str, os.PathLike, Mapping, list, tuple)):
+        return population
+    if isinstance(population, _core.Enterprises) or _frames._is_arrow_table(population):
+        return population
+    if isinstance(population, Iterable):
+        return list(population)
+    return population
+
+
+def _masked(values: pd.Series, keep: np.ndarray[Any, np.dtype[np.bool_]]) -> list[Any]:
+    array = values.to_numpy(dtype=object, copy=True)
+    array[~keep] = None
+    result: list[Any] = array.tolist()
+    return result
+
+
+def compare(
+    baseline: Evaluator, scenario: Evaluator, population: Population, *, threads: int | None = None
+) -> Comparison:
+    """Evaluates ``population`` under both and reports per-enterprise differences of the cash
+    totals, and totals by payer, as bands (floor and ceiling), all exact."""
+    base, other = _as_scenario(baseline), _as_scenario(scenario)
+    population = _replayable(population)
+    if base.rules.fingerprint == other.rules.fingerprint:
+        # Same rules: the records are typed once and evaluated under both scenarios.
+        population = _frames.enterprises_from(base.rules._core, population)
+    base_batch = base.evaluate_many(population, threads=threads)
+    other_batch = other.evaluate_many(population, threads=threads)
+    if len(base_batch) != len(other_batch):
+        raise ValueError("the population gave a different number of records to each side")
+
+    base_totals, other_totals = base_batch.totals(), other_batch.totals()
+    if list(base_totals["enterprise"]) != list(other_totals["enterprise"]):
+        raise ValueError("the two sides read different enterprises from the population")
+    both = np.asarray(base_batch.ok, dtype=bool) & np.asarray(other_batch.ok, dtype=bool)
+
+    per_enterprise = pd.DataFrame(
+        {
+            "enterprise": base_totals["enterprise"],
+            "name": base_totals["name"],
+            "ok": both,
+            "baseline_min": _masked(base_totals["cash_min"], both),
+            "baseline_max": _masked(base_totals["cash_max"], both),
+            "scenario_min": _masked(other_totals["cash_min"], both),
+            "scenario_max": _masked(other_totals["cash_max"], both),
+            "change_min": _masked(other_totals["cash_min"] - base_totals["cash_min"], both),
+            "change_max": _masked(other_totals["cash_max"] - base_totals["cash_max"], both),
+            "unfixed_change": _masked(other_totals["unfixed"] - base_totals["unfixed"], both),
+        }
+    )
+    failed = pd.DataFrame(
+        {
+            "enterprise": base_totals["enterprise"][~both],
+            "baseline_error": base_totals["error"][~both],
+            "scenario_error": other_totals["error"][~both],
+        }
+    ).reset_index(drop=True)
+
+    mask = both.tolist()
+    base_by_payer = base_batch.aggregate("payer", mask)
+    other_by_payer = other_batch.aggregate("payer", mask)
+    by_payer = {
+        key: Change(
+            key,
+            base_by_payer.get(key, Total.zero()),
+            other_by_payer.get(key, Total.zero()),
+        )
+        for key in sorted(set(base_by_payer) | set(other_by_payer))
+    }
+    total = Change("all", base_batch.total(mask), other_batch.total(mask))
+    return Comparison(
+        baseline=base.describe(),
+        scenario=other.describe(),
+        per_enterprise=per_enterprise,
+        by_payer=by_payer,
+        total=total,
+        failed=failed,
+    )

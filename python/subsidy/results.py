@@ -1,0 +1,447 @@
+"""Evaluation results as plain dataclasses: exact ``decimal.Decimal`` amounts, readable reprs,
+HTML for notebooks, and pickling for free (they hold only Python data)."""
+
+from __future__ import annotations
+
+import html
+import io
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, TextIO
+
+from . import _core
+from ._core import SubsidyError
+
+__all__ = [
+    "AwardLine",
+    "Band",
+    "Citation",
+    "Evaluation",
+    "Finding",
+    "Receipt",
+    "Text",
+    "Total",
+    "Totals",
+    "TraceStep",
+    "money",
+]
+
+_ZERO = Decimal(0)
+
+
+def money(value: Decimal) -> str:
+    """Money as stored, grouped: ``¥1,234,567.89`` (no rounding happens here)."""
+    return _core.format_money(value)
+
+
+@dataclass(frozen=True)
+class Text:
+    """A text in Chinese with its English rendering."""
+
+    zh: str
+    en: str
+
+    @classmethod
+    def _from(cls, data: Mapping[str, Any]) -> Text:
+        return cls(zh=str(data["zh"]), en=str(data["en"]))
+
+    def __str__(self) -> str:
+        if self.zh and self.en:
+            return f"{self.zh} ({self.en})"
+        return self.zh or self.en
+
+
+@dataclass(frozen=True)
+class Citation:
+    """Where a rule comes from: document, clause as the text numbers it, and the verbatim sentence."""
+
+    document: str
+    clause: str
+    lines: tuple[int, ...]
+    text: str
+
+    @classmethod
+    def _from(cls, data: Mapping[str, Any]) -> Citation:
+        return cls(
+            document=str(data["document"]),
+            clause=str(data["clause"]),
+            lines=tuple(int(n) for n in data["lines"]),
+            text=str(data["text"]),
+        )
+
+    @property
+    def where(self) -> str:
+        """``document clause, lines a–b``."""
+        place = " ".join(part for part in (self.document, self.clause) if part)
+        if self.lines:
+            span = str(self.lines[0]) if len(self.lines) == 1 else f"{self.lines[0]}–{self.lines[-1]}"
+            place += f", line{'s' if len(self.lines) > 1 else ''} {span}"
+        return place
+
+    def __str__(self) -> str:
+        return f"{self.where}: 「{self.text}」"
+
+
+@dataclass(frozen=True)
+class Band:
+    """A range of money: ``min`` (the floor) and ``max`` (the ceiling), both exact.
+
+    ``a + b`` adds floors and ceilings; ``a - b`` subtracts them end by end (the change in the floor
+    and the change in the ceiling), which is what comparing two scenarios reports."""
+
+    min: Decimal
+    max: Decimal
+
+    @property
+    def exact(self) -> bool:
+        """Whether the band is a single amount."""
+        return self.min == self.max
+
+    def __add__(self, other: Band) -> Band:
+        return Band(self.min + other.min, self.max + other.max)
+
+    def __sub__(self, other: Band) -> Band:
+        return Band(self.min - other.min, self.max - other.max)
+
+    @classmethod
+    def zero(cls) -> Band:
+        return cls(_ZERO, _ZERO)
+
+    def __str__(self) -> str:
+        if self.exact:
+            return money(self.min)
+        return f"{money(self.min)} – {money(self.max)}"
+
+    def __repr__(self) -> str:
+        return f"Band({str(self.min)!r} – {str(self.max)!r})"
+
+
+@dataclass(frozen=True)
+class TraceStep:
+    """One explanation step: what was looked at (``kind``) and what it gave (``detail``)."""
+
+    kind: str
+    detail: str
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.detail}"
+
+
+@dataclass(frozen=True)
+class AwardLine:
+    """One award line: a rule whose condition held, with its amount, band or status and citation.
+
+    ``status`` is ``exact`` or ``decided`` (``amount`` is set), ``band`` (only ``band``),
+    ``unfixed`` (eligible, the text fixes no amount) or ``recognised`` (an honour or preference)."""
+
+    policy_set: str
+    rule: str
+    title: Text
+    payer: str
+    form: str
+    kind: str
+    status: str
+    amount: Decimal | None
+    band: Band | None
+    citation: Citation
+    tier: str = ""
+    unfixed_text: str = ""
+    items: int = 0
+    withheld: bool = False
+    note: str = ""
+    recurrence: str = ""
+    in_kind: Text = Text("", "")
+    trace: tuple[TraceStep, ...] = ()
+
+    @classmethod
+    def _from(cls, data: Mapping[str, Any]) -> AwardLine:
+        low, high = data["min"], data["max"]
+        return cls(
+            policy_set=str(data["policy_set"]),
+            rule=str(data["rule"]),
+            title=Text._from(data["title"]),
+            payer=str(data["payer"]),
+            form=str(data["form"]),
+            kind=str(data["kind"]),
+            status=str(data["status"]),
+            amount=data["amount"],
+            band=None if low is None or high is None else Band(low, high),
+            citation=Citation._from(data["citation"]),
+            tier=str(data["tier"]),
+            unfixed_text=str(data["unfixed_text"]),
+            items=int(data["items"]),
+            withheld=bool(data["withheld"]),
+            note=str(data["note"]),
+            recurrence=str(data["recurrence"]),
+            in_kind=Text._from(data["in_kind"]),
+            trace=tuple(TraceStep(str(k), str(d)) for k, d in data["trace"]),
+        )
+
+    @property
+    def qualified_rule(self) -> str:
+        return f"{self.policy_set}/{self.rule}"
+
+    @property
+    def value_text(self) -> str:
+        """The amount as a person reads it: ``¥550,000.00``, a band, ``unfixed: 奖金若干``, ..."""
+        if self.amount is not None:
+            text = money(self.amount)
+            if self.status == "decided" and self.band is not None:
+                text += f" (decided in {self.band})"
+        elif self.status == "band" and self.band is not None:
+            text = str(self.band)
+        elif self.status == "unfixed":
+            text = f"unfixed: {self.unfixed_text}" if self.unfixed_text else "unfixed"
+        else:
+            text = self.status
+        if self.form == "in_kind" and str(self.in_kind):
+            text += f" in kind ({self.in_kind})"
+        if self.withheld:
+            text += " [withheld]"
+        return text
+
+    def __repr__(self) -> str:
+        payer = f", payer {self.payer}" if self.payer else ""
+        return f"AwardLine({self.qualified_rule}: {self.value_text}{payer})"
+
+
+@dataclass(frozen=True)
+class Total:
+    """Floor and ceiling of a total, cash and in kind apart, and what is still undetermined."""
+
+    cash: Band
+    in_kind: Band
+    unfixed: int = 0
+    recognised: int = 0
+    lines: int = 0
+
+    @classmethod
+    def _from(cls, data: Mapping[str, Any]) -> Total:
+        return cls(
+            cash=Band(data["cash_min"], data["cash_max"]),
+            in_kind=Band(data["in_kind_min"], data["in_kind_max"]),
+            unfixed=int(data["unfixed"]),
+            recognised=int(data["recognised"]),
+            lines=int(data["lines"]),
+        )
+
+    @classmethod
+    def zero(cls) -> Total:
+        return cls(Band.zero(), Band.zero())
+
+    def __add__(self, other: Total) -> Total:
+        return Total(
+            self.cash + other.cash,
+            self.in_kind + other.in_kind,
+            self.unfixed + other.unfixed,
+            self.recognised + other.recognised,
+            self.lines + other.lines,
+        )
+
+    def __str__(self) -> str:
+        parts = [f"cash {self.cash}"]
+        if self.in_kind != Band.zero():
+            parts.append(f"in kind {self.in_kind}")
+        if self.unfixed:
+            parts.append(f"{self.unfixed} unfixed")
+        if self.recognised:
+            parts.append(f"{self.recognised} recognised")
+        return ", ".join(parts)
+
+    def __repr__(self) -> str:
+        return f"Total({self}; {self.lines} line{'' if self.lines == 1 else 's'})"
+
+
+@dataclass(frozen=True)
+class Totals:
+    """Totals of one evaluation: overall, by payer and by policy set."""
+
+    all: Total
+    by_payer: Mapping[str, Total]
+    by_policy_set: Mapping[str, Total]
+
+    @classmethod
+    def _from(cls, data: Mapping[str, Any]) -> Totals:
+        return cls(
+            all=Total._from(data["all"]),
+            by_payer={k: Total._from(v) for k, v in data["by_payer"].items()},
+            by_policy_set={k: Total._from(v) for k, v in data["by_policy_set"].items()},
+        )
+
+
+@dataclass(frozen=True)
+class Finding:
+    """The outcome of a validity check (not an award)."""
+
+    policy_set: str
+    check: str
+    passed: bool
+    message: str
+    detail: str
+    citation: Citation | None
+
+    @classmethod
+    def _from(cls, data: Mapping[str, Any]) -> Finding:
+        cited = data["citation"]
+        return cls(
+            policy_set=str(data["policy_set"]),
+            check=str(data["check"]),
+            passed=bool(data["passed"]),
+            message=str(data["message"]),
+            detail=str(data["detail"]),
+            citation=None if cited is None else Citation._from(cited),
+        )
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What reproduces a result byte for byte: the SHA-256 the engine computed over rules, facts,
+    scenario and engine version, with the parts a reader can check without the engine."""
+
+    digest: str
+    fingerprint: str
+    scenario: str
+    engine: str
+
+    def __str__(self) -> str:
+        return f"sha256:{self.digest}"
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """The outcome of evaluating one enterprise: award lines, totals as bands, findings, receipt.
+
+    An evaluation that failed (a missing fact, say) has ``error`` set and no lines; nothing is
+    taken as zero. ``json`` is the engine's canonical JSON: the bytes the receipt vouches for."""
+
+    enterprise: str
+    name: str
+    year: int | None
+    policy_sets: tuple[str, ...]
+    lines: tuple[AwardLine, ...]
+    totals: Totals
+    findings: tuple[Finding, ...]
+    error: SubsidyError | None
+    receipt: Receipt
+    json: str = field(repr=False, default="")
+
+    @classmethod
+    def _from_core(cls, handle: _core.Evaluation, fingerprint: str, scenario: str) -> Evaluation:
+        data = handle.to_dict()
+        return cls(
+            enterprise=str(data["enterprise"]),
+            name=str(data["name"]),
+            year=data["year"],
+            policy_sets=tuple(str(p) for p in data["policy_sets"]),
+            lines=tuple(AwardLine._from(line) for line in data["lines"]),
+            totals=Totals._from(data["totals"]),
+            findings=tuple(Finding._from(f) for f in data["findings"]),
+            error=data["error"],
+            receipt=Receipt(
+                digest=str(data["receipt"]),
+                fingerprint=fingerprint,
+                scenario=scenario,
+                engine=_core.engine_version(),
+            ),
+            json=handle.to_json(False),
+        )
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    @property
+    def total(self) -> Total:
+        return self.totals.all
+
+    def raise_for_error(self) -> None:
+        """Raises the evaluation's error, if it has one."""
+        if self.error is not None:
+            raise self.error
+
+    def line(self, qualified_rule: str) -> AwardLine:
+        """The line a rule gave; KeyError if it gave none."""
+        for line in self.lines:
+            if line.qualified_rule == qualified_rule:
+                return line
+        raise KeyError(f"no award line from {qualified_rule!r}")
+
+    def explain_text(self) -> str:
+        """The explanation as text: each line with its cited sentence and trace, then totals."""
+        out = io.StringIO()
+        title = self.enterprise + (f" {self.name}" if self.name else "")
+        if self.year is not None:
+            title += f", {self.year}"
+        out.write(f"Evaluation of {title}\n")
+        if self.policy_sets:
+            out.write(f"policy sets: {', '.join(self.policy_sets)}\n")
+        if self.error is not None:
+            out.write(f"error: {self.error}\n")
+        for line in self.lines:
+            out.write(f"\n• {line.qualified_rule} — {line.title}\n")
+            payer = f"; payer {line.payer}" if line.payer else ""
+            out.write(f"  {line.value_text}{payer}; {line.form}")
+            if line.recurrence:
+                out.write(f"; {line.recurrence}")
+            out.write("\n")
+            if line.tier:
+                out.write(f"  tier: {line.tier}\n")
+            if line.items:
+                out.write(f"  items: {line.items}\n")
+            if line.note:
+                out.write(f"  note: {line.note}\n")
+            out.write(f"  cited: {line.citation.where}\n")
+            out.write(f"    「{line.citation.text}」\n")
+            for step in line.trace:
+                out.write(f"    {step.kind}: {step.detail}\n")
+        if not self.lines and self.error is None:
+            out.write("\nno award line: no rule's condition held\n")
+        for finding in self.findings:
+            verdict = "passed" if finding.passed else "FAILED"
+            out.write(f"\ncheck {finding.policy_set}/{finding.check}: {verdict}")
+            if finding.message:
+                out.write(f" — {finding.message}")
+            out.write("\n")
+            if finding.detail:
+                out.write(f"  {finding.detail}\n")
+            if finding.citation is not None:
+                out.write(f"  cited: {finding.citation}\n")
+        out.write(f"\ntotal: {self.totals.all}\n")
+        for payer, total in self.totals.by_payer.items():
+            out.write(f"  {payer}: {total}\n")
+        out.write(f"receipt: {self.receipt}\n")
+        return out.getvalue()
+
+    def explain(self, file: TextIO | None = None) -> None:
+        """Prints the explanation: each line, the Chinese sentence it cites, and its trace steps
+        (evaluate with ``trace=True``, the default for single evaluations, to record them)."""
+        print(self.explain_text(), end="", file=file if file is not None else sys.stdout)
+
+    def __repr__(self) -> str:
+        if self.error is not None:
+            return f"<Evaluation {self.enterprise}: error {self.error}>"
+        count = len(self.lines)
+        return (
+            f"<Evaluation {self.enterprise}: {count} line{'s' if count != 1 else ''}, "
+            f"{self.totals.all}>"
+        )
+
+    def _repr_html_(self) -> str:
+        esc = html.escape
+        rows = "".join(
+            "<tr>"
+            f"<td>{esc(line.qualified_rule)}</td><td>{esc(str(line.title))}</td>"
+            f"<td>{esc(line.payer)}</td><td style='text-align:right'>{esc(line.value_text)}</td>"
+            f"<td title='{esc(line.citation.text, quote=True)}'>{esc(line.citation.where)}</td>"
+            "</tr>"
+            for line in self.lines
+        )
+        error = f"<p><b>error:</b> {esc(str(self.error))}</p>" if self.error is not None else ""
+        return (
+            f"<div><b>{esc(self.enterprise)}</b> {esc(self.name)}{error}"
+            "<table><thead><tr><th>rule</th><th>title</th><th>payer</th><th>amount</th>"
+            f"<th>cited</th></tr></thead><tbody>{rows}</tbody></table>"
+            f"<p>total: {esc(str(self.totals.all))}</p></div>"
+        )

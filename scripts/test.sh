@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# The whole test suite: the C++ library with warnings as errors and its doctest suites (ctest),
+# then the Python package built and installed from this tree (pip), its tests (pytest) and a
+# strict type check (mypy). A build failure stops at once; a failing test stage is reported and
+# the later stages still run, so one run shows every failure. Exits non-zero if anything failed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_ROOT_USER_ACTION=ignore
+PYTHON="${PYTHON:-python3}"
+jobs="$(nproc)"
+
+step() { printf '\n==> %s\n' "$*"; }
+failed=()
+check() {  # check NAME COMMAND...: runs a test stage, remembering a failure instead of stopping
+  local name="$1"
+  shift
+  "$@" || failed+=("$name")
+}
+
+step "dependencies"
+bash scripts/install-deps.sh
+
+step "C++: configure and build (build/, -Werror)"
+generator=()
+[[ -f build/CMakeCache.txt ]] || generator=(-G Ninja)
+cmake -S . -B build "${generator[@]}" -DCMAKE_BUILD_TYPE=Release -DSUBSIDY_WERROR=ON
+cmake --build build --parallel "$jobs"
+
+step "C++: tests"
+check "ctest" ctest --test-dir build --output-on-failure --parallel "$jobs"
+
+step "Python: build and install the package (bindings with -Werror too)"
+"$PYTHON" -m pip install --no-build-isolation --config-settings=cmake.define.SUBSIDY_WERROR=ON .
+
+step "Python: tests"
+check "pytest" "$PYTHON" -m pytest tests/python
+
+step "Python: mypy --strict"
+check "mypy" "$PYTHON" -m mypy --strict python/subsidy
+
+if ((${#failed[@]})); then
+  step "FAILED: ${failed[*]}"
+  exit 1
+fi
+step "all tests passed"
