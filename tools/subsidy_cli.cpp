@@ -198,15 +198,7 @@ void print_table(const RuleSet& rules, const std::vector<Enterprise>& batch,
     std::size_t errors = 0;
     for (const auto& ev : evals) {
       if (!ev.ok()) ++errors;
-      for (const auto& [payer, t] : ev.totals.by_payer) {
-        Total& acc = by_payer[payer];
-        acc.cash.min += t.cash.min;
-        acc.cash.max += t.cash.max;
-        acc.in_kind.min += t.in_kind.min;
-        acc.in_kind.max += t.in_kind.max;
-        acc.unfixed += t.unfixed;
-        acc.recognised += t.recognised;
-      }
+      for (const auto& [payer, t] : ev.totals.by_payer) by_payer[payer] += t;
     }
     std::cout << "── " << (label.empty() ? "scenario" : "under " + label)
               << (errors ? "  (" + std::to_string(errors) + " enterprises with errors)" : "") << "\n";

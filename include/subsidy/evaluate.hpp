@@ -73,6 +73,18 @@ struct Total {
   std::int64_t unfixed = 0;     ///< unfixed lines (cash or in kind)
   std::int64_t recognised = 0;  ///< honour and preference lines
   std::int64_t lines = 0;
+
+  /// Adds another total (population sums, scenario comparisons): bands add end by end.
+  Total& operator+=(const Total& other) {
+    cash.min += other.cash.min;
+    cash.max += other.cash.max;
+    in_kind.min += other.in_kind.min;
+    in_kind.max += other.in_kind.max;
+    unfixed += other.unfixed;
+    recognised += other.recognised;
+    lines += other.lines;
+    return *this;
+  }
 };
 
 struct Totals {

@@ -300,16 +300,6 @@ py::dict totals_columns(const EvaluationBatch& batch, const std::string& by) {
   return columns.build();
 }
 
-void accumulate(subsidy::Total& into, const subsidy::Total& add) {
-  into.cash.min += add.cash.min;
-  into.cash.max += add.cash.max;
-  into.in_kind.min += add.in_kind.min;
-  into.in_kind.max += add.in_kind.max;
-  into.unfixed += add.unfixed;
-  into.recognised += add.recognised;
-  into.lines += add.lines;
-}
-
 /// Exact sums of the totals of the evaluations that succeeded (and that `mask` selects, if given):
 /// by "all", "payer" or "policy_set".
 py::dict aggregate(const EvaluationBatch& batch, const std::string& by,
@@ -329,12 +319,12 @@ py::dict aggregate(const EvaluationBatch& batch, const std::string& by,
       const subsidy::Evaluation& evaluation = batch.evaluations[i];
       if (!evaluation.ok() || (mask && !(*mask)[i])) continue;
       if (by == "all") {
-        accumulate(sums["all"], evaluation.totals.all);
+        sums["all"] += evaluation.totals.all;
         continue;
       }
       const auto& totals =
           by == "payer" ? evaluation.totals.by_payer : evaluation.totals.by_policy_set;
-      for (const auto& [key, total] : totals) accumulate(sums[key], total);
+      for (const auto& [key, total] : totals) sums[key] += total;
     }
   }
   return totals_map(sums);
