@@ -2,6 +2,8 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -89,26 +91,53 @@ std::string check_utf8(const std::string& name, const std::string& text) {
 namespace {
 
 // yaml-cpp counts columns in bytes; editors count characters, and rule files are mostly Chinese.
-int character_column(const std::string& text, int pos, int byte_column) {
-  if (pos < 0 || static_cast<std::size_t>(pos) > text.size()) return byte_column + 1;
-  const auto end = static_cast<std::size_t>(pos);
-  const std::size_t start = end >= static_cast<std::size_t>(byte_column) ? end - static_cast<std::size_t>(byte_column) : 0;
-  int column = 1;
-  for (std::size_t i = start; i < end; ++i) {
-    if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) ++column;
+// Counting continuation bytes from checkpoints keeps this linear even for a one-line JSON file.
+class CharacterColumns {
+ public:
+  explicit CharacterColumns(const std::string& text) : text_(text) {
+    std::uint32_t count = 0;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+      if (i % kStep == 0) checkpoints_.push_back(count);
+      if ((static_cast<unsigned char>(text[i]) & 0xC0) == 0x80) ++count;
+    }
   }
-  return column;
-}
+
+  int column(int pos, int byte_column) const {
+    if (pos < 0 || byte_column < 0 || static_cast<std::size_t>(pos) > text_.size() || byte_column > pos) {
+      return byte_column + 1;
+    }
+    const auto end = static_cast<std::size_t>(pos);
+    const std::size_t start = end - static_cast<std::size_t>(byte_column);
+    const std::size_t continuation = continuation_before(end) - continuation_before(start);
+    return static_cast<int>(static_cast<std::size_t>(byte_column) - continuation) + 1;
+  }
+
+ private:
+  static constexpr std::size_t kStep = 4096;
+
+  std::size_t continuation_before(std::size_t pos) const {
+    if (checkpoints_.empty()) return 0;
+    const std::size_t block = std::min(pos / kStep, checkpoints_.size() - 1);
+    std::size_t count = checkpoints_[block];
+    for (std::size_t i = block * kStep; i < pos && i < text_.size(); ++i) {
+      if ((static_cast<unsigned char>(text_[i]) & 0xC0) == 0x80) ++count;
+    }
+    return count;
+  }
+
+  const std::string& text_;
+  std::vector<std::uint32_t> checkpoints_;
+};
 
 struct Converter {
   const std::string& name;
-  const std::string& text;
+  const CharacterColumns& columns;
   std::size_t nodes = 0;
 
   Mark mark_of(const YAML::Node& node) const {
     const YAML::Mark m = node.Mark();
     if (m.is_null()) return Mark{name, 0, 0, {}};
-    return Mark{name, m.line + 1, character_column(text, m.pos, m.column), {}};
+    return Mark{name, m.line + 1, columns.column(m.pos, m.column), {}};
   }
 
   RawValue convert(const YAML::Node& node, std::size_t depth) {
@@ -177,23 +206,23 @@ RawValue parse_yaml(const std::string& name, const std::string& raw_text) {
                           std::to_string(raw_text.size()) + " bytes", Mark{name, 0, 0, {}});
   }
   const std::string text = check_utf8(name, raw_text);
+  const CharacterColumns columns(text);
   YAML::Node root;
   try {
     root = YAML::Load(text);
   } catch (const YAML::Exception& e) {
     throw Error(ErrorKind::yaml, e.msg,
-                Mark{name, e.mark.line + 1, character_column(text, e.mark.pos, e.mark.column), {}});
+                Mark{name, e.mark.line + 1, columns.column(e.mark.pos, e.mark.column), {}});
   }
   if (!root.IsDefined() || root.IsNull()) {
     throw Error::expected(ErrorKind::schema, "a YAML document", "an empty file",
                           Mark{name, 1, 1, {}});
   }
-  Converter converter{name, text};
+  Converter converter{name, columns};
   try {
     return converter.convert(root, 0);
   } catch (const YAML::Exception& e) {
-    throw Error(ErrorKind::yaml, e.msg,
-                Mark{name, e.mark.line + 1, character_column(text, e.mark.pos, e.mark.column), {}});
+    throw Error(ErrorKind::yaml, e.msg, Mark{name, e.mark.line + 1, columns.column(e.mark.pos, e.mark.column), {}});
   }
 }
 

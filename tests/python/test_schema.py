@@ -63,8 +63,10 @@ def _leaves(error):
     # unless it is the only one left.
     candidates = [errs for errs in branches.values() if not only("enum", errs) or None not in errs[0].validator_value]
     candidates = [errs for errs in candidates if not only("type", errs)] or candidates or list(branches.values())
-    ranked = sorted(candidates, key=lambda errs: (-max(len(e.absolute_path) for e in errs), len(errs)))
-    rank = lambda errs: (max(len(e.absolute_path) for e in errs), len(errs))  # noqa: E731
+    def rank(errs):  # deepest first, then fewest errors
+        return (-max(len(e.absolute_path) for e in errs), len(errs))
+
+    ranked = sorted(candidates, key=rank)
     if len(ranked) > 1 and rank(ranked[0]) == rank(ranked[1]):
         return [error]  # no alternative stands out: the error itself says most
     out = []
