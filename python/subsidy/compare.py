@@ -63,6 +63,28 @@ class Comparison:
     total: Change
     failed: pd.DataFrame
 
+    def plot(self, ax: Any = None) -> Any:
+        """Totals by payer under both scenarios: a solid bar up to the floor and a hatched range up
+        to the ceiling of the cash band. Heights are whole yuan (the chart is for reading, the exact
+        figures are in :meth:`payer_frame`). Needs matplotlib (``pip install subsidy[plot]``)."""
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots()
+        payers = list(self.by_payer)
+        for offset, (label, side) in enumerate(((self.baseline, "baseline"), (self.scenario, "scenario"))):
+            totals = [getattr(self.by_payer[p], side).cash for p in payers]
+            floors = [int(t.min) for t in totals]
+            ranges = [int(t.max) - int(t.min) for t in totals]
+            xs = [3 * i + offset for i in range(len(payers))]
+            ax.bar(xs, floors, label=f"{label}: floor")
+            ax.bar(xs, ranges, bottom=floors, fill=False, hatch="//", label=f"{label}: band to ceiling")
+        ax.set_xticks([3 * i + 0.5 for i in range(len(payers))])
+        ax.set_xticklabels(payers)
+        ax.set_ylabel("元 (yuan)")
+        ax.legend()
+        return ax
+
     def payer_frame(self) -> pd.DataFrame:
         """One row per payer: baseline and scenario bands and the change (exact Decimals)."""
         rows = [

@@ -188,3 +188,16 @@ def test_compare_two_rule_sets_of_the_same_text(toy_rules: subsidy.RuleSet) -> N
     assert result.payer_frame()["change_max"].tolist() == [Decimal(0)] * (
         len(result.by_payer) + 1
     )
+
+
+def test_compare_plot_draws_floor_and_band_per_payer_and_scenario(toy_rules: subsidy.RuleSet) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    scenario = toy_rules.with_parameters({"toy-policy.rebate_rate": "60%"})
+    result = subsidy.compare(toy_rules, scenario, population(12))
+    ax = result.plot()
+    bars = ax.patches
+    assert len(bars) == 2 * 2 * len(result.by_payer)  # floor and band, baseline and scenario
+    first_payer = next(iter(result.by_payer.values()))
+    assert bars[0].get_height() == int(first_payer.baseline.cash.min)
