@@ -37,7 +37,7 @@ step "Python: tests"
 check "pytest" "$PYTHON" -m pytest tests/python
 
 step "Python: mypy --strict"
-check "mypy" "$PYTHON" -m mypy --strict python/subsidy
+check "mypy" "$PYTHON" -m mypy --strict python/subsidy examples/whatif_notebook.py
 
 if ((${#failed[@]})); then
   step "FAILED: ${failed[*]}"
