@@ -526,9 +526,6 @@ class Evaluator : public Env {
     f.passed = ok;
     f.message = c.message.zh.empty() ? c.message.en : c.message.zh;
     f.citation = &c.citation;
-    std::vector<std::string> saved;
-    const bool was = p_.trace;
-    (void)was;
     f.detail = c.require.source + " → " + (ok ? "true" : "false");
     out.findings.push_back(std::move(f));
   }

@@ -1098,7 +1098,7 @@ class Loader {
       a.levels.push_back(std::move(level));
     });
     if (a.levels.empty()) throw Error::expected(ErrorKind::tiers, "at least one level", "none", body.mark);
-    check_tiers(a, level_marks, tf.key_mark("levels"));
+    check_tiers(a, level_marks);
     std::string summary = "tiers on " + a.a.source + " (" + hit + "):";
     for (const auto& l : a.levels) summary += " [" + l.info.label + "] " + l.award->summary + ";";
     summary.pop_back();
@@ -1171,7 +1171,7 @@ class Loader {
     return Decimal::divide(a + b, Decimal(2), e, Rounding::half_even).reduce();
   }
 
-  void check_tiers(const CompiledAward& a, const std::vector<Mark>& marks, const Mark& levels_mark) {
+  void check_tiers(const CompiledAward& a, const std::vector<Mark>& marks) {
     const auto& L = a.levels;
     if (a.hit == HitPolicy::highest) {
       for (std::size_t i = 1; i < L.size(); ++i) {
@@ -1225,7 +1225,6 @@ class Loader {
       }
       if (!B.upper || *B.upper > *reach->upper || (*B.upper == *reach->upper && B.upper_inclusive)) reach = &B;
     }
-    (void)levels_mark;
   }
 
   void compile_budget(std::size_t set, const RawValue& v) {
