@@ -1,12 +1,16 @@
 #include "document.hpp"
 
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <cstdint>
 #include <fstream>
+#include <istream>
 #include <set>
 #include <sstream>
+#include <streambuf>
+#include <vector>
 
 namespace subsidy {
 
@@ -29,10 +33,9 @@ std::string read_file(const std::string& path) {
   const auto size = in.tellg();
   if (size < 0) throw Error(ErrorKind::io, "cannot read file", Mark{path, 0, 0, {}});
   if (static_cast<std::size_t>(size) > Limits::max_file_bytes) {
-    throw Error::expected(ErrorKind::limit,
-                          "a file of at most " + std::to_string(Limits::max_file_bytes) + " bytes",
-                          std::to_string(static_cast<long long>(size)) + " bytes",
-                          Mark{path, 0, 0, {}});
+    throw Error::expected(
+        ErrorKind::limit, "a file of at most " + std::to_string(Limits::max_file_bytes) + " bytes",
+        std::to_string(static_cast<long long>(size)) + " bytes", Mark{path, 0, 0, {}});
   }
   in.seekg(0, std::ios::beg);
   std::string text(static_cast<std::size_t>(size), '\0');
@@ -103,7 +106,8 @@ class CharacterColumns {
   }
 
   int column(int pos, int byte_column) const {
-    if (pos < 0 || byte_column < 0 || static_cast<std::size_t>(pos) > text_.size() || byte_column > pos) {
+    if (pos < 0 || byte_column < 0 || static_cast<std::size_t>(pos) > text_.size() ||
+        byte_column > pos) {
       return byte_column + 1;
     }
     const auto end = static_cast<std::size_t>(pos);
@@ -129,6 +133,128 @@ class CharacterColumns {
   std::vector<std::uint32_t> checkpoints_;
 };
 
+// Counts what a YAML document would expand to, from the parser's events, before any node is
+// built: nesting depth, items per list or map, values in all, and values copied by aliases. An
+// alias bomb ("billion laughs") is a few hundred bytes whose aliases expand to billions of
+// values; yaml-cpp shares aliased nodes, but the RawValue tree would copy each one.
+class InputGuard : public YAML::EventHandler {
+ public:
+  InputGuard(const std::string& name, const CharacterColumns& columns)
+      : name_(name), columns_(columns) {}
+
+  void OnDocumentStart(const YAML::Mark&) override {}
+  void OnDocumentEnd() override {}
+  void OnAnchor(const YAML::Mark&, const std::string& anchor) override {
+    anchor_names_.push_back(anchor);
+  }
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override { value(mark, anchor); }
+  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
+                const std::string&) override {
+    value(mark, anchor);
+  }
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) override {
+    std::size_t size = 1;
+    if (anchor < anchor_sizes_.size() && anchor_sizes_[anchor] > 0) size = anchor_sizes_[anchor];
+    alias_nodes_ += size;
+    if (alias_nodes_ > Limits::max_alias_nodes) {
+      const std::string alias =
+          anchor >= 1 && anchor <= anchor_names_.size() ? anchor_names_[anchor - 1] : "?";
+      throw Error::expected(ErrorKind::limit,
+                            "at most " + std::to_string(Limits::max_alias_nodes) +
+                                " values copied by expanding aliases",
+                            "more, at alias *" + alias, mark_of(mark));
+    }
+    count(mark, size);
+  }
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
+                       YAML::EmitterStyle::value) override {
+    open(mark, anchor, false);
+  }
+  void OnSequenceEnd() override { close(); }
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
+                  YAML::EmitterStyle::value) override {
+    open(mark, anchor, true);
+  }
+  void OnMapEnd() override { close(); }
+
+ private:
+  struct Open {
+    std::size_t first_node;  // nodes_ before this collection
+    YAML::anchor_t anchor;
+    bool map;
+    std::size_t items = 0;
+  };
+
+  Mark mark_of(const YAML::Mark& m) const {
+    return Mark{name_, m.line + 1, columns_.column(m.pos, m.column), {}};
+  }
+
+  void count(const YAML::Mark& mark, std::size_t size) {
+    nodes_ += size;
+    if (nodes_ > Limits::max_nodes) {
+      throw Error::expected(
+          ErrorKind::limit,
+          "at most " + std::to_string(Limits::max_nodes) + " values (after expanding aliases)",
+          "more", mark_of(mark));
+    }
+    if (stack_.empty()) return;
+    Open& parent = stack_.back();
+    ++parent.items;  // a map counts its keys and values
+    if ((parent.map ? (parent.items + 1) / 2 : parent.items) > Limits::max_items) {
+      throw Error::expected(ErrorKind::limit,
+                            std::string(parent.map ? "a map of at most " : "a list of at most ") +
+                                std::to_string(Limits::max_items) +
+                                (parent.map ? " keys" : " items"),
+                            "more", mark_of(mark));
+    }
+  }
+
+  void value(const YAML::Mark& mark, YAML::anchor_t anchor) {
+    count(mark, 1);
+    remember(anchor, 1);
+  }
+
+  void open(const YAML::Mark& mark, YAML::anchor_t anchor, bool map) {
+    if (stack_.size() + 1 > Limits::max_depth) {
+      throw Error::expected(ErrorKind::limit,
+                            "nesting at most " + std::to_string(Limits::max_depth) + " levels deep",
+                            "deeper nesting", mark_of(mark));
+    }
+    count(mark, 1);
+    stack_.push_back(Open{nodes_ - 1, anchor, map});
+  }
+
+  void close() {
+    if (stack_.empty()) return;
+    const Open done = stack_.back();
+    stack_.pop_back();
+    remember(done.anchor, nodes_ - done.first_node);
+  }
+
+  void remember(YAML::anchor_t anchor, std::size_t size) {
+    if (anchor == YAML::NullAnchor) return;
+    if (anchor >= anchor_sizes_.size()) anchor_sizes_.resize(anchor + 1, 0);
+    anchor_sizes_[anchor] = size;
+  }
+
+  const std::string& name_;
+  const CharacterColumns& columns_;
+  std::vector<Open> stack_;
+  std::vector<std::size_t> anchor_sizes_;  // by anchor id; 0 while the anchored node is open
+  std::vector<std::string> anchor_names_;  // anchor id - 1 → name
+  std::size_t nodes_ = 0;
+  std::size_t alias_nodes_ = 0;
+};
+
+// Reads a string through an istream without copying it (YAML::Parser wants a stream).
+class TextBuffer : public std::streambuf {
+ public:
+  explicit TextBuffer(const std::string& text) {
+    char* begin = const_cast<char*>(text.data());  // read-only: the get area is never written
+    setg(begin, begin, begin + text.size());
+  }
+};
+
 struct Converter {
   const std::string& name;
   const CharacterColumns& columns;
@@ -142,10 +268,10 @@ struct Converter {
 
   RawValue convert(const YAML::Node& node, std::size_t depth) {
     if (++nodes > Limits::max_nodes) {
-      throw Error::expected(ErrorKind::limit,
-                            "at most " + std::to_string(Limits::max_nodes) +
-                                " values (after expanding aliases)",
-                            "more", mark_of(node));
+      throw Error::expected(
+          ErrorKind::limit,
+          "at most " + std::to_string(Limits::max_nodes) + " values (after expanding aliases)",
+          "more", mark_of(node));
     }
     if (depth > Limits::max_depth) {
       throw Error::expected(ErrorKind::limit,
@@ -164,10 +290,10 @@ struct Converter {
         out.text = node.Scalar();
         out.quoted = node.Tag() == "!";
         if (out.text.size() > Limits::max_scalar_bytes) {
-          throw Error::expected(ErrorKind::limit,
-                                "a value of at most " + std::to_string(Limits::max_scalar_bytes) +
-                                    " bytes",
-                                std::to_string(out.text.size()) + " bytes", out.mark);
+          throw Error::expected(
+              ErrorKind::limit,
+              "a value of at most " + std::to_string(Limits::max_scalar_bytes) + " bytes",
+              std::to_string(out.text.size()) + " bytes", out.mark);
         }
         break;
       case YAML::NodeType::Sequence:
@@ -209,6 +335,11 @@ RawValue parse_yaml(const std::string& name, const std::string& raw_text) {
   const CharacterColumns columns(text);
   YAML::Node root;
   try {
+    TextBuffer buffer(text);
+    std::istream stream(&buffer);
+    YAML::Parser parser(stream);
+    InputGuard guard(name, columns);
+    parser.HandleNextDocument(guard);  // limits first: YAML::Load would build the whole graph
     root = YAML::Load(text);
   } catch (const YAML::Exception& e) {
     throw Error(ErrorKind::yaml, e.msg,
@@ -222,7 +353,8 @@ RawValue parse_yaml(const std::string& name, const std::string& raw_text) {
   try {
     return converter.convert(root, 0);
   } catch (const YAML::Exception& e) {
-    throw Error(ErrorKind::yaml, e.msg, Mark{name, e.mark.line + 1, columns.column(e.mark.pos, e.mark.column), {}});
+    throw Error(ErrorKind::yaml, e.msg,
+                Mark{name, e.mark.line + 1, columns.column(e.mark.pos, e.mark.column), {}});
   }
 }
 
@@ -286,7 +418,8 @@ RawValue parse_csv(const std::string& name, const std::string& raw_text) {
       row_line = line;
     } else {
       if (quoted) {
-        throw Error::expected(ErrorKind::parse, "a comma or the end of the row after a quoted field",
+        throw Error::expected(ErrorKind::parse,
+                              "a comma or the end of the row after a quoted field",
                               std::string("'") + c + "'", Mark{name, line, column, {}});
       }
       field += c;
@@ -313,7 +446,8 @@ RawValue parse_csv(const std::string& name, const std::string& raw_text) {
                             Mark{name, row_lines[0], col, {}});
     }
     if (!seen.insert(h).second) {
-      throw Error(ErrorKind::schema, "duplicate column '" + h + "'", Mark{name, row_lines[0], col, {}});
+      throw Error(ErrorKind::schema, "duplicate column '" + h + "'",
+                  Mark{name, row_lines[0], col, {}});
     }
   }
   for (std::size_t r = 1; r < rows.size(); ++r) {
@@ -324,8 +458,8 @@ RawValue parse_csv(const std::string& name, const std::string& raw_text) {
           ErrorKind::schema, std::to_string(header.size()) + " columns as in the header",
           std::to_string(cells.size()) + (missing ? " (a missing column)" : " (an extra column)"),
           Mark{name, row_lines[r], 1,
-               missing ? header[cells.size()].first : std::string("column ") +
-                                                          std::to_string(header.size() + 1)});
+               missing ? header[cells.size()].first
+                       : std::string("column ") + std::to_string(header.size() + 1)});
     }
     RawValue record;
     record.kind = RawValue::Kind::map;
@@ -342,13 +476,16 @@ RawValue parse_csv(const std::string& name, const std::string& raw_text) {
 
 std::string describe(const RawValue& value) {
   switch (value.kind) {
-    case RawValue::Kind::null: return "nothing";
+    case RawValue::Kind::null:
+      return "nothing";
     case RawValue::Kind::text: {
       std::string t = value.text.size() > 40 ? value.text.substr(0, 40) + "…" : value.text;
       return "\"" + t + "\"";
     }
-    case RawValue::Kind::list: return "a list";
-    case RawValue::Kind::map: return "a map";
+    case RawValue::Kind::list:
+      return "a list";
+    case RawValue::Kind::map:
+      return "a map";
   }
   return "a value";
 }

@@ -12,7 +12,11 @@ namespace subsidy::detail {
 /// Documented input limits (hardening): exceeded limits are Error(limit), never a crash.
 struct Limits {
   static constexpr std::size_t max_file_bytes = 64u * 1024u * 1024u;
-  static constexpr std::size_t max_nodes = 2'000'000;  ///< after alias expansion
+  static constexpr std::size_t max_nodes = 2'000'000;      ///< after alias expansion
+  static constexpr std::size_t max_alias_nodes = 100'000;  ///< values copied by expanding aliases
+  static constexpr std::size_t max_items =
+      1'000'000;  ///< items of one list, keys of one map, CSV rows
+  static constexpr std::size_t max_csv_columns = 1'000;
   static constexpr std::size_t max_depth = 64;
   static constexpr std::size_t max_scalar_bytes = 1'000'000;
   static constexpr std::size_t max_expression_depth = 64;

@@ -616,7 +616,7 @@ void Scenario::validate(const RuleSet& rules) const {
       throw Error::expected(ErrorKind::option, "an interpretation option (" + known + ")", "'" + name + "'");
     }
     const OptionInfo& o = r.options[it->second];
-    const bool ok = std::any_of(o.choices.begin(), o.choices.end(), [&](const auto& c) { return c.first == choice; });
+    const bool ok = std::any_of(o.choices.begin(), o.choices.end(), [&choice = choice](const auto& c) { return c.first == choice; });
     if (!ok) {
       std::string known;
       for (const auto& c : o.choices) known += (known.empty() ? "" : ", ") + c.first;

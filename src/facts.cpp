@@ -110,7 +110,8 @@ FactValue parse_fact(const FactDecl& decl, const RawValue& v) {
     }
     Record r(decl.fields.size());
     for (const auto& [k, fv] : item.entries) {
-      auto it = std::find_if(decl.fields.begin(), decl.fields.end(), [&](const FactDecl& f) { return f.name == k; });
+      const std::string& key = k;  // a structured binding cannot be captured (C++17, clang)
+      auto it = std::find_if(decl.fields.begin(), decl.fields.end(), [&](const FactDecl& f) { return f.name == key; });
       if (it == decl.fields.end()) {
         std::string list;
         for (const auto& f : decl.fields) list += (list.empty() ? "" : ", ") + f.name;

@@ -352,7 +352,8 @@ class Loader {
     if (map.kind != RawValue::Kind::map) {
       throw Error::expected(ErrorKind::schema, what + " (a map)", describe(map), map.mark);
     }
-    for (const auto& [k, v] : map.entries) attempt([&, key = k] { f(key, v); });
+    // Not a structured binding: C++17 lambdas cannot capture those (clang refuses).
+    for (const auto& entry : map.entries) attempt([&] { f(entry.first, entry.second); });
   }
 
   void classify(Doc& d) {
