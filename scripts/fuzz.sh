@@ -6,6 +6,7 @@
 # saved as $FUZZ_WORK/artifacts/<target>-crash-* (add it to tests/bad/ with the fix).
 #   scripts/fuzz.sh [SECONDS] [TARGET...]      targets: decimal rules expression facts
 #   FUZZ_WORK=/work/fuzz-work scripts/fuzz.sh 1800   keeps corpora and artifacts outside the tree
+#   FUZZ_PARALLEL (2), FUZZ_NICE (0), FUZZ_BUILD (build-fuzz), FUZZ_BIN (prebuilt targets) adjust it
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$PWD"
@@ -19,13 +20,16 @@ parallel="${FUZZ_PARALLEL:-2}"
 
 launcher=()
 command -v ccache >/dev/null 2>&1 && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
-if [[ ! -f "$build/CMakeCache.txt" ]]; then
+bin="${FUZZ_BIN:-$root/$build/fuzz}"  # FUZZ_BIN: prebuilt targets (a long run while the tree changes)
+if [[ -n "${FUZZ_BIN:-}" ]]; then
+  :
+elif [[ ! -f "$build/CMakeCache.txt" ]]; then
   CXX=clang++ cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "${launcher[@]}" \
     -DSUBSIDY_FUZZ=ON -DSUBSIDY_WERROR=ON -DSUBSIDY_BUILD_TESTS=OFF -DSUBSIDY_BUILD_BENCH=OFF \
     -DSUBSIDY_BUILD_TOOLS=OFF -DSUBSIDY_INSTALL=OFF \
     -DCMAKE_CXX_FLAGS="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all"
 fi
-cmake --build "$build" --parallel "$parallel" --target "${targets[@]/#/fuzz_}"
+[[ -n "${FUZZ_BIN:-}" ]] || cmake --build "$build" --parallel "$parallel" --target "${targets[@]/#/fuzz_}"
 
 # Seeds: small committed ones, then whole rule folders (files joined by the "#---" separator that
 # fuzz_rules splits on) and the catalogue's bad inputs, each to the target that reads them.
@@ -64,7 +68,7 @@ done
 # Runs the targets, `parallel` at a time; each writes its log to $work/<target>.log.
 run() {
   local target="$1"
-  (cd "$work" && nice -n "${FUZZ_NICE:-0}" "$root/$build/fuzz/fuzz_$target" "corpus/$target" \
+  (cd "$work" && nice -n "${FUZZ_NICE:-0}" "$bin/fuzz_$target" "corpus/$target" \
     -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 \
     -artifact_prefix="artifacts/$target-" >"$target.log" 2>&1)
 }

@@ -350,6 +350,7 @@ std::string first_char(std::string_view s) {
 // Names NaN and the infinities in any case, with an optional sign, so they get their own message.
 bool is_special_name(std::string_view s) {
   if (!s.empty() && (s.front() == '+' || s.front() == '-')) s.remove_prefix(1);
+  if (!s.empty() && s.front() == '.') s.remove_prefix(1);  // YAML spells them .nan, .inf, -.Inf
   if (iequals(s, "inf") || iequals(s, "infinity")) return true;
   std::string_view head = s.substr(0, 3);
   if (iequals(head, "nan")) return true;

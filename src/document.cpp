@@ -26,17 +26,26 @@ RawValue RawValue::of_text(std::string text, Mark mark) {
 
 namespace subsidy::detail {
 
+namespace {
+
+// One limit for a file read from disk and for a text handed over in memory (load_texts, bindings).
+void check_file_size(const std::string& name, std::size_t size) {
+  if (size > Limits::max_file_bytes) {
+    throw Error::expected(ErrorKind::limit,
+                          "a file of at most " + std::to_string(Limits::max_file_bytes) + " bytes",
+                          std::to_string(size) + " bytes", Mark{name, 0, 0, {}});
+  }
+}
+
+}  // namespace
+
 std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error(ErrorKind::io, "cannot open file for reading", Mark{path, 0, 0, {}});
   in.seekg(0, std::ios::end);
   const auto size = in.tellg();
   if (size < 0) throw Error(ErrorKind::io, "cannot read file", Mark{path, 0, 0, {}});
-  if (static_cast<std::size_t>(size) > Limits::max_file_bytes) {
-    throw Error::expected(
-        ErrorKind::limit, "a file of at most " + std::to_string(Limits::max_file_bytes) + " bytes",
-        std::to_string(static_cast<long long>(size)) + " bytes", Mark{path, 0, 0, {}});
-  }
+  check_file_size(path, static_cast<std::size_t>(size));
   in.seekg(0, std::ios::beg);
   std::string text(static_cast<std::size_t>(size), '\0');
   in.read(text.data(), static_cast<std::streamsize>(size));
@@ -139,8 +148,8 @@ class CharacterColumns {
 // values; yaml-cpp shares aliased nodes, but the RawValue tree would copy each one.
 class InputGuard : public YAML::EventHandler {
  public:
-  InputGuard(const std::string& name, const CharacterColumns& columns)
-      : name_(name), columns_(columns) {}
+  InputGuard(const std::string& name, const std::string& text, const CharacterColumns& columns)
+      : name_(name), text_(text), columns_(columns) {}
 
   void OnDocumentStart(const YAML::Mark&) override {}
   void OnDocumentEnd() override {}
@@ -150,19 +159,25 @@ class InputGuard : public YAML::EventHandler {
   void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override { value(mark, anchor); }
   void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
                 const std::string&) override {
+    closed_quote(mark);
     value(mark, anchor);
   }
   void OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) override {
     std::size_t size = 1;
     if (anchor < anchor_sizes_.size() && anchor_sizes_[anchor] > 0) size = anchor_sizes_[anchor];
+    for (const Open& open : stack_) {
+      if (open.anchor == anchor && anchor != YAML::NullAnchor) {  // yaml-cpp would build a cycle
+        throw Error::expected(ErrorKind::yaml, "an alias to a finished node",
+                              "*" + anchor_name(anchor) + " inside the node it names (a cycle)",
+                              mark_of(mark));
+      }
+    }
     alias_nodes_ += size;
     if (alias_nodes_ > Limits::max_alias_nodes) {
-      const std::string alias =
-          anchor >= 1 && anchor <= anchor_names_.size() ? anchor_names_[anchor - 1] : "?";
       throw Error::expected(ErrorKind::limit,
                             "at most " + std::to_string(Limits::max_alias_nodes) +
                                 " values copied by expanding aliases",
-                            "more, at alias *" + alias, mark_of(mark));
+                            "more, at alias *" + anchor_name(anchor), mark_of(mark));
     }
     count(mark, size);
   }
@@ -187,6 +202,33 @@ class InputGuard : public YAML::EventHandler {
 
   Mark mark_of(const YAML::Mark& m) const {
     return Mark{name_, m.line + 1, columns_.column(m.pos, m.column), {}};
+  }
+
+  std::string anchor_name(YAML::anchor_t anchor) const {
+    return anchor >= 1 && anchor <= anchor_names_.size() ? anchor_names_[anchor - 1] : "?";
+  }
+
+  // yaml-cpp accepts a quoted scalar that runs to the end of the file ("P<EOF>), which would
+  // swallow the rest of a half-edited file into one string: the closing quote must be there.
+  void closed_quote(const YAML::Mark& mark) const {
+    if (mark.pos < 0 || static_cast<std::size_t>(mark.pos) >= text_.size()) return;
+    const auto start = static_cast<std::size_t>(mark.pos);
+    const char quote = text_[start];
+    if (quote != '"' && quote != '\'') return;
+    for (std::size_t i = start + 1; i < text_.size(); ++i) {
+      if (quote == '"' && text_[i] == '\\') {
+        ++i;  // an escape: the next character is never the closing quote
+      } else if (text_[i] == quote) {
+        if (quote == '\'' && i + 1 < text_.size() && text_[i + 1] == '\'') {
+          ++i;  // '' is a quote inside a single-quoted scalar
+        } else {
+          return;
+        }
+      }
+    }
+    throw Error::expected(ErrorKind::yaml,
+                          std::string("a closing ") + quote + " for the string opened here",
+                          "the end of the file", mark_of(mark));
   }
 
   void count(const YAML::Mark& mark, std::size_t size) {
@@ -238,6 +280,7 @@ class InputGuard : public YAML::EventHandler {
   }
 
   const std::string& name_;
+  const std::string& text_;
   const CharacterColumns& columns_;
   std::vector<Open> stack_;
   std::vector<std::size_t> anchor_sizes_;  // by anchor id; 0 while the anchored node is open
@@ -326,11 +369,7 @@ struct Converter {
 }  // namespace
 
 RawValue parse_yaml(const std::string& name, const std::string& raw_text) {
-  if (raw_text.size() > Limits::max_file_bytes) {
-    throw Error::expected(ErrorKind::limit,
-                          "at most " + std::to_string(Limits::max_file_bytes) + " bytes",
-                          std::to_string(raw_text.size()) + " bytes", Mark{name, 0, 0, {}});
-  }
+  check_file_size(name, raw_text.size());
   const std::string text = check_utf8(name, raw_text);
   const CharacterColumns columns(text);
   YAML::Node root;
@@ -338,7 +377,7 @@ RawValue parse_yaml(const std::string& name, const std::string& raw_text) {
     TextBuffer buffer(text);
     std::istream stream(&buffer);
     YAML::Parser parser(stream);
-    InputGuard guard(name, columns);
+    InputGuard guard(name, text, columns);
     parser.HandleNextDocument(guard);  // limits first: YAML::Load would build the whole graph
     root = YAML::Load(text);
   } catch (const YAML::Exception& e) {
@@ -359,14 +398,28 @@ RawValue parse_yaml(const std::string& name, const std::string& raw_text) {
 }
 
 RawValue parse_csv(const std::string& name, const std::string& raw_text) {
+  check_file_size(name, raw_text.size());
   const std::string text = check_utf8(name, raw_text);
   std::vector<std::vector<std::pair<std::string, int>>> rows;  // (field text, column)
   std::vector<int> row_lines;
   std::vector<std::pair<std::string, int>> row;
   std::string field;
   int line = 1, column = 1, field_column = 1, row_line = 1;
+  int quote_line = 1, quote_column = 1;  // where the open quoted field started
   bool in_quotes = false, quoted = false, any = false;
   auto end_field = [&] {
+    if (field.size() > Limits::max_scalar_bytes) {
+      throw Error::expected(
+          ErrorKind::limit,
+          "a value of at most " + std::to_string(Limits::max_scalar_bytes) + " bytes",
+          std::to_string(field.size()) + " bytes", Mark{name, row_line, field_column, {}});
+    }
+    if (row.size() == Limits::max_csv_columns) {
+      throw Error::expected(
+          ErrorKind::limit,
+          "a row of at most " + std::to_string(Limits::max_csv_columns) + " columns", "more",
+          Mark{name, row_line, field_column, {}});
+    }
     row.emplace_back(field, field_column);
     field.clear();
     quoted = false;
@@ -375,6 +428,11 @@ RawValue parse_csv(const std::string& name, const std::string& raw_text) {
     end_field();
     const bool blank = row.size() == 1 && row[0].first.empty();
     if (!blank) {
+      if (rows.size() > Limits::max_items) {  // the header and max_items data rows
+        throw Error::expected(ErrorKind::limit,
+                              "at most " + std::to_string(Limits::max_items) + " rows", "more",
+                              Mark{name, row_line, 1, {}});
+      }
       rows.push_back(std::move(row));
       row_lines.push_back(row_line);
     }
@@ -406,6 +464,8 @@ RawValue parse_csv(const std::string& name, const std::string& raw_text) {
       }
       in_quotes = true;
       quoted = true;
+      quote_line = line;
+      quote_column = column;
     } else if (c == ',') {
       end_field();
       field_column = column + 1;
@@ -427,13 +487,18 @@ RawValue parse_csv(const std::string& name, const std::string& raw_text) {
     if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) ++column;  // characters, not bytes
   }
   if (in_quotes) {
-    throw Error::expected(ErrorKind::parse, "a closing quote", "the end of the file",
-                          Mark{name, line, column, {}});
+    throw Error::expected(ErrorKind::parse, "a closing quote for the field opened here",
+                          "the end of the file", Mark{name, quote_line, quote_column, {}});
   }
   if (!field.empty() || !row.empty()) end_row();
   if (!any || rows.empty()) {
     throw Error::expected(ErrorKind::schema, "a header row and at least one data row",
                           "an empty file", Mark{name, 1, 1, {}});
+  }
+  if (rows.size() ==
+      1) {  // a spreadsheet export whose filter left no row is a mistake, not an empty population
+    throw Error::expected(ErrorKind::schema, "a header row and at least one data row",
+                          "only the header row", Mark{name, row_lines[0], 1, {}});
   }
   RawValue out;
   out.kind = RawValue::Kind::list;

@@ -323,7 +323,7 @@ class Parser {
         if (peek().kind != Tok::string) fail("a quoted value");
         e->strings.push_back(take().text);
         if (accept(Tok::punct, "]")) break;
-        expect(Tok::punct, ",");
+        if (!accept(Tok::punct, ",")) fail("',' or ']'");
       }
       e->args.push_back(std::move(left));
       if (!negated) return e;
@@ -434,7 +434,7 @@ class Parser {
             while (true) {
               e->args.push_back(parse_or());
               if (accept(Tok::punct, ")")) break;
-              expect(Tok::punct, ",");
+              if (!accept(Tok::punct, ",")) fail("',' or ')'");
             }
             leave();
             return e;
