@@ -1001,7 +1001,7 @@ TEST_SUITE("evaluate: determinism and receipts") {
              std::to_string(10 + i % 90) + "万\n";
       if (i % 13 != 0) {
         out += "    tax_paid: " + std::to_string((i * 104729) % 5000000) + ".05\n";
-        out += "    tax_last_year: " + std::to_string((i * 1299709) % 4000000) + "\n";
+        out += "    tax_last_year: " + std::to_string((i * 1299709LL) % 4000000) + "\n";
       }
       out += "    investment: " + std::to_string((i * 31) % 150000) + "\n";
       if (i % 3 == 0) out += "    area: " + std::to_string(i % 100) + ".5平方米\n";
