@@ -1,35 +1,27 @@
 #!/usr/bin/env bash
-# Fuzzing: builds the libFuzzer targets in fuzz/ with clang (ASan + UBSan) in build-fuzz/, seeds a
+# Fuzzing: builds the libFuzzer targets in fuzz/ with clang (ASan + UBSan) in build-asan/, seeds a
 # corpus for each from the committed seeds (fuzz/corpus/<target>/), the rule folders and the
 # bad-input catalogue (tests/bad/), and runs every target for SECONDS (default 60), two at a time.
 # Exits non-zero if any target crashed, leaked, hung or ran out of memory; the offending input is
 # saved as $FUZZ_WORK/artifacts/<target>-crash-* (add it to tests/bad/ with the fix).
 #   scripts/fuzz.sh [SECONDS] [TARGET...]      targets: decimal rules expression facts
 #   FUZZ_WORK=/work/fuzz-work scripts/fuzz.sh 1800   keeps corpora and artifacts outside the tree
-#   FUZZ_PARALLEL (2), FUZZ_NICE (0), FUZZ_BUILD (build-fuzz), FUZZ_BIN (prebuilt targets) adjust it
+#   FUZZ_PARALLEL (2), FUZZ_NICE (0), FUZZ_BIN (prebuilt targets) adjust it
 set -euo pipefail
 cd "$(dirname "$0")/.."
-root="$PWD"
 seconds="${1:-60}"
 shift || true
 targets=("$@")
 ((${#targets[@]})) || targets=(decimal rules expression facts)
-build="${FUZZ_BUILD:-build-fuzz}"
-work="${FUZZ_WORK:-$build/work}"
+build=build-asan  # shared with scripts/sanitizers.sh asan: one instrumented library for both
+work="${FUZZ_WORK:-$build/fuzz-work}"
 parallel="${FUZZ_PARALLEL:-2}"
 
-launcher=()
-command -v ccache >/dev/null 2>&1 && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
-bin="${FUZZ_BIN:-$root/$build/fuzz}"  # FUZZ_BIN: prebuilt targets (a long run while the tree changes)
-if [[ -n "${FUZZ_BIN:-}" ]]; then
-  :
-elif [[ ! -f "$build/CMakeCache.txt" ]]; then
-  CXX=clang++ cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "${launcher[@]}" \
-    -DSUBSIDY_FUZZ=ON -DSUBSIDY_WERROR=ON -DSUBSIDY_BUILD_TESTS=OFF -DSUBSIDY_BUILD_BENCH=OFF \
-    -DSUBSIDY_BUILD_TOOLS=OFF -DSUBSIDY_INSTALL=OFF \
-    -DCMAKE_CXX_FLAGS="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all"
+bin="${FUZZ_BIN:-$PWD/$build/fuzz}"  # FUZZ_BIN: prebuilt targets (a long run while the tree changes)
+if [[ -z "${FUZZ_BIN:-}" ]]; then
+  bash scripts/sanitizers.sh configure
+  cmake --build "$build" --parallel "$parallel" --target "${targets[@]/#/fuzz_}"
 fi
-[[ -n "${FUZZ_BIN:-}" ]] || cmake --build "$build" --parallel "$parallel" --target "${targets[@]/#/fuzz_}"
 
 # Seeds: small committed ones, then whole rule folders (files joined by the "#---" separator that
 # fuzz_rules splits on) and the catalogue's bad inputs, each to the target that reads them.

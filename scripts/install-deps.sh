@@ -6,6 +6,8 @@ set -euo pipefail
 
 # --- Debian packages: C++ headers and build tools ---------------------------------------------------
 apt_wanted=(libboost-dev libyaml-cpp-dev doctest-dev ninja-build g++)
+# clang and its sanitizer and libFuzzer runtimes: scripts/sanitizers.sh, scripts/fuzz.sh
+apt_wanted+=(clang libclang-rt-dev)
 command -v clang-format >/dev/null 2>&1 || apt_wanted+=(clang-format)
 command -v cmake >/dev/null 2>&1 || apt_wanted+=(cmake)   # pip's cmake (>= 3.20) also does
 
