@@ -1,15 +1,18 @@
 #include "document.hpp"
 
 #include <yaml-cpp/eventhandler.h>
-#include <yaml-cpp/yaml.h>
+#include <yaml-cpp/exceptions.h>
+#include <yaml-cpp/parser.h>
 
 #include <algorithm>
 #include <cstdint>
 #include <fstream>
 #include <istream>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <streambuf>
+#include <unordered_set>
 #include <vector>
 
 namespace subsidy {
@@ -142,62 +145,93 @@ class CharacterColumns {
   std::vector<std::uint32_t> checkpoints_;
 };
 
-// Counts what a YAML document would expand to, from the parser's events, before any node is
-// built: nesting depth, items per list or map, values in all, and values copied by aliases. An
-// alias bomb ("billion laughs") is a few hundred bytes whose aliases expand to billions of
-// values; yaml-cpp shares aliased nodes, but the RawValue tree would copy each one.
-class InputGuard : public YAML::EventHandler {
+// Builds the RawValue tree straight from the parser's events (no yaml-cpp node graph), checking
+// every limit as it goes: nesting depth, items per list or map, values in all, values copied by
+// aliases, the size of one value. An alias bomb ("billion laughs", a few hundred bytes whose
+// aliases expand to billions of values) is refused at the alias that crosses the limit, and
+// nesting at the 65th level, before yaml-cpp recurses any deeper.
+class TreeBuilder : public YAML::EventHandler {
  public:
-  InputGuard(const std::string& name, const std::string& text, const CharacterColumns& columns)
+  TreeBuilder(const std::string& name, const std::string& text, const CharacterColumns& columns)
       : name_(name), text_(text), columns_(columns) {}
+
+  /// The document's root; nullopt if the input held no document.
+  std::optional<RawValue>& root() { return root_; }
 
   void OnDocumentStart(const YAML::Mark&) override {}
   void OnDocumentEnd() override {}
   void OnAnchor(const YAML::Mark&, const std::string& anchor) override {
     anchor_names_.push_back(anchor);
   }
-  void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override { value(mark, anchor); }
-  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
-                const std::string&) override {
-    closed_quote(mark);
-    value(mark, anchor);
+
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override {
+    RawValue v;
+    v.mark = mark_of(mark);
+    complete(std::move(v), anchor, 1);
   }
+
+  void OnScalar(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
+                const std::string& value) override {
+    closed_quote(mark);
+    RawValue v;
+    v.kind = RawValue::Kind::text;
+    v.mark = mark_of(mark);
+    v.quoted = tag == "!";  // yaml-cpp's tag for a quoted (non-plain) scalar
+    if (value.size() > Limits::max_scalar_bytes) {
+      throw Error::expected(
+          ErrorKind::limit,
+          "a value of at most " + std::to_string(Limits::max_scalar_bytes) + " bytes",
+          std::to_string(value.size()) + " bytes", v.mark);
+    }
+    v.text = value;
+    complete(std::move(v), anchor, 1);
+  }
+
   void OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) override {
-    std::size_t size = 1;
-    if (anchor < anchor_sizes_.size() && anchor_sizes_[anchor] > 0) size = anchor_sizes_[anchor];
     for (const Open& open : stack_) {
-      if (open.anchor == anchor && anchor != YAML::NullAnchor) {  // yaml-cpp would build a cycle
+      if (open.anchor == anchor && anchor != YAML::NullAnchor) {
         throw Error::expected(ErrorKind::yaml, "an alias to a finished node",
                               "*" + anchor_name(anchor) + " inside the node it names (a cycle)",
                               mark_of(mark));
       }
     }
-    alias_nodes_ += size;
+    if (anchor >= anchored_.size() ||
+        !anchored_[anchor]) {  // yaml-cpp reports unknown anchors itself
+      throw Error(ErrorKind::yaml, "the referenced anchor is not defined", mark_of(mark));
+    }
+    const Anchored& a = *anchored_[anchor];
+    alias_nodes_ += a.nodes;
     if (alias_nodes_ > Limits::max_alias_nodes) {
       throw Error::expected(ErrorKind::limit,
                             "at most " + std::to_string(Limits::max_alias_nodes) +
                                 " values copied by expanding aliases",
                             "more, at alias *" + anchor_name(anchor), mark_of(mark));
     }
-    count(mark, size);
+    complete(RawValue(a.value), YAML::NullAnchor, a.nodes);
   }
+
   void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
                        YAML::EmitterStyle::value) override {
-    open(mark, anchor, false);
+    open(mark, anchor, RawValue::Kind::list);
   }
   void OnSequenceEnd() override { close(); }
   void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
                   YAML::EmitterStyle::value) override {
-    open(mark, anchor, true);
+    open(mark, anchor, RawValue::Kind::map);
   }
   void OnMapEnd() override { close(); }
 
  private:
   struct Open {
-    std::size_t first_node;  // nodes_ before this collection
-    YAML::anchor_t anchor;
-    bool map;
-    std::size_t items = 0;
+    RawValue value;
+    YAML::anchor_t anchor = YAML::NullAnchor;
+    std::size_t first_node = 0;  // nodes_ before this collection, for its anchored size
+    std::optional<std::pair<std::string, Mark>> key;  // a map's key waiting for its value
+    std::unordered_set<std::string> keys;             // a map's keys, once it has many
+  };
+  struct Anchored {
+    RawValue value;
+    std::size_t nodes = 0;
   };
 
   Mark mark_of(const YAML::Mark& m) const {
@@ -231,60 +265,104 @@ class InputGuard : public YAML::EventHandler {
                           "the end of the file", mark_of(mark));
   }
 
-  void count(const YAML::Mark& mark, std::size_t size) {
-    nodes_ += size;
+  void count(const Mark& mark, std::size_t nodes) {
+    nodes_ += nodes;
     if (nodes_ > Limits::max_nodes) {
       throw Error::expected(
           ErrorKind::limit,
           "at most " + std::to_string(Limits::max_nodes) + " values (after expanding aliases)",
-          "more", mark_of(mark));
-    }
-    if (stack_.empty()) return;
-    Open& parent = stack_.back();
-    ++parent.items;  // a map counts its keys and values
-    if ((parent.map ? (parent.items + 1) / 2 : parent.items) > Limits::max_items) {
-      throw Error::expected(ErrorKind::limit,
-                            std::string(parent.map ? "a map of at most " : "a list of at most ") +
-                                std::to_string(Limits::max_items) +
-                                (parent.map ? " keys" : " items"),
-                            "more", mark_of(mark));
+          "more", mark);
     }
   }
 
-  void value(const YAML::Mark& mark, YAML::anchor_t anchor) {
-    count(mark, 1);
-    remember(anchor, 1);
-  }
-
-  void open(const YAML::Mark& mark, YAML::anchor_t anchor, bool map) {
+  void open(const YAML::Mark& yaml_mark, YAML::anchor_t anchor, RawValue::Kind kind) {
+    const Mark mark = mark_of(yaml_mark);
     if (stack_.size() + 1 > Limits::max_depth) {
       throw Error::expected(ErrorKind::limit,
                             "nesting at most " + std::to_string(Limits::max_depth) + " levels deep",
-                            "deeper nesting", mark_of(mark));
+                            "deeper nesting", mark);
     }
     count(mark, 1);
-    stack_.push_back(Open{nodes_ - 1, anchor, map});
+    Open o;
+    o.value.kind = kind;
+    o.value.mark = mark;
+    o.anchor = anchor;
+    o.first_node = nodes_ - 1;
+    stack_.push_back(std::move(o));
   }
 
   void close() {
-    if (stack_.empty()) return;
-    const Open done = stack_.back();
+    Open done = std::move(stack_.back());
     stack_.pop_back();
-    remember(done.anchor, nodes_ - done.first_node);
+    const std::size_t nodes = nodes_ - done.first_node;
+    nodes_ = done.first_node;  // complete() counts the collection again, as a whole
+    complete(std::move(done.value), done.anchor, nodes);
   }
 
-  void remember(YAML::anchor_t anchor, std::size_t size) {
-    if (anchor == YAML::NullAnchor) return;
-    if (anchor >= anchor_sizes_.size()) anchor_sizes_.resize(anchor + 1, 0);
-    anchor_sizes_[anchor] = size;
+  /// A finished value: the root, a list item, a map key or a map value.
+  void complete(RawValue v, YAML::anchor_t anchor, std::size_t nodes) {
+    count(v.mark, nodes);
+    if (anchor != YAML::NullAnchor) {
+      if (anchor >= anchored_.size()) anchored_.resize(anchor + 1);
+      anchored_[anchor] = Anchored{v, nodes};
+    }
+    if (stack_.empty()) {
+      if (!root_) root_ = std::move(v);
+      return;
+    }
+    Open& parent = stack_.back();
+    RawValue& p = parent.value;
+    if (p.kind == RawValue::Kind::list) {
+      items_within_limit(p.items.size(), false, v.mark);
+      p.items.push_back(std::move(v));
+      return;
+    }
+    if (!parent.key) {
+      if (v.kind != RawValue::Kind::text) {
+        throw Error::expected(ErrorKind::schema, "a plain key", "a complex key", v.mark);
+      }
+      items_within_limit(p.entries.size(), true, v.mark);
+      if (duplicate(parent, v.text))
+        throw Error(ErrorKind::schema, "duplicate key '" + v.text + "'", v.mark);
+      parent.key.emplace(std::move(v.text), v.mark);
+      return;
+    }
+    if (v.mark.line == 0) v.mark = parent.key->second;
+    p.entries.emplace_back(std::move(parent.key->first), std::move(v));
+    parent.key.reset();
+  }
+
+  // Small maps (every rule, every enterprise record) are searched; large ones keep a set.
+  static bool duplicate(Open& map, const std::string& key) {
+    auto& entries = map.value.entries;
+    constexpr std::size_t kSearched = 32;
+    if (entries.size() < kSearched) {
+      for (const auto& entry : entries) {
+        if (entry.first == key) return true;
+      }
+      return false;
+    }
+    if (map.keys.empty()) {
+      for (const auto& entry : entries) map.keys.insert(entry.first);
+    }
+    return !map.keys.insert(key).second;
+  }
+
+  static void items_within_limit(std::size_t size, bool map, const Mark& mark) {
+    if (size < Limits::max_items) return;
+    throw Error::expected(ErrorKind::limit,
+                          std::string(map ? "a map of at most " : "a list of at most ") +
+                              std::to_string(Limits::max_items) + (map ? " keys" : " items"),
+                          "more", mark);
   }
 
   const std::string& name_;
   const std::string& text_;
   const CharacterColumns& columns_;
+  std::optional<RawValue> root_;
   std::vector<Open> stack_;
-  std::vector<std::size_t> anchor_sizes_;  // by anchor id; 0 while the anchored node is open
-  std::vector<std::string> anchor_names_;  // anchor id - 1 → name
+  std::vector<std::optional<Anchored>> anchored_;  // by anchor id
+  std::vector<std::string> anchor_names_;          // anchor id - 1 → name
   std::size_t nodes_ = 0;
   std::size_t alias_nodes_ = 0;
 };
@@ -298,103 +376,28 @@ class TextBuffer : public std::streambuf {
   }
 };
 
-struct Converter {
-  const std::string& name;
-  const CharacterColumns& columns;
-  std::size_t nodes = 0;
-
-  Mark mark_of(const YAML::Node& node) const {
-    const YAML::Mark m = node.Mark();
-    if (m.is_null()) return Mark{name, 0, 0, {}};
-    return Mark{name, m.line + 1, columns.column(m.pos, m.column), {}};
-  }
-
-  RawValue convert(const YAML::Node& node, std::size_t depth) {
-    if (++nodes > Limits::max_nodes) {
-      throw Error::expected(
-          ErrorKind::limit,
-          "at most " + std::to_string(Limits::max_nodes) + " values (after expanding aliases)",
-          "more", mark_of(node));
-    }
-    if (depth > Limits::max_depth) {
-      throw Error::expected(ErrorKind::limit,
-                            "nesting at most " + std::to_string(Limits::max_depth) + " levels deep",
-                            "deeper nesting", mark_of(node));
-    }
-    RawValue out;
-    out.mark = mark_of(node);
-    switch (node.Type()) {
-      case YAML::NodeType::Undefined:
-      case YAML::NodeType::Null:
-        out.kind = RawValue::Kind::null;
-        break;
-      case YAML::NodeType::Scalar:
-        out.kind = RawValue::Kind::text;
-        out.text = node.Scalar();
-        out.quoted = node.Tag() == "!";
-        if (out.text.size() > Limits::max_scalar_bytes) {
-          throw Error::expected(
-              ErrorKind::limit,
-              "a value of at most " + std::to_string(Limits::max_scalar_bytes) + " bytes",
-              std::to_string(out.text.size()) + " bytes", out.mark);
-        }
-        break;
-      case YAML::NodeType::Sequence:
-        out.kind = RawValue::Kind::list;
-        for (const auto& item : node) out.items.push_back(convert(item, depth + 1));
-        break;
-      case YAML::NodeType::Map: {
-        out.kind = RawValue::Kind::map;
-        std::set<std::string> seen;
-        for (const auto& kv : node) {
-          if (!kv.first.IsScalar()) {
-            throw Error::expected(ErrorKind::schema, "a plain key", "a complex key",
-                                  mark_of(kv.first));
-          }
-          const std::string key = kv.first.Scalar();
-          if (!seen.insert(key).second) {
-            throw Error(ErrorKind::schema, "duplicate key '" + key + "'", mark_of(kv.first));
-          }
-          RawValue value = convert(kv.second, depth + 1);
-          if (value.mark.line == 0) value.mark = mark_of(kv.first);
-          out.entries.emplace_back(key, std::move(value));
-        }
-        break;
-      }
-    }
-    return out;
-  }
-};
-
 }  // namespace
 
 RawValue parse_yaml(const std::string& name, const std::string& raw_text) {
   check_file_size(name, raw_text.size());
   const std::string text = check_utf8(name, raw_text);
   const CharacterColumns columns(text);
-  YAML::Node root;
+  TreeBuilder builder(name, text, columns);
   try {
     TextBuffer buffer(text);
     std::istream stream(&buffer);
     YAML::Parser parser(stream);
-    InputGuard guard(name, text, columns);
-    parser.HandleNextDocument(guard);  // limits first: YAML::Load would build the whole graph
-    root = YAML::Load(text);
+    parser.HandleNextDocument(builder);  // the first document, as YAML::Load reads it
   } catch (const YAML::Exception& e) {
     throw Error(ErrorKind::yaml, e.msg,
                 Mark{name, e.mark.line + 1, columns.column(e.mark.pos, e.mark.column), {}});
   }
-  if (!root.IsDefined() || root.IsNull()) {
+  auto& root = builder.root();
+  if (!root || root->kind == RawValue::Kind::null) {
     throw Error::expected(ErrorKind::schema, "a YAML document", "an empty file",
                           Mark{name, 1, 1, {}});
   }
-  Converter converter{name, columns};
-  try {
-    return converter.convert(root, 0);
-  } catch (const YAML::Exception& e) {
-    throw Error(ErrorKind::yaml, e.msg,
-                Mark{name, e.mark.line + 1, columns.column(e.mark.pos, e.mark.column), {}});
-  }
+  return std::move(*root);
 }
 
 RawValue parse_csv(const std::string& name, const std::string& raw_text) {

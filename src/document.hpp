@@ -30,8 +30,10 @@ std::string read_file(const std::string& path);
 /// the line and column of the first bad byte. A leading UTF-8 BOM is accepted and skipped.
 std::string check_utf8(const std::string& name, const std::string& text);
 
-/// Parses YAML (or JSON) into a RawValue tree. Duplicate keys, non-scalar keys, and exceeded limits
-/// are errors with file, line and column. An empty document is an error.
+/// Parses YAML (or JSON) into a RawValue tree. Duplicate keys, non-scalar keys, exceeded limits
+/// (docs/limits.md), aliases inside the node they name and a quoted string still open at the end
+/// of the file are errors with file, line and column. An empty document is an error. Only the
+/// first document of a multi-document stream is read.
 RawValue parse_yaml(const std::string& name, const std::string& text);
 
 /// Parses CSV (RFC 4180: quoted fields, doubled quotes) into a list of maps keyed by the header.
