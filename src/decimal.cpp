@@ -396,6 +396,19 @@ Decimal from_parts(std::string_view digit_text, bool negative, std::int64_t expo
 
 constexpr const char* kAmountExpected = "a decimal amount such as 1234.56, 30万 or 50%";
 
+Decimal parse_gda(std::string_view text);
+
+// The hint for an amount in exponent notation (a spreadsheet's 1.23E+08): the same value written
+// out, when that is short enough to read, so the fix is a copy away.
+std::string written_out(std::string_view text) {
+  try {
+    const std::string plain = parse_gda(text).to_string();
+    if (plain.size() <= 24) return "write " + plain;
+  } catch (const Error&) {
+  }
+  return "write the digits out, or use 万 or 亿";
+}
+
 [[noreturn]] void bad_amount(std::string_view text, const std::string& why) {
   throw Error::expected(ErrorKind::parse, kAmountExpected, quote(text) + " (" + why + ")");
 }
@@ -599,7 +612,7 @@ Amount parse_policy_amount(std::string_view whole) {
     }
   }
   if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
-    bad_amount(whole, "exponent notation is not accepted; write 100000 or 10万");
+    bad_amount(whole, "exponent notation is not accepted; " + written_out(trim(whole)));
   }
 
   // The unit: % alone, or an optional multiplier followed by an optional 元.
