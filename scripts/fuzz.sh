@@ -59,10 +59,11 @@ done
 
 # Runs the targets, `parallel` at a time; each writes its log to $work/<target>.log.
 run() {
-  local target="$1"
+  local target="$1" dict=()
+  [[ -f "fuzz/$target.dict" ]] && dict=(-dict="$PWD/fuzz/$target.dict")
   (cd "$work" && nice -n "${FUZZ_NICE:-0}" "$bin/fuzz_$target" "corpus/$target" \
     -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 \
-    -artifact_prefix="artifacts/$target-" >"$target.log" 2>&1)
+    -artifact_prefix="artifacts/$target-" "${dict[@]}" >"$target.log" 2>&1)
 }
 declare -A status=()
 pids=()
