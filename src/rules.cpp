@@ -12,13 +12,11 @@
 
 namespace subsidy {
 
-// ---- small public helpers
-// -------------------------------------------------------------------------
+// ---- small public helpers -------------------------------------------------------------------------
 
 Date Date::parse(std::string_view text) {
   auto fail = [&]() -> Date {
-    throw Error::expected(ErrorKind::parse, "a date written YYYY-MM-DD",
-                          "\"" + std::string(text) + "\"");
+    throw Error::expected(ErrorKind::parse, "a date written YYYY-MM-DD", "\"" + std::string(text) + "\"");
   };
   if (text.size() != 10 || text[4] != '-' || text[7] != '-') return fail();
   auto digits = [&](std::size_t from, std::size_t n, int& out) {
@@ -46,99 +44,66 @@ std::string Date::to_string() const {
 
 std::string Unit::to_string() const {
   switch (kind) {
-    case UnitKind::money:
-      return "money (元)";
-    case UnitKind::rate:
-      return "a rate";
-    case UnitKind::count:
-      return "a count";
-    case UnitKind::number:
-      return "a number";
-    case UnitKind::measure:
-      return "a measure in " + measure;
-    case UnitKind::boolean:
-      return "a condition (true/false)";
-    case UnitKind::enumeration:
-      return "an enumeration";
-    case UnitKind::date:
-      return "a date";
-    case UnitKind::year:
-      return "a year";
-    case UnitKind::text:
-      return "text";
-    case UnitKind::list:
-      return "a list";
+    case UnitKind::money: return "money (元)";
+    case UnitKind::rate: return "a rate";
+    case UnitKind::count: return "a count";
+    case UnitKind::number: return "a number";
+    case UnitKind::measure: return "a measure in " + measure;
+    case UnitKind::boolean: return "a condition (true/false)";
+    case UnitKind::enumeration: return "an enumeration";
+    case UnitKind::date: return "a date";
+    case UnitKind::year: return "a year";
+    case UnitKind::text: return "text";
+    case UnitKind::list: return "a list";
   }
   return "a value";
 }
 
 const char* to_string(PolicyStatus s) noexcept {
   switch (s) {
-    case PolicyStatus::in_force:
-      return "in_force";
-    case PolicyStatus::draft:
-      return "draft";
-    case PolicyStatus::proposal:
-      return "proposal";
+    case PolicyStatus::in_force: return "in_force";
+    case PolicyStatus::draft: return "draft";
+    case PolicyStatus::proposal: return "proposal";
   }
   return "";
 }
 const char* to_string(AwardForm f) noexcept {
   switch (f) {
-    case AwardForm::cash:
-      return "cash";
-    case AwardForm::in_kind:
-      return "in_kind";
-    case AwardForm::preference:
-      return "preference";
-    case AwardForm::honour:
-      return "honour";
+    case AwardForm::cash: return "cash";
+    case AwardForm::in_kind: return "in_kind";
+    case AwardForm::preference: return "preference";
+    case AwardForm::honour: return "honour";
   }
   return "";
 }
 const char* to_string(AmountKind k) noexcept {
   switch (k) {
-    case AmountKind::fixed:
-      return "fixed";
-    case AmountKind::band:
-      return "band";
-    case AmountKind::rate_of_base:
-      return "rate";
-    case AmountKind::formula:
-      return "formula";
-    case AmountKind::per_item:
-      return "per_item";
-    case AmountKind::tiers:
-      return "tiers";
-    case AmountKind::unfixed:
-      return "unfixed";
-    case AmountKind::honour:
-      return "honour";
+    case AmountKind::fixed: return "fixed";
+    case AmountKind::band: return "band";
+    case AmountKind::rate_of_base: return "rate";
+    case AmountKind::formula: return "formula";
+    case AmountKind::per_item: return "per_item";
+    case AmountKind::tiers: return "tiers";
+    case AmountKind::unfixed: return "unfixed";
+    case AmountKind::honour: return "honour";
   }
   return "";
 }
 const char* to_string(HitPolicy h) noexcept {
   switch (h) {
-    case HitPolicy::unique:
-      return "unique";
-    case HitPolicy::highest:
-      return "highest";
-    case HitPolicy::first:
-      return "first";
-    case HitPolicy::sum:
-      return "sum";
+    case HitPolicy::unique: return "unique";
+    case HitPolicy::highest: return "highest";
+    case HitPolicy::first: return "first";
+    case HitPolicy::sum: return "sum";
   }
   return "";
 }
 
 std::string Recurrence::to_string() const {
   switch (kind) {
-    case Kind::one_time:
-      return "one_time";
-    case Kind::yearly:
-      return "yearly";
-    case Kind::years_from:
-      return std::to_string(years) + " years from " + from;
+    case Kind::one_time: return "one_time";
+    case Kind::yearly: return "yearly";
+    case Kind::years_from: return std::to_string(years) + " years from " + from;
   }
   return "";
 }
@@ -153,8 +118,7 @@ std::string RuleSetSummary::to_string() const {
 namespace detail {
 namespace {
 
-// ---- reading maps with unknown-key detection
-// ---------------------------------------------------------
+// ---- reading maps with unknown-key detection ---------------------------------------------------------
 
 std::size_t edit_distance(const std::string& a, const std::string& b) {
   std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
@@ -162,8 +126,7 @@ std::size_t edit_distance(const std::string& a, const std::string& b) {
   for (std::size_t i = 1; i <= a.size(); ++i) {
     cur[0] = i;
     for (std::size_t j = 1; j <= b.size(); ++j) {
-      cur[j] =
-          std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
     }
     std::swap(prev, cur);
   }
@@ -218,8 +181,7 @@ class Fields {
   }
   const RawValue& need(const std::string& key) const {
     const RawValue* x = get(key);
-    if (!x)
-      throw Error::expected(ErrorKind::schema, "a key '" + key + "' in " + what_, "none", v_.mark);
+    if (!x) throw Error::expected(ErrorKind::schema, "a key '" + key + "' in " + what_, "none", v_.mark);
     return *x;
   }
   std::string text(const std::string& key, const std::string& fallback = {}) const {
@@ -281,25 +243,22 @@ Decimal read_amount(const RawValue& v, const std::string& what, AmountUnit* unit
   }
 }
 
-const std::vector<std::string> kUnitNames = {"money",   "rate",    "count", "number",
-                                             "measure", "boolean", "enum",  "date",
-                                             "year",    "text",    "list"};
+const std::vector<std::string> kUnitNames = {"money", "rate", "count", "number", "measure", "boolean",
+                                             "enum",  "date", "year",  "text",   "list"};
 
 Unit read_unit(const std::string& t, const std::string& measure, const Mark& mark) {
   static const std::pair<const char*, UnitKind> kinds[] = {
-      {"money", UnitKind::money},      {"rate", UnitKind::rate},
-      {"count", UnitKind::count},      {"number", UnitKind::number},
-      {"measure", UnitKind::measure},  {"boolean", UnitKind::boolean},
-      {"enum", UnitKind::enumeration}, {"date", UnitKind::date},
-      {"year", UnitKind::year},        {"text", UnitKind::text},
+      {"money", UnitKind::money},     {"rate", UnitKind::rate},   {"count", UnitKind::count},
+      {"number", UnitKind::number},   {"measure", UnitKind::measure},
+      {"boolean", UnitKind::boolean}, {"enum", UnitKind::enumeration},
+      {"date", UnitKind::date},       {"year", UnitKind::year},   {"text", UnitKind::text},
       {"list", UnitKind::list}};
   for (const auto& [name, kind] : kinds) {
     if (t == name) {
       Unit u{kind, {}};
       if (kind == UnitKind::measure) {
         if (measure.empty()) {
-          throw Error::expected(ErrorKind::schema, "a 'unit' for a measure (e.g. 平方米)", "none",
-                                mark);
+          throw Error::expected(ErrorKind::schema, "a 'unit' for a measure (e.g. 平方米)", "none", mark);
         }
         u.measure = measure;
       }
@@ -322,15 +281,13 @@ bool valid_id(const std::string& id, bool allow_upper) {
 bool valid_name(const std::string& id) {
   if (id.empty() || (id[0] >= '0' && id[0] <= '9')) return false;
   for (char c : id) {
-    const bool ok =
-        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
     if (!ok) return false;
   }
   return true;
 }
 
-// ---- the loader
-// ---------------------------------------------------------------------------------------
+// ---- the loader ---------------------------------------------------------------------------------------
 
 class Loader {
  public:
@@ -400,11 +357,11 @@ class Loader {
   }
 
   void classify(Doc& d) {
-    static const std::vector<std::string> catalogue_keys = {"catalogue", "payers", "groups",
-                                                            "options", "facts"};
+    static const std::vector<std::string> catalogue_keys = {"catalogue", "payers", "groups", "options",
+                                                            "facts"};
     static const std::vector<std::string> set_keys = {
-        "policy_set", "facts",  "options",    "parameters", "derived", "rules",
-        "budget",     "checks", "exclusions", "caps",       "payers"};
+        "policy_set", "facts",  "options", "parameters", "derived", "rules",
+        "budget",     "checks", "exclusions", "caps", "payers"};
     const RawValue& root = d.root;
     if (root.kind != RawValue::Kind::map) {
       throw Error::expected(ErrorKind::schema, "a map with 'policy_set' or 'catalogue' at the top",
@@ -413,29 +370,26 @@ class Loader {
     const bool is_set = find(root, "policy_set") != nullptr;
     const bool is_cat = find(root, "catalogue") != nullptr;
     if (is_set == is_cat) {
-      throw Error::expected(ErrorKind::schema,
-                            "exactly one of 'policy_set' or 'catalogue' at the top",
+      throw Error::expected(ErrorKind::schema, "exactly one of 'policy_set' or 'catalogue' at the top",
                             is_set ? "both" : "neither", Mark{d.name, 1, 1, {}});
     }
-    Fields f(root, is_set ? "a policy set file" : "a catalogue file",
-             is_set ? set_keys : catalogue_keys);
+    Fields f(root, is_set ? "a policy set file" : "a catalogue file", is_set ? set_keys : catalogue_keys);
     if (is_cat) {
       Fields c(f.need("catalogue"), "'catalogue'", {"id", "title", "notes"});
       c.need_text("id");
       return;
     }
     Fields p(f.need("policy_set"), "'policy_set'",
-             {"id", "title", "issuer", "document_number", "date", "date_as_written", "status",
-              "source", "applies_to", "group", "notes"});
+             {"id", "title", "issuer", "document_number", "date", "date_as_written", "status", "source",
+              "applies_to", "group", "notes"});
     PolicySetInfo info;
     info.id = p.need_text("id");
     if (!valid_id(info.id, false)) {
-      throw Error::expected(ErrorKind::schema, "a policy set id of a-z, 0-9 and '-'",
-                            "'" + info.id + "'", p.key_mark("id"));
+      throw Error::expected(ErrorKind::schema, "a policy set id of a-z, 0-9 and '-'", "'" + info.id + "'",
+                            p.key_mark("id"));
     }
     if (r_.set_index.count(info.id)) {
-      throw Error(ErrorKind::name, "policy set '" + info.id + "' is declared twice",
-                  p.key_mark("id"));
+      throw Error(ErrorKind::name, "policy set '" + info.id + "' is declared twice", p.key_mark("id"));
     }
     info.title = read_text(p.need("title"), "'title'");
     info.issuer = p.text("issuer");
@@ -449,15 +403,12 @@ class Loader {
     }
     info.date_as_written = p.text("date_as_written");
     const std::string status = p.text("status", "in_force");
-    if (status == "in_force")
-      info.status = PolicyStatus::in_force;
-    else if (status == "draft")
-      info.status = PolicyStatus::draft;
-    else if (status == "proposal")
-      info.status = PolicyStatus::proposal;
+    if (status == "in_force") info.status = PolicyStatus::in_force;
+    else if (status == "draft") info.status = PolicyStatus::draft;
+    else if (status == "proposal") info.status = PolicyStatus::proposal;
     else {
-      throw Error::expected(ErrorKind::schema, "status in_force, draft or proposal",
-                            "'" + status + "'", p.key_mark("status"));
+      throw Error::expected(ErrorKind::schema, "status in_force, draft or proposal", "'" + status + "'",
+                            p.key_mark("status"));
     }
     if (const RawValue* src = p.get("source")) Fields(*src, "'source'", {"file", "lines"});
     info.applies_to = p.text("applies_to");
@@ -473,8 +424,7 @@ class Loader {
   // Payers, groups, options and facts: global names, from catalogues and policy sets alike.
   void declare_shared(Doc& d) {
     const RawValue& root = d.root;
-    if (const RawValue* payers = find(root, "payers");
-        payers && payers->kind != RawValue::Kind::null) {
+    if (const RawValue* payers = find(root, "payers"); payers && payers->kind != RawValue::Kind::null) {
       each_entry(*payers, "'payers'", [&](const std::string& id, const RawValue& v) {
         Payer p;
         p.id = id;
@@ -482,11 +432,11 @@ class Loader {
           Fields f(v, "payer '" + id + "'", {"en", "zh", "level"});
           p.en = f.text("en");
           p.level = f.text("level", "other");
-          static const std::vector<std::string> levels = {"city",        "province", "national",
-                                                          "beneficiary", "union",    "other"};
+          static const std::vector<std::string> levels = {"city", "province", "national", "beneficiary",
+                                                          "union", "other"};
           if (std::find(levels.begin(), levels.end(), p.level) == levels.end()) {
-            throw Error::expected(ErrorKind::schema, "a level among " + join(levels),
-                                  "'" + p.level + "'", f.key_mark("level"));
+            throw Error::expected(ErrorKind::schema, "a level among " + join(levels), "'" + p.level + "'",
+                                  f.key_mark("level"));
           }
         }
         if (r_.payer_index.count(id)) {
@@ -496,8 +446,7 @@ class Loader {
         r_.payers.push_back(std::move(p));
       });
     }
-    if (const RawValue* groups = find(root, "groups");
-        groups && groups->kind != RawValue::Kind::null) {
+    if (const RawValue* groups = find(root, "groups"); groups && groups->kind != RawValue::Kind::null) {
       each_entry(*groups, "'groups'", [&](const std::string& id, const RawValue& v) {
         Fields f(v, "group '" + id + "'", {"title", "default", "notes"});
         GroupInfo g;
@@ -512,8 +461,7 @@ class Loader {
         r_.groups.push_back(std::move(g));
       });
     }
-    if (const RawValue* options = find(root, "options");
-        options && options->kind != RawValue::Kind::null) {
+    if (const RawValue* options = find(root, "options"); options && options->kind != RawValue::Kind::null) {
       each_entry(*options, "'options'", [&](const std::string& name, const RawValue& v) {
         Fields f(v, "option '" + name + "'", {"question", "choices", "default", "see", "notes"});
         OptionInfo o;
@@ -524,8 +472,7 @@ class Loader {
         }
         if (const RawValue* q = f.get("question")) o.question = read_text(*q, "'question'");
         each_entry(f.need("choices"), "'choices'", [&](const std::string& c, const RawValue& cv) {
-          o.choices.emplace_back(
-              c, cv.kind == RawValue::Kind::null ? Text{} : read_text(cv, "choice"));
+          o.choices.emplace_back(c, cv.kind == RawValue::Kind::null ? Text{} : read_text(cv, "choice"));
         });
         o.default_choice = f.need_text("default");
         o.see = f.text("see");
@@ -534,8 +481,7 @@ class Loader {
         if (!known) {
           std::vector<std::string> names;
           for (const auto& c : o.choices) names.push_back(c.first);
-          throw Error::expected(ErrorKind::option,
-                                "a default among the choices (" + join(names) + ")",
+          throw Error::expected(ErrorKind::option, "a default among the choices (" + join(names) + ")",
                                 "'" + o.default_choice + "'", f.key_mark("default"));
         }
         if (r_.option_index.count(name)) {
@@ -548,19 +494,17 @@ class Loader {
     if (const RawValue* facts = find(root, "facts"); facts && facts->kind != RawValue::Kind::null) {
       each_entry(*facts, "'facts'", [&](const std::string& name, const RawValue& v) {
         FactDecl decl = read_fact(name, v, true);
-        if (decl.default_value)
-          parse_fact(decl, *decl.default_value);  // a bad default fails here, located
+        if (decl.default_value) parse_fact(decl, *decl.default_value);  // a bad default fails here, located
         static const std::set<std::string> reserved = {"id", "name", "year", "decided"};
         if (reserved.count(name)) {
-          throw Error(ErrorKind::name,
-                      "'" + name + "' is a reserved field of every enterprise record", v.mark);
+          throw Error(ErrorKind::name, "'" + name + "' is a reserved field of every enterprise record",
+                      v.mark);
         }
         auto it = r_.fact_index.find(name);
         if (it != r_.fact_index.end()) {
           if (!same_decl(r_.facts[it->second], decl)) {
             throw Error(ErrorKind::name,
-                        "fact '" + name + "' is declared twice with different declarations",
-                        v.mark);
+                        "fact '" + name + "' is declared twice with different declarations", v.mark);
           }
           return;
         }
@@ -572,43 +516,38 @@ class Loader {
 
   static bool same_decl(const FactDecl& a, const FactDecl& b) {
     const auto default_text = [](const FactDecl& d) {
-      return d.default_value
-                 ? describe(*d.default_value) + "#" + std::to_string(d.default_value->items.size())
-                 : std::string("none");
+      return d.default_value ? describe(*d.default_value) + "#" + std::to_string(d.default_value->items.size())
+                             : std::string("none");
     };
-    if (a.unit != b.unit || a.values != b.values || a.required != b.required ||
-        a.allow_negative != b.allow_negative || a.fields.size() != b.fields.size() ||
-        default_text(a) != default_text(b) || a.label.zh != b.label.zh ||
+    if (a.unit != b.unit || a.values != b.values || a.required != b.required || a.allow_negative != b.allow_negative ||
+        a.fields.size() != b.fields.size() || default_text(a) != default_text(b) || a.label.zh != b.label.zh ||
         a.label.en != b.label.en) {
       return false;
     }
     for (std::size_t i = 0; i < a.fields.size(); ++i) {
-      if (a.fields[i].name != b.fields[i].name || !same_decl(a.fields[i], b.fields[i]))
-        return false;
+      if (a.fields[i].name != b.fields[i].name || !same_decl(a.fields[i], b.fields[i])) return false;
     }
     return true;
   }
 
   FactDecl read_fact(const std::string& name, const RawValue& v, bool top) {
     if (!valid_name(name)) {
-      throw Error::expected(ErrorKind::schema, "a fact name of letters, digits and '_'",
-                            "'" + name + "'", v.mark);
+      throw Error::expected(ErrorKind::schema, "a fact name of letters, digits and '_'", "'" + name + "'",
+                            v.mark);
     }
-    std::vector<std::string> keys = {"type",     "unit",    "values", "label",
-                                     "required", "default", "notes",  "allow_negative"};
+    std::vector<std::string> keys = {"type", "unit", "values", "label", "required", "default", "notes",
+                                     "allow_negative"};
     if (top) keys.push_back("fields");
     Fields f(v, "fact '" + name + "'", keys);
     FactDecl d;
     d.name = name;
     d.unit = read_unit(f.need_text("type"), f.text("unit"), f.key_mark("type"));
     if (d.unit.kind == UnitKind::list && !top) {
-      throw Error::expected(ErrorKind::schema, "a scalar type for a list field", "list",
-                            f.key_mark("type"));
+      throw Error::expected(ErrorKind::schema, "a scalar type for a list field", "list", f.key_mark("type"));
     }
     if (const RawValue* l = f.get("label")) d.label = read_text(*l, "'label'");
     if (const RawValue* req = f.get("required")) d.required = read_bool(*req, "'required'");
-    if (const RawValue* neg = f.get("allow_negative"))
-      d.allow_negative = read_bool(*neg, "'allow_negative'");
+    if (const RawValue* neg = f.get("allow_negative")) d.allow_negative = read_bool(*neg, "'allow_negative'");
     if (d.unit.kind == UnitKind::enumeration) {
       each_item(f.need("values"), "'values'", [&](const RawValue& item) {
         d.values.push_back(Fields::scalar(item, "an enumeration value"));
@@ -638,12 +577,10 @@ class Loader {
                        d.unit.kind == UnitKind::enumeration ? &d.values : nullptr,
                        d.unit.kind == UnitKind::list ? &d : nullptr};
       }
-      if (name == "year")
-        return Binding{RefKind::fact, kYearSlot, Unit{UnitKind::year, {}}, nullptr, nullptr};
+      if (name == "year") return Binding{RefKind::fact, kYearSlot, Unit{UnitKind::year, {}}, nullptr, nullptr};
       return std::nullopt;
     }
-    std::optional<std::pair<std::size_t, const OptionInfo*>> option(
-        const std::string& name) const override {
+    std::optional<std::pair<std::size_t, const OptionInfo*>> option(const std::string& name) const override {
       auto it = r.option_index.find(name);
       if (it == r.option_index.end()) return std::nullopt;
       return std::make_pair(it->second, &r.options[it->second]);
@@ -668,42 +605,34 @@ class Loader {
       }
       return inner.lookup(name);
     }
-    std::optional<std::pair<std::size_t, const OptionInfo*>> option(
-        const std::string& name) const override {
+    std::optional<std::pair<std::size_t, const OptionInfo*>> option(const std::string& name) const override {
       return inner.option(name);
     }
     void uses_derived(std::size_t slot) const override { inner.uses_derived(slot); }
   };
 
-  Expression expr(const RawValue& v, const Scope& scope, std::optional<Unit> unit,
-                  const std::string& what) {
+  Expression expr(const RawValue& v, const Scope& scope, std::optional<Unit> unit, const std::string& what) {
     const std::string text = Fields::scalar(v, what);
-    if (text.empty())
-      throw Error::expected(ErrorKind::schema, what + " as an expression", "an empty value",
-                            v.mark);
+    if (text.empty()) throw Error::expected(ErrorKind::schema, what + " as an expression", "an empty value", v.mark);
     Expression e = parse_expression(text, mark_in_scalar(v));
     check_expression(e, scope, unit);
     return e;
   }
 
-  // Parameters and derived names of one policy set (all of them, before any expression is
-  // compiled).
+  // Parameters and derived names of one policy set (all of them, before any expression is compiled).
   void declare_set(Doc& d) {
     const std::size_t set = *d.set;
     const std::string& set_id = r_.sets[set].id;
-    if (const RawValue* params = find(d.root, "parameters");
-        params && params->kind != RawValue::Kind::null) {
+    if (const RawValue* params = find(d.root, "parameters"); params && params->kind != RawValue::Kind::null) {
       each_entry(*params, "'parameters'", [&](const std::string& name, const RawValue& v) {
-        Fields f(v, "parameter '" + name + "'",
-                 {"unit", "measure", "label", "value", "versions", "reference", "notes"});
+        Fields f(v, "parameter '" + name + "'", {"unit", "measure", "label", "value", "versions", "reference", "notes"});
         ParameterInfo p;
         p.policy_set = set_id;
         p.name = name;
         p.qualified_name = set_id + "." + name;
         p.unit = read_unit(f.need_text("unit"), f.text("measure"), f.key_mark("unit"));
         if (!p.unit.numeric()) {
-          throw Error::expected(ErrorKind::schema,
-                                "a numeric unit (money, rate, count, number, measure)",
+          throw Error::expected(ErrorKind::schema, "a numeric unit (money, rate, count, number, measure)",
                                 p.unit.to_string(), f.key_mark("unit"));
         }
         if (const RawValue* l = f.get("label")) p.label = read_text(*l, "'label'");
@@ -736,17 +665,14 @@ class Loader {
             p.versions.push_back(std::move(pv));
           });
           if (p.versions.empty()) {
-            throw Error::expected(ErrorKind::parameter, "at least one version", "none",
-                                  versions->mark);
+            throw Error::expected(ErrorKind::parameter, "at least one version", "none", versions->mark);
           }
         }
-        bind(set, name, Binding{RefKind::parameter, r_.parameters.size(), p.unit, nullptr, nullptr},
-             v.mark);
+        bind(set, name, Binding{RefKind::parameter, r_.parameters.size(), p.unit, nullptr, nullptr}, v.mark);
         r_.parameters.push_back(std::move(p));
       });
     }
-    if (const RawValue* derived = find(d.root, "derived");
-        derived && derived->kind != RawValue::Kind::null) {
+    if (const RawValue* derived = find(d.root, "derived"); derived && derived->kind != RawValue::Kind::null) {
       each_entry(*derived, "'derived'", [&](const std::string& name, const RawValue& v) {
         Fields f(v, "derived value '" + name + "'", {"unit", "measure", "label", "expr", "notes"});
         CompiledDerived cd;
@@ -755,8 +681,7 @@ class Loader {
         cd.unit = read_unit(f.need_text("unit"), f.text("measure"), f.key_mark("unit"));
         if (const RawValue* l = f.get("label")) cd.label = read_text(*l, "'label'");
         f.need("expr");
-        bind(set, name, Binding{RefKind::derived, r_.derived.size(), cd.unit, nullptr, nullptr},
-             v.mark);
+        bind(set, name, Binding{RefKind::derived, r_.derived.size(), cd.unit, nullptr, nullptr}, v.mark);
         derived_sources_.push_back(&v);
         r_.derived.push_back(std::move(cd));
       });
@@ -765,8 +690,7 @@ class Loader {
 
   void bind(std::size_t set, const std::string& name, Binding b, const Mark& mark) {
     if (!valid_name(name)) {
-      throw Error::expected(ErrorKind::schema, "a name of letters, digits and '_'",
-                            "'" + name + "'", mark);
+      throw Error::expected(ErrorKind::schema, "a name of letters, digits and '_'", "'" + name + "'", mark);
     }
     if (r_.fact_index.count(name) || name == "year") {
       throw Error(ErrorKind::name, "'" + name + "' is already the name of a fact", mark);
@@ -799,9 +723,7 @@ class Loader {
     SetScope scope(r_, set);
     const RawValue& header = *find(d.root, "policy_set");
     if (!info.applies_to.empty()) {
-      attempt([&] {
-        cs.applies_to = expr(*find(header, "applies_to"), scope, boolean_unit(), "'applies_to'");
-      });
+      attempt([&] { cs.applies_to = expr(*find(header, "applies_to"), scope, boolean_unit(), "'applies_to'"); });
     }
     if (!info.group.empty()) {
       auto g = r_.group_index.find(info.group);
@@ -824,17 +746,14 @@ class Loader {
       });
       scope.uses = nullptr;
     }
-    if (const RawValue* rules = find(d.root, "rules");
-        rules && rules->kind != RawValue::Kind::null) {
+    if (const RawValue* rules = find(d.root, "rules"); rules && rules->kind != RawValue::Kind::null) {
       each_item(*rules, "'rules'", [&](const RawValue& v) { compile_rule(set, scope, v); });
     }
     info.rule_count = cs.rules.size();
-    if (const RawValue* budget = find(d.root, "budget");
-        budget && budget->kind != RawValue::Kind::null) {
+    if (const RawValue* budget = find(d.root, "budget"); budget && budget->kind != RawValue::Kind::null) {
       each_item(*budget, "'budget'", [&](const RawValue& v) { compile_budget(set, v); });
     }
-    if (const RawValue* checks = find(d.root, "checks");
-        checks && checks->kind != RawValue::Kind::null) {
+    if (const RawValue* checks = find(d.root, "checks"); checks && checks->kind != RawValue::Kind::null) {
       each_item(*checks, "'checks'", [&](const RawValue& v) {
         Fields f(v, "a check", {"id", "citation", "when", "require", "message", "notes"});
         CompiledCheck c;
@@ -857,8 +776,8 @@ class Loader {
         x.rules = rule_refs(f.need("rules"), info.id);
         const std::string resolve = f.text("resolve", "higher");
         if (resolve != "higher" && resolve != "priority") {
-          throw Error::expected(ErrorKind::schema, "resolve: higher (就高) or priority",
-                                "'" + resolve + "'", f.key_mark("resolve"));
+          throw Error::expected(ErrorKind::schema, "resolve: higher (就高) or priority", "'" + resolve + "'",
+                                f.key_mark("resolve"));
         }
         x.higher = resolve == "higher";
         if (f.get("citation")) read_citation(f, info.id);
@@ -889,11 +808,8 @@ class Loader {
       if (id.find('/') == std::string::npos) id = set_id + "/" + id;
       auto it = r_.rule_index.find(id);
       if (it == r_.rule_index.end()) {
-        throw Error(ErrorKind::name,
-                    "rule '" + id +
-                        "' is not defined (rules must be defined before "
-                        "they are referred to)",
-                    item.mark);
+        throw Error(ErrorKind::name, "rule '" + id + "' is not defined (rules must be defined before "
+                                                     "they are referred to)", item.mark);
       }
       out.push_back(it->second);
     });
@@ -903,10 +819,9 @@ class Loader {
   Citation read_citation(const Fields& owner, const std::string& set_id) {
     const RawValue* c = owner.get("citation");
     if (!c) {
-      throw Error(
-          ErrorKind::citation,
-          "missing citation: every rule names its document, clause and the sentence it encodes",
-          owner.mark());
+      throw Error(ErrorKind::citation,
+                  "missing citation: every rule names its document, clause and the sentence it encodes",
+                  owner.mark());
     }
     Fields f(*c, "'citation'", {"document", "clause", "lines", "text"});
     Citation out;
@@ -918,8 +833,8 @@ class Loader {
                             f.mark());
     }
     if (out.text.empty()) {
-      throw Error::expected(ErrorKind::citation, "the verbatim sentence the rule encodes ('text')",
-                            "none", f.mark());
+      throw Error::expected(ErrorKind::citation, "the verbatim sentence the rule encodes ('text')", "none",
+                            f.mark());
     }
     if (const RawValue* lines = f.get("lines")) {
       each_item(*lines, "'lines'", [&](const RawValue& l) {
@@ -935,60 +850,51 @@ class Loader {
 
   void compile_rule(std::size_t set, const SetScope& scope, const RawValue& v) {
     Fields f(v, "a rule",
-             {"id", "title", "citation", "payer", "form", "in_kind", "recurrence", "when", "award",
-              "rounding", "notes"});
+             {"id", "title", "citation", "payer", "form", "in_kind", "recurrence", "when", "award", "rounding",
+              "notes"});
     RuleInfo info;
     info.policy_set = r_.sets[set].id;
     info.id = f.need_text("id");
     info.mark = v.mark;
     if (!valid_id(info.id, true)) {
-      throw Error::expected(ErrorKind::schema, "a rule id of letters, digits, '-' and '_'",
-                            "'" + info.id + "'", f.key_mark("id"));
+      throw Error::expected(ErrorKind::schema, "a rule id of letters, digits, '-' and '_'", "'" + info.id + "'",
+                            f.key_mark("id"));
     }
     info.qualified_id = info.policy_set + "/" + info.id;
     if (r_.rule_index.count(info.qualified_id)) {
-      throw Error(ErrorKind::name, "rule '" + info.id + "' is defined twice in this policy set",
-                  f.key_mark("id"));
+      throw Error(ErrorKind::name, "rule '" + info.id + "' is defined twice in this policy set", f.key_mark("id"));
     }
     if (const RawValue* t = f.get("title")) info.title = read_text(*t, "'title'");
     info.citation = read_citation(f, info.policy_set);
     const std::string form = f.text("form", "cash");
-    if (form == "cash")
-      info.form = AwardForm::cash;
-    else if (form == "in_kind")
-      info.form = AwardForm::in_kind;
-    else if (form == "preference")
-      info.form = AwardForm::preference;
-    else if (form == "honour")
-      info.form = AwardForm::honour;
+    if (form == "cash") info.form = AwardForm::cash;
+    else if (form == "in_kind") info.form = AwardForm::in_kind;
+    else if (form == "preference") info.form = AwardForm::preference;
+    else if (form == "honour") info.form = AwardForm::honour;
     else {
-      throw Error::expected(ErrorKind::schema, "form cash, in_kind, preference or honour",
-                            "'" + form + "'", f.key_mark("form"));
+      throw Error::expected(ErrorKind::schema, "form cash, in_kind, preference or honour", "'" + form + "'",
+                            f.key_mark("form"));
     }
     if (const RawValue* k = f.get("in_kind")) info.in_kind = read_text(*k, "'in_kind'");
     if (info.form == AwardForm::in_kind && info.in_kind.zh.empty() && info.in_kind.en.empty()) {
-      throw Error::expected(ErrorKind::schema, "'in_kind' naming what is given (e.g. 图书)", "none",
-                            v.mark);
+      throw Error::expected(ErrorKind::schema, "'in_kind' naming what is given (e.g. 图书)", "none", v.mark);
     }
     info.payer = f.text("payer");
     if (info.payer.empty() && (info.form == AwardForm::cash || info.form == AwardForm::in_kind)) {
-      throw Error::expected(ErrorKind::schema, "a 'payer' for a cash or in-kind award", "none",
-                            v.mark);
+      throw Error::expected(ErrorKind::schema, "a 'payer' for a cash or in-kind award", "none", v.mark);
     }
     if (!info.payer.empty() && !r_.payer_index.count(info.payer)) {
       std::vector<std::string> names;
       for (const auto& p : r_.payers) names.push_back(p.id);
-      throw Error::expected(ErrorKind::name, "a declared payer (" + join(names) + ")",
-                            "'" + info.payer + "'", f.key_mark("payer"));
+      throw Error::expected(ErrorKind::name, "a declared payer (" + join(names) + ")", "'" + info.payer + "'",
+                            f.key_mark("payer"));
     }
     CompiledRule rule;
     rule.set = set;
     if (const RawValue* rec = f.get("recurrence")) {
       if (rec->kind == RawValue::Kind::text) {
-        if (rec->text == "one_time")
-          info.recurrence.kind = Recurrence::Kind::one_time;
-        else if (rec->text == "yearly")
-          info.recurrence.kind = Recurrence::Kind::yearly;
+        if (rec->text == "one_time") info.recurrence.kind = Recurrence::Kind::one_time;
+        else if (rec->text == "yearly") info.recurrence.kind = Recurrence::Kind::yearly;
         else {
           throw Error::expected(ErrorKind::schema, "one_time, yearly or {years: N, from: ...}",
                                 "'" + rec->text + "'", rec->mark);
@@ -999,8 +905,8 @@ class Loader {
         const Decimal years = read_amount(rf.need("years"), "'years'");
         std::int64_t n = 0;
         if (!years.to_scaled_int64(0, n) || n <= 0 || n > 1000) {
-          throw Error::expected(ErrorKind::schema, "a whole number of years",
-                                describe(rf.need("years")), rf.key_mark("years"));
+          throw Error::expected(ErrorKind::schema, "a whole number of years", describe(rf.need("years")),
+                                rf.key_mark("years"));
         }
         info.recurrence.years = static_cast<int>(n);
         info.recurrence.from = rf.need_text("from");
@@ -1024,8 +930,7 @@ class Loader {
         const Decimal quantum = read_amount(*q, "'quantum'");
         const Decimal reduced = quantum.reduce();
         if (reduced.coefficient() != 1) {
-          throw Error::expected(ErrorKind::schema, "a power of ten (0.01, 1, 100, ...)",
-                                describe(*q), q->mark);
+          throw Error::expected(ErrorKind::schema, "a power of ten (0.01, 1, 100, ...)", describe(*q), q->mark);
         }
         info.rounding_exponent = reduced.exponent();
       }
@@ -1053,30 +958,27 @@ class Loader {
   /// An award written as a literal cannot be negative (-1万 is a typo, never a payment).
   static void non_negative(const Expression& e, const std::string& what) {
     const Expr* root = e.root.get();
-    const bool negated =
-        root->op == Op::neg && root->args.size() == 1 && root->args[0]->op == Op::number;
+    const bool negated = root->op == Op::neg && root->args.size() == 1 && root->args[0]->op == Op::number;
     const Expr* literal = negated ? root->args[0].get() : root;
     if (literal->op != Op::number) return;
     if (negated ? literal->number.signum() > 0 : literal->number.is_negative()) {
-      throw Error::expected(ErrorKind::schema, "an award of at least 0 for " + what,
-                            "'" + e.source + "'", e.mark);
+      throw Error::expected(ErrorKind::schema, "an award of at least 0 for " + what, "'" + e.source + "'", e.mark);
     }
   }
 
   CompiledAward compile_award(const RawValue& v, const Scope& scope, bool money) {
-    static const std::vector<std::string> forms = {
-        "fixed", "band", "rate", "base", "formula", "per_item", "tiers", "unfixed", "honour"};
+    static const std::vector<std::string> forms = {"fixed", "band", "rate", "base", "formula",
+                                                   "per_item", "tiers", "unfixed", "honour"};
     Fields f(v, "an award", forms);
     std::vector<std::string> present;
     for (const auto& [k, val] : v.entries) {
       if (k != "base") present.push_back(k);
     }
     if (present.size() != 1) {
-      throw Error::expected(
-          ErrorKind::schema,
-          "exactly one award form (fixed, band, rate + base, formula, per_item, tiers, "
-          "unfixed, honour)",
-          present.empty() ? std::string("none") : join(present), v.mark);
+      throw Error::expected(ErrorKind::schema,
+                            "exactly one award form (fixed, band, rate + base, formula, per_item, tiers, "
+                            "unfixed, honour)",
+                            present.empty() ? std::string("none") : join(present), v.mark);
     }
     CompiledAward a;
     const std::string& kind = present.front();
@@ -1122,25 +1024,21 @@ class Loader {
       }
       if (has_count) {
         a.a = expr(pf.need("count"), scope, count_unit(), "'count'");
-        if (pf.get("where"))
-          throw Error(ErrorKind::schema, "'where' needs 'for_each'", pf.key_mark("where"));
+        if (pf.get("where")) throw Error(ErrorKind::schema, "'where' needs 'for_each'", pf.key_mark("where"));
         a.each = std::make_unique<CompiledAward>(compile_award(pf.need("each"), scope, money));
         a.summary = "(" + a.a.source + ") × " + a.each->summary;
       } else {
         const std::string list = pf.need_text("for_each");
         auto b = scope.lookup(list);
         if (!b || b->unit.kind != UnitKind::list) {
-          throw Error::expected(ErrorKind::name, "the name of a list fact", "'" + list + "'",
-                                pf.key_mark("for_each"));
+          throw Error::expected(ErrorKind::name, "the name of a list fact", "'" + list + "'", pf.key_mark("for_each"));
         }
         a.list_slot = b->slot;
         a.list_decl = b->list;
         RecordScopeWrapper inner(scope, *b->list);
-        if (const RawValue* w = pf.get("where"))
-          a.where = expr(*w, inner, boolean_unit(), "'where'");
+        if (const RawValue* w = pf.get("where")) a.where = expr(*w, inner, boolean_unit(), "'where'");
         a.each = std::make_unique<CompiledAward>(compile_award(pf.need("each"), inner, money));
-        a.summary = "each " + list + (a.where ? " where " + a.where.source : std::string()) + ": " +
-                    a.each->summary;
+        a.summary = "each " + list + (a.where ? " where " + a.where.source : std::string()) + ": " + a.each->summary;
       }
       if (a.each->kind == AmountKind::per_item) {
         throw Error(ErrorKind::schema, "per_item awards cannot be nested", pf.key_mark("each"));
@@ -1157,30 +1055,25 @@ class Loader {
     a.a = expr(tf.need("on"), scope, std::nullopt, "'on'");
     const Unit on_unit = a.a.root->unit;
     if (!on_unit.numeric()) {
-      throw Error::expected(ErrorKind::unit, "a number to place in tiers", on_unit.to_string(),
-                            tf.key_mark("on"));
+      throw Error::expected(ErrorKind::unit, "a number to place in tiers", on_unit.to_string(), tf.key_mark("on"));
     }
     const std::string hit = tf.text("hit", "unique");
-    if (hit == "unique")
-      a.hit = HitPolicy::unique;
-    else if (hit == "highest")
-      a.hit = HitPolicy::highest;
-    else if (hit == "first")
-      a.hit = HitPolicy::first;
-    else if (hit == "sum")
-      a.hit = HitPolicy::sum;
+    if (hit == "unique") a.hit = HitPolicy::unique;
+    else if (hit == "highest") a.hit = HitPolicy::highest;
+    else if (hit == "first") a.hit = HitPolicy::first;
+    else if (hit == "sum") a.hit = HitPolicy::sum;
     else {
       throw Error::expected(ErrorKind::schema, "hit unique, highest, first or sum", "'" + hit + "'",
                             tf.key_mark("hit"));
     }
     static const std::vector<std::pair<std::string, std::pair<bool, bool>>> words = {
         // word → (is lower bound, inclusive)
-        {"以上", {true, true}},     {"不低于", {true, true}},     {"不少于", {true, true}},
-        {"超过", {true, false}},    {">=", {true, true}},         {">", {true, false}},
-        {"at_least", {true, true}}, {"more_than", {true, false}}, {"以下", {false, true}},
-        {"以内", {false, true}},    {"不满", {false, false}},     {"低于", {false, false}},
-        {"少于", {false, false}},   {"<=", {false, true}},        {"<", {false, false}},
-        {"at_most", {false, true}}, {"less_than", {false, false}}};
+        {"以上", {true, true}},     {"不低于", {true, true}},  {"不少于", {true, true}},
+        {"超过", {true, false}},    {">=", {true, true}},      {">", {true, false}},
+        {"at_least", {true, true}}, {"more_than", {true, false}},
+        {"以下", {false, true}},    {"以内", {false, true}},   {"不满", {false, false}},
+        {"低于", {false, false}},   {"少于", {false, false}},  {"<=", {false, true}},
+        {"<", {false, false}},      {"at_most", {false, true}}, {"less_than", {false, false}}};
     std::vector<std::string> level_keys = {"label", "award"};
     for (const auto& w : words) level_keys.push_back(w.first);
     std::vector<Mark> level_marks;
@@ -1193,14 +1086,10 @@ class Loader {
         if (!bound) continue;
         const bool lower = spec.first;
         if ((lower && level.lower) || (!lower && level.upper)) {
-          throw Error::expected(ErrorKind::tiers,
-                                std::string("one ") + (lower ? "lower" : "upper") + " bound", "two",
-                                lf.key_mark(word));
+          throw Error::expected(ErrorKind::tiers, std::string("one ") + (lower ? "lower" : "upper") + " bound",
+                                "two", lf.key_mark(word));
         }
-        Expression e =
-            expr(*bound, scope,
-                 on_unit.kind == UnitKind::number ? std::nullopt : std::optional<Unit>(on_unit),
-                 "'" + word + "'");
+        Expression e = expr(*bound, scope, on_unit.kind == UnitKind::number ? std::nullopt : std::optional<Unit>(on_unit), "'" + word + "'");
         const Decimal value = constant(e, lf.key_mark(word));
         if (lower) {
           level.lower = std::move(e);
@@ -1215,8 +1104,7 @@ class Loader {
         }
       }
       if (!level.lower && !level.upper) {
-        throw Error::expected(ErrorKind::tiers,
-                              "a bound written with the text's word (以上, 超过, 不满, 以下, ...)",
+        throw Error::expected(ErrorKind::tiers, "a bound written with the text's word (以上, 超过, 不满, 以下, ...)",
                               "none", lv.mark);
       }
       if (level.info.label.empty()) level.info.label = describe_level(level.info);
@@ -1224,8 +1112,7 @@ class Loader {
       level_marks.push_back(lv.mark);
       a.levels.push_back(std::move(level));
     });
-    if (a.levels.empty())
-      throw Error::expected(ErrorKind::tiers, "at least one level", "none", body.mark);
+    if (a.levels.empty()) throw Error::expected(ErrorKind::tiers, "at least one level", "none", body.mark);
     check_tiers(a, level_marks);
     std::string summary = "tiers on " + a.a.source + " (" + hit + "):";
     for (const auto& l : a.levels) summary += " [" + l.info.label + "] " + l.award->summary + ";";
@@ -1244,10 +1131,9 @@ class Loader {
   Decimal constant(const Expression& e, const Mark& mark) {
     const Expr& root = *e.root;
     if (root.op == Op::number) return root.number;
-    if (root.op == Op::name && root.ref == RefKind::parameter)
-      return r_.parameters[root.slot].versions.back().value;
-    throw Error::expected(ErrorKind::tiers, "a tier bound that is a number or a parameter",
-                          "'" + e.source + "'", mark);
+    if (root.op == Op::name && root.ref == RefKind::parameter) return r_.parameters[root.slot].versions.back().value;
+    throw Error::expected(ErrorKind::tiers, "a tier bound that is a number or a parameter", "'" + e.source + "'",
+                          mark);
   }
 
   static bool contains(const TierInfo& t, const Decimal& v) {
@@ -1282,10 +1168,8 @@ class Loader {
     tighten_hi(b);
     std::optional<Decimal> v;
     if (lo && hi) {
-      if (*lo < *hi)
-        v = lo_inc ? *lo : midpoint(*lo, *hi);
-      else if (*lo == *hi && lo_inc && hi_inc)
-        v = *lo;
+      if (*lo < *hi) v = lo_inc ? *lo : midpoint(*lo, *hi);
+      else if (*lo == *hi && lo_inc && hi_inc) v = *lo;
     } else if (lo) {
       v = lo_inc ? *lo : *lo + Decimal(1);
     } else if (hi) {
@@ -1322,8 +1206,8 @@ class Loader {
       for (std::size_t j = i + 1; j < L.size(); ++j) {
         if (auto both = common_value(L[i].info, L[j].info)) {
           throw Error(ErrorKind::tiers,
-                      "tiers '" + L[i].info.label + "' and '" + L[j].info.label +
-                          "' overlap: " + both->to_string() + " falls in both (hit: unique)",
+                      "tiers '" + L[i].info.label + "' and '" + L[j].info.label + "' overlap: " + both->to_string() +
+                          " falls in both (hit: unique)",
                       marks[j]);
         }
       }
@@ -1345,43 +1229,38 @@ class Loader {
       std::optional<Decimal> none;
       if (B.lower && *reach->upper < *B.lower) {
         none = reach->upper_inclusive ? midpoint(*reach->upper, *B.lower) : *reach->upper;
-      } else if (B.lower && *reach->upper == *B.lower && !reach->upper_inclusive &&
-                 !B.lower_inclusive) {
+      } else if (B.lower && *reach->upper == *B.lower && !reach->upper_inclusive && !B.lower_inclusive) {
         none = *reach->upper;
       }
       if (none) {
         throw Error(ErrorKind::tiers,
-                    "tiers '" + reach->label + "' and '" + B.label +
-                        "' leave a gap: " + none->to_string() + " falls in none (hit: unique)",
+                    "tiers '" + reach->label + "' and '" + B.label + "' leave a gap: " + none->to_string() +
+                        " falls in none (hit: unique)",
                     marks[order[k]]);
       }
-      if (!B.upper || *B.upper > *reach->upper || (*B.upper == *reach->upper && B.upper_inclusive))
-        reach = &B;
+      if (!B.upper || *B.upper > *reach->upper || (*B.upper == *reach->upper && B.upper_inclusive)) reach = &B;
     }
   }
 
   void compile_budget(std::size_t set, const RawValue& v) {
-    Fields f(v, "a budget line",
-             {"id", "citation", "payer", "per", "amount", "band", "items", "covers", "notes"});
+    Fields f(v, "a budget line", {"id", "citation", "payer", "per", "amount", "band", "items", "covers", "notes"});
     BudgetLine b;
     b.policy_set = r_.sets[set].id;
     b.id = f.need_text("id");
     b.citation = read_citation(f, b.policy_set);
     b.payer = f.need_text("payer");
     if (!r_.payer_index.count(b.payer)) {
-      throw Error::expected(ErrorKind::name, "a declared payer", "'" + b.payer + "'",
-                            f.key_mark("payer"));
+      throw Error::expected(ErrorKind::name, "a declared payer", "'" + b.payer + "'", f.key_mark("payer"));
     }
     b.per = f.text("per", "year");
     if (b.per != "year" && b.per != "one_time") {
-      throw Error::expected(ErrorKind::schema, "per: year or one_time", "'" + b.per + "'",
-                            f.key_mark("per"));
+      throw Error::expected(ErrorKind::schema, "per: year or one_time", "'" + b.per + "'", f.key_mark("per"));
     }
     const RawValue* amount_v = f.get("amount");
     const RawValue* band_v = f.get("band");
     if ((amount_v != nullptr) == (band_v != nullptr)) {
-      throw Error::expected(ErrorKind::schema, "exactly one of 'amount' or 'band'",
-                            amount_v ? "both" : "neither", v.mark);
+      throw Error::expected(ErrorKind::schema, "exactly one of 'amount' or 'band'", amount_v ? "both" : "neither",
+                            v.mark);
     }
     if (amount_v) {
       b.min = read_amount(*amount_v, "'amount'");
@@ -1391,8 +1270,7 @@ class Loader {
       b.min = read_amount(bf.need("min"), "'min'");
       if (const RawValue* mx = bf.get("max")) b.max = read_amount(*mx, "'max'");
       if (b.max && *b.max < b.min) {
-        throw Error::expected(ErrorKind::schema, "max ≥ min", b.max->to_string(),
-                              bf.key_mark("max"));
+        throw Error::expected(ErrorKind::schema, "max ≥ min", b.max->to_string(), bf.key_mark("max"));
       }
     }
     if (const RawValue* items = f.get("items")) {
@@ -1410,8 +1288,7 @@ class Loader {
       }
     }
     if (const RawValue* covers = f.get("covers")) {
-      for (std::size_t i : rule_refs(*covers, b.policy_set))
-        b.covers.push_back(r_.rules[r_.crules[i].info].qualified_id);
+      for (std::size_t i : rule_refs(*covers, b.policy_set)) b.covers.push_back(r_.rules[r_.crules[i].info].qualified_id);
     }
     r_.budget.push_back(std::move(b));
   }
@@ -1419,12 +1296,10 @@ class Loader {
   void check_groups() {
     for (std::size_t g = 0; g < r_.groups.size(); ++g) {
       const GroupInfo& group = r_.groups[g];
-      if (std::find(group.members.begin(), group.members.end(), group.default_member) ==
-          group.members.end()) {
-        throw Error::expected(
-            ErrorKind::name,
-            "a default that is a member of group '" + group.id + "' (" + join(group.members) + ")",
-            "'" + group.default_member + "'", group_marks_[g]);
+      if (std::find(group.members.begin(), group.members.end(), group.default_member) == group.members.end()) {
+        throw Error::expected(ErrorKind::name,
+                              "a default that is a member of group '" + group.id + "' (" + join(group.members) + ")",
+                              "'" + group.default_member + "'", group_marks_[g]);
       }
     }
   }
@@ -1463,10 +1338,7 @@ class Loader {
     std::sort(sorted.begin(), sorted.end());
     Sha256 h;
     for (const auto& [name, text] : sorted) {
-      h.update(name)
-          .update(std::string(1, '\0'))
-          .update(std::to_string(text.size()))
-          .update(std::string(1, '\0'));
+      h.update(name).update(std::string(1, '\0')).update(std::to_string(text.size())).update(std::string(1, '\0'));
       h.update(text);
     }
     r_.fingerprint = h.hex();
@@ -1486,14 +1358,12 @@ std::vector<std::string> rule_files(const std::string& path) {
     std::vector<std::string> out;
     for (const auto& entry : fs::directory_iterator(path, ec)) {
       const auto ext = entry.path().extension().string();
-      if (entry.is_regular_file() && (ext == ".yaml" || ext == ".yml"))
-        out.push_back(entry.path().string());
+      if (entry.is_regular_file() && (ext == ".yaml" || ext == ".yml")) out.push_back(entry.path().string());
     }
     std::sort(out.begin(), out.end());
     return out;
   }
-  if (!fs::exists(path, ec))
-    throw Error(ErrorKind::io, "no such file or directory", Mark{path, 0, 0, {}});
+  if (!fs::exists(path, ec)) throw Error(ErrorKind::io, "no such file or directory", Mark{path, 0, 0, {}});
   return {path};
 }
 
@@ -1503,8 +1373,7 @@ std::vector<std::string> rule_files(const std::string& path) {
 RuleSet RuleSet::load(const std::vector<std::string>& paths) {
   std::vector<std::pair<std::string, std::string>> sources;
   for (const auto& p : paths) {
-    for (const auto& file : detail::rule_files(p))
-      sources.emplace_back(file, detail::read_file(file));
+    for (const auto& file : detail::rule_files(p)) sources.emplace_back(file, detail::read_file(file));
   }
   if (sources.empty()) throw Error(ErrorKind::io, "no rule files (*.yaml) found");
   return load_texts(sources);
@@ -1526,9 +1395,7 @@ const std::vector<GroupInfo>& RuleSet::groups() const { return impl_->groups; }
 const std::vector<FactDecl>& RuleSet::facts() const { return impl_->facts; }
 const std::vector<Payer>& RuleSet::payers() const { return impl_->payers; }
 const std::vector<BudgetLine>& RuleSet::budget() const { return impl_->budget; }
-const std::vector<std::pair<std::string, std::string>>& RuleSet::sources() const {
-  return impl_->sources;
-}
+const std::vector<std::pair<std::string, std::string>>& RuleSet::sources() const { return impl_->sources; }
 const std::string& RuleSet::fingerprint() const { return impl_->fingerprint; }
 
 RuleSetSummary RuleSet::summary() const {
