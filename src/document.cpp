@@ -129,7 +129,9 @@ class CharacterColumns {
   }
 
  private:
-  static constexpr std::size_t kStep = 4096;
+  // Every event asks for a column; a long line asks a million times. 64 bytes per checkpoint
+  // costs 6% of the text in memory and bounds each answer to a 64-byte scan.
+  static constexpr std::size_t kStep = 64;
 
   std::size_t continuation_before(std::size_t pos) const {
     if (checkpoints_.empty()) return 0;
