@@ -2,6 +2,7 @@
 #include "subsidy/evaluate.hpp"
 
 #include <algorithm>
+#include <memory>
 #include <sstream>
 #include <thread>
 
@@ -530,28 +531,7 @@ class Evaluator : public Env {
     out.findings.push_back(std::move(f));
   }
 
-  void totals(Evaluation& out) {
-    auto add_line = [](Total& t, const AwardLine& l) {
-      ++t.lines;
-      if (l.status == LineStatus::unfixed) {
-        ++t.unfixed;
-        return;
-      }
-      if (l.status == LineStatus::recognised) {
-        ++t.recognised;
-        return;
-      }
-      Band& b = l.info->form == AwardForm::in_kind ? t.in_kind : t.cash;
-      b.min += l.band.min;
-      b.max += l.band.max;
-    };
-    for (const auto& l : out.lines) {
-      if (l.withheld) continue;
-      if (!l.info->payer.empty()) add_line(out.totals.by_payer[l.info->payer], l);
-      add_line(out.totals.by_policy_set[l.policy_set], l);
-      add_line(out.totals.all, l);
-    }
-  }
+  void totals(Evaluation& out) { add_line_totals(out.totals, out.lines); }
 
   const Prepared& p_;
   const CompiledRules& r_;
@@ -604,6 +584,39 @@ Evaluation evaluate_prepared(const Prepared& p, const Enterprise& e) {
 }
 
 }  // namespace
+
+void add_line_totals(Totals& into, const std::vector<AwardLine>& lines) {
+  auto add_line = [](Total& t, const AwardLine& l) {
+    ++t.lines;
+    if (l.status == LineStatus::unfixed) {
+      ++t.unfixed;
+      return;
+    }
+    if (l.status == LineStatus::recognised) {
+      ++t.recognised;
+      return;
+    }
+    Band& b = l.info->form == AwardForm::in_kind ? t.in_kind : t.cash;
+    b.min += l.band.min;
+    b.max += l.band.max;
+  };
+  for (const auto& l : lines) {
+    if (l.withheld) continue;
+    if (!l.info->payer.empty()) add_line(into.by_payer[l.info->payer], l);
+    add_line(into.by_policy_set[l.policy_set], l);
+    add_line(into.all, l);
+  }
+}
+
+ResolvedScenario resolve_scenario(const RuleSet& rules, const Scenario& scenario) {
+  Prepared p = prepare(rules, scenario);
+  return {std::move(p.params), std::move(p.options), std::move(p.set_active), std::move(p.defaults)};
+}
+
+std::function<Evaluation(const Enterprise&)> reference_evaluator(const RuleSet& rules, const Scenario& scenario) {
+  auto p = std::make_shared<const Prepared>(prepare(rules, scenario));
+  return [p](const Enterprise& e) { return evaluate_prepared(*p, e); };
+}
 }  // namespace detail
 
 void Scenario::validate(const RuleSet& rules) const {
