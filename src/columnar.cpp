@@ -334,28 +334,62 @@ Scalar load(const FactColumn& c, const FactDecl& decl, std::int64_t v) {
 }  // namespace
 
 FactTable::FactTable(const RuleSet& rules, std::size_t rows) : rules_(&rules), rows_(rows) {
+  // Columns start empty (every value absent) and take memory only when given.
   const auto& facts = rules.facts();
   scalars_.resize(facts.size());
   lists_.resize(facts.size());
   for (std::size_t k = 0; k < facts.size(); ++k) {
     const FactDecl& decl = facts[k];
     if (decl.unit.kind == UnitKind::list) {
-      ListColumn& l = lists_[k];
-      l.offsets.assign(rows + 1, 0);
-      l.present.assign(rows, 0);
-      for (const auto& f : decl.fields) l.fields.push_back(make_column(f, 0));
+      for (const auto& f : decl.fields) lists_[k].fields.push_back(make_column(f, 0));
     } else {
-      scalars_[k] = make_column(decl, rows);
+      scalars_[k] = make_column(decl, 0);
     }
   }
   year_.kind = UnitKind::year;
-  year_.values.assign(rows, 0);
-  year_.present.assign(rows, 0);
+}
+
+FactColumn& FactTable::give(std::size_t slot) {
+  FactColumn& c = scalars_.at(slot);
+  if (rules_->facts()[slot].unit.kind == UnitKind::list) {
+    throw Error(ErrorKind::usage, "fact '" + rules_->facts()[slot].name + "' is a list");
+  }
+  c.values.assign(rows_, 0);
+  c.present.assign(rows_, 0);
+  return c;
+}
+
+ListColumn& FactTable::give_list(std::size_t slot) {
+  ListColumn& l = lists_.at(slot);
+  if (rules_->facts()[slot].unit.kind != UnitKind::list) {
+    throw Error(ErrorKind::usage, "fact '" + rules_->facts()[slot].name + "' is not a list");
+  }
+  l.offsets.assign(rows_ + 1, 0);
+  l.present.assign(rows_, 0);
+  for (auto& f : l.fields) {
+    f.values.clear();
+    f.present.clear();
+  }
+  return l;
+}
+
+FactColumn& FactTable::give_year() {
+  year_.values.assign(rows_, 0);
+  year_.present.assign(rows_, 0);
+  return year_;
 }
 
 FactTable FactTable::from_enterprises(const RuleSet& rules, const std::vector<Enterprise>& batch) {
   FactTable t(rules, batch.size());
   const auto& facts = rules.facts();
+  t.give_year();
+  for (std::size_t k = 0; k < facts.size(); ++k) {
+    if (facts[k].unit.kind == UnitKind::list) {
+      t.give_list(k);
+    } else {
+      t.give(k);
+    }
+  }
   for (std::size_t r = 0; r < batch.size(); ++r) {
     const Enterprise& e = batch[r];
     t.ids_.push_back(e.id);
@@ -408,14 +442,14 @@ Enterprise FactTable::enterprise(std::size_t row) const {
   if (kept != exact_.end()) return kept->second;
   Enterprise e;
   e.id = row < ids_.size() ? ids_[row] : "row " + std::to_string(row);
-  if (year_.present[row]) e.year = year_.values[row];
+  if (year_.has(row)) e.year = year_.values[row];
   const auto& facts = rules_->facts();
   e.facts.resize(facts.size());
   for (std::size_t k = 0; k < facts.size(); ++k) {
     const FactDecl& decl = facts[k];
     if (decl.unit.kind == UnitKind::list) {
       const ListColumn& l = lists_[k];
-      if (!l.present[row]) continue;
+      if (!l.has(row)) continue;
       std::vector<Record> records;
       for (std::uint32_t i = l.offsets[row]; i < l.offsets[row + 1]; ++i) {
         Record rec(l.fields.size());
@@ -429,7 +463,7 @@ Enterprise FactTable::enterprise(std::size_t row) const {
       continue;
     }
     const FactColumn& c = scalars_[k];
-    if (c.present[row]) e.facts[k] = FactValue(load(c, decl, c.values[row]));
+    if (c.has(row)) e.facts[k] = FactValue(load(c, decl, c.values[row]));
   }
   return e;
 }
@@ -934,7 +968,10 @@ struct Program::Impl {
       for (std::size_t s = 0; s < r.csets.size(); ++s) {
         SetCode set;
         const auto& cs = r.csets[s];
-        if (scenario.set_active[s]) {
+        const bool kept = std::any_of(cs.rules.begin(), cs.rules.end(), [&](std::size_t rule) {
+          return program_rule[rule] != kNone;
+        });
+        if (scenario.set_active[s] && (kept || !filtered)) {
           set.applies_to = compile_expression(cs.applies_to, Kind::boolean);
           for (std::size_t rule : cs.rules) {
             if (program_rule[rule] != kNone) set.rules.push_back(program_rule[rule]);
@@ -1005,18 +1042,18 @@ struct Program::Impl {
         return n.value;
       case N::fact: {
         const FactColumn& col = c.table.scalar(n.slot);
-        if (col.present[c.row]) return col.values[c.row];
+        if (col.has(c.row)) return col.values[c.row];
         if (n.has_default) return n.value;
         fall_back();
       }
       case N::field: {
         const FactColumn& col = c.list->fields[n.slot];
-        if (!col.present[c.record]) fall_back();
+        if (!col.has(c.record)) fall_back();
         return col.values[c.record];
       }
       case N::year: {
         const FactColumn& col = c.table.year();
-        if (!col.present[c.row]) fall_back();
+        if (!col.has(c.row)) fall_back();
         return col.values[c.row];
       }
       case N::rescale:
@@ -1048,7 +1085,7 @@ struct Program::Impl {
       case N::all: {
         const ListColumn& list = c.table.list(nodes[n.args[0]].slot);
         std::uint32_t from = 0, to = 0;
-        if (list.present[c.row]) {
+        if (list.has(c.row)) {
           from = list.offsets[c.row];
           to = list.offsets[c.row + 1];
         } else if (!nodes[n.args[0]].has_default) {
@@ -1084,13 +1121,13 @@ struct Program::Impl {
       }
       case N::present_fact: {
         const FactDecl& decl = r.facts[n.slot];
-        if (decl.unit.kind == UnitKind::list) return c.table.list(n.slot).present[c.row];
-        return c.table.scalar(n.slot).present[c.row];
+        if (decl.unit.kind == UnitKind::list) return c.table.list(n.slot).has(c.row);
+        return c.table.scalar(n.slot).has(c.row);
       }
       case N::present_field:
-        return c.list != nullptr && c.list->fields[n.slot].present[c.record];
+        return c.list != nullptr && c.list->fields[n.slot].has(c.record);
       case N::present_year:
-        return c.table.year().present[c.row];
+        return c.table.year().has(c.row);
       case N::and_:
         return eval(n.args[0], c) && eval(n.args[1], c);
       case N::or_:
@@ -1170,7 +1207,7 @@ struct Program::Impl {
         Outcome total;
         const ListColumn& list = c.table.list(a.list_slot);
         std::uint32_t from = 0, to = 0;
-        if (list.present[c.row]) {
+        if (list.has(c.row)) {
           from = list.offsets[c.row];
           to = list.offsets[c.row + 1];
         } else if (!scenario.defaults[a.list_slot]) {
@@ -1247,7 +1284,7 @@ struct Program::Impl {
     if (rule.when != kNone && !eval(rule.when, c)) return;
     if (rule.from != kNone) {
       const FactColumn& years = c.table.year();
-      if (!years.present[c.row]) fall_back();
+      if (!years.has(c.row)) fall_back();
       const std::int64_t from = eval(rule.from, c);
       const std::int32_t e = std::min(nodes[rule.from].exponent, 0);
       const std::int64_t f = scale_up(from, nodes[rule.from].exponent - e);

@@ -34,6 +34,9 @@ struct FactColumn {
   std::vector<std::int64_t> values;
   std::vector<std::uint8_t> present;  ///< 1 where the value was given
   std::vector<std::string> dictionary;
+
+  /// True when row `row` has a value (an ungiven column has none).
+  bool has(std::size_t row) const { return row < present.size() && present[row] != 0; }
 };
 
 /// A list fact: record `k` of row `r` is at offsets[r] + k; one column per record field.
@@ -41,6 +44,8 @@ struct ListColumn {
   std::vector<std::uint32_t> offsets;  ///< rows + 1 entries
   std::vector<FactColumn> fields;      ///< by field position (FactDecl::fields)
   std::vector<std::uint8_t> present;   ///< 1 where the row gave the list
+
+  bool has(std::size_t row) const { return row < present.size() && present[row] != 0; }
 };
 
 /// The facts of many enterprises, by column. Built from typed enterprises, or column by column
@@ -48,19 +53,22 @@ struct ListColumn {
 class FactTable {
  public:
   FactTable() = default;
-  /// An empty table shaped for `rules` with `rows` rows: every value absent.
+  /// An empty table shaped for `rules` with `rows` rows: every value absent, no column given.
   FactTable(const RuleSet& rules, std::size_t rows);
   static FactTable from_enterprises(const RuleSet& rules, const std::vector<Enterprise>& batch);
 
   std::size_t rows() const noexcept { return rows_; }
   const RuleSet& rules() const noexcept { return *rules_; }
 
+  /// Gives a column: sized for every row, all absent, ready to be filled (values, present; for a
+  /// list, offsets[r + 1] and the field columns appended record by record).
+  FactColumn& give(std::size_t slot);
+  ListColumn& give_list(std::size_t slot);
+  FactColumn& give_year();
+
   /// Column access by fact slot (RuleSet::facts() order); the year has its own column.
-  FactColumn& scalar(std::size_t slot) { return scalars_.at(slot); }
-  ListColumn& list(std::size_t slot) { return lists_.at(slot); }
-  FactColumn& year() { return year_; }
-  const FactColumn& scalar(std::size_t slot) const { return scalars_.at(slot); }
-  const ListColumn& list(std::size_t slot) const { return lists_.at(slot); }
+  const FactColumn& scalar(std::size_t slot) const { return scalars_[slot]; }
+  const ListColumn& list(std::size_t slot) const { return lists_[slot]; }
   const FactColumn& year() const { return year_; }
   std::vector<std::string>& ids() { return ids_; }
 
@@ -114,7 +122,9 @@ struct ColumnarResult {
 class Program {
  public:
   /// `only`: qualified rule ids to keep (empty: every rule). Exclusions and caps apply among the
-  /// kept rules. Throws what Scenario::validate throws, and Error(name) for an unknown rule id.
+  /// kept rules, and only the policy sets holding a kept rule are evaluated (applies_to, checks):
+  /// a row that fails elsewhere fails only if it goes to the reference path. Throws what
+  /// Scenario::validate throws, and Error(name) for an unknown rule id.
   Program(const RuleSet& rules, const Scenario& scenario,
           const std::vector<std::string>& only = {});
   ~Program();
