@@ -185,6 +185,55 @@ struct Node {
   const std::vector<std::string>* values = nullptr;  ///< code: enumeration values
 };
 
+/// The interpreter's form of a node: small, arguments inline, common patterns fused.
+enum class H : std::uint8_t {
+  constant,
+  fact,
+  field,
+  year,
+  rescale,
+  round,
+  add,
+  sub,
+  mul,
+  neg,
+  min,
+  max,
+  if_,
+  sum,
+  count,
+  any,
+  all,
+  present_fact,
+  present_list,
+  present_field,
+  present_year,
+  and_,
+  or_,
+  not_,
+  cmp,
+  cmp_k,
+  in,
+  fact_in,
+  field_in,
+  field_cmp_k,
+};
+
+struct Hot {
+  H op = H::constant;
+  Cmp cmp = Cmp::eq;
+  Rounding mode = Rounding::half_up;
+  bool flag =
+      false;  ///< fact: has a default; list ops: the list has a default; fact_in: default matches
+  std::int32_t exponent = 0;
+  std::int32_t shift = 0;
+  std::uint32_t a = static_cast<std::uint32_t>(-1);
+  std::uint32_t b = static_cast<std::uint32_t>(-1);
+  std::uint32_t c = static_cast<std::uint32_t>(-1);
+  std::uint32_t slot = 0;
+  std::int64_t value = 0;  ///< constant, default, comparand, or the bit mask of matching codes
+};
+
 struct Outcome {
   bool any = false;
   LineStatus status = LineStatus::exact;
@@ -1019,10 +1068,209 @@ struct Program::Impl {
         code.in_kind = info.form == AwardForm::in_kind;
         checked_shift(code.rounding_exponent - exponent);
       }
+      lower_all();
       compiled = true;
     } catch (const Unsupported& u) {
       unsupported_reason = u.what;
       compiled = false;
+    }
+  }
+
+  // ---- lowering: nodes → the interpreter's compact form ----
+
+  std::vector<Hot> hot;
+  std::vector<std::uint32_t> lowered;  ///< node → hot index
+
+  std::uint32_t emit(const Hot& h) {
+    hot.push_back(h);
+    return static_cast<std::uint32_t>(hot.size() - 1);
+  }
+
+  static std::int64_t mask_of(const std::vector<std::int64_t>& codes) {
+    std::int64_t mask = 0;
+    for (std::int64_t code : codes) {
+      if (code < 0 || code >= 63) refuse("an enumeration of more than 63 values");
+      mask |= std::int64_t{1} << code;
+    }
+    return mask;
+  }
+
+  std::uint32_t lower(std::uint32_t k) {
+    if (k == kNone) return kNone;
+    if (lowered[k] != kNone) return lowered[k];
+    const Node& n = nodes[k];
+    Hot h;
+    h.exponent = n.exponent;
+    h.shift = n.shift;
+    h.cmp = n.cmp;
+    h.mode = n.mode;
+    h.slot = static_cast<std::uint32_t>(n.slot);
+    h.value = n.value;
+    h.flag = n.has_default;
+    auto arg = [&](std::size_t i) { return i < n.args.size() ? lower(n.args[i]) : kNone; };
+    switch (n.op) {
+      case N::constant:
+        h.op = H::constant;
+        break;
+      case N::fact:
+        h.op = H::fact;
+        break;
+      case N::field:
+        h.op = H::field;
+        break;
+      case N::year:
+        h.op = H::year;
+        break;
+      case N::rescale:
+        h.op = H::rescale;
+        h.a = arg(0);
+        break;
+      case N::round:
+        h.op = H::round;
+        h.a = arg(0);
+        break;
+      case N::add:
+        h.op = H::add;
+        h.a = arg(0);
+        h.b = arg(1);
+        break;
+      case N::sub:
+        h.op = H::sub;
+        h.a = arg(0);
+        h.b = arg(1);
+        break;
+      case N::mul:
+        h.op = H::mul;
+        h.a = arg(0);
+        h.b = arg(1);
+        break;
+      case N::neg:
+        h.op = H::neg;
+        h.a = arg(0);
+        break;
+      case N::min:
+      case N::max: {
+        // n-ary min/max as a chain of binary ones, in argument order.
+        std::uint32_t acc = arg(0);
+        for (std::size_t i = 1; i < n.args.size(); ++i) {
+          Hot m = h;
+          m.op = n.op == N::min ? H::min : H::max;
+          m.a = acc;
+          m.b = arg(i);
+          acc = emit(m);
+        }
+        lowered[k] = acc;
+        return acc;
+      }
+      case N::if_:
+        h.op = H::if_;
+        h.a = arg(0);
+        h.b = arg(1);
+        h.c = arg(2);
+        break;
+      case N::sum:
+      case N::count:
+      case N::any:
+      case N::all:
+        h.op = n.op == N::sum     ? H::sum
+               : n.op == N::count ? H::count
+               : n.op == N::any   ? H::any
+                                  : H::all;
+        h.slot = static_cast<std::uint32_t>(nodes[n.args[0]].slot);
+        h.flag = nodes[n.args[0]].has_default;
+        h.a = arg(1);
+        h.b = arg(2);
+        break;
+      case N::present_fact:
+        h.op = r.facts[n.slot].unit.kind == UnitKind::list ? H::present_list : H::present_fact;
+        break;
+      case N::present_field:
+        h.op = H::present_field;
+        break;
+      case N::present_year:
+        h.op = H::present_year;
+        break;
+      case N::and_:
+        h.op = H::and_;
+        h.a = arg(0);
+        h.b = arg(1);
+        break;
+      case N::or_:
+        h.op = H::or_;
+        h.a = arg(0);
+        h.b = arg(1);
+        break;
+      case N::not_:
+        h.op = H::not_;
+        h.a = arg(0);
+        break;
+      case N::cmp: {
+        const Node& left = nodes[n.args[0]];
+        const Node& right = nodes[n.args[1]];
+        if (right.op == N::constant && left.op == N::field) {
+          h.op = H::field_cmp_k;
+          h.slot = static_cast<std::uint32_t>(left.slot);
+          h.value = right.value;
+        } else if (right.op == N::constant) {
+          h.op = H::cmp_k;
+          h.a = arg(0);
+          h.value = right.value;
+        } else {
+          h.op = H::cmp;
+          h.a = arg(0);
+          h.b = arg(1);
+        }
+        break;
+      }
+      case N::in: {
+        const Node& column = nodes[n.args[0]];
+        h.value = mask_of(n.codes);
+        if (column.op == N::field) {
+          h.op = H::field_in;
+          h.slot = static_cast<std::uint32_t>(column.slot);
+        } else if (column.op == N::fact) {
+          h.op = H::fact_in;
+          h.slot = static_cast<std::uint32_t>(column.slot);
+          h.flag = column.has_default;
+          h.shift = column.has_default && in_mask(column.value, h.value) ? 1 : 0;
+        } else {
+          h.op = H::in;
+          h.a = arg(0);
+        }
+        break;
+      }
+    }
+    const std::uint32_t index = emit(h);
+    lowered[k] = index;
+    return index;
+  }
+
+  void lower_award(AwardCode& a) {
+    a.a = lower(a.a);
+    a.b = lower(a.b);
+    a.where = lower(a.where);
+    if (a.each) lower_award(*a.each);
+    for (auto& l : a.levels) {
+      l.lower = lower(l.lower);
+      l.upper = lower(l.upper);
+      lower_award(*l.award);
+    }
+  }
+
+  void lower_all() {
+    lowered.assign(nodes.size(), kNone);
+    for (auto& set : sets) {
+      set.applies_to = lower(set.applies_to);
+      for (auto& cap : set.caps) cap.max = lower(cap.max);
+      for (auto& [when, require] : set.checks) {
+        when = lower(when);
+        require = lower(require);
+      }
+    }
+    for (auto& rule : rule_codes) {
+      rule.when = lower(rule.when);
+      rule.from = lower(rule.from);
+      lower_award(rule.award);
     }
   }
 
@@ -1035,81 +1283,104 @@ struct Program::Impl {
     std::size_t record = 0;
   };
 
+  static bool compare(std::int64_t a, std::int64_t b, Cmp cmp) {
+    switch (cmp) {
+      case Cmp::ge:
+        return a >= b;
+      case Cmp::gt:
+        return a > b;
+      case Cmp::le:
+        return a <= b;
+      case Cmp::lt:
+        return a < b;
+      case Cmp::eq:
+        return a == b;
+      case Cmp::ne:
+        return a != b;
+    }
+    return false;
+  }
+
+  static bool in_mask(std::int64_t code, std::int64_t mask) {
+    return code >= 0 && code < 63 && ((mask >> code) & 1) != 0;
+  }
+
   std::int64_t eval(std::uint32_t k, Cursor& c) const {
-    const Node& n = nodes[k];
+    const Hot& n = hot[k];
     switch (n.op) {
-      case N::constant:
+      case H::constant:
         return n.value;
-      case N::fact: {
+      case H::fact: {
         const FactColumn& col = c.table.scalar(n.slot);
         if (col.has(c.row)) return col.values[c.row];
-        if (n.has_default) return n.value;
+        if (n.flag) return n.value;
         fall_back();
       }
-      case N::field: {
+      case H::field: {
         const FactColumn& col = c.list->fields[n.slot];
         if (!col.has(c.record)) fall_back();
         return col.values[c.record];
       }
-      case N::year: {
+      case H::year: {
         const FactColumn& col = c.table.year();
         if (!col.has(c.row)) fall_back();
         return col.values[c.row];
       }
-      case N::rescale:
-        return scale_up(eval(n.args[0], c), n.shift);
-      case N::round:
-        return scale_down(eval(n.args[0], c), n.shift, n.mode);
-      case N::add:
-        return checked_add(eval(n.args[0], c), eval(n.args[1], c));
-      case N::sub:
-        return checked_sub(eval(n.args[0], c), eval(n.args[1], c));
-      case N::mul:
-        return checked_mul(eval(n.args[0], c), eval(n.args[1], c));
-      case N::neg:
-        return checked_sub(0, eval(n.args[0], c));
-      case N::min:
-      case N::max: {
-        std::int64_t best = eval(n.args[0], c);
-        for (std::size_t i = 1; i < n.args.size(); ++i) {
-          const std::int64_t v = eval(n.args[i], c);
-          if (n.op == N::min ? v < best : v > best) best = v;
-        }
-        return best;
+      case H::rescale:
+        return scale_up(eval(n.a, c), n.shift);
+      case H::round:
+        return scale_down(eval(n.a, c), n.shift, n.mode);
+      case H::add:
+        return checked_add(eval(n.a, c), eval(n.b, c));
+      case H::sub:
+        return checked_sub(eval(n.a, c), eval(n.b, c));
+      case H::mul:
+        return checked_mul(eval(n.a, c), eval(n.b, c));
+      case H::neg:
+        return checked_sub(0, eval(n.a, c));
+      case H::min: {
+        const std::int64_t a = eval(n.a, c);
+        const std::int64_t b = eval(n.b, c);
+        return b < a ? b : a;
       }
-      case N::if_:
-        return eval(n.args[0], c) ? eval(n.args[1], c) : eval(n.args[2], c);
-      case N::sum:
-      case N::count:
-      case N::any:
-      case N::all: {
-        const ListColumn& list = c.table.list(nodes[n.args[0]].slot);
+      case H::max: {
+        const std::int64_t a = eval(n.a, c);
+        const std::int64_t b = eval(n.b, c);
+        return b > a ? b : a;
+      }
+      case H::if_:
+        return eval(n.a, c) ? eval(n.b, c) : eval(n.c, c);
+      case H::sum:
+      case H::count:
+      case H::any:
+      case H::all: {
+        const ListColumn& list = c.table.list(n.slot);
         std::uint32_t from = 0, to = 0;
         if (list.has(c.row)) {
           from = list.offsets[c.row];
           to = list.offsets[c.row + 1];
-        } else if (!nodes[n.args[0]].has_default) {
+        } else if (!n.flag) {
           fall_back();
         }
         const ListColumn* saved_list = c.list;
         const std::size_t saved_record = c.record;
         c.list = &list;
-        std::int64_t acc = n.op == N::all ? 1 : 0;
+        std::int64_t acc = n.op == H::all ? 1 : 0;
         for (std::uint32_t i = from; i < to; ++i) {
           c.record = i;
-          if (n.op == N::sum) {
-            if (n.args.size() == 3 && !eval(n.args[2], c)) continue;
-            acc = checked_add(acc, eval(n.args[1], c));
-          } else if (n.op == N::count) {
-            if (n.args.size() == 2 && !eval(n.args[1], c)) continue;
+          if (n.op == H::sum) {
+            if (n.b != kNone && !eval(n.b, c)) continue;
+            acc = checked_add(acc, eval(n.a, c));
+          } else if (n.op == H::count) {
+            if (n.a != kNone && !eval(n.a, c)) continue;
             ++acc;
           } else {
-            const bool v = eval(n.args[1], c) != 0;
-            if (n.op == N::any && v) {
+            const bool v = eval(n.a, c) != 0;
+            if (n.op == H::any && v) {
               acc = 1;
               break;
             }
-            if (n.op == N::all && !v) {
+            if (n.op == H::all && !v) {
               acc = 0;
               break;
             }
@@ -1119,46 +1390,43 @@ struct Program::Impl {
         c.record = saved_record;
         return acc;
       }
-      case N::present_fact: {
-        const FactDecl& decl = r.facts[n.slot];
-        if (decl.unit.kind == UnitKind::list) return c.table.list(n.slot).has(c.row);
+      case H::present_fact:
         return c.table.scalar(n.slot).has(c.row);
-      }
-      case N::present_field:
+      case H::present_list:
+        return c.table.list(n.slot).has(c.row);
+      case H::present_field:
         return c.list != nullptr && c.list->fields[n.slot].has(c.record);
-      case N::present_year:
+      case H::present_year:
         return c.table.year().has(c.row);
-      case N::and_:
-        return eval(n.args[0], c) && eval(n.args[1], c);
-      case N::or_:
-        return eval(n.args[0], c) || eval(n.args[1], c);
-      case N::not_:
-        return !eval(n.args[0], c);
-      case N::cmp: {
-        const std::int64_t a = eval(n.args[0], c);
-        const std::int64_t b = eval(n.args[1], c);
-        switch (n.cmp) {
-          case Cmp::ge:
-            return a >= b;
-          case Cmp::gt:
-            return a > b;
-          case Cmp::le:
-            return a <= b;
-          case Cmp::lt:
-            return a < b;
-          case Cmp::eq:
-            return a == b;
-          case Cmp::ne:
-            return a != b;
-        }
-        return 0;
+      case H::and_:
+        return eval(n.a, c) && eval(n.b, c);
+      case H::or_:
+        return eval(n.a, c) || eval(n.b, c);
+      case H::not_:
+        return !eval(n.a, c);
+      case H::cmp: {
+        const std::int64_t a = eval(n.a, c);
+        return compare(a, eval(n.b, c), n.cmp);
       }
-      case N::in: {
-        const std::int64_t v = eval(n.args[0], c);
-        for (std::int64_t code : n.codes) {
-          if (code == v) return 1;
-        }
-        return 0;
+      case H::cmp_k:
+        return compare(eval(n.a, c), n.value, n.cmp);
+      case H::field_cmp_k: {
+        const FactColumn& col = c.list->fields[n.slot];
+        if (!col.has(c.record)) fall_back();
+        return compare(col.values[c.record], n.value, n.cmp);
+      }
+      case H::in:
+        return in_mask(eval(n.a, c), n.value);
+      case H::fact_in: {
+        const FactColumn& col = c.table.scalar(n.slot);
+        if (col.has(c.row)) return in_mask(col.values[c.row], n.value);
+        if (n.flag) return n.shift;
+        fall_back();
+      }
+      case H::field_in: {
+        const FactColumn& col = c.list->fields[n.slot];
+        if (!col.has(c.record)) fall_back();
+        return in_mask(col.values[c.record], n.value);
       }
     }
     return 0;
@@ -1188,7 +1456,7 @@ struct Program::Impl {
       case AmountKind::per_item: {
         if (!a.for_each) {
           const std::int64_t v = eval(a.a, c);
-          const std::int32_t e = nodes[a.a].exponent;
+          const std::int32_t e = hot[a.a].exponent;
           std::int64_t count = v;
           if (e < 0) {
             if (-e > 18 || v % kPow10[-e] != 0) fall_back();
@@ -1227,10 +1495,10 @@ struct Program::Impl {
       }
       case AmountKind::tiers: {
         const std::int64_t v = eval(a.a, c);
-        const std::int32_t ev = nodes[a.a].exponent;
+        const std::int32_t ev = hot[a.a].exponent;
         auto compare = [&](std::uint32_t bound) {  // sign of v − bound
           const std::int64_t b = eval(bound, c);
-          const std::int32_t eb = nodes[bound].exponent;
+          const std::int32_t eb = hot[bound].exponent;
           const std::int32_t e = std::min(ev, eb);
           if (ev - e > 18 || eb - e > 18) fall_back();
           const std::int64_t x = scale_up(v, ev - e);
@@ -1286,8 +1554,8 @@ struct Program::Impl {
       const FactColumn& years = c.table.year();
       if (!years.has(c.row)) fall_back();
       const std::int64_t from = eval(rule.from, c);
-      const std::int32_t e = std::min(nodes[rule.from].exponent, 0);
-      const std::int64_t f = scale_up(from, nodes[rule.from].exponent - e);
+      const std::int32_t e = std::min(hot[rule.from].exponent, 0);
+      const std::int64_t f = scale_up(from, hot[rule.from].exponent - e);
       const std::int64_t y = scale_up(years.values[c.row], -e);
       const std::int64_t end = checked_add(f, scale_up(rule.years, -e));
       if (!(f <= y && y < end)) return;
@@ -1346,7 +1614,7 @@ struct Program::Impl {
     }
     for (const auto& cap : set.caps) {
       const std::int64_t v = eval(cap.max, c);
-      const std::int32_t e = nodes[cap.max].exponent;
+      const std::int32_t e = hot[cap.max].exponent;
       std::int64_t left = v;
       if (e < exponent) {
         const std::int32_t drop = exponent - e;
