@@ -57,6 +57,7 @@ void register_errors(py::module_& m);
 void register_decimal(py::module_& m);
 void register_rules(py::module_& m);
 void register_evaluate(py::module_& m);
+void register_columnar(py::module_& m);
 
 }  // namespace subsidy_py
 

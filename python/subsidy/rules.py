@@ -20,6 +20,7 @@ import pandas as pd
 
 from . import _core, _frames
 from ._frames import Frames, Population
+from .columnar import ColumnarResults
 from .results import Citation, Evaluation, Text, Total
 
 __all__ = [
@@ -457,6 +458,11 @@ class RuleSet:
     def evaluate_frame(self, population: Population, *, threads: int | None = None) -> Frames:
         return self.baseline.evaluate_frame(population, threads=threads)
 
+    def evaluate_columns(
+        self, data: Any, *, rules: Sequence[str] | None = None, threads: int | None = None
+    ) -> ColumnarResults:
+        return self.baseline.evaluate_columns(data, rules=rules, threads=threads)
+
 
 # --- scenarios ---------------------------------------------------------------------------------
 
@@ -562,6 +568,18 @@ class Scenario:
         """Evaluates a population and returns ``(lines, totals)`` DataFrames: one row per award
         line and one per enterprise, amounts as exact ``decimal.Decimal`` objects."""
         return self.evaluate_many(population, threads=threads).frames()
+
+    def evaluate_columns(
+        self, data: Any, *, rules: Sequence[str] | None = None, threads: int | None = None
+    ) -> ColumnarResults:
+        """Evaluates a whole table on the columnar path (GIL released, ``threads`` threads,
+        default all cores): a pyarrow Table/RecordBatch read directly, or a pandas DataFrame
+        (converted to Arrow first, the slower path). ``rules`` keeps only those qualified rule
+        ids. Results are the reference evaluator's, as Arrow tables: see
+        :class:`subsidy.columnar.ColumnarResults`."""
+        from .columnar import evaluate_columns
+
+        return evaluate_columns(self.rules._core, self._core_scenario, data, rules, threads)
 
 
 class Batch(Sequence[Evaluation]):
