@@ -1,7 +1,7 @@
 // bench_batch: the columnar engine against hand-written exact code, on N synthetic enterprises.
 // Not a test: it prints numbers (and writes them as JSON lines for bench/report.py).
 //
-//   build/bench/bench_batch [N=1000000] [rules-dir=rules] [out.jsonl] [data-dir]
+//   build/bench/bench_batch [N=1000000] [rules-dir=rules] [out.jsonl] [data-dir] [prefix-N=100000]
 //
 // An "evaluation" is one enterprise × one rule. Workload S is 17 rules (J4, O11 first-unit ×3,
 // O20 cash ×6, O21 ×7); workload W is every rule of the four policy sets, evaluated as three
@@ -30,7 +30,9 @@ using Clock = std::chrono::steady_clock;
 constexpr std::uint64_t kSeed = 20101;
 constexpr int kRuns = 5;
 
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
 
 template <class F>
 double median_seconds(F&& body) {
@@ -62,9 +64,10 @@ struct Row {
 std::vector<Row> rows;
 
 void report(Row row) {
-  std::cout << std::left << std::setw(44) << row.implementation << std::setw(4) << row.workload << std::right
-            << std::setw(9) << row.n << std::setw(16) << std::fixed << std::setprecision(0)
-            << row.evaluations_per_second << "  " << row.checksum << "  " << row.note << std::endl;
+  std::cout << std::left << std::setw(44) << row.implementation << std::setw(4) << row.workload
+            << std::right << std::setw(9) << row.n << std::setw(16) << std::fixed
+            << std::setprecision(0) << row.evaluations_per_second << "  " << row.checksum << "  "
+            << row.note << std::endl;
   rows.push_back(std::move(row));
 }
 
@@ -112,14 +115,15 @@ struct EngineRun {
   std::size_t reference_rows = 0;
 };
 
-EngineRun run_programs(const std::vector<subsidy::Program>& programs, const subsidy::FactTable& table,
-                       unsigned threads) {
+EngineRun run_programs(const std::vector<subsidy::Program>& programs,
+                       const subsidy::FactTable& table, unsigned threads) {
   subsidy::Decimal sum;
   EngineRun out;
   for (const auto& p : programs) {
     const subsidy::ColumnarResult r = p.run(table, threads);
     sum += r.totals.all.cash.max;
-    out.reference_rows += static_cast<std::size_t>(std::count(r.by_reference.begin(), r.by_reference.end(), 1));
+    out.reference_rows +=
+        static_cast<std::size_t>(std::count(r.by_reference.begin(), r.by_reference.end(), 1));
   }
   out.checksum = sum.to_string();
   return out;
@@ -145,8 +149,10 @@ void engine(const std::string& workload, const std::vector<subsidy::Program>& pr
     for (const auto& p : programs) {
       if (!p.compiled()) note += "; NOT COMPILED: " + p.unsupported();
     }
-    report({"engine C++ (columnar), " + std::to_string(threads) + " thread" + (threads > 1 ? "s" : ""), workload,
-            table.rows(), static_cast<double>(table.rows() * rules_per_row) / t, last.checksum, note});
+    report(
+        {"engine C++ (columnar), " + std::to_string(threads) + " thread" + (threads > 1 ? "s" : ""),
+         workload, table.rows(), static_cast<double>(table.rows() * rules_per_row) / t,
+         last.checksum, note});
   }
 }
 
@@ -157,13 +163,15 @@ int main(int argc, char** argv) {
   const std::string rules_dir = argc > 2 ? argv[2] : "rules";
   const std::string out_path = argc > 3 ? argv[3] : "";
   const std::string data_dir = argc > 4 ? argv[4] : "";
+  // The slower implementations (Python) run on the first prefix_n enterprises.
+  const std::size_t prefix_n = std::min<std::size_t>(n, argc > 5 ? std::stoul(argv[5]) : 100000);
   try {
     // Loading and checking every rule file.
     const auto files = rule_files(rules_dir);
     const double load = median_seconds([&] { (void)subsidy::RuleSet::load(files); });
     const subsidy::RuleSet rules = subsidy::RuleSet::load(files);
-    std::cout << "load and check " << files.size() << " rule files: " << std::fixed << std::setprecision(2)
-              << load * 1000 << " ms (median of " << kRuns << ")\n";
+    std::cout << "load and check " << files.size() << " rule files: " << std::fixed
+              << std::setprecision(2) << load * 1000 << " ms (median of " << kRuns << ")\n";
 
     const auto t0 = Clock::now();
     const bench::Synthetic data = bench::generate(n, kSeed);
@@ -179,9 +187,13 @@ int main(int argc, char** argv) {
         for (std::size_t r = 0; r < n; ++r) s += bench::workload_s<std::int64_t>(data, r);
         sum = s;
       });
-      report({"hand-written C++, int64_t 分 (unchecked)", "S", n, static_cast<double>(evaluations) / t,
+      report({"hand-written C++, int64_t 分 (unchecked)", "S", n,
+              static_cast<double>(evaluations) / t,
               subsidy::Decimal::from_scaled_int64(sum, -2).to_string(), ""});
     }
+    std::int64_t prefix_sum = 0;
+    for (std::size_t r = 0; r < prefix_n; ++r)
+      prefix_sum += bench::workload_s<std::int64_t>(data, r);
     double reference_rate = 0;
     {
       using boost::multiprecision::checked_int128_t;
@@ -206,7 +218,8 @@ int main(int argc, char** argv) {
     {
       const subsidy::FactTable table = bench::to_table(rules, data, false, kSeed);
       engine("S", s_programs, table, bench::kRulesS, one);
-      std::cout << "peak memory after workload S (N = " << n << "): " << peak_rss_kib() / 1024 << " MiB\n";
+      std::cout << "peak memory after workload S (N = " << n << "): " << peak_rss_kib() / 1024
+                << " MiB\n";
     }
     const long peak_s = peak_rss_kib();
 
@@ -229,15 +242,17 @@ int main(int argc, char** argv) {
     if (!out_path.empty()) {
       std::ofstream out(out_path);
       for (const auto& r : rows) {
-        out << "{\"implementation\": \"" << json_escape(r.implementation) << "\", \"workload\": \"" << r.workload
-            << "\", \"n\": " << r.n << ", \"evaluations_per_second\": " << std::fixed << std::setprecision(0)
-            << r.evaluations_per_second << ", \"checksum\": \"" << r.checksum << "\", \"note\": \""
-            << json_escape(r.note) << "\"}\n";
+        out << "{\"implementation\": \"" << json_escape(r.implementation) << "\", \"workload\": \""
+            << r.workload << "\", \"n\": " << r.n << ", \"evaluations_per_second\": " << std::fixed
+            << std::setprecision(0) << r.evaluations_per_second << ", \"checksum\": \""
+            << r.checksum << "\", \"note\": \"" << json_escape(r.note) << "\"}\n";
       }
       out << "{\"meta\": true, \"load_ms\": " << std::setprecision(3) << load * 1000
           << ", \"rule_files\": " << files.size() << ", \"peak_rss_mib_s\": " << peak_s / 1024
           << ", \"peak_rss_mib_w\": " << peak_w / 1024 << ", \"rules_w\": " << w_rules
-          << ", \"reference_rate\": " << std::setprecision(0) << reference_rate << "}\n";
+          << ", \"reference_rate\": " << std::setprecision(0) << reference_rate
+          << ", \"prefix_n\": " << prefix_n << ", \"checksum_prefix\": \""
+          << subsidy::Decimal::from_scaled_int64(prefix_sum, -2).to_string() << "\"}\n";
     }
   } catch (const std::exception& e) {
     std::cerr << "bench_batch: " << e.what() << "\n";

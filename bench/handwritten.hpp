@@ -24,7 +24,8 @@ Int workload_s(const Synthetic& d, std::size_t r) {
     Int increase = Int(d.income_tax[r]) - Int(d.income_tax_last[r]);
     if (increase < 0) increase = 0;
     // In units of 10^-4: 50% × land + 70% × increase above 5亿, else 50% × (land + increase).
-    Int x = d.revenue[r] > Int(50000000000LL) ? Int(50) * land + Int(70) * increase : Int(50) * (land + increase);
+    Int x = d.revenue[r] > Int(50000000000LL) ? Int(50) * land + Int(70) * increase
+                                              : Int(50) * (land + increase);
     if (x < 0) x = 0;
     total += (x + 50) / 100;  // half up to the 分 (x ≥ 0)
   }
@@ -32,7 +33,8 @@ Int workload_s(const Synthetic& d, std::size_t r) {
   // O11: certified first-unit products priced at 100万 or more: 30万 / 10万 / 5万 each.
   static const std::int64_t kFirstUnit[] = {30000000LL, 10000000LL, 5000000LL};
   for (std::uint32_t i = d.product_offsets[r]; i < d.product_offsets[r + 1]; ++i) {
-    if (d.product_certified[i] && d.product_price[i] >= 100000000LL) total += Int(kFirstUnit[d.product_category[i]]);
+    if (d.product_certified[i] && d.product_price[i] >= 100000000LL)
+      total += Int(kFirstUnit[d.product_category[i]]);
   }
   // O20: 省长奖 100万 and 市长奖 30万 once; quality products 1万 / 5万 / 5万 / 30万 each.
   static const std::int64_t kQuality[] = {0, 0, 1000000LL, 5000000LL, 5000000LL, 30000000LL};
@@ -52,7 +54,8 @@ Int workload_s(const Synthetic& d, std::size_t r) {
     if (d.standard_role[i] == 0) total += Int(kStandard[d.standard_level[i]]);
   }
   static const std::int64_t kRating[] = {5000000LL, 3000000LL, 3000000LL, 2000000LL};
-  for (std::uint32_t i = d.rating_offsets[r]; i < d.rating_offsets[r + 1]; ++i) total += Int(kRating[d.rating_grade[i]]);
+  for (std::uint32_t i = d.rating_offsets[r]; i < d.rating_offsets[r + 1]; ++i)
+    total += Int(kRating[d.rating_grade[i]]);
   return total;
 }
 
