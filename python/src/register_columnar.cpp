@@ -100,23 +100,62 @@ subsidy::Decimal decimal_of(Int128 v, std::int32_t exponent) {
   return subsidy::Decimal(negative ? subsidy::BigInt(-b) : b, exponent);
 }
 
-/// Reads one Arrow array of scalars into a column (appending `n` values from `first`).
+/// Reads one Arrow array of scalars into a column. The Arrow type is resolved once, checked
+/// against the fact's unit, and dictionaries are mapped to codes once, not per value.
 class ColumnReader {
  public:
   ColumnReader(const std::string& name, const FactDecl& decl, const ArrowSchema& schema,
-               const ArrowArray& array)
-      : name_(name), decl_(decl), schema_(schema), array_(array), format_(schema.format) {
+               const ArrowArray& array, FactColumn& column)
+      : name_(name), decl_(decl), array_(array) {
+    const std::string format = schema.format;
+    const UnitKind kind = decl.unit.kind;
+    const bool textual = kind == UnitKind::enumeration || kind == UnitKind::text;
     if (schema.dictionary != nullptr) {
-      const std::string dict_format = schema.dictionary->format;
-      if (dict_format != "u" && dict_format != "U")
-        column_error(name, "a dictionary of " + dict_format + " values");
+      const std::string values = schema.dictionary->format;
+      if ((values != "u" && values != "U") || !textual) {
+        column_error(name,
+                     "a dictionary of Arrow type '" + values + "' for " + decl.unit.to_string());
+      }
+      layout_ = integer_layout(format);
+      if (layout_ == Layout::none)
+        column_error(name, "dictionary indices of Arrow type '" + format + "'");
+      dictionary_ = true;
       const ArrowArray& d = *array.dictionary;
       for (std::int64_t i = 0; i < d.length; ++i)
-        dictionary_.push_back(text_at(d, dict_format == "U", i));
-    } else if (format_ == "e" || format_ == "f" || format_ == "g") {
+        codes_.push_back(code_of(text_at(d, values == "U", i), column));
+      return;
+    }
+    if (format == "e" || format == "f" || format == "g") {
       column_error(name,
                    "floating-point values are inexact; use decimal128, an integer type or text");
     }
+    if (kind == UnitKind::boolean) {
+      if (format != "b") column_error(name, "expected booleans, found Arrow type '" + format + "'");
+      layout_ = Layout::boolean;
+    } else if (kind == UnitKind::date) {
+      if (format != "tdD") column_error(name, "expected date32, found Arrow type '" + format + "'");
+      layout_ = Layout::date32;
+    } else if (textual) {
+      if (format != "u" && format != "U")
+        column_error(name, "expected text, found Arrow type '" + format + "'");
+      layout_ = format == "U" ? Layout::large_utf8 : Layout::utf8;
+    } else if (kind == UnitKind::list) {
+      column_error(name, "a list inside a list");
+    } else if (format.rfind("d:", 0) == 0) {
+      const std::string rest = format.substr(format.find(',') + 1);
+      if (rest.find(',') != std::string::npos && rest.substr(rest.find(',') + 1) != "128") {
+        column_error(name, "only decimal128 is read, found '" + format + "'");
+      }
+      layout_ = Layout::decimal128;
+      scale_ = std::stoi(rest);
+    } else {
+      layout_ = integer_layout(format);
+      if (layout_ == Layout::none) {
+        column_error(name, "expected a decimal128 or integer column for " + decl.unit.to_string() +
+                               ", found Arrow type '" + format + "'");
+      }
+    }
+    shift_ = -column.exponent - scale_;
   }
 
   /// Stores element i of the array into (values[at], present[at]); false when it does not fit.
@@ -125,35 +164,81 @@ class ColumnReader {
     column.present[at] = 1;
     std::int64_t& out = column.values[at];
     const std::int64_t k = i + array_.offset;
-    if (schema_.dictionary != nullptr) return text(dictionary_[index_at(k)], column, out);
-    switch (decl_.unit.kind) {
-      case UnitKind::boolean:
-        if (format_ != "b")
-          column_error(name_, "expected booleans, found Arrow type '" + format_ + "'");
-        out = (static_cast<const std::uint8_t*>(array_.buffers[1])[k >> 3] >> (k & 7)) & 1;
+    const void* b = array_.buffers[1];
+    if (dictionary_) {
+      out = codes_[static_cast<std::size_t>(integer_at(b, k))];
+      return true;
+    }
+    switch (layout_) {
+      case Layout::boolean:
+        out = (static_cast<const std::uint8_t*>(b)[k >> 3] >> (k & 7)) & 1;
         return true;
-      case UnitKind::date:
-        if (format_ != "tdD")
-          column_error(name_, "expected date32, found Arrow type '" + format_ + "'");
-        {
-          const subsidy::Date d =
-              civil_from_days(static_cast<const std::int32_t*>(array_.buffers[1])[k]);
-          out = std::int64_t{d.year} * 10000 + d.month * 100 + d.day;
-        }
+      case Layout::date32: {
+        const subsidy::Date d = civil_from_days(static_cast<const std::int32_t*>(b)[k]);
+        out = std::int64_t{d.year} * 10000 + d.month * 100 + d.day;
         return true;
-      case UnitKind::enumeration:
-      case UnitKind::text:
-        if (format_ != "u" && format_ != "U")
-          column_error(name_, "expected text, found Arrow type '" + format_ + "'");
-        return text(text_at(array_, format_ == "U", i), column, out);
-      case UnitKind::list:
-        column_error(name_, "a list inside a list");
+      }
+      case Layout::utf8:
+      case Layout::large_utf8:
+        out = code_of(text_at(array_, layout_ == Layout::large_utf8, i), column);
+        return true;
+      case Layout::decimal128: {
+        Int128 v;
+        std::memcpy(&v, static_cast<const char*>(b) + 16 * k, 16);
+        return number(v, out, exact);
+      }
       default:
-        return number(k, column, out, exact);
+        return number(integer_at(b, k), out, exact);
     }
   }
 
  private:
+  enum class Layout : std::uint8_t {
+    none,
+    boolean,
+    date32,
+    utf8,
+    large_utf8,
+    decimal128,
+    i8,
+    i16,
+    i32,
+    i64,
+    u8,
+    u16,
+    u32
+  };
+
+  static Layout integer_layout(const std::string& f) {
+    if (f == "c") return Layout::i8;
+    if (f == "s") return Layout::i16;
+    if (f == "i") return Layout::i32;
+    if (f == "l") return Layout::i64;
+    if (f == "C") return Layout::u8;
+    if (f == "S") return Layout::u16;
+    if (f == "I") return Layout::u32;
+    return Layout::none;
+  }
+
+  std::int64_t integer_at(const void* b, std::int64_t k) const {
+    switch (layout_) {
+      case Layout::i8:
+        return static_cast<const std::int8_t*>(b)[k];
+      case Layout::i16:
+        return static_cast<const std::int16_t*>(b)[k];
+      case Layout::i32:
+        return static_cast<const std::int32_t*>(b)[k];
+      case Layout::u8:
+        return static_cast<const std::uint8_t*>(b)[k];
+      case Layout::u16:
+        return static_cast<const std::uint16_t*>(b)[k];
+      case Layout::u32:
+        return static_cast<const std::uint32_t*>(b)[k];
+      default:
+        return static_cast<const std::int64_t*>(b)[k];
+    }
+  }
+
   static std::string text_at(const ArrowArray& a, bool large, std::int64_t i) {
     const std::int64_t k = i + a.offset;
     const char* data = static_cast<const char*>(a.buffers[2]);
@@ -165,23 +250,7 @@ class ColumnReader {
     return std::string(data + off[k], static_cast<std::size_t>(off[k + 1] - off[k]));
   }
 
-  std::size_t index_at(std::int64_t k) const {
-    const void* b = array_.buffers[1];
-    std::int64_t v = 0;
-    if (format_ == "c")
-      v = static_cast<const std::int8_t*>(b)[k];
-    else if (format_ == "s")
-      v = static_cast<const std::int16_t*>(b)[k];
-    else if (format_ == "i")
-      v = static_cast<const std::int32_t*>(b)[k];
-    else if (format_ == "l")
-      v = static_cast<const std::int64_t*>(b)[k];
-    else
-      column_error(name_, "dictionary indices of Arrow type '" + format_ + "'");
-    return static_cast<std::size_t>(v);
-  }
-
-  bool text(const std::string& s, FactColumn& column, std::int64_t& out) const {
+  std::int64_t code_of(const std::string& s, FactColumn& column) const {
     if (decl_.unit.kind == UnitKind::enumeration) {
       auto it = std::find(decl_.values.begin(), decl_.values.end(), s);
       if (it == decl_.values.end()) {
@@ -189,53 +258,22 @@ class ColumnReader {
         for (const auto& v : decl_.values) known += (known.empty() ? "" : ", ") + v;
         column_error(name_, "'" + s + "' is not one of " + known);
       }
-      out = it - decl_.values.begin();
-      return true;
+      return it - decl_.values.begin();
     }
-    if (decl_.unit.kind != UnitKind::text)
-      column_error(name_, "expected " + decl_.unit.to_string() + ", found text");
     auto it = std::find(column.dictionary.begin(), column.dictionary.end(), s);
-    out = it - column.dictionary.begin();
+    const std::int64_t code = it - column.dictionary.begin();
     if (it == column.dictionary.end()) column.dictionary.push_back(s);
-    return true;
+    return code;
   }
 
-  bool number(std::int64_t k, FactColumn& column, std::int64_t& out, subsidy::Scalar& exact) const {
-    Int128 v = 0;
-    std::int32_t scale = 0;  // value = v × 10^-scale
-    const void* b = array_.buffers[1];
-    if (format_.rfind("d:", 0) == 0) {
-      const auto comma = format_.find(',');
-      const std::string rest = format_.substr(comma + 1);
-      if (rest.find(',') != std::string::npos && rest.substr(rest.find(',') + 1) != "128") {
-        column_error(name_, "only decimal128 is read, found '" + format_ + "'");
-      }
-      scale = std::stoi(rest);
-      std::memcpy(&v, static_cast<const char*>(b) + 16 * k, 16);
-    } else if (format_ == "l") {
-      v = static_cast<const std::int64_t*>(b)[k];
-    } else if (format_ == "i") {
-      v = static_cast<const std::int32_t*>(b)[k];
-    } else if (format_ == "s") {
-      v = static_cast<const std::int16_t*>(b)[k];
-    } else if (format_ == "c") {
-      v = static_cast<const std::int8_t*>(b)[k];
-    } else if (format_ == "C") {
-      v = static_cast<const std::uint8_t*>(b)[k];
-    } else if (format_ == "S") {
-      v = static_cast<const std::uint16_t*>(b)[k];
-    } else if (format_ == "I") {
-      v = static_cast<const std::uint32_t*>(b)[k];
-    } else {
-      column_error(name_, "expected a decimal128 or integer column for " + decl_.unit.to_string() +
-                              ", found Arrow type '" + format_ + "'");
-    }
-    // Bring v × 10^-scale to the column's exponent, exactly, or keep the value for the exact path.
+  /// v × 10^-scale brought to the column's exponent exactly, or kept whole for the exact path.
+  bool number(Int128 v, std::int64_t& out, subsidy::Scalar& exact) const {
     Int128 scaled = v;
-    std::int32_t shift = -column.exponent - scale;  // > 0: multiply, < 0: divide
     bool fits = true;
-    for (; shift > 0 && fits; --shift) fits = !__builtin_mul_overflow(scaled, Int128{10}, &scaled);
-    for (; shift < 0 && fits; ++shift) {
+    for (std::int32_t shift = shift_; shift > 0 && fits; --shift) {
+      fits = !__builtin_mul_overflow(scaled, Int128{10}, &scaled);
+    }
+    for (std::int32_t shift = shift_; shift < 0 && fits; ++shift) {
       fits = scaled % 10 == 0;
       scaled /= 10;
     }
@@ -244,16 +282,18 @@ class ColumnReader {
       return true;
     }
     out = 0;
-    exact = decimal_of(v, -scale);
+    exact = decimal_of(v, -scale_);
     return false;
   }
 
   const std::string& name_;
   const FactDecl& decl_;
-  const ArrowSchema& schema_;
   const ArrowArray& array_;
-  std::string format_;
-  std::vector<std::string> dictionary_;
+  Layout layout_ = Layout::none;
+  bool dictionary_ = false;
+  std::vector<std::int64_t> codes_;
+  std::int32_t scale_ = 0;  ///< value = raw × 10^-scale
+  std::int32_t shift_ = 0;  ///< digits from the Arrow scale to the column's exponent
 };
 
 struct ImportedColumn {
@@ -313,7 +353,7 @@ subsidy::FactTable table_from_arrow(const subsidy::RuleSet& rules, const py::lis
     }
     if (c.name == "year") {
       FactColumn& column = table.give_year();
-      ColumnReader reader(c.name, year_decl, *c.schema, *c.array);
+      ColumnReader reader(c.name, year_decl, *c.schema, *c.array, column);
       subsidy::Scalar exact;
       for (std::size_t r = 0; r < rows; ++r) {
         if (!reader.read(static_cast<std::int64_t>(r), column, r, exact))
@@ -326,7 +366,7 @@ subsidy::FactTable table_from_arrow(const subsidy::RuleSet& rules, const py::lis
     const FactDecl& decl = rules.facts()[*slot];
     if (decl.unit.kind != UnitKind::list) {
       FactColumn& column = table.give(*slot);
-      ColumnReader reader(c.name, decl, *c.schema, *c.array);
+      ColumnReader reader(c.name, decl, *c.schema, *c.array, column);
       for (std::size_t r = 0; r < rows; ++r) {
         subsidy::Scalar exact;
         if (!reader.read(static_cast<std::int64_t>(r), column, r, exact))
@@ -352,8 +392,13 @@ subsidy::FactTable table_from_arrow(const subsidy::RuleSet& rules, const py::lis
       if (index == decl.fields.size())
         column_error(c.name + "." + field, "no such field in '" + c.name + "'");
       field_names[index] = c.name + "." + field;
-      readers[index] = std::make_unique<ColumnReader>(
-          field_names[index], decl.fields[index], *record_schema.children[f], *records.children[f]);
+      readers[index] = std::make_unique<ColumnReader>(field_names[index], decl.fields[index],
+                                                      *record_schema.children[f],
+                                                      *records.children[f], list.fields[index]);
+    }
+    for (auto& field : list.fields) {
+      field.values.reserve(static_cast<std::size_t>(records.length));
+      field.present.reserve(static_cast<std::size_t>(records.length));
     }
     const bool large = format == "+L";
     const std::int64_t base = c.array->offset;

@@ -20,7 +20,7 @@ from typing import Any
 
 from . import _core
 
-__all__ = ["ColumnarResults"]
+__all__ = ["ColumnarResults", "FactTable"]
 
 NO_AMOUNT = ("unfixed", "recognised")
 
@@ -42,8 +42,27 @@ def arrow_table(data: Any) -> Any:
     )
 
 
+class FactTable:
+    """A table's facts read into the engine once (:meth:`subsidy.RuleSet.fact_table`), to be
+    evaluated under many scenarios without reading the table again."""
+
+    __slots__ = ("_core", "fingerprint", "rows")
+
+    def __init__(self, core: _core.FactTable, fingerprint: str) -> None:
+        self._core = core
+        self.fingerprint = fingerprint
+        self.rows = core.rows
+
+    def __len__(self) -> int:
+        return int(self.rows)
+
+
 def fact_table(core_rules: _core.RuleSet, data: Any) -> _core.FactTable:
     """Reads a table's columns into the engine (no Python code per row)."""
+    if isinstance(data, FactTable):
+        if data.fingerprint != core_rules.fingerprint:
+            raise ValueError("this FactTable was read for another rule set")
+        return data._core
     table = arrow_table(data)
     columns = []
     for name in table.column_names:

@@ -20,7 +20,7 @@ import pandas as pd
 
 from . import _core, _frames
 from ._frames import Frames, Population
-from .columnar import ColumnarResults
+from .columnar import ColumnarResults, FactTable
 from .results import Citation, Evaluation, Text, Total
 
 __all__ = [
@@ -463,6 +463,13 @@ class RuleSet:
     ) -> ColumnarResults:
         return self.baseline.evaluate_columns(data, rules=rules, threads=threads)
 
+    def fact_table(self, data: Any) -> FactTable:
+        """Reads a pyarrow Table / RecordBatch or pandas DataFrame into the engine once, for
+        :meth:`Scenario.evaluate_columns` under several scenarios (see subsidy.columnar)."""
+        from .columnar import fact_table
+
+        return FactTable(fact_table(self._core, data), self._core.fingerprint)
+
 
 # --- scenarios ---------------------------------------------------------------------------------
 
@@ -574,7 +581,8 @@ class Scenario:
     ) -> ColumnarResults:
         """Evaluates a whole table on the columnar path (GIL released, ``threads`` threads,
         default all cores): a pyarrow Table/RecordBatch read directly, or a pandas DataFrame
-        (converted to Arrow first, the slower path). ``rules`` keeps only those qualified rule
+        (converted to Arrow first, the slower path), or a :class:`subsidy.columnar.FactTable`
+        read once by :meth:`RuleSet.fact_table`. ``rules`` keeps only those qualified rule
         ids. Results are the reference evaluator's, as Arrow tables: see
         :class:`subsidy.columnar.ColumnarResults`."""
         from .columnar import evaluate_columns

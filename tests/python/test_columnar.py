@@ -135,3 +135,16 @@ def test_missing_facts_are_errors_like_the_reference(rules: subsidy.RuleSet) -> 
     result = scenario.evaluate_columns(table_of(rows), rules=["machining-survey/J4-tax-rebate"])
     assert sorted(result.errors) == list(range(20))
     assert "income_tax_paid_last_year" in str(result.errors[0])
+
+
+def test_a_fact_table_is_read_once_and_evaluated_under_many_scenarios(rules: subsidy.RuleSet) -> None:
+    rows = records(100, seed=11)
+    facts = rules.fact_table(table_of(rows))
+    assert len(facts) == 100
+    direct = rules.evaluate_columns(table_of(rows))
+    again = rules.evaluate_columns(facts)
+    assert direct.total == again.total
+    other = subsidy.RuleSet.load(REPO / "rules").with_options({"quality_award_count": "per_enterprise"})
+    assert other.evaluate_columns(facts).total["lines"] == direct.total["lines"]
+    with pytest.raises(ValueError, match="another rule set"):
+        subsidy.RuleSet.from_texts({"x.yaml": "catalogue: {id: x, title: X}\n"}).evaluate_columns(facts)
