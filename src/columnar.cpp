@@ -1811,6 +1811,12 @@ struct Program::Impl {
     out.rules = rule_ids;
     std::size_t total_lines = 0;
     for (const auto& ch : chunks) total_lines += ch.lines.size();
+    if (threads == 1) {  // one chunk: its columns become the result's, without a copy
+      out.lines = std::move(chunks[0].lines);
+      out.cash_min = std::move(chunks[0].cash_min);
+      out.cash_max = std::move(chunks[0].cash_max);
+      out.by_reference = std::move(chunks[0].by_reference);
+    }
     out.lines.reserve(total_lines);
     out.offsets.reserve(rows + 1);
     out.offsets.push_back(0);
@@ -1820,11 +1826,13 @@ struct Program::Impl {
     std::vector<RuleTotals> totals(rule_codes.size());
     for (auto& ch : chunks) {
       for (std::size_t n : ch.counts) out.offsets.push_back(out.offsets.back() + n);
-      out.lines.insert(out.lines.end(), ch.lines.begin(), ch.lines.end());
-      out.cash_min.insert(out.cash_min.end(), ch.cash_min.begin(), ch.cash_min.end());
-      out.cash_max.insert(out.cash_max.end(), ch.cash_max.begin(), ch.cash_max.end());
-      out.by_reference.insert(out.by_reference.end(), ch.by_reference.begin(),
-                              ch.by_reference.end());
+      if (threads > 1) {
+        out.lines.insert(out.lines.end(), ch.lines.begin(), ch.lines.end());
+        out.cash_min.insert(out.cash_min.end(), ch.cash_min.begin(), ch.cash_min.end());
+        out.cash_max.insert(out.cash_max.end(), ch.cash_max.begin(), ch.cash_max.end());
+        out.by_reference.insert(out.by_reference.end(), ch.by_reference.begin(),
+                                ch.by_reference.end());
+      }
       for (auto& [row, ev] : ch.exact) out.exact.emplace(row, std::move(ev));
       for (std::size_t k = 0; k < totals.size(); ++k) {
         totals[k].lines += ch.totals[k].lines;
