@@ -1790,6 +1790,10 @@ struct Program::Impl {
   }
 
   ColumnarResult run(const FactTable& table, unsigned threads) const {
+    // Columns are found by fact slot: a table shaped for other rules would be read wrongly.
+    if (table.rows() != 0 && table.rules().fingerprint() != rules.fingerprint()) {
+      throw Error(ErrorKind::usage, "the fact table was built for another rule set");
+    }
     const std::size_t rows = table.rows();
     if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
     threads = static_cast<unsigned>(

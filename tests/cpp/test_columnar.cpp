@@ -438,3 +438,12 @@ TEST_SUITE("columnar: the fast path gives the reference path's results") {
     }
   }
 }
+
+TEST_CASE("columnar: a fact table built for other rules is refused") {
+  const RuleSet rules = RuleSet::load(rule_files(fs::path(SUBSIDY_SOURCE_DIR) / "rules"));
+  const RuleSet other = RuleSet::load_texts(
+      {{"cat.yaml", std::string(kTestville).substr(0, std::string(kTestville).find("---\n"))}});
+  const FactTable table(other, 3);
+  const Program program(rules, Scenario{});
+  CHECK_THROWS_AS(program.run(table), Error);
+}
