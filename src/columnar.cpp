@@ -1271,7 +1271,33 @@ struct Program::Impl {
       rule.when = lower(rule.when);
       rule.from = lower(rule.from);
       lower_award(rule.award);
+      if (when_is_implied(rule)) rule.when = kNone;
     }
+  }
+
+  /// Two lowered expressions computing the same thing the same way.
+  bool same(std::uint32_t x, std::uint32_t y) const {
+    if (x == y) return true;
+    if (x == kNone || y == kNone) return false;
+    const Hot& a = hot[x];
+    const Hot& b = hot[y];
+    return a.op == b.op && a.cmp == b.cmp && a.mode == b.mode && a.flag == b.flag &&
+           a.exponent == b.exponent && a.shift == b.shift && a.slot == b.slot &&
+           a.value == b.value && same(a.a, b.a) && same(a.b, b.b) && same(a.c, b.c);
+  }
+
+  /// `when: any(list, C)` in front of `per_item: for_each list where C` (the O11/O21 shape)
+  /// decides nothing the award does not: the award has an item exactly when some record meets C,
+  /// and it evaluates C on every record `any` would. Without a recurrence to check in between, the
+  /// condition is skipped and the list scanned once.
+  bool when_is_implied(const RuleCode& rule) const {
+    const AwardCode& a = rule.award;
+    if (rule.when == kNone || rule.from != kNone || a.kind != AmountKind::per_item || !a.for_each ||
+        a.where == kNone) {
+      return false;
+    }
+    const Hot& when = hot[rule.when];
+    return when.op == H::any && when.slot == a.list_slot && same(when.a, a.where);
   }
 
   // ---- running ----
