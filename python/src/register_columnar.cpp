@@ -6,6 +6,7 @@
 // Accepted column types: decimal128 (any scale), int8-64 / uint8-32 (whole numbers), bool, utf8 /
 // large_utf8 and dictionary<int, utf8> (enumerations and text), date32, and list / large_list of
 // struct for list facts. Floating-point columns are refused: they are already inexact.
+#include <algorithm>
 #include <cstring>
 #include <map>
 #include <string>
@@ -406,11 +407,49 @@ subsidy::FactTable table_from_arrow(const subsidy::RuleSet& rules, const py::lis
       return large ? static_cast<const std::int64_t*>(c.array->buffers[1])[k]
                    : std::int64_t{static_cast<const std::int32_t*>(c.array->buffers[1])[k]};
     };
+    // Offsets and presence first; when the kept records form one run of the child array (the
+    // usual layout), each field is then read in one pass over it.
+    const std::int64_t first = offset_at(base);
+    std::int64_t expected = first;
+    bool contiguous = true;
     std::size_t count = 0;
     for (std::size_t r = 0; r < rows; ++r) {
       const auto k = static_cast<std::int64_t>(r);
+      const std::int64_t from = offset_at(base + k);
+      const std::int64_t to = offset_at(base + k + 1);
+      contiguous = contiguous && from == expected;
+      expected = to;
       if (valid(*c.array, k)) {
         list.present[r] = 1;
+        count += static_cast<std::size_t>(to - from);
+      } else {
+        contiguous = contiguous && to == from;
+      }
+      list.offsets[r + 1] = static_cast<std::uint32_t>(count);
+    }
+    if (contiguous) {
+      for (std::size_t f = 0; f < decl.fields.size(); ++f) {
+        FactColumn& field = list.fields[f];
+        field.values.assign(count, 0);
+        field.present.assign(count, 0);
+        if (!readers[f]) continue;
+        for (std::size_t j = 0; j < count; ++j) {
+          const std::int64_t i = first + static_cast<std::int64_t>(j);
+          subsidy::Scalar exact;
+          // Records are read through the struct's validity too: a null record has no fields.
+          if (valid(records, i) && !readers[f]->read(i, field, j, exact)) {
+            const auto at = std::upper_bound(list.offsets.begin(), list.offsets.end(), j);
+            const auto row = static_cast<std::size_t>(at - list.offsets.begin() - 1);
+            patches[row].push_back({*slot, static_cast<std::int64_t>(j), f, exact});
+          }
+        }
+      }
+      continue;
+    }
+    count = 0;
+    for (std::size_t r = 0; r < rows; ++r) {
+      const auto k = static_cast<std::int64_t>(r);
+      if (valid(*c.array, k)) {
         const std::int64_t from = offset_at(base + k);
         const std::int64_t to = offset_at(base + k + 1);
         for (std::int64_t i = from; i < to; ++i) {
@@ -419,7 +458,6 @@ subsidy::FactTable table_from_arrow(const subsidy::RuleSet& rules, const py::lis
             field.values.push_back(0);
             field.present.push_back(0);
             subsidy::Scalar exact;
-            // Records are read through the struct's validity too: a null record has no fields.
             if (readers[f] && valid(records, i) && !readers[f]->read(i, field, count, exact)) {
               patches[r].push_back({*slot, static_cast<std::int64_t>(count), f, exact});
             }
