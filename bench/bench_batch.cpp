@@ -175,7 +175,7 @@ int main(int argc, char** argv) {
               << std::setprecision(2) << load * 1000 << " ms (median of " << kRuns << ")\n";
 
     const auto t0 = Clock::now();
-    const bench::Synthetic data = bench::generate(n, kSeed);
+    bench::Synthetic data = bench::generate(n, kSeed);
     std::cout << "generated " << n << " enterprises in " << seconds_since(t0) << " s\n";
     if (!data_dir.empty()) bench::write_files(data, data_dir);
 
@@ -250,6 +250,7 @@ int main(int argc, char** argv) {
     const long peak_s = peak_rss_kib();
 
     // Workload W: every rule, all three members of the alternative group.
+    long w_table_mib = 0;
     std::vector<subsidy::Program> w_programs;
     std::size_t w_rules = 0;
     for (const char* member : {"em-opinions-draft", "machining-survey", "mining-em-survey"}) {
@@ -260,6 +261,9 @@ int main(int argc, char** argv) {
     for (const auto& p : w_programs) w_rules += p.rule_count();
     {
       const subsidy::FactTable table = bench::to_table(rules, data, true, kSeed);
+      data = bench::Synthetic{};  // the table holds the facts now
+      w_table_mib = static_cast<long>(bench::table_bytes(rules, table) >> 20);
+      std::cout << "workload W fact table: " << w_table_mib << " MiB of columns\n";
       engine("W", w_programs, table, w_rules, one);
     }
     const long peak_w = peak_rss_kib();
@@ -275,9 +279,9 @@ int main(int argc, char** argv) {
       }
       out << "{\"meta\": true, \"load_ms\": " << std::setprecision(3) << load * 1000
           << ", \"rule_files\": " << files.size() << ", \"peak_rss_mib_s\": " << peak_s / 1024
-          << ", \"peak_rss_mib_w\": " << peak_w / 1024 << ", \"rules_w\": " << w_rules
-          << ", \"reference_rate\": " << std::setprecision(0) << reference_rate
-          << ", \"prefix_n\": " << prefix_n << ", \"checksum_prefix\": \""
+          << ", \"peak_rss_mib_w\": " << peak_w / 1024 << ", \"table_mib_w\": " << w_table_mib
+          << ", \"rules_w\": " << w_rules << ", \"reference_rate\": " << std::setprecision(0)
+          << reference_rate << ", \"prefix_n\": " << prefix_n << ", \"checksum_prefix\": \""
           << subsidy::Decimal::from_scaled_int64(prefix_sum, -2).to_string() << "\"}\n";
     }
   } catch (const std::exception& e) {

@@ -239,6 +239,24 @@ inline subsidy::FactTable to_table(const subsidy::RuleSet& rules, const Syntheti
   return t;
 }
 
+/// The bytes a fact table's columns hold (values and presence), for the memory report.
+inline std::size_t table_bytes(const subsidy::RuleSet& rules, const subsidy::FactTable& t) {
+  auto column = [](const subsidy::FactColumn& c) {
+    return c.values.capacity() * 8 + c.present.capacity();
+  };
+  std::size_t bytes = column(t.year());
+  for (std::size_t k = 0; k < rules.facts().size(); ++k) {
+    if (rules.facts()[k].unit.kind == subsidy::UnitKind::list) {
+      const auto& l = t.list(k);
+      bytes += l.offsets.capacity() * 4 + l.present.capacity();
+      for (const auto& f : l.fields) bytes += column(f);
+    } else {
+      bytes += column(t.scalar(k));
+    }
+  }
+  return bytes;
+}
+
 /// Writes the S columns as raw little-endian arrays (name.bin) for the Python implementations.
 inline void write_files(const Synthetic& d, const std::string& dir) {
   auto put = [&](const std::string& name, const auto& v) {
