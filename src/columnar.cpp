@@ -1388,6 +1388,20 @@ struct Program::Impl {
         } else if (!n.flag) {
           fall_back();
         }
+        if ((n.op == H::any || n.op == H::count) && n.a != kNone && hot[n.a].op == H::field_in) {
+          // any / count of records whose enumeration field is in a set: one tight loop.
+          const FactColumn& field = list.fields[hot[n.a].slot];
+          const std::int64_t mask = hot[n.a].value;
+          std::int64_t hits = 0;
+          for (std::uint32_t i = from; i < to; ++i) {
+            if (!field.has(i)) fall_back();
+            if (in_mask(field.values[i], mask)) {
+              if (n.op == H::any) return 1;
+              ++hits;
+            }
+          }
+          return hits;
+        }
         const ListColumn* saved_list = c.list;
         const std::size_t saved_record = c.record;
         c.list = &list;
