@@ -1524,10 +1524,25 @@ struct Program::Impl {
         const ListColumn* saved_list = c.list;
         const std::size_t saved_record = c.record;
         c.list = &list;
+        const AwardCode& each = *a.each;
+        if (each.kind == AmountKind::fixed && hot[each.a].op == H::constant) {
+          // A fixed amount per matching record: the count times the amount.
+          std::int64_t count = 0;
+          for (std::uint32_t i = from; i < to; ++i) {
+            c.record = i;
+            if (a.where == kNone || eval(a.where, c)) ++count;
+          }
+          c.list = saved_list;
+          c.record = saved_record;
+          if (count == 0) return total;
+          total.any = true;
+          total.amount = total.min = total.max = checked_mul(count, hot[each.a].value);
+          return total;
+        }
         for (std::uint32_t i = from; i < to; ++i) {
           c.record = i;
           if (a.where != kNone && !eval(a.where, c)) continue;
-          add_outcome(total, run_award(*a.each, c));
+          add_outcome(total, run_award(each, c));
         }
         c.list = saved_list;
         c.record = saved_record;
