@@ -382,7 +382,7 @@ Scalar load(const FactColumn& c, const FactDecl& decl, std::int64_t v) {
 
 }  // namespace
 
-FactTable::FactTable(const RuleSet& rules, std::size_t rows) : rules_(&rules), rows_(rows) {
+FactTable::FactTable(const RuleSet& rules, std::size_t rows) : rules_(rules), rows_(rows) {
   // Columns start empty (every value absent) and take memory only when given.
   const auto& facts = rules.facts();
   scalars_.resize(facts.size());
@@ -521,7 +521,7 @@ Enterprise FactTable::enterprise(std::size_t row) const {
 // ---------------------------------------------------------------------------------------
 
 struct Program::Impl {
-  const RuleSet& rules;
+  const RuleSet rules;  ///< a handle: keeps the compiled rules alive
   const CompiledRules& r;
   detail::ResolvedScenario scenario;
   std::function<Evaluation(const Enterprise&)> reference;

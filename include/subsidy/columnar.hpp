@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -49,7 +50,7 @@ struct ListColumn {
 };
 
 /// The facts of many enterprises, by column. Built from typed enterprises, or column by column
-/// (the Python Arrow path) followed by finish().
+/// (the Python Arrow path: give() a column, fill it). Holds the rule set it is shaped for.
 class FactTable {
  public:
   FactTable() = default;
@@ -58,7 +59,7 @@ class FactTable {
   static FactTable from_enterprises(const RuleSet& rules, const std::vector<Enterprise>& batch);
 
   std::size_t rows() const noexcept { return rows_; }
-  const RuleSet& rules() const noexcept { return *rules_; }
+  const RuleSet& rules() const { return rules_.value(); }
 
   /// Gives a column: sized for every row, all absent, ready to be filled (values, present; for a
   /// list, offsets[r + 1] and the field columns appended record by record).
@@ -81,7 +82,7 @@ class FactTable {
   Enterprise enterprise(std::size_t row) const;
 
  private:
-  const RuleSet* rules_ = nullptr;
+  std::optional<RuleSet> rules_;
   std::size_t rows_ = 0;
   std::vector<FactColumn> scalars_;  ///< by fact slot; unused for list facts
   std::vector<ListColumn> lists_;    ///< by fact slot; unused for scalar facts
