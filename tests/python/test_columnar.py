@@ -4,6 +4,7 @@ including values too wide for int64 and finer than the 分; floats refused."""
 
 from __future__ import annotations
 
+import gc
 import random
 from decimal import Decimal, localcontext
 from typing import Any
@@ -172,3 +173,13 @@ def test_null_lists_and_sliced_tables_read_like_their_values(rules: subsidy.Rule
     part = rules.evaluate_columns(table.slice(10, 20))
     whole = rules.evaluate_columns(table_of(rows[10:30]))
     assert part.total == whole.total
+
+
+def test_a_fact_table_keeps_its_rule_set_alive() -> None:
+    rows = records(60, seed=17)
+    facts = subsidy.RuleSet.load(REPO / "rules").fact_table(table_of(rows))  # that RuleSet is gone
+    gc.collect()
+    rules = subsidy.RuleSet.load(REPO / "rules")
+    result = rules.evaluate_columns(facts)
+    assert 0 < sum(result.enterprises.column("by_reference").to_pylist())  # rows rebuilt from it
+    assert result.total == rules.evaluate_columns(table_of(rows)).total
