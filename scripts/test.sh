@@ -30,6 +30,9 @@ cmake --build build --parallel "$jobs"
 step "C++: tests"
 check "ctest" ctest --test-dir build --output-on-failure --parallel "$jobs"
 
+step "C++: install, then build and run tests/consumer against the installed package"
+check "consumer" bash scripts/consumer.sh build
+
 step "Python: build and install the package (bindings with -Werror too)"
 "$PYTHON" -m pip install --no-build-isolation --config-settings=cmake.define.SUBSIDY_WERROR=ON .
 
