@@ -178,3 +178,106 @@ def test_set_page_lists_dated_parameter_versions_and_links_every_rule() -> None:
 def test_nothing_generated_is_kept_in_docs() -> None:
     for path in PAGES:
         assert not (DOCS / path).exists(), f"docs/{path} is generated in the build: remove it"
+
+
+# ---- the authoring guide's worked example -------------------------------------------------------
+
+TITLED = re.compile(r'^```\w*\s+title="([^"]+)"[^\n]*\n(.*?)^```', re.S | re.M)
+AWARD_FORMS = {"fixed", "band", "rate", "formula", "per_item", "tiers", "unfixed", "honour"}
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The guide's files, each put together from its blocks in page order, in a temporary folder."""
+    root = tmp_path_factory.mktemp("authoring")
+    files: dict[str, list[str]] = {}
+    for title, code in TITLED.findall((DOCS / "authoring.md").read_text(encoding="utf-8")):
+        files.setdefault(title, []).append(code)
+    for title, parts in files.items():
+        (root / title).parent.mkdir(parents=True, exist_ok=True)
+        (root / title).write_text("".join(parts), encoding="utf-8")
+    assert {"sample/sample-common.yaml", "sample/sample-measures.yaml"} <= set(files)
+    return root
+
+
+def _awards(award: Any) -> set[str]:
+    if not isinstance(award, dict):
+        return set()
+    found = set(award) & AWARD_FORMS
+    for key in ("per_item",):
+        if key in award:
+            found |= _awards(award[key].get("each"))
+    for level in (award.get("tiers") or {}).get("levels") or []:
+        found |= _awards(level.get("award"))
+    return found
+
+
+def test_the_guide_shows_every_construct(sample: Path) -> None:
+    with open(sample / "sample/sample-measures.yaml", encoding="utf-8") as f:
+        doc = yaml.load(f, Loader=yaml.BaseLoader)
+    assert {"policy_set", "parameters", "derived", "options", "rules", "budget", "checks", "exclusions", "caps"} <= set(doc)
+    forms = set().union(*(_awards(rule["award"]) for rule in doc["rules"]))
+    assert forms == AWARD_FORMS
+    assert {r.get("form", "cash") for r in doc["rules"]} >= {"cash", "honour"}
+    assert any("versions" in p and len(p["versions"]) > 1 for p in doc["parameters"].values())
+    assert any("rounding" in r for r in doc["rules"])
+    guide = (DOCS / "authoring.md").read_text(encoding="utf-8")
+    for word in ("以上", "以下", "以内", "超过", "不满", "不低于", "不少于", "低于", "少于", "不超过", "不足"):
+        assert word in guide, word
+    for mode in ("half_up", "half_even", "half_down", "`up`", "`down`", "ceiling", "floor"):
+        assert mode in guide
+    assert "subsidy check" in guide
+
+
+def test_the_guide_check_output(sample: Path) -> None:
+    from subsidy.cli import main
+
+    out = io.StringIO()
+    cwd = os.getcwd()
+    os.chdir(sample)
+    try:
+        assert main(["check", "sample"], out=out) == 0
+    finally:
+        os.chdir(cwd)
+    ok = next(line for line in out.getvalue().splitlines() if line.startswith("ok:"))
+    assert f"```text\n{ok}\n```" in (DOCS / "authoring.md").read_text(encoding="utf-8")
+
+
+def test_the_guide_mistake_gives_the_error_shown(sample: Path) -> None:
+    guide = (DOCS / "authoring.md").read_text(encoding="utf-8")
+    shown = re.search(r"^(sample/sample-measures\.yaml:\d+:\d+: error\[name\]: .*)$", guide, re.M)
+    assert shown is not None
+    text = (sample / "sample/sample-measures.yaml").read_text(encoding="utf-8")
+    bad = text.replace('when: "sales_revenue 超过 revenue_threshold"', 'when: "sales_revenue 超过 revenue_treshold"')
+    assert bad != text
+    with pytest.raises(subsidy.SubsidyError) as raised:
+        subsidy.RuleSet.from_texts(
+            {
+                "sample/sample-common.yaml": (sample / "sample/sample-common.yaml").read_text(encoding="utf-8"),
+                "sample/sample-measures.yaml": bad,
+            }
+        )
+    assert shown.group(1) in str(raised.value)
+
+
+def test_the_guide_evaluation_prints_what_the_page_shows(sample: Path) -> None:
+    (code, expected), = examples("authoring.md")
+    cwd = os.getcwd()
+    os.chdir(sample)
+    try:
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            exec(compile(code, "<authoring.md>", "exec"), {"__name__": "__docs__"})
+    finally:
+        os.chdir(cwd)
+    assert out.getvalue().rstrip() == (expected or "").rstrip()
+
+
+def test_the_guide_golden_cases_pass(sample: Path) -> None:
+    import test_golden
+
+    path = sample / "sample-tests/G1-tax-rebate.yaml"
+    document = test_golden.read(path)
+    assert len(document["cases"]) >= 4
+    for index in range(len(document["cases"])):
+        test_golden.test_golden_case(path, index)
