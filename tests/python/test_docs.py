@@ -229,6 +229,24 @@ def test_the_guide_shows_every_construct(sample: Path) -> None:
     assert "subsidy check" in guide
 
 
+def test_the_guide_files_validate_against_the_editor_schemas(sample: Path) -> None:
+    import json
+
+    from jsonschema import Draft202012Validator
+
+    schemas = {REPO / "rules/schema/rules.schema.json", REPO / "tests/rules/schema/golden.schema.json"}
+    for path in sorted(sample.rglob("*.yaml")):
+        first = path.read_text(encoding="utf-8").splitlines()[0]
+        assert first.startswith("# yaml-language-server: $schema=../"), path.name
+        target = (REPO / first.partition("=")[2].removeprefix("../")).resolve()  # as if beside rules/
+        assert target in schemas, first
+        with open(target, encoding="utf-8") as f:
+            validator = Draft202012Validator(json.load(f))
+        with open(path, encoding="utf-8") as f:
+            errors = [e.message for e in validator.iter_errors(yaml.load(f, Loader=yaml.BaseLoader))]
+        assert not errors, f"{path.name}: {errors[:3]}"
+
+
 def test_the_guide_check_output(sample: Path) -> None:
     from subsidy.cli import main
 
