@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs the C++ build into a temporary prefix (`cmake --install`), builds tests/consumer against
 # that installed copy alone (find_package(subsidy CONFIG), nothing from the source tree), runs it on
-# rules/ and compares what it prints with tests/consumer/expected.txt. Exits non-zero on any
-# difference. tests/consumer/main.cpp is the C++ quickstart of the docs, so this also runs it.
+# rules/ and compares what it prints with tests/consumer/expected.txt; the installed subsidy-cpp
+# checks rules/ too. Exits non-zero on any difference or failure. tests/consumer/main.cpp is the C++ quickstart of the docs, so this also runs it.
 #
 #   bash scripts/consumer.sh [BUILD_DIR]      # default build/, configured with SUBSIDY_INSTALL=ON
 set -euo pipefail
@@ -25,4 +25,6 @@ if ! diff -u tests/consumer/expected.txt "$work/output.txt"; then
   echo "consumer: the output differs from tests/consumer/expected.txt" >&2
   exit 1
 fi
+# The installed command-line tool checks the same rule folder.
+"$work/prefix/bin/subsidy-cpp" check rules >"$work/check.txt" || { cat "$work/check.txt"; exit 1; }
 echo "consumer: built against the installed package ($(ls "$work/prefix/include/subsidy" | wc -l) headers) and ran: ok"
