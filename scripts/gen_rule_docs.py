@@ -35,11 +35,27 @@ RULES = REPO / "rules"
 GOLDEN = REPO / "tests" / "rules"
 PAGES = "rules"  # the generated pages' folder inside the site
 
-FORMS = {"cash": "现金 cash", "in_kind": "实物 in kind", "preference": "优惠 preference", "honour": "荣誉 honour"}
+FORMS = {
+    "cash": "现金 cash",
+    "in_kind": "实物 in kind",
+    "preference": "优惠 preference",
+    "honour": "荣誉 honour",
+}
 STATUS = {"in_force": "现行 in force", "draft": "讨论稿 draft", "proposal": "建议 proposal"}
 BOUNDS = {
-    "以上": "≥", "不低于": "≥", "不少于": "≥", ">=": "≥", "超过": ">", ">": ">",
-    "以下": "≤", "以内": "≤", "<=": "≤", "不满": "<", "低于": "<", "少于": "<", "<": "<",
+    "以上": "≥",
+    "不低于": "≥",
+    "不少于": "≥",
+    ">=": "≥",
+    "超过": ">",
+    ">": ">",
+    "以下": "≤",
+    "以内": "≤",
+    "<=": "≤",
+    "不满": "<",
+    "低于": "<",
+    "少于": "<",
+    "<": "<",
 }
 HIT = {
     "unique": "唯一 unique: at most one level matches",
@@ -177,8 +193,11 @@ def cases_of(folder: Folder, ref: str) -> list[tuple[Golden, list[tuple[dict[str
     for g in folder.golden:
         expect = g.case.get("expect") or {}
         lines = expect.get("lines") if isinstance(expect.get("lines"), list) else []
-        mine = [(line, g.comments[i] if i < len(g.comments) else "") for i, line in enumerate(lines)
-                if isinstance(line, dict) and line.get("rule") == ref]
+        mine = [
+            (line, g.comments[i] if i < len(g.comments) else "")
+            for i, line in enumerate(lines)
+            if isinstance(line, dict) and line.get("rule") == ref
+        ]
         if mine or ref in g.focus:
             out.append((g, mine))
     return out
@@ -215,11 +234,15 @@ def award_lines(award: Any, params: dict[str, Any], depth: int = 0) -> list[str]
         hi = amount(band["max"], params) if "max" in band else "no upper limit 无上限"
         return [f"{pad}- 区间 band: {lo} – {hi} (the point in the range is a decision 具体金额另行决定)"]
     if "rate" in award:
-        return [f"{pad}- 比例 rate × base: {amount(award['rate'], params)} × `{' '.join(str(award.get('base', '')).split())}`"]
+        return [
+            f"{pad}- 比例 rate × base: {amount(award['rate'], params)} × `{' '.join(str(award.get('base', '')).split())}`"
+        ]
     if "formula" in award:
         return [f"{pad}- 公式 formula: `{' '.join(str(award['formula']).split())}`"]
     if "unfixed" in award:
-        return [f"{pad}- 金额未定 unfixed: {award['unfixed']} (eligible; the text fixes no amount 符合条件，金额未定)"]
+        return [
+            f"{pad}- 金额未定 unfixed: {award['unfixed']} (eligible; the text fixes no amount 符合条件，金额未定)"
+        ]
     if "honour" in award:
         return [f"{pad}- 荣誉 honour: {award['honour']}"]
     if "per_item" in award:
@@ -228,7 +251,9 @@ def award_lines(award: Any, params: dict[str, Any], depth: int = 0) -> list[str]
             where = f" where 满足 `{' '.join(str(pi['where']).split())}`" if pi.get("where") else ""
             head = f"{pad}- 每项 per item: for each record of 逐条 `{pi['for_each']}`{where}, each 每项:"
         else:
-            head = f"{pad}- 每项 per item: × `{' '.join(str(pi.get('count', '')).split())}` items 项, each 每项:"
+            head = (
+                f"{pad}- 每项 per item: × `{' '.join(str(pi.get('count', '')).split())}` items 项, each 每项:"
+            )
         return [head] + award_lines(pi.get("each", {}), params, depth + 1)
     if "tiers" in award:
         t = award["tiers"]
@@ -240,8 +265,10 @@ def award_lines(award: Any, params: dict[str, Any], depth: int = 0) -> list[str]
             lower = [f"{w} {lv[w]} ({BOUNDS[w]})" for w in lv if w in BOUNDS and BOUNDS[w] in "≥>"]
             upper = [f"{w} {lv[w]} ({BOUNDS[w]})" for w in lv if w in BOUNDS and BOUNDS[w] in "≤<"]
             inner = " ".join(line.strip().lstrip("- ") for line in award_lines(lv.get("award", {}), params))
-            out.append(f"{pad}    | {cell(lv.get('label', ''))} | {cell(' '.join(lower))} | "
-                       f"{cell(' '.join(upper))} | {inner.replace('|', chr(92) + '|')} |")
+            out.append(
+                f"{pad}    | {cell(lv.get('label', ''))} | {cell(' '.join(lower))} | "
+                f"{cell(' '.join(upper))} | {inner.replace('|', chr(92) + '|')} |"
+            )
         out.append("")
         return out
     return [f"{pad}- {cell(award)}"]
@@ -272,9 +299,11 @@ def names_used(texts: list[str], scope: dict[str, dict[str, Any]]) -> list[str]:
 def names_table(folder: Folder, doc: dict[str, Any], texts: list[str]) -> list[str]:
     params = doc.get("parameters") or {}
     derived = {**folder.derived, **(doc.get("derived") or {})}
-    scope = {**{k: {"kind": "fact", **v} for k, v in folder.facts.items()},
-             **{k: {"kind": "parameter", **v} for k, v in params.items()},
-             **{k: {"kind": "derived", **v} for k, v in derived.items()}}
+    scope = {
+        **{k: {"kind": "fact", **v} for k, v in folder.facts.items()},
+        **{k: {"kind": "parameter", **v} for k, v in params.items()},
+        **{k: {"kind": "derived", **v} for k, v in derived.items()},
+    }
     names = names_used(texts, scope)
     if not names:
         return []
@@ -302,15 +331,24 @@ def options_used(folder: Folder, doc: dict[str, Any], texts: list[str], depth: i
     if not used:
         return []
     up = "../" * depth
-    out = ["| option 解释选项 | question 问题 | default 默认 | other readings 其他解读 |", "|---|---|---|---|"]
+    out = [
+        "| option 解释选项 | question 问题 | default 默认 | other readings 其他解读 |",
+        "|---|---|---|---|",
+    ]
     for name in used:
         o = folder.options[name]
         see = str(o.get("see", ""))
         anchor = see.partition("#")[2]
-        label = f"[`{name}`]({up}interpretations.md#{anchor})" if see.startswith("docs/interpretations.md#") else f"`{name}`"
+        label = (
+            f"[`{name}`]({up}interpretations.md#{anchor})"
+            if see.startswith("docs/interpretations.md#")
+            else f"`{name}`"
+        )
         default = o.get("default", "")
         others = [f"`{c}`" for c in (o.get("choices") or {}) if c != default]
-        out.append(f"| {label} | {cell(both(o.get('question')))} | `{default}` | {', '.join(others) or '—'} |")
+        out.append(
+            f"| {label} | {cell(both(o.get('question')))} | `{default}` | {', '.join(others) or '—'} |"
+        )
     return out
 
 
@@ -324,7 +362,13 @@ def expected_text(line: dict[str, Any]) -> str:
         parts.append("unfixed 金额未定")
     if str(line.get("honour", "")).lower() == "true":
         parts.append("honour 荣誉")
-    for key, label in (("tier", "tier 档次"), ("count", "items 项数"), ("decided", "decided 决定"), ("payer", "payer"), ("form", "form")):
+    for key, label in (
+        ("tier", "tier 档次"),
+        ("count", "items 项数"),
+        ("decided", "decided 决定"),
+        ("payer", "payer"),
+        ("form", "form"),
+    ):
         if key in line:
             parts.append(f"{label} {line[key]}")
     return ", ".join(parts)
@@ -349,8 +393,10 @@ def golden_table(folder: Folder, ref: str) -> list[str]:
             working = "; ".join(c for _, c in mine if c)
         else:
             result, working = "no line 无此项奖励", ""
-        out.append(f"| {cell(case.get('name', ''))} | {cell('; '.join(settings))} | {cell(case.get('facts', {}))} | "
-                   f"{cell(result)} | {cell(working)} |")
+        out.append(
+            f"| {cell(case.get('name', ''))} | {cell('; '.join(settings))} | {cell(case.get('facts', {}))} | "
+            f"{cell(result)} | {cell(working)} |"
+        )
     files = sorted({g.file for g, _ in cases})
     out += ["", "From 来自 " + ", ".join(f"`{f}`" for f in files) + "."]
     return out
@@ -359,7 +405,9 @@ def golden_table(folder: Folder, ref: str) -> list[str]:
 def recurrence(value: Any) -> str:
     if isinstance(value, dict):
         return f"yearly for {value.get('years', '?')} years from `{value.get('from', '?')}` 自该年起逐年，共{value.get('years', '?')}年"
-    return {"one_time": "one time 一次性", "yearly": "yearly 每年"}.get(str(value), str(value or "one time 一次性"))
+    return {"one_time": "one time 一次性", "yearly": "yearly 每年"}.get(
+        str(value), str(value or "one time 一次性")
+    )
 
 
 def interactions(doc: dict[str, Any], rule_id: str) -> list[str]:
@@ -367,11 +415,16 @@ def interactions(doc: dict[str, Any], rule_id: str) -> list[str]:
     for ex in doc.get("exclusions") or []:
         if rule_id in (ex.get("rules") or []):
             others = ", ".join(f"[`{r}`]({r}.md)" for r in ex["rules"] if r != rule_id)
-            how = {"higher": "the higher one is kept 就高", "priority": "the first listed wins 按顺序优先"}.get(ex.get("resolve", ""), ex.get("resolve", ""))
+            how = {
+                "higher": "the higher one is kept 就高",
+                "priority": "the first listed wins 按顺序优先",
+            }.get(ex.get("resolve", ""), ex.get("resolve", ""))
             out.append(f"- 不重复享受 exclusion `{ex.get('id', '')}` with {others}: {how}")
     for cap in doc.get("caps") or []:
         if rule_id in (cap.get("rules") or []):
-            out.append(f"- 上限 cap `{cap.get('id', '')}`: at most {cap.get('max', '')} across {', '.join(f'`{r}`' for r in cap['rules'])}")
+            out.append(
+                f"- 上限 cap `{cap.get('id', '')}`: at most {cap.get('max', '')} across {', '.join(f'`{r}`' for r in cap['rules'])}"
+            )
     return out
 
 
@@ -390,7 +443,10 @@ def rule_page(folder: Folder, doc: dict[str, Any], rule: dict[str, Any]) -> str:
     out += [f"# {rule['id']}: {title.get('zh', '')}", ""]
     if title.get("en"):
         out += [f"*{title['en']}*", ""]
-    out += [f"Policy set 政策: [`{ps['id']}`](index.md), {ps['title'].get('zh', '')} ({STATUS.get(ps.get('status', ''), ps.get('status', ''))})", ""]
+    out += [
+        f"Policy set 政策: [`{ps['id']}`](index.md), {ps['title'].get('zh', '')} ({STATUS.get(ps.get('status', ''), ps.get('status', ''))})",
+        "",
+    ]
 
     out += ["## 出处 Citation", ""]
     lines = c.get("lines") or []
@@ -406,17 +462,25 @@ def rule_page(folder: Folder, doc: dict[str, Any], rule: dict[str, Any]) -> str:
     if ps.get("group"):
         out.append(f"- only when `{ps['id']}` is the chosen version of `{ps['group']}` 仅在选用此版本时")
     when = rule.get("when")
-    out.append(f"- when 条件: `{' '.join(str(when).split())}`" if not absent(when) else "- no further condition 无其他条件")
+    out.append(
+        f"- when 条件: `{' '.join(str(when).split())}`"
+        if not absent(when)
+        else "- no further condition 无其他条件"
+    )
     out.append("")
 
     out += ["## 金额 Amount", ""]
     out += award_lines(rule.get("award", {}), params)
-    out.append(f"- form 形式: {FORMS.get(rule.get('form', 'cash'), rule.get('form', ''))}"
-               + (f", in kind 实物: {both(rule['in_kind'])}" if rule.get("in_kind") else ""))
+    out.append(
+        f"- form 形式: {FORMS.get(rule.get('form', 'cash'), rule.get('form', ''))}"
+        + (f", in kind 实物: {both(rule['in_kind'])}" if rule.get("in_kind") else "")
+    )
     out.append(f"- recurrence 频次: {recurrence(rule.get('recurrence'))}")
     rounding = rule.get("rounding") or {}
-    out.append(f"- rounding 舍入: {rounding.get('mode', 'half_up')} to 至 {rounding.get('quantum', '0.01')}"
-               + (" (the default: 四舍五入到分)" if not rounding else ""))
+    out.append(
+        f"- rounding 舍入: {rounding.get('mode', 'half_up')} to 至 {rounding.get('quantum', '0.01')}"
+        + (" (the default: 四舍五入到分)" if not rounding else "")
+    )
     out.append("")
 
     out += ["## 支付方 Payer", ""]
@@ -439,8 +503,11 @@ def rule_page(folder: Folder, doc: dict[str, Any], rule: dict[str, Any]) -> str:
         out += ["## 互斥与上限 Exclusions and caps", ""] + inter + [""]
 
     out += ["## 黄金用例 Golden cases", ""]
-    out += ["Each case is checked by both test runners (C++ and Python) on every build. "
-            "每个用例都由两套测试程序验证。", ""]
+    out += [
+        "Each case is checked by both test runners (C++ and Python) on every build. "
+        "每个用例都由两套测试程序验证。",
+        "",
+    ]
     out += golden_table(folder, ref) + [""]
     return "\n".join(out)
 
@@ -458,52 +525,95 @@ def set_page(folder: Folder, doc: dict[str, Any]) -> str:
         ("status 状态", STATUS.get(ps.get("status", ""), ps.get("status", ""))),
         ("source 来源", f"`{src.get('file', '')}` lines {lines[0]}–{lines[-1]}" if lines else ""),
         ("applies to 适用范围", code(ps.get("applies_to", ""))),
-        ("group 版本组", f"`{ps['group']}`: one of several alternative versions, evaluated only when chosen 多个版本择一"
-         if ps.get("group") else "none: always evaluated 始终评估"),
+        (
+            "group 版本组",
+            f"`{ps['group']}`: one of several alternative versions, evaluated only when chosen 多个版本择一"
+            if ps.get("group")
+            else "none: always evaluated 始终评估",
+        ),
     ]
     out += ["| | |", "|---|---|"] + [f"| {k} | {v or '—'} |" for k, v in rows] + [""]
     if not absent(ps.get("notes")):
         out += [" ".join(str(ps["notes"]).split()), ""]
 
     counts: dict[str, int] = defaultdict(int)
-    out += ["## 规则 Rules", "", "| clause 条款 | rule 规则 | title 标题 | form 形式 | payer 支付方 | cases 用例 |", "|---|---|---|---|---|---|"]
+    out += [
+        "## 规则 Rules",
+        "",
+        "| clause 条款 | rule 规则 | title 标题 | form 形式 | payer 支付方 | cases 用例 |",
+        "|---|---|---|---|---|---|",
+    ]
     for rule in doc.get("rules") or []:
         c = rule.get("citation") or {}
         ref = f"{ps['id']}/{rule['id']}"
         counts[ref] = len(cases_of(folder, ref))
-        out.append(f"| {cell(c.get('clause', ''))} | [`{rule['id']}`]({rule['id']}.md) | {cell(both(rule.get('title')))} | "
-                   f"{FORMS.get(rule.get('form', 'cash'), '')} | {cell(rule.get('payer') or '—')} | {counts[ref]} |")
+        out.append(
+            f"| {cell(c.get('clause', ''))} | [`{rule['id']}`]({rule['id']}.md) | {cell(both(rule.get('title')))} | "
+            f"{FORMS.get(rule.get('form', 'cash'), '')} | {cell(rule.get('payer') or '—')} | {counts[ref]} |"
+        )
     out.append("")
 
     params = doc.get("parameters") or {}
     if params:
-        out += ["## 参数 Parameters", "",
-                "A parameter keeps its dated versions: the version in force on the evaluation date applies "
-                "(the latest when no date is given). 参数按生效日期分版本。", "",
-                "| parameter 参数 | meaning 含义 | unit 单位 | value 取值 (from 起) | reference 依据 |", "|---|---|---|---|---|"]
+        out += [
+            "## 参数 Parameters",
+            "",
+            "A parameter keeps its dated versions: the version in force on the evaluation date applies "
+            "(the latest when no date is given). 参数按生效日期分版本。",
+            "",
+            "| parameter 参数 | meaning 含义 | unit 单位 | value 取值 (from 起) | reference 依据 |",
+            "|---|---|---|---|---|",
+        ]
         for name, p in params.items():
-            versions = p.get("versions") or [{"value": p.get("value", ""), "reference": p.get("reference", "")}]
-            values = "; ".join(f"{v.get('value', '')}" + (f" (from {v['from']})" if v.get("from") else "") for v in versions)
+            versions = p.get("versions") or [
+                {"value": p.get("value", ""), "reference": p.get("reference", "")}
+            ]
+            values = "; ".join(
+                f"{v.get('value', '')}" + (f" (from {v['from']})" if v.get("from") else "") for v in versions
+            )
             refs = "; ".join(v.get("reference", "") for v in versions if v.get("reference"))
-            out.append(f"| `{name}` | {cell(both(p.get('label')))} | {p.get('unit', '')} | {cell(values)} | {cell(refs)} |")
+            out.append(
+                f"| `{name}` | {cell(both(p.get('label')))} | {p.get('unit', '')} | {cell(values)} | {cell(refs)} |"
+            )
         out.append("")
     if doc.get("derived"):
-        out += ["## 派生值 Derived values", "", "| name 名称 | meaning 含义 | unit 单位 | expression 表达式 |", "|---|---|---|---|"]
+        out += [
+            "## 派生值 Derived values",
+            "",
+            "| name 名称 | meaning 含义 | unit 单位 | expression 表达式 |",
+            "|---|---|---|---|",
+        ]
         for name, d in doc["derived"].items():
-            out.append(f"| `{name}` | {cell(both(d.get('label')))} | {d.get('unit', '')} | {code(d.get('expr', ''))} |")
+            out.append(
+                f"| `{name}` | {cell(both(d.get('label')))} | {d.get('unit', '')} | {code(d.get('expr', ''))} |"
+            )
         out.append("")
     if doc.get("budget"):
-        out += ["## 预算 Budget lines", "", "| clause 条款 | id | payer 支付方 | per 周期 | amount 金额 | sentence 原文 |", "|---|---|---|---|---|---|"]
+        out += [
+            "## 预算 Budget lines",
+            "",
+            "| clause 条款 | id | payer 支付方 | per 周期 | amount 金额 | sentence 原文 |",
+            "|---|---|---|---|---|---|",
+        ]
         for b in doc["budget"]:
             c = b.get("citation") or {}
-            out.append(f"| {cell(c.get('clause', ''))} | `{b['id']}` | {cell(b.get('payer', ''))} | {b.get('per', '')} | "
-                       f"{cell(gen_policies_md.budget_amount(b))} | {cell(c.get('text', ''))} |")
+            out.append(
+                f"| {cell(c.get('clause', ''))} | `{b['id']}` | {cell(b.get('payer', ''))} | {b.get('per', '')} | "
+                f"{cell(gen_policies_md.budget_amount(b))} | {cell(c.get('text', ''))} |"
+            )
         out.append("")
     if doc.get("checks"):
-        out += ["## 核查 Checks", "", "| clause 条款 | id | requires 要求 | message 提示 |", "|---|---|---|---|"]
+        out += [
+            "## 核查 Checks",
+            "",
+            "| clause 条款 | id | requires 要求 | message 提示 |",
+            "|---|---|---|---|",
+        ]
         for chk in doc["checks"]:
             c = chk.get("citation") or {}
-            out.append(f"| {cell(c.get('clause', ''))} | `{chk['id']}` | {code(chk.get('require', ''))} | {cell(both(chk.get('message')))} |")
+            out.append(
+                f"| {cell(c.get('clause', ''))} | `{chk['id']}` | {code(chk.get('require', ''))} | {cell(both(chk.get('message')))} |"
+            )
         out.append("")
     if doc.get("options"):
         out += ["## 解释选项 Interpretation options", ""]
