@@ -342,3 +342,28 @@ def test_every_subcommand_has_help_with_an_example(command: str) -> None:
     assert result.returncode == 0
     assert "examples:" in result.stdout
     assert f"subsidy {command} " in result.stdout
+
+
+# --- the audit guide (docs/audit.md) shows what the command does -----------------------------------
+
+
+def test_the_audit_guide_table_is_the_real_report(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(REPO)
+    page = (REPO / "docs" / "audit.md").read_text(encoding="utf-8")
+    shown = [line for line in page.splitlines() if line.startswith("| examples/ledger.csv:")]
+    code, out = run("audit", "--rules", "rules", "--facts", "examples/enterprises.yaml",
+                    "--grants", "examples/ledger.csv")
+    assert code == 1
+    real = [line for line in out.splitlines() if line.startswith("| examples/ledger.csv:")]
+    assert shown == real and len(real) == 6
+
+
+def test_the_audit_guide_python_example_prints_what_it_says(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(REPO)
+    page = (REPO / "docs" / "audit.md").read_text(encoding="utf-8")
+    block = page.split("```python\n", 1)[1].split("```", 1)[0]
+    exec(compile(block, "docs/audit.md", "exec"), {})
+    assert capsys.readouterr().out == "False 1\n"
+    assert "# False 1" in block
