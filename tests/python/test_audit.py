@@ -367,3 +367,19 @@ def test_the_audit_guide_python_example_prints_what_it_says(
     exec(compile(block, "docs/audit.md", "exec"), {})
     assert capsys.readouterr().out == "False 1\n"
     assert "# False 1" in block
+
+
+def test_the_cpp_tool_gives_the_same_report_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """subsidy-cpp (built by scripts/test.sh before pytest runs) prints the engine's report, the
+    same bytes as the Python command: the audit lives in the library, not in either front end."""
+    monkeypatch.chdir(REPO)
+    tool = REPO / "build" / "tools" / "subsidy-cpp"
+    assert tool.exists(), "build the C++ tools first (scripts/test.sh does)"
+    args = ["--rules", "rules", "--grants", "examples/ledger.csv", "--format", "json"]
+    cpp = subprocess.run([str(tool), "audit", *args, "examples/enterprises.yaml"],
+                         capture_output=True, text=True, check=False)
+    assert cpp.returncode == 1
+    code, out = run("audit", "--rules", "rules", "--facts", "examples/enterprises.yaml",
+                    "--grants", "examples/ledger.csv", "--format", "json")
+    assert code == 1
+    assert cpp.stdout == out
