@@ -378,7 +378,7 @@ class Evaluator : public Env {
     if (rule.when) {
       const bool ok = evaluate_condition(rule.when, *this);
       step(trace, "condition", rule.when.source + " → " + (ok ? "true" : "false"));
-      if (!ok) return finish_rule();
+      if (!ok) return pass_over(info, local, out);
     }
     if (info.recurrence.kind == Recurrence::Kind::years_from) {
       const Decimal from = evaluate_number(rule.recurrence_from, *this);
@@ -386,12 +386,12 @@ class Evaluator : public Env {
       const bool ok = from <= year && year < from + Decimal(info.recurrence.years);
       step(trace, "recurrence", "year " + year.to_string() + " within " + std::to_string(info.recurrence.years) +
                                     " years from " + from.to_string() + " → " + (ok ? "true" : "false"));
-      if (!ok) return finish_rule();
+      if (!ok) return pass_over(info, local, out);
     }
     Outcome o = award(rule.award, trace);
     if (!o.any) {
       step(trace, "amount", "no item and no tier reached: no line");
-      return finish_rule();
+      return pass_over(info, local, out);
     }
     if (o.status == LineStatus::exact || o.status == LineStatus::band) {
       if (o.band.min.is_negative() || o.amount.is_negative()) {
@@ -430,6 +430,12 @@ class Evaluator : public Env {
   }
 
   void finish_rule() { current_rule_.clear(); }
+
+  // Keeps the trace of a rule that gave no line, so an explanation can say why not.
+  void pass_over(const RuleInfo& info, std::vector<TraceStep>& local, Evaluation& out) {
+    if (tracing()) out.passed_over.push_back({info.policy_set, info.id, &info, std::move(local)});
+    finish_rule();
+  }
 
   void decide(const RuleInfo& info, AwardLine& line, Evaluation& out) {
     auto it = e_.decided.find(info.qualified_id);
