@@ -490,8 +490,13 @@ struct ProgramHandle {
   std::shared_ptr<subsidy::Program> program;
 };
 
-py::bytes as_bytes(const void* data, std::size_t size) {
-  return py::bytes(static_cast<const char*>(data), size);
+/// A bytes object of `count` elements of T, filled in place (no intermediate vector).
+template <class T>
+std::pair<py::bytes, T*> bytes_of(std::size_t count) {
+  PyObject* raw = PyBytes_FromStringAndSize(nullptr, static_cast<Py_ssize_t>(count * sizeof(T)));
+  if (raw == nullptr) throw py::error_already_set();
+  py::bytes bytes = py::reinterpret_steal<py::bytes>(raw);
+  return {std::move(bytes), reinterpret_cast<T*>(PyBytes_AS_STRING(raw))};
 }
 
 py::dict total_dict(const subsidy::Total& t) {
@@ -509,17 +514,25 @@ py::dict total_dict(const subsidy::Total& t) {
 /// The results as raw buffers: decimal128 amounts (16-byte little-endian), row indexes, codes.
 py::dict result_dict(const subsidy::ColumnarResult& r) {
   const std::size_t n = r.lines.size();
-  std::vector<std::int64_t> line_row(n);
-  std::vector<std::uint32_t> rule(n);
-  std::vector<std::uint8_t> status(n), withheld(n);
-  std::vector<Int128> floor(n), ceiling(n), cash_floor(r.rows()), cash_ceiling(r.rows());
+  const std::size_t rows = r.rows();
+  auto [line_row, row_of] = bytes_of<std::int64_t>(n);
+  auto [line_rule, rule] = bytes_of<std::uint32_t>(n);
+  auto [line_status, status] = bytes_of<std::uint8_t>(n);
+  auto [line_withheld, withheld] = bytes_of<std::uint8_t>(n);
+  auto [line_floor, floor] = bytes_of<Int128>(n);
+  auto [line_ceiling, ceiling] = bytes_of<Int128>(n);
+  auto [cash_floor, row_floor] = bytes_of<Int128>(rows);
+  auto [cash_ceiling, row_ceiling] = bytes_of<Int128>(rows);
+  auto [by_reference, reference] = bytes_of<std::uint8_t>(rows);
   {
+    // The bytes objects are ours until returned: filled without the GIL.
     py::gil_scoped_release release;
-    for (std::size_t row = 0; row < r.rows(); ++row) {
+    for (std::size_t row = 0; row < rows; ++row) {
       for (std::size_t i = r.offsets[row]; i < r.offsets[row + 1]; ++i)
-        line_row[i] = static_cast<std::int64_t>(row);
-      cash_floor[row] = r.cash_min[row];
-      cash_ceiling[row] = r.cash_max[row];
+        row_of[i] = static_cast<std::int64_t>(row);
+      row_floor[row] = r.cash_min[row];
+      row_ceiling[row] = r.cash_max[row];
+      reference[row] = r.by_reference[row];
     }
     for (std::size_t i = 0; i < n; ++i) {
       const auto& l = r.lines[i];
@@ -534,17 +547,17 @@ py::dict result_dict(const subsidy::ColumnarResult& r) {
   d["exponent"] = r.exponent;
   d["rules"] = r.rules;
   d["statuses"] = std::vector<std::string>{"exact", "band", "decided", "unfixed", "recognised"};
-  d["rows"] = r.rows();
+  d["rows"] = rows;
   d["lines"] = n;
-  d["line_row"] = as_bytes(line_row.data(), n * 8);
-  d["line_rule"] = as_bytes(rule.data(), n * 4);
-  d["line_status"] = as_bytes(status.data(), n);
-  d["line_withheld"] = as_bytes(withheld.data(), n);
-  d["line_floor"] = as_bytes(floor.data(), n * 16);
-  d["line_ceiling"] = as_bytes(ceiling.data(), n * 16);
-  d["cash_floor"] = as_bytes(cash_floor.data(), r.rows() * 16);
-  d["cash_ceiling"] = as_bytes(cash_ceiling.data(), r.rows() * 16);
-  d["by_reference"] = as_bytes(r.by_reference.data(), r.rows());
+  d["line_row"] = line_row;
+  d["line_rule"] = line_rule;
+  d["line_status"] = line_status;
+  d["line_withheld"] = line_withheld;
+  d["line_floor"] = line_floor;
+  d["line_ceiling"] = line_ceiling;
+  d["cash_floor"] = cash_floor;
+  d["cash_ceiling"] = cash_ceiling;
+  d["by_reference"] = by_reference;
   py::list exact;
   for (const auto& [row, ev] : r.exact) {
     py::dict e;
