@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Generate docs/policies.md from the rule tables in rules/.
+"""Generate the policies overview page (policies.md of the docs site) from the rule tables in rules/.
 
 Per policy set: a table of rules (clause, rule id, form, amount / band / unfixed, payer, number of
 golden cases), the budget lines and the checks. Golden cases are counted from tests/rules/**.yaml:
@@ -8,8 +8,10 @@ a case counts for a rule when the rule is in its file's `focus` or in the case's
 The YAML is read with PyYAML's BaseLoader, so every scalar stays the string written in the file:
 amounts are shown exactly as the policy text writes them and never pass through a float.
 
-    python3 scripts/gen_policies_md.py           # write docs/policies.md
-    python3 scripts/gen_policies_md.py --check   # exit 1 if docs/policies.md is not current
+The page is made during the docs build (scripts/gen_rule_docs.py, with a page per policy set and
+per rule that the overview links to) and is not committed. To look at it alone:
+
+    python3 scripts/gen_policies_md.py [OUTPUT]   # default: print it
 """
 
 from __future__ import annotations
@@ -24,7 +26,6 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 RULES = REPO / "rules"
 TESTS = REPO / "tests" / "rules"
-OUTPUT = REPO / "docs" / "policies.md"
 
 FORM_ZH = {"cash": "现金 cash", "in_kind": "实物 in kind", "preference": "优惠 preference", "honour": "荣誉 honour"}
 
@@ -126,7 +127,8 @@ def budget_amount(entry: dict) -> str:
     return f"{lo} – {hi}" if hi is not None else f"at least {lo}"
 
 
-def render() -> str:
+def render(link_pages: str | None = None) -> str:
+    """The page; with link_pages, policy sets and rules link to their pages in that folder."""
     catalogues, sets = [], []
     for path in sorted(RULES.glob("*.yaml")):
         doc = load(path)
@@ -186,7 +188,10 @@ def render() -> str:
         ps = doc["policy_set"]
         params = latest_values(doc.get("parameters"))
         formulas: list = []
-        w(f"## `{ps['id']}` — {ps['title'].get('zh', '')}")
+        heading = f"`{ps['id']}`"
+        if link_pages:
+            heading = f"[{heading}]({link_pages}/{ps['id']}/index.md)"
+        w(f"## {heading} — {ps['title'].get('zh', '')}")
         w("")
         w(f"{ps['title'].get('en', '')}.")
         w("")
@@ -208,8 +213,11 @@ def render() -> str:
             c = rule.get("citation") or {}
             ref = f"{ps['id']}/{rule['id']}"
             amount = describe_award(rule.get("award", {}), params, formulas, rule["id"])
+            name = f"`{rule['id']}`"
+            if link_pages:
+                name = f"[{name}]({link_pages}/{ps['id']}/{rule['id']}.md)"
             w(
-                f"| {cell(c.get('clause', ''))} | `{rule['id']}` | {FORM_ZH.get(rule.get('form'), rule.get('form', ''))} | "
+                f"| {cell(c.get('clause', ''))} | {name} | {FORM_ZH.get(rule.get('form'), rule.get('form', ''))} | "
                 f"{cell(amount)} | {cell(rule.get('payer', '—'))} | {counts.get(ref, 0)} |"
             )
         w("")
@@ -259,17 +267,13 @@ def render() -> str:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--check", action="store_true", help="exit 1 if docs/policies.md is not current")
+    ap.add_argument("output", nargs="?", help="file to write (default: standard output)")
     args = ap.parse_args(argv)
     text = render()
-    if args.check:
-        current = OUTPUT.read_text(encoding="utf-8") if OUTPUT.exists() else None
-        if current != text:
-            print(f"{OUTPUT.relative_to(REPO)} is not current: run scripts/gen_policies_md.py", file=sys.stderr)
-            return 1
-        return 0
-    OUTPUT.write_text(text, encoding="utf-8")
-    print(f"wrote {OUTPUT.relative_to(REPO)}")
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
     return 0
 
 

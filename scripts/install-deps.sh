@@ -29,7 +29,8 @@ fi
 # --- Python tools --------------------------------------------------------------------------------
 PYTHON="${PYTHON:-python3}"
 # Build tools, the package's dependencies and the tests' (pyyaml reads golden cases with every
-# scalar kept as text; jsonschema checks rule files against rules/schema).
+# scalar kept as text; jsonschema checks rule files against rules/schema; mkdocs and
+# pymdown-extensions build the docs site).
 pip_wanted=(
   "pybind11>=2.12"
   "scikit-build-core>=0.10"
@@ -44,6 +45,8 @@ pip_wanted=(
   "openpyxl>=3.1"
   "pyyaml>=6"
   "jsonschema>=4"
+  "mkdocs>=1.6"
+  "pymdown-extensions>=10"
 )
 mapfile -t pip_missing < <("$PYTHON" - "${pip_wanted[@]}" <<'PY'
 import re

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# The whole test suite: the C++ library with warnings as errors and its doctest suites (ctest),
-# then the Python package built and installed from this tree (pip), its tests (pytest) and a
-# strict type check (mypy), then the C++ tests under sanitizers and a fuzz smoke run (clang;
-# about 4 minutes from cold on 2 cores). A build failure stops at once; a failing test stage is
-# reported and the later stages still run, so one run shows every failure. Exits non-zero if
-# anything failed.
+# The whole test suite: the C++ library with warnings as errors and its doctest suites (ctest), a
+# consumer project built against an installed copy of it, then the Python package built and
+# installed from this tree (pip), its tests (pytest, which also run the docs' examples), a strict
+# type check (mypy), the documentation site (mkdocs --strict), and the C++ tests under sanitizers
+# and a fuzz smoke run (clang; about 4 minutes from cold on 2 cores). A build failure stops at
+# once; a failing test stage is reported and the later stages still run, so one run shows every
+# failure. Exits non-zero if anything failed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -32,6 +33,9 @@ cmake --build build --parallel "$jobs"
 step "C++: tests"
 check "ctest" ctest --test-dir build --output-on-failure --parallel "$jobs"
 
+step "C++: install, then build and run tests/consumer against the installed package"
+check "consumer" bash scripts/consumer.sh build
+
 step "Python: build and install the package (bindings with -Werror too)"
 "$PYTHON" -m pip install --no-build-isolation --config-settings=cmake.define.SUBSIDY_WERROR=ON .
 
@@ -40,6 +44,9 @@ check "pytest" "$PYTHON" -m pytest tests/python
 
 step "Python: mypy --strict"
 check "mypy" "$PYTHON" -m mypy --strict python/subsidy examples/whatif_notebook.py
+
+step "Docs: build the site (mkdocs --strict: broken links and warnings fail)"
+check "docs" env PYTHON="$PYTHON" bash scripts/docs.sh
 
 step "C++: sanitizers (ASan + UBSan: every ctest suite; TSan: the concurrency test)"
 check "sanitizers" bash scripts/sanitizers.sh

@@ -1,6 +1,7 @@
 // The compiled form of a rule set, shared (read-only) by every evaluation.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -8,6 +9,7 @@
 #include <vector>
 
 #include "expression.hpp"
+#include "subsidy/evaluate.hpp"
 #include "subsidy/rules.hpp"
 
 namespace subsidy::detail {
@@ -116,5 +118,20 @@ struct CompiledRules {
 
 /// Types a raw fact value against its declaration (facts.cpp); throws Error(fact) located at `v`.
 FactValue parse_fact(const FactDecl& decl, const RawValue& v);
+
+/// A scenario resolved against a rule set (evaluate.cpp): what the columnar compiler folds in.
+struct ResolvedScenario {
+  std::vector<Decimal> params;                     ///< by parameter index
+  std::vector<std::string> options;                ///< chosen choice by option index
+  std::vector<bool> set_active;                    ///< by policy-set index
+  std::vector<std::optional<FactValue>> defaults;  ///< by fact slot
+};
+ResolvedScenario resolve_scenario(const RuleSet& rules, const Scenario& scenario);
+/// Adds the lines that are not withheld to totals by payer, by policy set and overall (evaluate.cpp).
+void add_line_totals(Totals& into, const std::vector<AwardLine>& lines);
+/// The reference evaluator with the scenario prepared once (evaluate.cpp), for the rows the
+/// columnar program hands back to it. Safe to call from several threads.
+std::function<Evaluation(const Enterprise&)> reference_evaluator(const RuleSet& rules,
+                                                                 const Scenario& scenario);
 
 }  // namespace subsidy::detail

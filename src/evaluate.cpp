@@ -2,6 +2,7 @@
 #include "subsidy/evaluate.hpp"
 
 #include <algorithm>
+#include <memory>
 #include <sstream>
 #include <thread>
 
@@ -377,7 +378,7 @@ class Evaluator : public Env {
     if (rule.when) {
       const bool ok = evaluate_condition(rule.when, *this);
       step(trace, "condition", rule.when.source + " → " + (ok ? "true" : "false"));
-      if (!ok) return finish_rule();
+      if (!ok) return pass_over(info, local, out);
     }
     if (info.recurrence.kind == Recurrence::Kind::years_from) {
       const Decimal from = evaluate_number(rule.recurrence_from, *this);
@@ -385,12 +386,12 @@ class Evaluator : public Env {
       const bool ok = from <= year && year < from + Decimal(info.recurrence.years);
       step(trace, "recurrence", "year " + year.to_string() + " within " + std::to_string(info.recurrence.years) +
                                     " years from " + from.to_string() + " → " + (ok ? "true" : "false"));
-      if (!ok) return finish_rule();
+      if (!ok) return pass_over(info, local, out);
     }
     Outcome o = award(rule.award, trace);
     if (!o.any) {
       step(trace, "amount", "no item and no tier reached: no line");
-      return finish_rule();
+      return pass_over(info, local, out);
     }
     if (o.status == LineStatus::exact || o.status == LineStatus::band) {
       if (o.band.min.is_negative() || o.amount.is_negative()) {
@@ -429,6 +430,12 @@ class Evaluator : public Env {
   }
 
   void finish_rule() { current_rule_.clear(); }
+
+  // Keeps the trace of a rule that gave no line, so an explanation can say why not.
+  void pass_over(const RuleInfo& info, std::vector<TraceStep>& local, Evaluation& out) {
+    if (tracing()) out.passed_over.push_back({info.policy_set, info.id, &info, std::move(local)});
+    finish_rule();
+  }
 
   void decide(const RuleInfo& info, AwardLine& line, Evaluation& out) {
     auto it = e_.decided.find(info.qualified_id);
@@ -530,28 +537,7 @@ class Evaluator : public Env {
     out.findings.push_back(std::move(f));
   }
 
-  void totals(Evaluation& out) {
-    auto add_line = [](Total& t, const AwardLine& l) {
-      ++t.lines;
-      if (l.status == LineStatus::unfixed) {
-        ++t.unfixed;
-        return;
-      }
-      if (l.status == LineStatus::recognised) {
-        ++t.recognised;
-        return;
-      }
-      Band& b = l.info->form == AwardForm::in_kind ? t.in_kind : t.cash;
-      b.min += l.band.min;
-      b.max += l.band.max;
-    };
-    for (const auto& l : out.lines) {
-      if (l.withheld) continue;
-      if (!l.info->payer.empty()) add_line(out.totals.by_payer[l.info->payer], l);
-      add_line(out.totals.by_policy_set[l.policy_set], l);
-      add_line(out.totals.all, l);
-    }
-  }
+  void totals(Evaluation& out) { add_line_totals(out.totals, out.lines); }
 
   const Prepared& p_;
   const CompiledRules& r_;
@@ -604,6 +590,39 @@ Evaluation evaluate_prepared(const Prepared& p, const Enterprise& e) {
 }
 
 }  // namespace
+
+void add_line_totals(Totals& into, const std::vector<AwardLine>& lines) {
+  auto add_line = [](Total& t, const AwardLine& l) {
+    ++t.lines;
+    if (l.status == LineStatus::unfixed) {
+      ++t.unfixed;
+      return;
+    }
+    if (l.status == LineStatus::recognised) {
+      ++t.recognised;
+      return;
+    }
+    Band& b = l.info->form == AwardForm::in_kind ? t.in_kind : t.cash;
+    b.min += l.band.min;
+    b.max += l.band.max;
+  };
+  for (const auto& l : lines) {
+    if (l.withheld) continue;
+    if (!l.info->payer.empty()) add_line(into.by_payer[l.info->payer], l);
+    add_line(into.by_policy_set[l.policy_set], l);
+    add_line(into.all, l);
+  }
+}
+
+ResolvedScenario resolve_scenario(const RuleSet& rules, const Scenario& scenario) {
+  Prepared p = prepare(rules, scenario);
+  return {std::move(p.params), std::move(p.options), std::move(p.set_active), std::move(p.defaults)};
+}
+
+std::function<Evaluation(const Enterprise&)> reference_evaluator(const RuleSet& rules, const Scenario& scenario) {
+  auto p = std::make_shared<const Prepared>(prepare(rules, scenario));
+  return [p](const Enterprise& e) { return evaluate_prepared(*p, e); };
+}
 }  // namespace detail
 
 void Scenario::validate(const RuleSet& rules) const {

@@ -1,86 +1,11 @@
 // Canonical JSON of evaluations: fixed key order, decimals as strings, no whitespace variation.
 #include "subsidy/evaluate.hpp"
+#include "json_writer.hpp"
 
 namespace subsidy {
 namespace {
 
-void escape(std::string& out, const std::string& s) {
-  out += '"';
-  for (const char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          static const char* hex = "0123456789abcdef";
-          out += "\\u00";
-          out += hex[c >> 4];
-          out += hex[c & 0xF];
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  out += '"';
-}
-
-class Writer {
- public:
-  std::string out;
-  void key(const char* k) {
-    comma();
-    escape(out, k);
-    out += ':';
-    first_ = true;  // the value follows without a comma
-    pending_value_ = true;
-  }
-  void str(const std::string& s) {
-    value_prefix();
-    escape(out, s);
-  }
-  void num(const Decimal& d) { str(d.to_string()); }
-  void integer(std::int64_t v) {
-    value_prefix();
-    out += std::to_string(v);
-  }
-  void boolean(bool b) {
-    value_prefix();
-    out += b ? "true" : "false";
-  }
-  void null() {
-    value_prefix();
-    out += "null";
-  }
-  void open(char c) {
-    value_prefix();
-    out += c;
-    first_ = true;
-  }
-  void close(char c) {
-    out += c;
-    first_ = false;
-  }
-
- private:
-  void comma() {
-    if (!first_) out += ',';
-    first_ = false;
-  }
-  void value_prefix() {
-    if (pending_value_) {
-      pending_value_ = false;
-      first_ = false;
-      return;
-    }
-    comma();
-  }
-  bool first_ = true;
-  bool pending_value_ = false;
-};
+using detail::Writer;
 
 void band(Writer& w, const Band& b) {
   w.open('{');
@@ -104,6 +29,20 @@ void total(Writer& w, const Total& t) {
   w.key("lines");
   w.integer(t.lines);
   w.close('}');
+}
+
+void trace(Writer& w, const std::vector<TraceStep>& steps) {
+  w.key("trace");
+  w.open('[');
+  for (const auto& s : steps) {
+    w.open('{');
+    w.key("kind");
+    w.str(s.kind);
+    w.key("detail");
+    w.str(s.detail);
+    w.close('}');
+  }
+  w.close(']');
 }
 
 }  // namespace
@@ -157,19 +96,7 @@ std::string to_json(const Evaluation& e, bool with_trace) {
     w.str(l.note);
     w.key("citation");
     w.str(l.info->citation.text);
-    if (with_trace) {
-      w.key("trace");
-      w.open('[');
-      for (const auto& s : l.trace) {
-        w.open('{');
-        w.key("kind");
-        w.str(s.kind);
-        w.key("detail");
-        w.str(s.detail);
-        w.close('}');
-      }
-      w.close(']');
-    }
+    if (with_trace) trace(w, l.trace);
     w.close('}');
   }
   w.close(']');
@@ -209,6 +136,22 @@ std::string to_json(const Evaluation& e, bool with_trace) {
     w.close('}');
   }
   w.close(']');
+  if (with_trace) {
+    w.key("passed_over");
+    w.open('[');
+    for (const auto& p : e.passed_over) {
+      w.open('{');
+      w.key("policy_set");
+      w.str(p.policy_set);
+      w.key("rule");
+      w.str(p.rule);
+      w.key("clause");
+      w.str(p.info->citation.clause);
+      trace(w, p.trace);
+      w.close('}');
+    }
+    w.close(']');
+  }
   w.key("receipt");
   w.str(e.receipt);
   w.close('}');

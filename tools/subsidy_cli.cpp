@@ -1,4 +1,4 @@
-// subsidy-cpp: the C++ command line over the library (check, evaluate, explain).
+// subsidy-cpp: the C++ command line over the library (check, evaluate, explain, audit).
 // The Python package installs the full `subsidy` command; this one needs nothing but the library.
 #include <cstring>
 #include <iostream>
@@ -16,9 +16,10 @@ const char* kUsage = R"(usage:
   subsidy-cpp check RULES...
   subsidy-cpp evaluate --rules DIR [options] FACTS
   subsidy-cpp explain --rules DIR --enterprise ID [--rule POLICY/RULE] [options] FACTS
+  subsidy-cpp audit --rules DIR --grants LEDGER [--format markdown|json] [options] FACTS...
 
 options:
-  --format table|json      output format (default: table)
+  --format table|json      output format (default: table; audit: markdown|json)
   --alternatives           evaluate every member of each alternative group side by side
                            (the group's default first)
   --choose GROUP=SET       use SET for an alternative group
@@ -27,10 +28,11 @@ options:
   --on YYYY-MM-DD          use the parameter versions in force on this date
   --trace                  include explanation steps (json)
 
-example:
+examples:
   subsidy-cpp evaluate --rules rules examples/enterprises.yaml --alternatives
+  subsidy-cpp audit --rules rules --grants examples/ledger.csv examples/enterprises.yaml
 
-exit status: 0 success; 1 invalid input (rules, facts, options); 2 usage error
+exit status: 0 success; 1 invalid input (rules, facts, options) or an audit finding; 2 usage error
 )";
 
 // Display width: CJK and full-width characters take two columns in a terminal.
@@ -78,7 +80,7 @@ std::string total_text(const Total& t) {
 struct Args {
   std::string command;
   std::vector<std::string> positional;
-  std::string rules, format = "table", enterprise, rule;
+  std::string rules, format = "table", enterprise, rule, grants;
   bool alternatives = false;
   Scenario scenario;
 };
@@ -105,6 +107,7 @@ Args parse_args(int argc, char** argv) {
     else if (arg == "--format") a.format = value();
     else if (arg == "--enterprise") a.enterprise = value();
     else if (arg == "--rule") a.rule = value();
+    else if (arg == "--grants") a.grants = value();
     else if (arg == "--alternatives") a.alternatives = true;
     else if (arg == "--trace") a.scenario.trace = true;
     else if (arg == "--on") a.scenario.on = Date::parse(value());
@@ -121,8 +124,8 @@ Args parse_args(int argc, char** argv) {
       a.positional.push_back(arg);
     }
   }
-  if (a.format != "table" && a.format != "json") {
-    throw Error::expected(ErrorKind::usage, "--format table or json", a.format);
+  if (a.format != "table" && a.format != "json" && !(a.command == "audit" && a.format == "markdown")) {
+    throw Error::expected(ErrorKind::usage, "--format table or json (audit: markdown or json)", a.format);
   }
   return a;
 }
@@ -216,6 +219,19 @@ int run(const Args& a) {
     const RuleSet rules = RuleSet::load(a.positional);
     std::cout << "ok: " << rules.summary().to_string() << "\n";
     return 0;
+  }
+  if (a.command == "audit") {
+    if (a.rules.empty() || a.grants.empty() || a.positional.empty()) {
+      throw Error(ErrorKind::usage, "audit needs --rules DIR, --grants LEDGER and facts files");
+    }
+    const RuleSet rules = RuleSet::load({a.rules});
+    std::vector<Enterprise> firms;
+    for (const auto& path : a.positional) {
+      for (auto& e : load_enterprises(rules, path)) firms.push_back(std::move(e));
+    }
+    const AuditReport report = audit(rules, firms, load_ledger(a.grants), a.scenario);
+    std::cout << (a.format == "json" ? to_json(report) + "\n" : to_markdown(report));
+    return report.failing() == 0 ? 0 : 1;
   }
   if (a.command != "evaluate" && a.command != "explain") {
     throw Error(ErrorKind::usage, "unknown command '" + a.command + "'");

@@ -103,6 +103,17 @@ struct Finding {
   const Citation* citation = nullptr;
 };
 
+/// A rule that gave no line, and why: its condition was false, its years had run out, or no item
+/// or tier was reached. Recorded only when the scenario traces (explanations of "why not").
+struct PassedOver {
+  std::string policy_set;
+  std::string rule;
+  const RuleInfo* info = nullptr;
+  std::vector<TraceStep> trace;
+
+  std::string qualified_rule() const { return policy_set + "/" + rule; }
+};
+
 struct Evaluation {
   std::string enterprise;
   std::string name;
@@ -111,6 +122,7 @@ struct Evaluation {
   std::vector<AwardLine> lines;
   Totals totals;
   std::vector<Finding> findings;
+  std::vector<PassedOver> passed_over;  ///< with Scenario::trace only
   std::optional<Error> error;  ///< set when the evaluation failed (missing fact, ...)
   std::string receipt;         ///< SHA-256 of rules, facts, scenario and engine version
 

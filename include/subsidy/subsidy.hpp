@@ -1,6 +1,8 @@
 // The whole public API of the subsidy library.
 #pragma once
 
+#include "subsidy/audit.hpp"
+#include "subsidy/columnar.hpp"
 #include "subsidy/decimal.hpp"
 #include "subsidy/error.hpp"
 #include "subsidy/evaluate.hpp"

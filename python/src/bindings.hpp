@@ -13,6 +13,7 @@
 #include <pybind11/stl.h>
 
 #include <string>
+#include <vector>
 
 #include "subsidy/subsidy.hpp"
 
@@ -52,11 +53,20 @@ py::object raw_to_python(const subsidy::RawValue& value);
 py::dict text_dict(const subsidy::Text& text);
 py::dict citation_dict(const subsidy::Citation& citation);
 
+// --- enterprise records (register_evaluate.cpp) -------------------------------------------------
+/// Enterprise records typed against one rule set (identified by its fingerprint).
+struct Enterprises {
+  std::string fingerprint;
+  std::vector<subsidy::Enterprise> items;
+};
+
 // --- registration -------------------------------------------------------------------------------
 void register_errors(py::module_& m);
 void register_decimal(py::module_& m);
 void register_rules(py::module_& m);
 void register_evaluate(py::module_& m);
+void register_columnar(py::module_& m);
+void register_audit(py::module_& m);
 
 }  // namespace subsidy_py
 

@@ -1,6 +1,8 @@
 // Scenarios, enterprise records, evaluation (one or a batch, GIL released), results as plain dicts
 // (one evaluation) or as columns (a batch, built here so no Python code runs per row).
+#include <algorithm>
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -12,12 +14,6 @@ namespace subsidy_py {
 namespace {
 
 using namespace pybind11::literals;
-
-/// Enterprise records typed against one rule set (identified by its fingerprint).
-struct Enterprises {
-  std::string fingerprint;
-  std::vector<subsidy::Enterprise> items;
-};
 
 /// One evaluation, with the rule set it points into kept alive.
 struct EvaluationHandle {
@@ -182,6 +178,13 @@ py::dict evaluation_dict(const subsidy::Evaluation& evaluation) {
   for (const auto& line : evaluation.lines) lines.append(line_dict(line));
   py::list findings;
   for (const auto& finding : evaluation.findings) findings.append(finding_dict(finding));
+  py::list passed_over;
+  for (const auto& p : evaluation.passed_over) {
+    py::list trace;
+    for (const auto& step : p.trace) trace.append(py::make_tuple(step.kind, step.detail));
+    passed_over.append(py::dict("policy_set"_a = p.policy_set, "rule"_a = p.rule,
+                                "citation"_a = citation_dict(p.info->citation), "trace"_a = trace));
+  }
   py::dict totals("all"_a = total_dict(evaluation.totals.all),
                   "by_payer"_a = totals_map(evaluation.totals.by_payer),
                   "by_policy_set"_a = totals_map(evaluation.totals.by_policy_set));
@@ -189,7 +192,7 @@ py::dict evaluation_dict(const subsidy::Evaluation& evaluation) {
       "enterprise"_a = evaluation.enterprise, "name"_a = evaluation.name,
       "year"_a = evaluation.year ? py::object(py::int_(*evaluation.year)) : py::object(py::none()),
       "policy_sets"_a = evaluation.policy_sets, "lines"_a = lines, "totals"_a = totals,
-      "findings"_a = findings,
+      "findings"_a = findings, "passed_over"_a = passed_over,
       "error"_a = evaluation.error ? error_to_python(*evaluation.error) : py::object(py::none()),
       "receipt"_a = evaluation.receipt);
 }
@@ -219,16 +222,18 @@ py::object error_text(const subsidy::Evaluation& evaluation) {
 }
 
 py::dict lines_columns(const EvaluationBatch& batch) {
-  Columns columns({"enterprise", "name", "policy_set", "rule", "payer", "form", "status", "amount",
+  Columns columns({"enterprise", "name", "year", "policy_set", "rule", "payer", "form", "status", "amount",
                    "min", "max", "tier", "items", "unfixed_text", "withheld", "note", "clause"});
   for (const auto& evaluation : batch.evaluations) {
     py::str enterprise(evaluation.enterprise);
     py::str name(evaluation.name);
+    py::object year = evaluation.year ? py::object(py::int_(*evaluation.year)) : py::object(py::none());
     for (const auto& line : evaluation.lines) {
       const subsidy::RuleInfo* info = line.info;
       std::size_t c = 0;
       columns.add(c++, enterprise);
       columns.add(c++, name);
+      columns.add(c++, year);
       columns.add(c++, py::str(line.policy_set));
       columns.add(c++, py::str(line.rule));
       columns.add(c++, py::str(info ? info->payer : std::string()));
@@ -386,6 +391,35 @@ void register_evaluate(py::module_& m) {
           },
           py::arg("rules"), py::arg("name"), py::arg("text"))
       .def("__len__", [](const Enterprises& batch) { return batch.items.size(); })
+      .def(
+          "slice",
+          [](const Enterprises& batch, std::size_t start, std::size_t stop) {
+            stop = std::min(stop, batch.items.size());
+            start = std::min(start, stop);
+            return Enterprises{batch.fingerprint, {batch.items.begin() + static_cast<std::ptrdiff_t>(start),
+                                                   batch.items.begin() + static_cast<std::ptrdiff_t>(stop)}};
+          },
+          py::arg("start"), py::arg("stop"), "Records [start, stop): for chunked evaluation.")
+      .def_static(
+          "join",
+          [](const std::vector<const Enterprises*>& parts) {
+            Enterprises out;
+            for (const Enterprises* part : parts) {
+              if (!out.fingerprint.empty() && part->fingerprint != out.fingerprint) {
+                throw subsidy::Error(subsidy::ErrorKind::usage, "records typed against different rule sets");
+              }
+              out.fingerprint = part->fingerprint;
+              out.items.insert(out.items.end(), part->items.begin(), part->items.end());
+            }
+            return out;
+          },
+          py::arg("parts"), "The records of several files, in order.")
+      .def("years", [](const Enterprises& batch) {
+        std::vector<std::optional<std::int64_t>> years;
+        years.reserve(batch.items.size());
+        for (const auto& item : batch.items) years.push_back(item.year);
+        return years;
+      })
       .def("ids", [](const Enterprises& batch) {
         std::vector<std::string> ids;
         ids.reserve(batch.items.size());

@@ -19,13 +19,15 @@ from decimal import Decimal
 from . import _core
 from ._core import SubsidyError
 from ._frames import Frames
-from .compare import Change, Comparison, compare
+from .audit import AuditFinding, AuditReport, Ledger, audit
+from .compare import BudgetCheck, Change, Comparison, budget_checks, compare
 from .results import (
     AwardLine,
     Band,
     Citation,
     Evaluation,
     Finding,
+    PassedOver,
     Receipt,
     Text,
     Total,
@@ -52,9 +54,12 @@ from .rules import (
 __version__ = _core.__version__
 
 __all__ = [
+    "AuditFinding",
+    "AuditReport",
     "AwardLine",
     "Band",
     "Batch",
+    "BudgetCheck",
     "BudgetLine",
     "Change",
     "Citation",
@@ -64,10 +69,12 @@ __all__ = [
     "Finding",
     "Frames",
     "Group",
+    "Ledger",
     "Option",
     "Parameter",
     "ParameterVersion",
     "Payer",
+    "PassedOver",
     "PolicySet",
     "Receipt",
     "Rule",
@@ -82,6 +89,8 @@ __all__ = [
     "TraceStep",
     "__version__",
     "as_decimal",
+    "audit",
+    "budget_checks",
     "compare",
     "engine_version",
     "parse_amount",

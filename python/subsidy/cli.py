@@ -1,21 +1,30 @@
-"""The ``subsidy`` command: check rule folders and evaluate enterprise records.
+"""The ``subsidy`` command: check rule folders, evaluate and explain enterprise records, audit a
+ledger of grants, compare scenarios against the budget lines the rules declare.
 
-Exit status 0 on success, 1 on any error (each printed as ``file:line:column: error[kind]: ...``),
-2 on a usage error."""
+Exit status: 0 success; 1 an error in the input (each printed as ``file:line:column:
+error[kind]: ...``), an evaluation that failed, or an audit finding; 2 a usage error."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import io
 import json
+import os
 import sys
+import tempfile
+import time
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from decimal import Decimal
 from typing import Any, TextIO
 
+from . import _core, _frames
 from ._core import SubsidyError
-from .results import Evaluation
+from .audit import Ledger, audit
+from .compare import BudgetCheck, Comparison, compare
+from .results import Band, Evaluation, money
 from .rules import Batch, RuleSet, Scenario
 
 __all__ = ["main"]
@@ -26,9 +35,12 @@ EPILOG_MAIN = """\
 examples:
   subsidy check rules
   subsidy evaluate --rules rules examples/enterprises.yaml
-  subsidy evaluate --rules rules examples/enterprises.yaml --format markdown
-  subsidy evaluate --rules rules firms.csv --on 2024-06-30 --set policy-set.rate=60% --format csv
+  subsidy explain --rules rules examples/enterprises.yaml --enterprise xinghua-machinery
+  subsidy audit --rules rules --facts examples/enterprises.yaml --grants examples/ledger.csv
+  subsidy compare --rules rules --population examples/enterprises.yaml \\
+      --baseline default --scenario choose.electromechanical-policy=machining-survey
 
+exit status: 0 success; 1 bad input, a failed evaluation or an audit finding; 2 a usage error.
 run 'subsidy COMMAND --help' for each command's options.
 """
 
@@ -49,7 +61,45 @@ examples:
   subsidy evaluate --rules rules firms.yaml --set POLICY_SET.PARAMETER=60% --on 2024-06-30
 
 Enterprise files are YAML ('enterprises:' list or one record), JSON or CSV. Values given with
---set are read exactly as policy texts write them (60%, 30万, 1234.56).
+--set are read exactly as policy texts write them (60%, 30万, 1234.56). Exit status 1 if any
+record cannot be evaluated (the others are still reported).
+"""
+
+EPILOG_EXPLAIN = """\
+examples:
+  subsidy explain --rules rules examples/enterprises.yaml --enterprise xinghua-machinery
+  subsidy explain --rules rules examples/enterprises.yaml --enterprise xinke-mining-electric \\
+      --rule O21-national-standard            # why no line: the condition, with its figures
+  subsidy explain --rules rules firms.yaml --enterprise E1 --year 2011 --format json
+
+Each line is shown with its cited clause and Chinese sentence, the figures substituted, the tier
+or items reached and the rounding applied. Exit status 1 if the enterprise is not in the file.
+"""
+
+EPILOG_AUDIT = """\
+examples:
+  subsidy audit --rules rules --facts examples/enterprises.yaml --grants examples/ledger.csv
+  subsidy audit --rules rules --facts firms.yaml --grants grants.xlsx \\
+      --markdown audit.md --json audit.json      # both reports, each written whole or not at all
+
+The ledger (CSV, Excel .xlsx, YAML or JSON) has the columns enterprise, policy_set, rule, year,
+amount, payer, approval and an optional basis. Findings: over_grant, under_grant, outside_band,
+not_eligible, needs_basis, payer_mismatch, duplicate, unknown_rule, unknown_enterprise,
+evaluation_failed. A grant under one version of an alternative group is judged under that
+version. Exit status 1 when there is any finding (all are warnings or errors), so an audit can
+gate a pipeline; 0 for a clean ledger.
+"""
+
+EPILOG_COMPARE = """\
+examples:
+  subsidy compare --rules rules --population examples/enterprises.yaml \\
+      --baseline default --scenario choose.electromechanical-policy=machining-survey
+  subsidy compare --rules rules --population firms.csv --baseline on=2010-06-30 \\
+      --scenario "on=2010-06-30 set.machining-survey.merger_award_max=300万" --format markdown
+
+A SPEC is 'default' or settings separated by spaces or ';': choose.GROUP=SET, option.NAME=CHOICE,
+set.PARAMETER=VALUE, on=DATE. The report gives per-enterprise differences, totals by payer as
+bands (floor - ceiling), and each budget line of the rules against the awards it covers.
 """
 
 
@@ -58,6 +108,52 @@ def _setting(text: str) -> tuple[str, str]:
     if not sep or not name.strip():
         raise argparse.ArgumentTypeError(f"expected NAME=VALUE, found {text!r}")
     return name.strip(), value.strip()
+
+
+def _command(
+    commands: Any, name: str, help_text: str, description: str, epilog: str
+) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = commands.add_parser(
+        name,
+        help=help_text,
+        description=description,
+        epilog=epilog,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    return parser
+
+
+def _add_rules(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--rules", action="append", required=True, metavar="PATH",
+        help="rule file or folder (repeatable)",
+    )
+
+
+def _add_scenario(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--option", action="append", type=_setting, default=[], metavar="NAME=VALUE",
+        help="choose a reading of an interpretation option (repeatable)",
+    )
+    parser.add_argument(
+        "--choose", action="append", type=_setting, default=[], metavar="GROUP=SET",
+        help="choose the member of an alternative group (repeatable)",
+    )
+    parser.add_argument(
+        "--set", action="append", type=_setting, default=[], metavar="PARAM=VALUE", dest="set",
+        help="override a parameter's value for this run (repeatable)",
+    )
+    parser.add_argument(
+        "--on", metavar="DATE", help="use the parameter versions in force on DATE (YYYY-MM-DD)"
+    )
+
+
+def _add_output(parser: argparse.ArgumentParser, formats: Sequence[str], default: str) -> None:
+    parser.add_argument("--format", choices=formats, default=default, help="output format")
+    parser.add_argument(
+        "-o", "--output", metavar="FILE",
+        help="write to FILE (whole or not at all) instead of standard output",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -70,47 +166,24 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="store_true", help="print the version and exit")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    check = commands.add_parser(
-        "check",
-        help="load and check rule files; print what was loaded",
-        description="Load and check rule files or folders; print a summary of what was loaded.",
-        epilog=EPILOG_CHECK,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+    check = _command(
+        commands, "check", "load and check rule files; print what was loaded",
+        "Load and check rule files or folders; print a summary of what was loaded.", EPILOG_CHECK,
     )
     check.add_argument("rules", nargs="+", metavar="RULES", help="rule files or folders")
-    check.add_argument("--format", choices=FORMATS, default="table", help="output format")
+    _add_output(check, FORMATS, "table")
     check.set_defaults(run=run_check)
 
-    evaluate = commands.add_parser(
-        "evaluate",
-        help="evaluate enterprise records against the rules",
-        description="Evaluate enterprise records: award lines with citations, totals as bands.",
-        epilog=EPILOG_EVALUATE,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+    evaluate = _command(
+        commands, "evaluate", "evaluate enterprise records against the rules",
+        "Evaluate enterprise records: award lines with citations, totals as bands.", EPILOG_EVALUATE,
     )
-    evaluate.add_argument(
-        "--rules", action="append", required=True, metavar="PATH",
-        help="rule file or folder (repeatable)",
-    )
+    _add_rules(evaluate)
     evaluate.add_argument(
         "enterprises", nargs="+", metavar="ENTERPRISES", help="YAML, JSON or CSV record files"
     )
-    evaluate.add_argument("--format", choices=FORMATS, default="table", help="output format")
-    evaluate.add_argument(
-        "--option", action="append", type=_setting, default=[], metavar="NAME=VALUE",
-        help="choose a reading of an interpretation option (repeatable)",
-    )
-    evaluate.add_argument(
-        "--choose", action="append", type=_setting, default=[], metavar="GROUP=SET",
-        help="choose the member of an alternative group (repeatable)",
-    )
-    evaluate.add_argument(
-        "--set", action="append", type=_setting, default=[], metavar="PARAM=VALUE", dest="set",
-        help="override a parameter's value for this run (repeatable)",
-    )
-    evaluate.add_argument(
-        "--on", metavar="DATE", help="use the parameter versions in force on DATE (YYYY-MM-DD)"
-    )
+    _add_output(evaluate, FORMATS, "table")
+    _add_scenario(evaluate)
     evaluate.add_argument(
         "--explain", action="store_true",
         help="print each line's cited sentence and trace (table format) or include the trace (json)",
@@ -119,6 +192,61 @@ def build_parser() -> argparse.ArgumentParser:
         "--threads", type=int, default=0, help="worker threads (0: all cores; results identical)"
     )
     evaluate.set_defaults(run=run_evaluate)
+
+    explain = _command(
+        commands, "explain", "explain one enterprise's award lines, clause by clause",
+        "The trace of one enterprise: each line with its cited clause and Chinese sentence, the "
+        "figures substituted and the rounding applied; with --rule, one rule (or why it gave no line).",
+        EPILOG_EXPLAIN,
+    )
+    _add_rules(explain)
+    explain.add_argument("enterprises", nargs="+", metavar="FACTS", help="record files")
+    explain.add_argument("--enterprise", required=True, metavar="ID", help="the enterprise id")
+    explain.add_argument("--year", type=int, help="the record's year, when the file has several")
+    explain.add_argument("--rule", metavar="RULE", help="one rule: policy-set/rule-id or rule-id")
+    _add_output(explain, ("text", "json"), "text")
+    _add_scenario(explain)
+    explain.set_defaults(run=run_explain)
+
+    audit_parser = _command(
+        commands, "audit", "audit a ledger of grants against the rules",
+        "Check each grant of a ledger against what the rules give for the enterprise and year: "
+        "over- and under-grants, bands, eligibility, unfixed amounts without a basis, payers, "
+        "duplicates, unknown rules and enterprises. Report as Markdown and JSON.",
+        EPILOG_AUDIT,
+    )
+    _add_rules(audit_parser)
+    audit_parser.add_argument(
+        "--facts", action="append", required=True, metavar="FILE",
+        help="enterprise records (repeatable)",
+    )
+    audit_parser.add_argument(
+        "--grants", required=True, metavar="LEDGER", help="the ledger: CSV, .xlsx, YAML or JSON"
+    )
+    _add_output(audit_parser, ("markdown", "json"), "markdown")
+    audit_parser.add_argument("--markdown", metavar="FILE", help="also write the Markdown report here")
+    audit_parser.add_argument("--json", metavar="FILE", help="also write the JSON report here")
+    _add_scenario(audit_parser)
+    audit_parser.set_defaults(run=run_audit)
+
+    compare_parser = _command(
+        commands, "compare", "compare two scenarios on a population, against the budget lines",
+        "Per-enterprise differences and totals by payer as bands under two scenarios, and each "
+        "budget line the rules declare against the awards it covers.",
+        EPILOG_COMPARE,
+    )
+    _add_rules(compare_parser)
+    compare_parser.add_argument(
+        "--population", action="append", required=True, metavar="FILE",
+        help="enterprise records (repeatable)",
+    )
+    compare_parser.add_argument("--baseline", required=True, metavar="SPEC", help="'default' or settings")
+    compare_parser.add_argument("--scenario", required=True, metavar="SPEC", help="settings")
+    _add_output(compare_parser, FORMATS, "table")
+    compare_parser.add_argument(
+        "--threads", type=int, default=0, help="worker threads (0: all cores; results identical)"
+    )
+    compare_parser.set_defaults(run=run_compare)
     return parser
 
 
@@ -149,6 +277,93 @@ def _markdown(header: Sequence[str], rows: Sequence[Sequence[str]], out: TextIO)
     out.write("|" + "|".join("---" for _ in header) + "|\n")
     for row in rows:
         out.write("| " + " | ".join(cell(c) for c in row) + " |\n")
+
+
+# --- output and progress ------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _output(path: str | None, stdout: TextIO) -> Iterator[TextIO]:
+    """Where a command writes: stdout, or a file written whole or not at all. The text is built in
+    memory, then written to a temporary file beside the target and renamed over it, so an error
+    or an interruption leaves no partial file (and an older file as it was)."""
+    if path is None or path == "-":
+        yield stdout
+        return
+    buffer = io.StringIO()
+    yield buffer
+    write_atomic(path, buffer.getvalue())
+
+
+def write_atomic(path: str, text: str) -> None:
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, temporary = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
+
+
+PROGRESS_AFTER = 1.0  # seconds: shorter batches show no bar
+PROGRESS_CHUNK = 2000  # records per engine call while a bar may be shown
+
+
+class Progress:
+    """A one-line progress bar on a terminal (stderr), drawn only once a batch has run for
+    PROGRESS_AFTER seconds; nothing at all when stderr is not a terminal (piped, redirected)."""
+
+    def __init__(self, total: int, stream: TextIO, label: str) -> None:
+        self.total, self.stream, self.label = total, stream, label
+        self.enabled = total > 0 and stream.isatty()
+        self.started = time.monotonic()
+        self.drawn = False
+
+    def update(self, done: int) -> None:
+        if not self.enabled or time.monotonic() - self.started < PROGRESS_AFTER:
+            return
+        width = 30
+        filled = width * done // self.total
+        self.stream.write(
+            f"\r{self.label} [{'#' * filled}{'.' * (width - filled)}] {done}/{self.total}"
+        )
+        self.stream.flush()
+        self.drawn = True
+
+    def close(self) -> None:
+        if self.drawn:
+            self.stream.write("\r" + " " * (len(self.label) + 60) + "\r")
+            self.stream.flush()
+
+
+def _evaluate(
+    scenario: Scenario, records: _core.Enterprises, *, threads: int, trace: bool, label: str
+) -> list[Batch]:
+    """One engine call for the whole file, or chunks of PROGRESS_CHUNK records when a bar may be
+    drawn (results are the same: each record is evaluated on its own)."""
+    total = len(records)
+    progress = Progress(total, sys.stderr, label)
+    if not progress.enabled or total <= PROGRESS_CHUNK:
+        return [scenario.evaluate_many(records, threads=threads, trace=trace)]
+    batches = []
+    try:
+        for start in range(0, total, PROGRESS_CHUNK):
+            part = records.slice(start, start + PROGRESS_CHUNK)
+            batches.append(scenario.evaluate_many(part, threads=threads, trace=trace))
+            progress.update(min(total, start + PROGRESS_CHUNK))
+    finally:
+        progress.close()
+    return batches
+
+
+def _records(rules: RuleSet, paths: Sequence[str]) -> _core.Enterprises:
+    parts = [_frames.enterprises_from(rules._core, path) for path in paths]
+    return parts[0] if len(parts) == 1 else _core.Enterprises.join(parts)
 
 
 # --- check -------------------------------------------------------------------------------------
@@ -186,8 +401,8 @@ def run_check(args: argparse.Namespace, out: TextIO) -> int:
 # --- evaluate ----------------------------------------------------------------------------------
 
 
-def _scenario(args: argparse.Namespace) -> Scenario:
-    rules = RuleSet.load(*args.rules)
+def _scenario(args: argparse.Namespace, rules: RuleSet | None = None) -> Scenario:
+    rules = rules if rules is not None else RuleSet.load(*args.rules)
     scenario = rules.baseline
     if args.option:
         scenario = scenario.with_options(dict(args.option))
@@ -262,15 +477,203 @@ def _write_batches(batches: Sequence[Batch], args: argparse.Namespace, out: Text
 
 def run_evaluate(args: argparse.Namespace, out: TextIO) -> int:
     scenario = _scenario(args)
-    batches = [
-        scenario.evaluate_many(path, threads=args.threads, trace=args.explain)
-        for path in args.enterprises
-    ]
+    batches = []
+    for path in args.enterprises:
+        records = _frames.enterprises_from(scenario.rules._core, path)
+        batches += _evaluate(scenario, records, threads=args.threads, trace=args.explain, label=path)
     _write_batches(batches, args, out)
     failed = [error for batch in batches for _, error in batch.errors()]
     for error in failed:
         print(error, file=sys.stderr)
     return 1 if failed else 0
+
+
+# --- explain -----------------------------------------------------------------------------------
+
+
+def run_explain(args: argparse.Namespace, out: TextIO) -> int:
+    scenario = _scenario(args)
+    records = _records(scenario.rules, args.enterprises)
+    ids, years = records.ids(), records.years()
+    chosen = [
+        i for i, (ident, year) in enumerate(zip(ids, years))
+        if ident == args.enterprise and (args.year is None or year == args.year)
+    ]
+    if not chosen:
+        known = sorted(set(ids))
+        hint = f"; the files have {', '.join(known[:10])}{' ...' if len(known) > 10 else ''}"
+        year = f" for {args.year}" if args.year is not None else ""
+        print(f"subsidy: error: no enterprise {args.enterprise!r}{year} in "
+              f"{', '.join(args.enterprises)}{hint}", file=sys.stderr)
+        return 1
+    parts = [records.slice(i, i + 1) for i in chosen]
+    batch = scenario.evaluate_many(_core.Enterprises.join(parts), trace=True)
+    if args.format == "json":
+        out.write("[\n" + ",\n".join(batch.to_json(with_trace=True)) + "\n]\n")
+    else:
+        out.write("\n".join(evaluation.explain_text(args.rule) for evaluation in batch))
+    failed = batch.errors()
+    return 1 if failed else 0
+
+
+# --- audit -------------------------------------------------------------------------------------
+
+
+def run_audit(args: argparse.Namespace, out: TextIO) -> int:
+    scenario = _scenario(args)
+    records = _records(scenario.rules, args.facts)
+    report = audit(scenario, records, Ledger.load(args.grants))
+    if args.markdown:
+        write_atomic(args.markdown, report.markdown)
+    if args.json:
+        write_atomic(args.json, report.json + "\n")
+    out.write(report.json + "\n" if args.format == "json" else report.markdown)
+    if not report.passed:
+        counts = ", ".join(f"{n} {kind}" for kind, n in report.counts().items() if n)
+        print(f"subsidy audit: {len(report.findings)} findings ({counts})", file=sys.stderr)
+    return 0 if report.passed else 1
+
+
+# --- compare -----------------------------------------------------------------------------------
+
+
+def parse_spec(rules: RuleSet, spec: str) -> Scenario:
+    """'default', or settings separated by spaces or ';': choose.GROUP=SET, option.NAME=CHOICE,
+    set.PARAMETER=VALUE, on=DATE."""
+    scenario = rules.baseline
+    settings = [part for chunk in spec.split(";") for part in chunk.split()]
+    if settings == ["default"] or not settings:
+        return scenario
+    choose: dict[str, str] = {}
+    options: dict[str, str] = {}
+    parameters: dict[str, str] = {}
+    for setting in settings:
+        name, sep, value = setting.partition("=")
+        kind, dot, key = name.partition(".")
+        if not sep or (name != "on" and (not dot or not key)):
+            raise ValueError(
+                f"scenario setting {setting!r}: expected choose.GROUP=SET, option.NAME=CHOICE, "
+                "set.PARAMETER=VALUE or on=DATE"
+            )
+        if name == "on":
+            scenario = scenario.on(value)
+        elif kind == "choose":
+            choose[key] = value
+        elif kind == "option":
+            options[key] = value
+        elif kind == "set":
+            parameters[key] = value
+        else:
+            raise ValueError(
+                f"scenario setting {setting!r}: unknown kind {kind!r} (choose, option, set or on)"
+            )
+    return scenario.choose(choose).with_options(options).with_parameters(parameters)
+
+
+def _band(band: Band | None) -> str:
+    if band is None:
+        return "—"
+    return str(band)
+
+
+def _budget_rows(comparison: Comparison) -> list[list[str]]:
+    rows = []
+    for check in comparison.budget:
+        rows.append([
+            "baseline" if check.scenario == comparison.baseline else "scenario",
+            f"{check.line.policy_set}/{check.line.id}",
+            check.line.payer,
+            f"{money(check.line.min)}" + (f" – {money(check.line.max)}" if check.line.max is not None
+                                          and check.line.max != check.line.min else
+                                          ("" if check.line.max is not None else " or more")),
+            check.line.per,
+            "" if check.year is None else str(check.year),
+            _band(check.projected) + (f" + {check.unfixed} unfixed" if check.unfixed else ""),
+            check.verdict,
+        ])
+    return rows
+
+
+def _comparison_json(comparison: Comparison) -> dict[str, Any]:
+    def plain(d: Decimal) -> str:
+        return format(d, "f")  # 1000万 is stored as 1.000E+7; reports write 10000000
+
+    def band(b: Band | None) -> Any:
+        return None if b is None else {"min": plain(b.min), "max": plain(b.max)}
+
+    def check(c: BudgetCheck) -> dict[str, Any]:
+        return {
+            "scenario": c.scenario, "budget_line": f"{c.line.policy_set}/{c.line.id}",
+            "payer": c.line.payer, "per": c.line.per, "year": c.year,
+            "budget": {"min": plain(c.line.min), "max": None if c.line.max is None else plain(c.line.max)},
+            "covers": list(c.line.covers), "projected": band(c.projected), "unfixed": c.unfixed,
+            "verdict": c.verdict, "clause": c.line.citation.clause, "citation": c.line.citation.text,
+        }
+
+    frame = comparison.per_enterprise
+    return {
+        "baseline": comparison.baseline,
+        "scenario": comparison.scenario,
+        "per_enterprise": [
+            {k: plain(v) if isinstance(v, Decimal) else v for k, v in row.items()}
+            for row in frame.to_dict(orient="records")
+        ],
+        "by_payer": {
+            key: {"baseline": band(c.baseline.cash), "scenario": band(c.scenario.cash),
+                  "change": band(c.change)}
+            for key, c in [*comparison.by_payer.items(), ("all", comparison.total)]
+        },
+        "budget": [check(c) for c in comparison.budget],
+        "failed": comparison.failed.astype(object).where(comparison.failed.notna(), None).to_dict(orient="records"),
+    }
+
+
+def run_compare(args: argparse.Namespace, out: TextIO) -> int:
+    rules = RuleSet.load(*args.rules)
+    baseline, scenario = parse_spec(rules, args.baseline), parse_spec(rules, args.scenario)
+    records = _records(rules, args.population)
+    comparison = compare(baseline, scenario, records, threads=args.threads)
+    if args.format == "json":
+        out.write(json.dumps(_comparison_json(comparison), ensure_ascii=False, indent=2) + "\n")
+        return 0
+    frame = comparison.per_enterprise
+    enterprise_header = ["enterprise", "baseline", "scenario", "change"]
+    enterprise_rows = [
+        [
+            str(row["enterprise"]),
+            str(Band(row["baseline_min"], row["baseline_max"])) if row["ok"] else "error",
+            str(Band(row["scenario_min"], row["scenario_max"])) if row["ok"] else "error",
+            str(Band(row["change_min"], row["change_max"])) if row["ok"] else "",
+        ]
+        for row in frame.to_dict(orient="records")
+    ]
+    payer_header = ["payer", "baseline", "scenario", "change"]
+    payer_rows = [
+        [key, str(c.baseline.cash), str(c.scenario.cash), str(c.change)]
+        for key, c in [*comparison.by_payer.items(), ("all", comparison.total)]
+    ]
+    budget_header = ["side", "budget line", "payer", "budget", "per", "year", "projected", "verdict"]
+    budget_rows = _budget_rows(comparison)
+    if args.format == "csv":
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(["table", *enterprise_header])
+        writer.writerows(["enterprise", *row] for row in enterprise_rows)
+        writer.writerows(["payer", *row] for row in payer_rows)
+        writer.writerows(["budget", *row] for row in budget_rows)
+        return 0
+    write = _markdown if args.format == "markdown" else _table
+    heading = "## " if args.format == "markdown" else ""
+    out.write(f"{heading}baseline: {comparison.baseline}\n{heading}scenario: {comparison.scenario}\n\n")
+    write(enterprise_header, enterprise_rows, out)
+    out.write(f"\n{heading}totals by payer (floor – ceiling)\n\n")
+    write(payer_header, payer_rows, out)
+    if budget_rows:
+        out.write(f"\n{heading}budget lines against the awards they cover\n\n")
+        write(budget_header, budget_rows, out)
+    for row in comparison.failed.to_dict(orient="records"):
+        print(f"{row['enterprise']}: baseline {row['baseline_error']}; scenario {row['scenario_error']}",
+              file=sys.stderr)
+    return 1 if len(comparison.failed) else 0
 
 
 # --- entry point -------------------------------------------------------------------------------
@@ -293,7 +696,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         parser.print_help(sys.stderr)
         return 2
     try:
-        code: int = args.run(args, out or sys.stdout)
+        with _output(args.output, out or sys.stdout) as stream:
+            code: int = args.run(args, stream)
         return code
     except SubsidyError as error:
         _report(error)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import os
+from decimal import Decimal
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Union
@@ -14,9 +15,9 @@ import pandas as pd
 from . import _core, _frames
 from ._frames import Population
 from .results import Band, Total
-from .rules import RuleSet, Scenario
+from .rules import Batch, BudgetLine, RuleSet, Scenario
 
-__all__ = ["Change", "Comparison", "compare"]
+__all__ = ["BudgetCheck", "Change", "Comparison", "budget_checks", "compare"]
 
 Evaluator = Union[RuleSet, Scenario]
 
@@ -48,6 +49,73 @@ class Change:
         return f"Change({self.key}: {self.baseline.cash} -> {self.scenario.cash}, change {self.change})"
 
 
+@dataclass(frozen=True)
+class BudgetCheck:
+    """A budget line the rules declare, set against the awards it covers as projected for one
+    population and year under one scenario: ``projected`` is the floor and ceiling of those
+    awards (None for an outlay: a line that funds no award, listed once with ``year`` None);
+    ``unfixed`` counts covered lines whose amount the policy leaves open (never taken as 0)."""
+
+    scenario: str
+    line: BudgetLine
+    year: int | None
+    projected: Band | None
+    unfixed: int
+
+    @property
+    def verdict(self) -> str:
+        """``within``, ``may exceed`` (the ceiling of the projection is above the budget's),
+        ``exceeds`` (even its floor is), ``no ceiling`` (an open budget, 不低于) or ``outlay`` (a
+        line that funds no award, e.g. running costs: spent whatever the population)."""
+        if self.projected is None:
+            return "outlay"
+        if self.line.max is None:
+            return "no ceiling"
+        if self.projected.min > self.line.max:
+            return "exceeds"
+        if self.projected.max > self.line.max:
+            return "may exceed"
+        return "within"
+
+    @property
+    def budget(self) -> Band:
+        return Band(self.line.min, self.line.max if self.line.max is not None else self.line.min)
+
+
+def _in_scenario(scenario: Scenario, policy_set: str) -> bool:
+    for p in scenario.rules.policy_sets:
+        if p.id == policy_set and p.group:
+            group = next(g for g in scenario.rules.groups if g.id == p.group)
+            return dict(scenario.choices).get(p.group, group.default) == policy_set
+    return True
+
+
+def budget_checks(batch: Batch) -> list[BudgetCheck]:
+    """Every budget line of the policy sets in the batch's scenario against the awards it covers,
+    per year of the population (``year`` None when records carry none, and for outlays)."""
+    scenario = batch.scenario
+    lines = batch.lines()
+    qualified = lines["policy_set"] + "/" + lines["rule"]
+    years = sorted({int(y) for y in lines["year"] if y is not None})
+    periods: list[int | None] = [*years] if years else [None]
+    checks: list[BudgetCheck] = []
+    for budget in scenario.rules.budget:
+        if not _in_scenario(scenario, budget.policy_set):
+            continue
+        if not budget.covers:
+            checks.append(BudgetCheck(scenario.describe(), budget, None, None, 0))
+            continue
+        for year in periods:
+            covered = lines[qualified.isin(budget.covers)]
+            if year is not None:
+                covered = covered[covered["year"] == year]
+            low = sum((m for m in covered["min"] if m is not None), Decimal(0))
+            high = sum((m for m in covered["max"] if m is not None), Decimal(0))
+            unfixed = int((covered["status"] == "unfixed").sum())
+            checks.append(BudgetCheck(scenario.describe(), budget, year, Band(low, high), unfixed))
+    return checks
+
+
 @dataclass(frozen=True, repr=False)
 class Comparison:
     """Per-enterprise differences and totals by payer, as bands.
@@ -62,6 +130,7 @@ class Comparison:
     by_payer: Mapping[str, Change]
     total: Change
     failed: pd.DataFrame
+    budget: tuple[BudgetCheck, ...] = ()  # baseline's checks, then the scenario's
 
     def plot(self, ax: Any = None) -> Any:
         """Totals by payer under both scenarios: a solid bar up to the floor and a hatched range up
@@ -218,4 +287,5 @@ def compare(
         by_payer=by_payer,
         total=total,
         failed=failed,
+        budget=(*budget_checks(base_batch), *budget_checks(other_batch)),
     )

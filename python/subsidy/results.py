@@ -20,6 +20,7 @@ __all__ = [
     "Citation",
     "Evaluation",
     "Finding",
+    "PassedOver",
     "Receipt",
     "Text",
     "Total",
@@ -208,6 +209,29 @@ class AwardLine:
 
 
 @dataclass(frozen=True)
+class PassedOver:
+    """A rule that gave no line, with the trace that says why (traced evaluations only)."""
+
+    policy_set: str
+    rule: str
+    citation: Citation
+    trace: tuple[TraceStep, ...]
+
+    @classmethod
+    def _from(cls, data: Mapping[str, Any]) -> PassedOver:
+        return cls(
+            policy_set=str(data["policy_set"]),
+            rule=str(data["rule"]),
+            citation=Citation._from(data["citation"]),
+            trace=tuple(TraceStep(str(k), str(d)) for k, d in data["trace"]),
+        )
+
+    @property
+    def qualified_rule(self) -> str:
+        return f"{self.policy_set}/{self.rule}"
+
+
+@dataclass(frozen=True)
 class Total:
     """Floor and ceiling of a total, cash and in kind apart, and what is still undetermined."""
 
@@ -326,6 +350,7 @@ class Evaluation:
     error: SubsidyError | None
     receipt: Receipt
     json: str = field(repr=False, default="")
+    passed_over: tuple[PassedOver, ...] = field(repr=False, default=())
 
     @classmethod
     def _from_core(cls, handle: _core.Evaluation, fingerprint: str, scenario: str) -> Evaluation:
@@ -346,6 +371,7 @@ class Evaluation:
                 engine=_core.engine_version(),
             ),
             json=handle.to_json(False),
+            passed_over=tuple(PassedOver._from(p) for p in data["passed_over"]),
         )
 
     @property
@@ -368,8 +394,10 @@ class Evaluation:
                 return line
         raise KeyError(f"no award line from {qualified_rule!r}")
 
-    def explain_text(self) -> str:
-        """The explanation as text: each line with its cited sentence and trace, then totals."""
+    def explain_text(self, rule: str | None = None) -> str:
+        """The explanation as text: each line with its cited sentence and trace, then totals.
+        With ``rule`` (qualified ``policy-set/rule-id``, or a bare rule id), only that rule: its
+        line, or why it gave none (the condition that failed, with the figures substituted)."""
         out = io.StringIO()
         title = self.enterprise + (f" {self.name}" if self.name else "")
         if self.year is not None:
@@ -379,23 +407,10 @@ class Evaluation:
             out.write(f"policy sets: {', '.join(self.policy_sets)}\n")
         if self.error is not None:
             out.write(f"error: {self.error}\n")
+        if rule is not None:
+            return out.getvalue() + self._explain_rule(rule)
         for line in self.lines:
-            out.write(f"\n• {line.qualified_rule} — {line.title}\n")
-            payer = f"; payer {line.payer}" if line.payer else ""
-            out.write(f"  {line.value_text}{payer}; {line.form}")
-            if line.recurrence:
-                out.write(f"; {line.recurrence}")
-            out.write("\n")
-            if line.tier:
-                out.write(f"  tier: {line.tier}\n")
-            if line.items:
-                out.write(f"  items: {line.items}\n")
-            if line.note:
-                out.write(f"  note: {line.note}\n")
-            out.write(f"  cited: {line.citation.where}\n")
-            out.write(f"    「{line.citation.text}」\n")
-            for step in line.trace:
-                out.write(f"    {step.kind}: {step.detail}\n")
+            self._write_line(line, out)
         if not self.lines and self.error is None:
             out.write("\nno award line: no rule's condition held\n")
         for finding in self.findings:
@@ -412,6 +427,48 @@ class Evaluation:
         for payer, total in self.totals.by_payer.items():
             out.write(f"  {payer}: {total}\n")
         out.write(f"receipt: {self.receipt}\n")
+        return out.getvalue()
+
+    @staticmethod
+    def _write_line(line: AwardLine, out: TextIO) -> None:
+        out.write(f"\n• {line.qualified_rule} — {line.title}\n")
+        payer = f"; payer {line.payer}" if line.payer else ""
+        out.write(f"  {line.value_text}{payer}; {line.form}")
+        if line.recurrence:
+            out.write(f"; {line.recurrence}")
+        out.write("\n")
+        if line.tier:
+            out.write(f"  tier: {line.tier}\n")
+        if line.items:
+            out.write(f"  items: {line.items}\n")
+        if line.note:
+            out.write(f"  note: {line.note}\n")
+        out.write(f"  cited: {line.citation.where}\n")
+        out.write(f"    「{line.citation.text}」\n")
+        for step in line.trace:
+            out.write(f"    {step.kind}: {step.detail}\n")
+
+    def _explain_rule(self, rule: str) -> str:
+        def matches(qualified: str) -> bool:
+            return qualified == rule or qualified.split("/", 1)[1] == rule
+
+        out = io.StringIO()
+        found = False
+        for line in self.lines:
+            if matches(line.qualified_rule):
+                found = True
+                self._write_line(line, out)
+        for passed in self.passed_over:
+            if matches(passed.qualified_rule):
+                out.write(f"\n• {passed.qualified_rule}: no award line\n")
+                out.write(f"  cited: {passed.citation.where}\n")
+                out.write(f"    「{passed.citation.text}」\n")
+                for step in passed.trace:
+                    out.write(f"    {step.kind}: {step.detail}\n")
+                found = True
+        if not found:
+            out.write(f"\n{rule}: not evaluated (no such rule in the policy sets evaluated: "
+                      f"{', '.join(self.policy_sets)})\n")
         return out.getvalue()
 
     def explain(self, file: TextIO | None = None) -> None:

@@ -20,6 +20,7 @@ import pandas as pd
 
 from . import _core, _frames
 from ._frames import Frames, Population
+from .columnar import ColumnarResults, FactTable
 from .results import Citation, Evaluation, Text, Total
 
 __all__ = [
@@ -457,6 +458,18 @@ class RuleSet:
     def evaluate_frame(self, population: Population, *, threads: int | None = None) -> Frames:
         return self.baseline.evaluate_frame(population, threads=threads)
 
+    def evaluate_columns(
+        self, data: Any, *, rules: Sequence[str] | None = None, threads: int | None = None
+    ) -> ColumnarResults:
+        return self.baseline.evaluate_columns(data, rules=rules, threads=threads)
+
+    def fact_table(self, data: Any) -> FactTable:
+        """Reads a pyarrow Table / RecordBatch or pandas DataFrame into the engine once, for
+        :meth:`Scenario.evaluate_columns` under several scenarios (see subsidy.columnar)."""
+        from .columnar import fact_table
+
+        return FactTable(fact_table(self._core, data), self._core.fingerprint)
+
 
 # --- scenarios ---------------------------------------------------------------------------------
 
@@ -562,6 +575,19 @@ class Scenario:
         """Evaluates a population and returns ``(lines, totals)`` DataFrames: one row per award
         line and one per enterprise, amounts as exact ``decimal.Decimal`` objects."""
         return self.evaluate_many(population, threads=threads).frames()
+
+    def evaluate_columns(
+        self, data: Any, *, rules: Sequence[str] | None = None, threads: int | None = None
+    ) -> ColumnarResults:
+        """Evaluates a whole table on the columnar path (GIL released, ``threads`` threads,
+        default all cores): a pyarrow Table/RecordBatch read directly, or a pandas DataFrame
+        (converted to Arrow first, the slower path), or a :class:`subsidy.columnar.FactTable`
+        read once by :meth:`RuleSet.fact_table`. ``rules`` keeps only those qualified rule
+        ids. Results are the reference evaluator's, as Arrow tables: see
+        :class:`subsidy.columnar.ColumnarResults`."""
+        from .columnar import evaluate_columns
+
+        return evaluate_columns(self.rules._core, self._core_scenario, data, rules, threads)
 
 
 class Batch(Sequence[Evaluation]):

@@ -250,3 +250,49 @@ def test_invalid_catalogues_are_rejected(name, edit):
     doc = copy.deepcopy(VALID_CATALOGUE)
     edit(doc)
     assert _errors(doc), f"the schema accepts a catalogue with {name}"
+
+
+# ---- golden cases (tests/rules/**.yaml) have a schema too ---------------------------------------
+
+GOLDEN = REPO / "tests" / "rules"
+GOLDEN_SCHEMA_LINE = "# yaml-language-server: $schema=../schema/golden.schema.json"
+with open(GOLDEN / "schema" / "golden.schema.json", encoding="utf-8") as _f:
+    GOLDEN_VALIDATOR = Draft202012Validator(json.load(_f))
+
+
+def _golden_files():
+    return sorted(GOLDEN.rglob("*.yaml"))
+
+
+def test_golden_schema_is_valid_draft_2020_12():
+    Draft202012Validator.check_schema(GOLDEN_VALIDATOR.schema)
+    assert _golden_files()
+
+
+@pytest.mark.parametrize("path", _golden_files(), ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_golden_file_validates_and_starts_with_schema_line(path):
+    errors = [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in GOLDEN_VALIDATOR.iter_errors(_load(path))]
+    assert not errors, f"{path.name}: " + "; ".join(errors[:5])
+    with open(path, encoding="utf-8") as f:
+        assert f.readline().rstrip("\r\n") == GOLDEN_SCHEMA_LINE
+
+
+GOLDEN_CASE = {"name": "n", "facts": {"industry": "制造"}, "expect": {"lines": [{"rule": "s/R1", "amount": "1"}]}}
+
+
+@pytest.mark.parametrize(
+    "name, edit",
+    [
+        ("a line with two results", lambda c: c["expect"]["lines"][0].update({"band": ["1", "2"]})),
+        ("a line with no result", lambda c: c["expect"]["lines"][0].pop("amount")),
+        ("a misspelt case key", lambda c: c.update({"option": {"a": "b"}})),
+        ("lines and an error", lambda c: c["expect"].update({"error": "x"})),
+        ("a rule without its policy set", lambda c: c["expect"]["lines"][0].update({"rule": "R1"})),
+        ("a bad date", lambda c: c.update({"on": "2020-1-1"})),
+    ],
+)
+def test_golden_schema_rejects(name, edit):
+    case = copy.deepcopy(GOLDEN_CASE)
+    edit(case)
+    assert GOLDEN_VALIDATOR.is_valid({"focus": ["s/R1"], "cases": [GOLDEN_CASE]})
+    assert not GOLDEN_VALIDATOR.is_valid({"focus": ["s/R1"], "cases": [case]}), name

@@ -1,0 +1,152 @@
+// The columnar batch path: facts as columns of scaled int64, rules compiled once per scenario into
+// a program over checked int64 fixed-point arithmetic, results as columns.
+//
+// It sits beside the reference evaluator (evaluate.hpp) and never replaces it: any enterprise the
+// program cannot compute exactly in int64 (a value that does not fit its column, an intermediate
+// that overflows, a missing fact, an error, a decided amount) and every enterprise of a rule set
+// using a construct the compiler does not handle is evaluated by the reference evaluator instead.
+// So the results are always those of the reference path; only the speed differs.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "subsidy/decimal.hpp"
+#include "subsidy/evaluate.hpp"
+#include "subsidy/facts.hpp"
+#include "subsidy/rules.hpp"
+
+namespace subsidy {
+
+/// The exponent a numeric column is stored at, by unit: money in 分 (−2), counts and years whole,
+/// rates and plain numbers to 10^−6. A value with more digits sends its row to the reference path.
+std::int32_t column_exponent(const Unit& unit);
+
+/// One column of scalar values: numbers as int64 counts of 10^exponent, booleans 0/1,
+/// enumeration values as their index in the declaration, dates as YYYYMMDD, text as a code
+/// into `dictionary`.
+struct FactColumn {
+  UnitKind kind = UnitKind::number;
+  std::int32_t exponent = 0;
+  std::vector<std::int64_t> values;
+  std::vector<std::uint8_t> present;  ///< 1 where the value was given
+  std::vector<std::string> dictionary;
+
+  /// True when row `row` has a value (an ungiven column has none).
+  bool has(std::size_t row) const { return row < present.size() && present[row] != 0; }
+};
+
+/// A list fact: record `k` of row `r` is at offsets[r] + k; one column per record field.
+struct ListColumn {
+  std::vector<std::uint32_t> offsets;  ///< rows + 1 entries
+  std::vector<FactColumn> fields;      ///< by field position (FactDecl::fields)
+  std::vector<std::uint8_t> present;   ///< 1 where the row gave the list
+
+  bool has(std::size_t row) const { return row < present.size() && present[row] != 0; }
+};
+
+/// The facts of many enterprises, by column. Built from typed enterprises, or column by column
+/// (the Python Arrow path: give() a column, fill it). Holds the rule set it is shaped for.
+class FactTable {
+ public:
+  FactTable() = default;
+  /// An empty table shaped for `rules` with `rows` rows: every value absent, no column given.
+  FactTable(const RuleSet& rules, std::size_t rows);
+  static FactTable from_enterprises(const RuleSet& rules, const std::vector<Enterprise>& batch);
+
+  std::size_t rows() const noexcept { return rows_; }
+  const RuleSet& rules() const { return rules_.value(); }
+
+  /// Gives a column: sized for every row, all absent, ready to be filled (values, present; for a
+  /// list, offsets[r + 1] and the field columns appended record by record).
+  FactColumn& give(std::size_t slot);
+  ListColumn& give_list(std::size_t slot);
+  FactColumn& give_year();
+
+  /// Column access by fact slot (RuleSet::facts() order); the year has its own column.
+  const FactColumn& scalar(std::size_t slot) const { return scalars_[slot]; }
+  const ListColumn& list(std::size_t slot) const { return lists_[slot]; }
+  const FactColumn& year() const { return year_; }
+  std::vector<std::string>& ids() { return ids_; }
+
+  /// Marks a row for the reference path, keeping its exact facts (a value too wide for int64).
+  void keep_exact(std::size_t row, Enterprise enterprise);
+  /// True when the row must be evaluated by the reference path whatever the program.
+  bool exact_only(std::size_t row) const { return exact_.count(row) != 0; }
+
+  /// The enterprise of one row, rebuilt from the columns (or the exact copy kept for it).
+  Enterprise enterprise(std::size_t row) const;
+
+ private:
+  std::optional<RuleSet> rules_;
+  std::size_t rows_ = 0;
+  std::vector<FactColumn> scalars_;  ///< by fact slot; unused for list facts
+  std::vector<ListColumn> lists_;    ///< by fact slot; unused for scalar facts
+  FactColumn year_;
+  std::vector<std::string> ids_;
+  std::map<std::size_t, Enterprise> exact_;
+};
+
+/// One award line of the columnar results.
+struct ColumnarLine {
+  std::uint32_t rule = 0;  ///< index into ColumnarResult::rules
+  LineStatus status = LineStatus::exact;
+  bool withheld = false;
+  std::int64_t min = 0;  ///< band floor (the amount for exact lines), in 10^exponent units
+  std::int64_t max = 0;  ///< band ceiling (the amount for exact lines)
+};
+
+/// The results of a batch, by row: award lines (sparse: only lines that exist), per-row cash
+/// totals and the exact totals of the whole batch.
+struct ColumnarResult {
+  std::int32_t exponent = -2;      ///< amounts are int64 counts of 10^exponent (分 for −2)
+  std::vector<std::string> rules;  ///< qualified rule ids, the program's order
+  std::vector<std::size_t>
+      offsets;  ///< rows + 1: lines of row r are lines[offsets[r] .. offsets[r+1])
+  std::vector<ColumnarLine> lines;
+  std::vector<std::int64_t> cash_min;  ///< per row, non-withheld cash lines
+  std::vector<std::int64_t> cash_max;
+  std::vector<std::uint8_t> by_reference;  ///< 1 where the reference evaluator computed the row
+  /// Rows whose evaluation failed, or whose amounts do not fit int64: the full reference result.
+  std::map<std::size_t, Evaluation> exact;
+  Totals totals;  ///< exact, over every row (as evaluate_batch's totals would add up)
+
+  std::size_t rows() const { return cash_min.size(); }
+  Decimal amount(std::int64_t units) const { return Decimal::from_scaled_int64(units, exponent); }
+};
+
+/// Rules compiled for one scenario into checked int64 fixed-point code.
+class Program {
+ public:
+  /// `only`: qualified rule ids to keep (empty: every rule). Exclusions and caps apply among the
+  /// kept rules, and only the policy sets holding a kept rule are evaluated (applies_to, checks):
+  /// a row that fails elsewhere fails only if it goes to the reference path. Throws what
+  /// Scenario::validate throws, and Error(name) for an unknown rule id.
+  Program(const RuleSet& rules, const Scenario& scenario,
+          const std::vector<std::string>& only = {});
+  ~Program();
+  Program(Program&&) noexcept;
+  Program& operator=(Program&&) noexcept;
+
+  /// False when some rule uses a construct the compiler does not handle: then every row goes to
+  /// the reference evaluator. unsupported() says which construct.
+  bool compiled() const noexcept;
+  const std::string& unsupported() const noexcept;
+  /// The number of rules the program evaluates per row.
+  std::size_t rule_count() const noexcept;
+
+  /// Evaluates every row on `threads` threads (0: hardware concurrency); identical results
+  /// whatever the thread count.
+  ColumnarResult run(const FactTable& table, unsigned threads = 1) const;
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace subsidy

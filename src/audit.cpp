@@ -1,0 +1,527 @@
+// Audit of a grant ledger against the rules: read the ledger exactly, evaluate each enterprise-year
+// it names (under the policy version the grant names), and report what does not match.
+#include "subsidy/audit.hpp"
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <tuple>
+#include <utility>
+
+#include "document.hpp"
+#include "json_writer.hpp"
+
+namespace subsidy {
+
+const char* to_string(FindingKind kind) noexcept {
+  switch (kind) {
+    case FindingKind::over_grant:
+      return "over_grant";
+    case FindingKind::under_grant:
+      return "under_grant";
+    case FindingKind::outside_band:
+      return "outside_band";
+    case FindingKind::not_eligible:
+      return "not_eligible";
+    case FindingKind::needs_basis:
+      return "needs_basis";
+    case FindingKind::payer_mismatch:
+      return "payer_mismatch";
+    case FindingKind::duplicate:
+      return "duplicate";
+    case FindingKind::unknown_rule:
+      return "unknown_rule";
+    case FindingKind::unknown_enterprise:
+      return "unknown_enterprise";
+    case FindingKind::evaluation_failed:
+      return "evaluation_failed";
+  }
+  return "?";
+}
+
+const char* to_string(Severity severity) noexcept {
+  switch (severity) {
+    case Severity::warning:
+      return "warning";
+    case Severity::error:
+      return "error";
+  }
+  return "?";
+}
+
+Severity severity_of(FindingKind kind) noexcept {
+  switch (kind) {
+    case FindingKind::under_grant:
+    case FindingKind::needs_basis:
+    case FindingKind::payer_mismatch:
+      return Severity::warning;
+    default:
+      return Severity::error;
+  }
+}
+
+// --- reading the ledger
+// ---------------------------------------------------------------------------
+
+namespace {
+
+// An empty CSV cell reads as an absent key, so a missing value and a missing column are one case.
+const RawValue& cell(const RawValue& record, const char* column, const Mark& row) {
+  const RawValue* value = detail::find(record, column);
+  if (value == nullptr || value->kind == RawValue::Kind::null || value->text.empty()) {
+    Mark m = value == nullptr ? row : value->mark;
+    m.field = column;
+    throw Error::expected(ErrorKind::audit, std::string("a value in column \"") + column + "\"",
+                          "none", m, "ledger row");
+  }
+  if (value->kind != RawValue::Kind::text) {
+    throw Error::expected(ErrorKind::audit, std::string("a value in column \"") + column + "\"",
+                          detail::describe(*value), value->mark);
+  }
+  return *value;
+}
+
+std::string required_text(const RawValue& record, const char* column, const Mark& row) {
+  return cell(record, column, row).text;
+}
+
+std::string optional_text(const RawValue& record, const char* column) {
+  const RawValue* value = detail::find(record, column);
+  return value == nullptr || value->kind != RawValue::Kind::text ? std::string() : value->text;
+}
+
+std::int64_t parse_year(const RawValue& value) {
+  const std::string& t = value.text;
+  const bool digits = !t.empty() && t.size() <= 4 &&
+                      std::all_of(t.begin(), t.end(), [](char c) { return c >= '0' && c <= '9'; });
+  if (!digits)
+    throw Error::expected(ErrorKind::audit, "a year such as 2010", "\"" + t + "\"", value.mark);
+  return std::stoll(t);
+}
+
+Decimal parse_granted(const RawValue& value) {
+  const std::string& t = value.text;
+  if (t.find_first_of("eE") != std::string::npos) {
+    throw Error::expected(
+        ErrorKind::audit,
+        "an exact amount such as 123000000.00 (a spreadsheet's scientific format loses "
+        "digits: format the column as text or as a number with 2 decimals)",
+        "\"" + t + "\"", value.mark);
+  }
+  Amount amount;
+  try {
+    amount = Decimal::parse_amount(t);
+  } catch (Error& e) {
+    throw e.locate(value.mark);
+  }
+  if (amount.unit == AmountUnit::rate) {
+    throw Error::expected(ErrorKind::audit, "an amount in 元", "a rate \"" + t + "\"", value.mark);
+  }
+  if (amount.value.is_negative()) {
+    throw Error::expected(ErrorKind::audit, "an amount of 0 or more (a refund is its own ledger)",
+                          "\"" + t + "\"", value.mark);
+  }
+  return amount.value;
+}
+
+Grant grant_from(const RawValue& record) {
+  if (record.kind != RawValue::Kind::map) {
+    throw Error::expected(ErrorKind::audit, "a ledger row (a map of columns)",
+                          detail::describe(record), record.mark);
+  }
+  Mark row = record.mark;
+  row.field.clear();
+  row.column = 0;
+  Grant g;
+  g.mark = row;
+  g.enterprise = required_text(record, "enterprise", row);
+  g.policy_set = required_text(record, "policy_set", row);
+  g.rule = required_text(record, "rule", row);
+  g.year = parse_year(cell(record, "year", row));
+  g.amount = parse_granted(cell(record, "amount", row));
+  g.payer = required_text(record, "payer", row);
+  g.approval = optional_text(record, "approval");
+  g.basis = optional_text(record, "basis");
+  return g;
+}
+
+}  // namespace
+
+std::vector<Grant> ledger_from_records(const RawValue& records) {
+  const RawValue* list = &records;
+  if (records.kind == RawValue::Kind::map) {
+    list = detail::find(records, "grants");
+    if (list == nullptr) {
+      throw Error::expected(ErrorKind::audit, "a \"grants:\" list", "a map without it",
+                            records.mark);
+    }
+  }
+  if (list->kind != RawValue::Kind::list) {
+    throw Error::expected(ErrorKind::audit, "a list of grants", detail::describe(*list),
+                          list->mark);
+  }
+  std::vector<Grant> ledger;
+  ledger.reserve(list->items.size());
+  for (const RawValue& record : list->items) ledger.push_back(grant_from(record));
+  return ledger;
+}
+
+std::vector<Grant> parse_ledger(const std::string& name, const std::string& text) {
+  const auto dot = name.rfind('.');
+  std::string ext = dot == std::string::npos ? std::string() : name.substr(dot);
+  std::transform(ext.begin(), ext.end(), ext.begin(),
+                 [](char c) { return c >= 'A' && c <= 'Z' ? c + 32 : c; });
+  const RawValue root =
+      ext == ".csv" ? detail::parse_csv(name, text) : detail::parse_yaml(name, text);
+  return ledger_from_records(root);
+}
+
+std::vector<Grant> load_ledger(const std::string& path) {
+  return parse_ledger(path, detail::read_file(path));
+}
+
+// --- the audit
+// --------------------------------------------------------------------------------------
+
+namespace {
+
+std::string money(const Decimal& d) { return d.to_money_string(); }
+
+std::string band_text(const Band& b) {
+  return b.min == b.max ? money(b.min) : money(b.min) + " – " + money(b.max);
+}
+
+class Auditor {
+ public:
+  Auditor(const RuleSet& rules, const std::vector<Enterprise>& enterprises,
+          const std::vector<Grant>& ledger, const Scenario& scenario)
+      : rules_(rules), enterprises_(enterprises), ledger_(ledger), scenario_(scenario) {}
+
+  AuditReport run() {
+    report_.grants = ledger_.size();
+    report_.scenario = scenario_.canonical();
+    report_.fingerprint = rules_.fingerprint();
+    index_enterprises();
+    evaluate_needed();
+    std::map<std::tuple<std::string, std::string, std::int64_t>, std::size_t> seen;
+    for (std::size_t i = 0; i < ledger_.size(); ++i) {
+      const Grant& g = ledger_[i];
+      report_.granted += g.amount;
+      const auto key = std::make_tuple(g.enterprise, g.qualified_rule(), g.year);
+      const auto [first, inserted] = seen.emplace(key, i);
+      if (!inserted) {
+        add(i, FindingKind::duplicate, rules_.find_rule(g.qualified_rule()), nullptr,
+            "granted again: " + g.qualified_rule() + " for " + g.enterprise + " in " +
+                std::to_string(g.year) + " was already granted in row " +
+                std::to_string(ledger_[first->second].mark.line));
+        continue;
+      }
+      check(i);
+    }
+    return std::move(report_);
+  }
+
+ private:
+  // Enterprise records by (id, year); a record without a year serves any year.
+  void index_enterprises() {
+    for (std::size_t i = 0; i < enterprises_.size(); ++i) {
+      const Enterprise& e = enterprises_[i];
+      by_key_.emplace(std::make_pair(e.id, e.year.value_or(-1)), i);
+      ids_.insert(e.id);
+    }
+    report_.enterprises = by_key_.size();
+  }
+
+  std::optional<std::size_t> record_for(const Grant& g) const {
+    auto it = by_key_.find({g.enterprise, g.year});
+    if (it == by_key_.end()) it = by_key_.find({g.enterprise, -1});
+    if (it == by_key_.end()) return std::nullopt;
+    return it->second;
+  }
+
+  // The scenario a grant is judged under: the user's, with the grant's own policy version chosen
+  // when it belongs to an alternative group.
+  std::map<std::string, std::string> choice_for(const Grant& g) const {
+    std::map<std::string, std::string> choose = scenario_.choose;
+    for (const PolicySetInfo& p : rules_.policy_sets()) {
+      if (p.id == g.policy_set && !p.group.empty()) choose[p.group] = p.id;
+    }
+    return choose;
+  }
+
+  void evaluate_needed() {
+    // One batch per distinct choice of versions, each over the enterprise records it needs.
+    std::map<std::map<std::string, std::string>, std::vector<std::size_t>> wanted;
+    for (const Grant& g : ledger_) {
+      if (rules_.find_rule(g.qualified_rule()) == nullptr) continue;
+      if (auto r = record_for(g)) wanted[choice_for(g)].push_back(*r);
+    }
+    for (auto& [choose, records] : wanted) {
+      std::sort(records.begin(), records.end());
+      records.erase(std::unique(records.begin(), records.end()), records.end());
+      Scenario s = scenario_;
+      s.choose = choose;
+      s.trace = false;
+      std::vector<Enterprise> batch;
+      batch.reserve(records.size());
+      for (std::size_t r : records) batch.push_back(enterprises_[r]);
+      std::vector<Evaluation> results = evaluate_batch(rules_, batch, s, 0);
+      for (std::size_t k = 0; k < records.size(); ++k) {
+        evaluations_[{choose, records[k]}] = std::move(results[k]);
+      }
+    }
+  }
+
+  void add(std::size_t i, FindingKind kind, const RuleInfo* info, const AwardLine* line,
+           std::string message) {
+    const Grant& g = ledger_[i];
+    AuditFinding f;
+    f.kind = kind;
+    f.severity = severity_of(kind);
+    f.grant = i;
+    f.row = g.mark;
+    f.enterprise = g.enterprise;
+    f.year = g.year;
+    f.rule = g.qualified_rule();
+    f.granted = g.amount;
+    f.info = info;
+    if (line != nullptr) {
+      f.status = to_string(line->status);
+      if (line->status != LineStatus::unfixed && line->status != LineStatus::recognised)
+        f.computed = line->band;
+    }
+    f.message = std::move(message);
+    report_.findings.push_back(std::move(f));
+  }
+
+  void check(std::size_t i) {
+    const Grant& g = ledger_[i];
+    const RuleInfo* info = rules_.find_rule(g.qualified_rule());
+    if (info == nullptr) {
+      add(i, FindingKind::unknown_rule, nullptr, nullptr,
+          "the rule set has no rule " + g.qualified_rule());
+      return;
+    }
+    const auto record = record_for(g);
+    if (!record) {
+      add(i, FindingKind::unknown_enterprise, info, nullptr,
+          ids_.count(g.enterprise)
+              ? "no facts for " + g.enterprise + " in " + std::to_string(g.year)
+              : "no facts for enterprise " + g.enterprise);
+      return;
+    }
+    const Evaluation& e = evaluations_.at({choice_for(g), *record});
+    if (e.error) {
+      add(i, FindingKind::evaluation_failed, info, nullptr,
+          std::string("the facts cannot be evaluated: ") + e.error->what());
+      return;
+    }
+    const AwardLine* line = nullptr;
+    for (const AwardLine& l : e.lines) {
+      if (l.policy_set == g.policy_set && l.rule == g.rule) line = &l;
+    }
+    if (g.payer != info->payer) {
+      add(i, FindingKind::payer_mismatch, info, line,
+          "paid by " + g.payer + ", but the rule's payer is " + info->payer);
+    }
+    if (line == nullptr) {
+      add(i, FindingKind::not_eligible, info, nullptr,
+          "not eligible: the conditions of " + g.qualified_rule() + " are not met (" + info->when +
+              ")");
+      return;
+    }
+    if (line->withheld && line->band.max.is_zero()) {
+      add(i, FindingKind::not_eligible, info, line,
+          "not eligible: the line gave way (" + line->note + ")");
+      return;
+    }
+    for (const Finding& f : e.findings) {
+      if (!f.passed && f.check == "decided-amount" &&
+          f.detail.rfind(info->qualified_id + ":", 0) == 0) {
+        add(i, FindingKind::outside_band, info, line,
+            "the decided amount is outside its band: " + f.detail);
+        return;
+      }
+    }
+    switch (line->status) {
+      case LineStatus::unfixed:
+        if (g.basis.empty()) {
+          add(i, FindingKind::needs_basis, info, line,
+              "the policy does not fix the amount (" + line->unfixed_text +
+                  "): record the basis of " + money(g.amount));
+        } else {
+          ++report_.on_recorded_basis;
+        }
+        return;
+      case LineStatus::recognised:
+        if (!g.amount.is_zero()) {
+          add(i, FindingKind::over_grant, info, line,
+              "the rule confers a recognition, not money: " + money(g.amount) + " granted");
+        }
+        return;
+      default:
+        break;
+    }
+    const bool is_band = line->status == LineStatus::band;
+    if (g.amount > line->band.max) {
+      add(i, FindingKind::over_grant, info, line,
+          "granted " + money(g.amount) + ", above the " +
+              (is_band ? "band maximum " : "computed amount ") + money(line->band.max) + " by " +
+              money(g.amount - line->band.max));
+    } else if (g.amount < line->band.min) {
+      add(i, FindingKind::under_grant, info, line,
+          "granted " + money(g.amount) + ", below the " +
+              (is_band ? "band minimum " : "computed amount ") + money(line->band.min) + " by " +
+              money(line->band.min - g.amount));
+    }
+  }
+
+  const RuleSet& rules_;
+  const std::vector<Enterprise>& enterprises_;
+  const std::vector<Grant>& ledger_;
+  const Scenario& scenario_;
+  std::map<std::pair<std::string, std::int64_t>, std::size_t> by_key_;
+  std::set<std::string> ids_;
+  std::map<std::pair<std::map<std::string, std::string>, std::size_t>, Evaluation> evaluations_;
+  AuditReport report_;
+};
+
+}  // namespace
+
+AuditReport audit(const RuleSet& rules, const std::vector<Enterprise>& enterprises,
+                  const std::vector<Grant>& ledger, const Scenario& scenario) {
+  scenario.validate(rules);
+  return Auditor(rules, enterprises, ledger, scenario).run();
+}
+
+// --- reports
+// ----------------------------------------------------------------------------------------
+
+std::string to_json(const AuditReport& report) {
+  detail::Writer w;
+  w.open('{');
+  w.key("grants");
+  w.integer(static_cast<std::int64_t>(report.grants));
+  w.key("enterprises");
+  w.integer(static_cast<std::int64_t>(report.enterprises));
+  w.key("granted");
+  w.num(report.granted);
+  w.key("on_recorded_basis");
+  w.integer(static_cast<std::int64_t>(report.on_recorded_basis));
+  w.key("failing");
+  w.integer(static_cast<std::int64_t>(report.failing()));
+  w.key("fingerprint");
+  w.str(report.fingerprint);
+  w.key("scenario");
+  w.str(report.scenario);
+  w.key("findings");
+  w.open('[');
+  for (const AuditFinding& f : report.findings) {
+    w.open('{');
+    w.key("kind");
+    w.str(to_string(f.kind));
+    w.key("severity");
+    w.str(to_string(f.severity));
+    w.key("file");
+    w.str(f.row.file);
+    w.key("row");
+    w.integer(f.row.line);
+    w.key("enterprise");
+    w.str(f.enterprise);
+    w.key("year");
+    w.integer(f.year);
+    w.key("rule");
+    w.str(f.rule);
+    w.key("granted");
+    w.num(f.granted);
+    w.key("computed");
+    if (f.computed) {
+      w.open('{');
+      w.key("min");
+      w.num(f.computed->min);
+      w.key("max");
+      w.num(f.computed->max);
+      w.close('}');
+    } else {
+      w.null();
+    }
+    w.key("status");
+    w.str(f.status);
+    w.key("message");
+    w.str(f.message);
+    w.key("citation");
+    if (f.info != nullptr) {
+      w.open('{');
+      w.key("document");
+      w.str(f.info->citation.document);
+      w.key("clause");
+      w.str(f.info->citation.clause);
+      w.key("lines");
+      w.open('[');
+      for (int line : f.info->citation.lines) w.integer(line);
+      w.close(']');
+      w.key("text");
+      w.str(f.info->citation.text);
+      w.key("payer");
+      w.str(f.info->payer);
+      w.close('}');
+    } else {
+      w.null();
+    }
+    w.close('}');
+  }
+  w.close(']');
+  w.close('}');
+  return w.out;
+}
+
+std::string to_markdown(const AuditReport& report) {
+  auto cell = [](std::string s) {
+    std::string out;
+    for (char c : s) {
+      if (c == '|')
+        out += "\\|";
+      else if (c == '\n')
+        out += ' ';
+      else
+        out += c;
+    }
+    return out;
+  };
+  std::map<Severity, std::size_t> counts;
+  for (const AuditFinding& f : report.findings) ++counts[f.severity];
+  std::string out = "# Audit of grants\n\n";
+  out += "- grants: " + std::to_string(report.grants) + ", total granted " + money(report.granted) +
+         "\n";
+  out += "- findings: " + std::to_string(counts[Severity::error]) + " error, " +
+         std::to_string(counts[Severity::warning]) + " warning\n";
+  out +=
+      "- unfixed amounts granted on a recorded basis: " + std::to_string(report.on_recorded_basis) +
+      "\n";
+  out += "- rules fingerprint: `" + report.fingerprint + "`\n";
+  out += std::string("- result: ") + (report.failing() == 0 ? "**pass**" : "**fail**") + "\n\n";
+  if (report.findings.empty())
+    return out + "No finding: every grant matches what the rules give.\n";
+  out +=
+      "| row | severity | finding | enterprise | year | rule | granted | computed | clause | "
+      "message |\n";
+  out += "|---|---|---|---|---|---|---|---|---|---|\n";
+  for (const AuditFinding& f : report.findings) {
+    out += "| " + f.row.file + ":" + std::to_string(f.row.line) + " | " + to_string(f.severity) +
+           " | " + to_string(f.kind) + " | " + cell(f.enterprise) + " | " + std::to_string(f.year) +
+           " | " + cell(f.rule) + " | " + money(f.granted) + " | " +
+           (f.computed ? band_text(*f.computed) : (f.status.empty() ? "—" : f.status)) + " | " +
+           (f.info ? cell(f.info->citation.document + " " + f.info->citation.clause) : "—") +
+           " | " + cell(f.message) + " |\n";
+  }
+  out += "\n## Cited sentences\n\n";
+  std::set<std::string> cited;
+  for (const AuditFinding& f : report.findings) {
+    if (f.info == nullptr || !cited.insert(f.info->qualified_id).second) continue;
+    out += "- **" + f.info->qualified_id + "** (" + f.info->citation.document + " " +
+           f.info->citation.clause + "): " + cell(f.info->citation.text) + "\n";
+  }
+  return out;
+}
+
+}  // namespace subsidy

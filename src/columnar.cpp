@@ -1,0 +1,1955 @@
+// The columnar batch path: a compiler from CompiledRules + Scenario to a tree of int64 fixed-point
+// nodes, and its row-at-a-time interpreter over FactTable columns. Every operation is checked;
+// whatever the program cannot do exactly is handed to the reference evaluator (see columnar.hpp).
+#include "subsidy/columnar.hpp"
+
+#include <algorithm>
+#include <thread>
+
+#include "compiled.hpp"
+
+namespace subsidy {
+
+namespace {
+
+using detail::Cmp;
+using detail::CompiledAward;
+using detail::CompiledRules;
+using detail::Expr;
+using detail::Op;
+using detail::RefKind;
+
+constexpr std::int64_t kPow10[19] = {1,
+                                     10,
+                                     100,
+                                     1000,
+                                     10000,
+                                     100000,
+                                     1000000,
+                                     10000000,
+                                     100000000,
+                                     1000000000,
+                                     10000000000,
+                                     100000000000,
+                                     1000000000000,
+                                     10000000000000,
+                                     100000000000000,
+                                     1000000000000000,
+                                     10000000000000000,
+                                     100000000000000000,
+                                     1000000000000000000};
+
+/// Thrown inside the interpreter when a row must go to the reference evaluator; never escapes.
+struct Fallback {};
+[[noreturn]] void fall_back() { throw Fallback{}; }
+
+/// A construct the compiler does not handle; the whole program then runs on the reference path.
+struct Unsupported {
+  std::string what;
+};
+[[noreturn]] void refuse(std::string what) { throw Unsupported{std::move(what)}; }
+
+inline std::int64_t checked_add(std::int64_t a, std::int64_t b) {
+  std::int64_t r;
+  if (__builtin_add_overflow(a, b, &r)) fall_back();
+  return r;
+}
+inline std::int64_t checked_sub(std::int64_t a, std::int64_t b) {
+  std::int64_t r;
+  if (__builtin_sub_overflow(a, b, &r)) fall_back();
+  return r;
+}
+inline std::int64_t checked_mul(std::int64_t a, std::int64_t b) {
+  std::int64_t r;
+  if (__builtin_mul_overflow(a, b, &r)) fall_back();
+  return r;
+}
+inline std::int64_t scale_up(std::int64_t v, std::int32_t digits) {
+  return digits == 0 ? v : checked_mul(v, kPow10[digits]);
+}
+
+/// v / 10^digits rounded by `mode`, exactly as Decimal::quantize rounds.
+std::int64_t scale_down(std::int64_t v, std::int32_t digits, Rounding mode) {
+  const std::int64_t p = kPow10[digits];
+  const std::int64_t q = v / p;
+  const std::int64_t r = v % p;
+  if (r == 0) return q;
+  const std::int64_t twice = (r < 0 ? -r : r) * 2;  // < 2·10^18, no overflow
+  bool away = false;
+  switch (mode) {
+    case Rounding::half_up:
+      away = twice >= p;
+      break;
+    case Rounding::half_even:
+      away = twice > p || (twice == p && (q % 2 != 0));
+      break;
+    case Rounding::half_down:
+      away = twice > p;
+      break;
+    case Rounding::down:
+      away = false;
+      break;
+    case Rounding::up:
+      away = true;
+      break;
+    case Rounding::floor:
+      away = v < 0;
+      break;
+    case Rounding::ceiling:
+      away = v > 0;
+      break;
+    case Rounding::zero_five_up: {
+      const std::int64_t last = (q < 0 ? -q : q) % 10;
+      away = last == 0 || last == 5;
+      break;
+    }
+  }
+  return away ? q + (v < 0 ? -1 : 1) : q;
+}
+
+/// Converts an int64 at exponent `from` to exponent `to` (to ≤ from, exact) or rounds (to > from).
+std::int64_t rescale(std::int64_t v, std::int32_t from, std::int32_t to, Rounding mode) {
+  if (to <= from) return scale_up(v, from - to);
+  return scale_down(v, to - from, mode);
+}
+
+std::int32_t checked_shift(std::int32_t digits) {
+  if (digits < 0 || digits > 18)
+    refuse("an exponent difference of " + std::to_string(digits) + " digits");
+  return digits;
+}
+
+std::int64_t date_code(const Date& d) {
+  return std::int64_t{d.year} * 10000 + d.month * 100 + d.day;
+}
+Date date_of(std::int64_t code) {
+  Date d;
+  d.year = static_cast<int>(code / 10000);
+  d.month = static_cast<int>(code / 100 % 100);
+  d.day = static_cast<int>(code % 100);
+  return d;
+}
+
+// ---- nodes
+// ---------------------------------------------------------------------------------------
+
+enum class Kind : std::uint8_t { number, boolean, code, date, list, text };
+
+enum class N : std::uint8_t {
+  constant,
+  fact,
+  field,
+  year,
+  rescale,
+  round,
+  add,
+  sub,
+  mul,
+  neg,
+  min,
+  max,
+  if_,
+  sum,
+  count,
+  any,
+  all,
+  present_fact,
+  present_field,
+  present_year,
+  and_,
+  or_,
+  not_,
+  cmp,
+  in,
+};
+
+// Sums of int64 amounts over a whole batch.
+__extension__ typedef __int128 Int128;
+__extension__ typedef unsigned __int128 UInt128;
+
+constexpr std::uint32_t kNone = static_cast<std::uint32_t>(-1);
+
+struct Node {
+  N op = N::constant;
+  Kind kind = Kind::number;
+  Cmp cmp = Cmp::eq;
+  Rounding mode = Rounding::half_up;
+  bool has_default = false;   ///< fact: a default stands in for an absent value
+  std::int32_t exponent = 0;  ///< numbers: the value is an int64 count of 10^exponent
+  std::int32_t shift = 0;     ///< rescale / round: digits
+  std::int64_t value = 0;     ///< constant; fact: the default
+  std::size_t slot = 0;       ///< fact slot, field index
+  std::vector<std::uint32_t> args;
+  std::vector<std::int64_t> codes;                   ///< in: the codes that match
+  std::string text;                                  ///< text constants (folded away)
+  const std::vector<std::string>* values = nullptr;  ///< code: enumeration values
+};
+
+/// The interpreter's form of a node: small, arguments inline, common patterns fused.
+enum class H : std::uint8_t {
+  constant,
+  fact,
+  field,
+  year,
+  rescale,
+  round,
+  add,
+  sub,
+  mul,
+  neg,
+  min,
+  max,
+  if_,
+  sum,
+  count,
+  any,
+  all,
+  present_fact,
+  present_list,
+  present_field,
+  present_year,
+  and_,
+  or_,
+  not_,
+  cmp,
+  cmp_k,
+  in,
+  fact_in,
+  field_in,
+  field_cmp_k,
+};
+
+struct Hot {
+  H op = H::constant;
+  Cmp cmp = Cmp::eq;
+  Rounding mode = Rounding::half_up;
+  bool flag =
+      false;  ///< fact: has a default; list ops: the list has a default; fact_in: default matches
+  std::int32_t exponent = 0;
+  std::int32_t shift = 0;
+  std::uint32_t a = static_cast<std::uint32_t>(-1);
+  std::uint32_t b = static_cast<std::uint32_t>(-1);
+  std::uint32_t c = static_cast<std::uint32_t>(-1);
+  std::uint32_t slot = 0;
+  std::int64_t value = 0;  ///< constant, default, comparand, or the bit mask of matching codes
+};
+
+struct Outcome {
+  bool any = false;
+  LineStatus status = LineStatus::exact;
+  std::int64_t amount = 0;
+  std::int64_t min = 0;
+  std::int64_t max = 0;
+};
+
+int rank(LineStatus s) {
+  return s == LineStatus::unfixed      ? 3
+         : s == LineStatus::recognised ? 2
+         : s == LineStatus::band       ? 1
+                                       : 0;
+}
+
+void add_outcome(Outcome& into, const Outcome& x) {
+  if (!x.any) return;
+  if (!into.any) {
+    into = x;
+    return;
+  }
+  into.amount = checked_add(into.amount, x.amount);
+  into.min = checked_add(into.min, x.min);
+  into.max = checked_add(into.max, x.max);
+  if (rank(x.status) > rank(into.status)) into.status = x.status;
+}
+
+struct AwardCode {
+  AmountKind kind = AmountKind::fixed;
+  std::int32_t exponent = 0;  ///< of the outcome's amounts
+  std::uint32_t a = kNone;
+  std::uint32_t b = kNone;
+  std::int32_t a_shift = 0;  ///< band: digits to bring a and b to `exponent`
+  std::int32_t b_shift = 0;
+  std::size_t list_slot = 0;
+  bool for_each = false;
+  std::uint32_t where = kNone;
+  std::unique_ptr<AwardCode> each;
+  struct Level {
+    std::uint32_t lower = kNone;
+    std::uint32_t upper = kNone;
+    bool lower_inclusive = true;
+    bool upper_inclusive = false;
+    std::unique_ptr<AwardCode> award;
+  };
+  std::vector<Level> levels;
+  HitPolicy hit = HitPolicy::unique;
+};
+
+struct RuleCode {
+  std::size_t crule = 0;
+  std::uint32_t when = kNone;
+  std::uint32_t from = kNone;  ///< years_from: the first year
+  std::int64_t years = 0;
+  AwardCode award;
+  std::int32_t rounding_exponent = -2;
+  Rounding rounding = Rounding::half_up;
+  bool recognition = false;  ///< preference or honour: never money
+  bool in_kind = false;
+};
+
+struct ExclusionCode {
+  std::vector<std::uint32_t> rules;  ///< program rule indexes
+  bool higher = true;
+};
+
+struct CapCode {
+  std::vector<std::uint32_t> rules;
+  std::uint32_t max = kNone;
+};
+
+struct SetCode {
+  std::uint32_t applies_to = kNone;
+  std::vector<std::uint32_t> rules;  ///< program rule indexes, in the set's order
+  std::vector<ExclusionCode> exclusions;
+  std::vector<CapCode> caps;
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> checks;  ///< when (or kNone), require
+};
+
+}  // namespace
+
+// ---- FactTable
+// -------------------------------------------------------------------------------------
+
+std::int32_t column_exponent(const Unit& unit) {
+  switch (unit.kind) {
+    case UnitKind::money:
+      return -2;
+    case UnitKind::count:
+    case UnitKind::year:
+      return 0;
+    default:
+      return -6;
+  }
+}
+
+namespace {
+
+FactColumn make_column(const FactDecl& decl, std::size_t rows) {
+  FactColumn c;
+  c.kind = decl.unit.kind;
+  c.exponent = column_exponent(decl.unit);
+  c.values.assign(rows, 0);
+  c.present.assign(rows, 0);
+  return c;
+}
+
+// Stores one scalar as a column value; false when it does not fit (the row goes exact).
+bool store(FactColumn& c, const FactDecl& decl, const Scalar& s, std::int64_t& out) {
+  if (const auto* d = std::get_if<Decimal>(&s)) return d->to_scaled_int64(c.exponent, out);
+  if (const auto* b = std::get_if<bool>(&s)) {
+    out = *b ? 1 : 0;
+    return true;
+  }
+  if (const auto* date = std::get_if<Date>(&s)) {
+    out = date_code(*date);
+    return true;
+  }
+  const auto& text = std::get<std::string>(s);
+  if (decl.unit.kind == UnitKind::enumeration) {
+    auto it = std::find(decl.values.begin(), decl.values.end(), text);
+    if (it == decl.values.end()) return false;
+    out = it - decl.values.begin();
+    return true;
+  }
+  auto it = std::find(c.dictionary.begin(), c.dictionary.end(), text);
+  out = it - c.dictionary.begin();
+  if (it == c.dictionary.end()) c.dictionary.push_back(text);
+  return true;
+}
+
+Scalar load(const FactColumn& c, const FactDecl& decl, std::int64_t v) {
+  switch (c.kind) {
+    case UnitKind::boolean:
+      return v != 0;
+    case UnitKind::date:
+      return date_of(v);
+    case UnitKind::enumeration:
+      return decl.values.at(static_cast<std::size_t>(v));
+    case UnitKind::text:
+      return c.dictionary.at(static_cast<std::size_t>(v));
+    default:
+      return Decimal::from_scaled_int64(v, c.exponent);
+  }
+}
+
+}  // namespace
+
+FactTable::FactTable(const RuleSet& rules, std::size_t rows) : rules_(rules), rows_(rows) {
+  // Columns start empty (every value absent) and take memory only when given.
+  const auto& facts = rules.facts();
+  scalars_.resize(facts.size());
+  lists_.resize(facts.size());
+  for (std::size_t k = 0; k < facts.size(); ++k) {
+    const FactDecl& decl = facts[k];
+    if (decl.unit.kind == UnitKind::list) {
+      for (const auto& f : decl.fields) lists_[k].fields.push_back(make_column(f, 0));
+    } else {
+      scalars_[k] = make_column(decl, 0);
+    }
+  }
+  year_.kind = UnitKind::year;
+}
+
+FactColumn& FactTable::give(std::size_t slot) {
+  FactColumn& c = scalars_.at(slot);
+  if (rules_->facts()[slot].unit.kind == UnitKind::list) {
+    throw Error(ErrorKind::usage, "fact '" + rules_->facts()[slot].name + "' is a list");
+  }
+  c.values.assign(rows_, 0);
+  c.present.assign(rows_, 0);
+  return c;
+}
+
+ListColumn& FactTable::give_list(std::size_t slot) {
+  ListColumn& l = lists_.at(slot);
+  if (rules_->facts()[slot].unit.kind != UnitKind::list) {
+    throw Error(ErrorKind::usage, "fact '" + rules_->facts()[slot].name + "' is not a list");
+  }
+  l.offsets.assign(rows_ + 1, 0);
+  l.present.assign(rows_, 0);
+  for (auto& f : l.fields) {
+    f.values.clear();
+    f.present.clear();
+  }
+  return l;
+}
+
+FactColumn& FactTable::give_year() {
+  year_.values.assign(rows_, 0);
+  year_.present.assign(rows_, 0);
+  return year_;
+}
+
+FactTable FactTable::from_enterprises(const RuleSet& rules, const std::vector<Enterprise>& batch) {
+  FactTable t(rules, batch.size());
+  const auto& facts = rules.facts();
+  t.give_year();
+  for (std::size_t k = 0; k < facts.size(); ++k) {
+    if (facts[k].unit.kind == UnitKind::list) {
+      t.give_list(k);
+    } else {
+      t.give(k);
+    }
+  }
+  for (std::size_t r = 0; r < batch.size(); ++r) {
+    const Enterprise& e = batch[r];
+    t.ids_.push_back(e.id);
+    bool fits = e.decided.empty();
+    if (e.year) {
+      t.year_.values[r] = *e.year;
+      t.year_.present[r] = 1;
+    }
+    for (std::size_t k = 0; k < facts.size(); ++k) {
+      const FactDecl& decl = facts[k];
+      const bool given = k < e.facts.size() && e.facts[k].has_value();
+      if (decl.unit.kind == UnitKind::list) {
+        ListColumn& l = t.lists_[k];
+        if (given) {
+          l.present[r] = 1;
+          for (const auto& rec : std::get<std::vector<Record>>(*e.facts[k])) {
+            for (std::size_t f = 0; f < l.fields.size(); ++f) {
+              FactColumn& c = l.fields[f];
+              std::int64_t v = 0;
+              const bool has = f < rec.size() && rec[f].has_value();
+              if (has && !store(c, decl.fields[f], *rec[f], v)) fits = false;
+              c.values.push_back(v);
+              c.present.push_back(has ? 1 : 0);
+            }
+          }
+        }
+        l.offsets[r + 1] =
+            static_cast<std::uint32_t>(l.fields.empty() ? 0 : l.fields[0].values.size());
+        continue;
+      }
+      if (!given) continue;
+      FactColumn& c = t.scalars_[k];
+      if (!store(c, decl, std::get<Scalar>(*e.facts[k]), c.values[r])) {
+        fits = false;
+        c.values[r] = 0;
+      }
+      c.present[r] = 1;
+    }
+    if (!fits) t.keep_exact(r, e);
+  }
+  return t;
+}
+
+void FactTable::keep_exact(std::size_t row, Enterprise enterprise) {
+  exact_[row] = std::move(enterprise);
+}
+
+Enterprise FactTable::enterprise(std::size_t row) const {
+  auto kept = exact_.find(row);
+  if (kept != exact_.end()) return kept->second;
+  Enterprise e;
+  e.id = row < ids_.size() ? ids_[row] : "row " + std::to_string(row);
+  if (year_.has(row)) e.year = year_.values[row];
+  const auto& facts = rules_->facts();
+  e.facts.resize(facts.size());
+  for (std::size_t k = 0; k < facts.size(); ++k) {
+    const FactDecl& decl = facts[k];
+    if (decl.unit.kind == UnitKind::list) {
+      const ListColumn& l = lists_[k];
+      if (!l.has(row)) continue;
+      std::vector<Record> records;
+      for (std::uint32_t i = l.offsets[row]; i < l.offsets[row + 1]; ++i) {
+        Record rec(l.fields.size());
+        for (std::size_t f = 0; f < l.fields.size(); ++f) {
+          if (l.fields[f].present[i])
+            rec[f] = load(l.fields[f], decl.fields[f], l.fields[f].values[i]);
+        }
+        records.push_back(std::move(rec));
+      }
+      e.facts[k] = FactValue(std::move(records));
+      continue;
+    }
+    const FactColumn& c = scalars_[k];
+    if (c.has(row)) e.facts[k] = FactValue(load(c, decl, c.values[row]));
+  }
+  return e;
+}
+
+// ---- Program
+// ---------------------------------------------------------------------------------------
+
+struct Program::Impl {
+  const RuleSet rules;  ///< a handle: keeps the compiled rules alive
+  const CompiledRules& r;
+  detail::ResolvedScenario scenario;
+  std::function<Evaluation(const Enterprise&)> reference;
+  std::string unsupported_reason;
+  bool compiled = false;
+  bool filtered = false;
+  std::int32_t exponent = -2;  ///< of every result amount
+
+  std::vector<Node> nodes;
+  std::vector<std::uint32_t> derived_nodes;
+  std::vector<RuleCode> rule_codes;
+  std::vector<SetCode> sets;
+  std::vector<std::uint32_t> program_rule;  ///< crules index → program rule index (or kNone)
+  std::vector<std::string> rule_ids;
+
+  Impl(const RuleSet& rs, const Scenario& s)
+      : rules(rs),
+        r(rs.compiled()),
+        scenario(detail::resolve_scenario(rs, s)),
+        reference(detail::reference_evaluator(rs, s)) {}
+
+  // ---- compiling ----
+
+  std::uint32_t push(Node n) {
+    nodes.push_back(std::move(n));
+    return static_cast<std::uint32_t>(nodes.size() - 1);
+  }
+
+  std::uint32_t constant_number(const Decimal& d) {
+    Node n;
+    n.kind = Kind::number;
+    n.exponent = std::min(d.exponent(), std::int32_t{0});
+    if (!d.to_scaled_int64(n.exponent, n.value)) refuse("the constant " + d.to_string());
+    return push(std::move(n));
+  }
+  std::uint32_t constant_bool(bool b) {
+    Node n;
+    n.kind = Kind::boolean;
+    n.value = b ? 1 : 0;
+    return push(std::move(n));
+  }
+  bool is_constant(std::uint32_t k) const { return nodes[k].op == N::constant; }
+
+  /// The node brought to exponent `to` (≤ its own), exactly.
+  std::uint32_t align(std::uint32_t k, std::int32_t to) {
+    const Node& x = nodes[k];
+    if (x.kind != Kind::number) refuse("arithmetic on a value that is not a number");
+    if (x.exponent == to) return k;
+    const std::int32_t shift = checked_shift(x.exponent - to);
+    if (x.op == N::constant) {
+      std::int64_t v = 0;
+      if (__builtin_mul_overflow(x.value, kPow10[shift], &v))
+        refuse("a constant too large for int64");
+      Node n = x;
+      n.value = v;
+      n.exponent = to;
+      return push(std::move(n));
+    }
+    Node n;
+    n.op = N::rescale;
+    n.kind = Kind::number;
+    n.exponent = to;
+    n.shift = shift;
+    n.args = {k};
+    return push(std::move(n));
+  }
+
+  /// A node reading a fact or field column of the declared unit.
+  static Node column_node(N op, std::size_t slot, const FactDecl& decl) {
+    Node n;
+    n.op = op;
+    n.slot = slot;
+    n.exponent = column_exponent(decl.unit);
+    switch (decl.unit.kind) {
+      case UnitKind::boolean:
+        n.kind = Kind::boolean;
+        break;
+      case UnitKind::date:
+        n.kind = Kind::date;
+        break;
+      case UnitKind::enumeration:
+        n.kind = Kind::code;
+        n.values = &decl.values;
+        break;
+      case UnitKind::text:
+        refuse("a text value in an expression (" + decl.name + ")");
+      case UnitKind::list:
+        refuse("a list inside a list (" + decl.name + ")");
+      default:
+        n.kind = Kind::number;
+    }
+    return n;
+  }
+
+  std::uint32_t compile_scalar_fact(std::size_t slot) {
+    const FactDecl& decl = r.facts[slot];
+    Node n = column_node(N::fact, slot, decl);
+    if (const auto& d = scenario.defaults[slot]) {
+      FactColumn scratch;
+      scratch.kind = decl.unit.kind;
+      scratch.exponent = n.exponent;
+      if (!store(scratch, decl, std::get<Scalar>(*d), n.value))
+        refuse("the default of " + decl.name);
+      n.has_default = true;
+    }
+    return push(std::move(n));
+  }
+
+  std::uint32_t compile_field(const Expr& x, const FactDecl* record) {
+    if (record == nullptr || x.slot >= record->fields.size()) refuse("a field outside a list");
+    return push(column_node(N::field, x.slot, record->fields[x.slot]));
+  }
+
+  std::uint32_t compile_list(const Expr& x) {
+    if (x.op != Op::name || x.ref != RefKind::fact || x.slot == detail::kYearSlot ||
+        r.facts[x.slot].unit.kind != UnitKind::list) {
+      refuse("a list that is not a list fact");
+    }
+    if (const auto& d = scenario.defaults[x.slot]) {
+      const auto* records = std::get_if<std::vector<Record>>(&*d);
+      if (!records || !records->empty())
+        refuse("a non-empty default list (" + r.facts[x.slot].name + ")");
+    }
+    Node n;
+    n.op = N::fact;
+    n.kind = Kind::list;
+    n.slot = x.slot;
+    n.has_default = scenario.defaults[x.slot].has_value();
+    return push(std::move(n));
+  }
+
+  std::uint32_t binary(N op, std::uint32_t a, std::uint32_t b, std::int32_t e) {
+    Node n;
+    n.op = op;
+    n.kind = Kind::number;
+    n.exponent = e;
+    n.args = {a, b};
+    return push(std::move(n));
+  }
+
+  std::uint32_t code_match(std::uint32_t column, const std::vector<std::string>& texts,
+                           bool negate) {
+    Node n;
+    n.op = N::in;
+    n.kind = Kind::boolean;
+    n.args = {column};
+    for (const auto& t : texts) {
+      auto it = std::find(nodes[column].values->begin(), nodes[column].values->end(), t);
+      if (it != nodes[column].values->end()) n.codes.push_back(it - nodes[column].values->begin());
+    }
+    std::uint32_t k = push(std::move(n));
+    if (!negate) return k;
+    Node no;
+    no.op = N::not_;
+    no.kind = Kind::boolean;
+    no.args = {k};
+    return push(std::move(no));
+  }
+
+  std::uint32_t compile(const Expr& x, const FactDecl* record) {
+    switch (x.op) {
+      case Op::number:
+        return constant_number(x.number);
+      case Op::boolean:
+        return constant_bool(x.boolean);
+      case Op::string: {
+        Node n;
+        n.kind = Kind::text;
+        n.text = x.text;
+        return push(std::move(n));
+      }
+      case Op::option: {
+        Node n;
+        n.kind = Kind::text;
+        n.text = scenario.options.at(x.slot);
+        return push(std::move(n));
+      }
+      case Op::name:
+        switch (x.ref) {
+          case RefKind::fact:
+            if (x.slot == detail::kYearSlot) {
+              Node n;
+              n.op = N::year;
+              n.kind = Kind::number;
+              return push(std::move(n));
+            }
+            if (r.facts[x.slot].unit.kind == UnitKind::list) return compile_list(x);
+            return compile_scalar_fact(x.slot);
+          case RefKind::field:
+            return compile_field(x, record);
+          case RefKind::parameter:
+            return constant_number(scenario.params.at(x.slot));
+          case RefKind::derived: {
+            if (derived_nodes[x.slot] == kNone) {
+              derived_nodes[x.slot] = compile(*r.derived[x.slot].expr.root, nullptr);
+            }
+            return derived_nodes[x.slot];
+          }
+          case RefKind::unresolved:
+            refuse("an unresolved name");
+        }
+        break;
+      case Op::add:
+      case Op::sub: {
+        const std::uint32_t a = compile(*x.args[0], record);
+        const std::uint32_t b = compile(*x.args[1], record);
+        const std::int32_t e = std::min(nodes[a].exponent, nodes[b].exponent);
+        return binary(x.op == Op::add ? N::add : N::sub, align(a, e), align(b, e), e);
+      }
+      case Op::mul: {
+        const std::uint32_t a = compile(*x.args[0], record);
+        const std::uint32_t b = compile(*x.args[1], record);
+        if (nodes[a].kind != Kind::number || nodes[b].kind != Kind::number)
+          refuse("a product of non-numbers");
+        const std::int32_t e = nodes[a].exponent + nodes[b].exponent;
+        if (e < -18) refuse("a product with more than 18 decimals");
+        return binary(N::mul, a, b, e);
+      }
+      case Op::neg: {
+        Node n;
+        n.op = N::neg;
+        n.args = {compile(*x.args[0], record)};
+        n.exponent = nodes[n.args[0]].exponent;
+        return push(std::move(n));
+      }
+      case Op::min:
+      case Op::max: {
+        std::vector<std::uint32_t> args;
+        std::int32_t e = 0;
+        for (const auto& a : x.args) {
+          args.push_back(compile(*a, record));
+          e = std::min(e, nodes[args.back()].exponent);
+        }
+        Node n;
+        n.op = x.op == Op::min ? N::min : N::max;
+        n.exponent = e;
+        for (std::uint32_t a : args) n.args.push_back(align(a, e));
+        return push(std::move(n));
+      }
+      case Op::round: {
+        const std::uint32_t a = compile(*x.args[0], record);
+        const std::int32_t from = nodes[a].exponent;
+        const std::int32_t to = x.round_exponent;
+        if (to <= from) return align(a, to);
+        Node n;
+        n.op = N::round;
+        n.exponent = to;
+        n.shift = checked_shift(to - from);
+        n.mode = x.round_mode;
+        n.args = {a};
+        return push(std::move(n));
+      }
+      case Op::if_: {
+        const std::uint32_t c = compile(*x.args[0], record);
+        if (is_constant(c)) return compile(*x.args[nodes[c].value ? 1 : 2], record);
+        std::uint32_t a = compile(*x.args[1], record);
+        std::uint32_t b = compile(*x.args[2], record);
+        Node n;
+        n.op = N::if_;
+        n.kind = nodes[a].kind;
+        if (n.kind == Kind::text || nodes[b].kind != n.kind) refuse("a text-valued if()");
+        if (n.kind == Kind::code && nodes[a].values != nodes[b].values)
+          refuse("if() over two enumerations");
+        if (n.kind == Kind::number) {
+          n.exponent = std::min(nodes[a].exponent, nodes[b].exponent);
+          a = align(a, n.exponent);
+          b = align(b, n.exponent);
+        }
+        n.values = nodes[a].values;
+        n.args = {c, a, b};
+        return push(std::move(n));
+      }
+      case Op::sum:
+      case Op::count:
+      case Op::any:
+      case Op::all: {
+        const std::uint32_t list = compile(*x.args[0], record);
+        const FactDecl* decl = &r.facts[nodes[list].slot];
+        Node n;
+        n.args = {list};
+        for (std::size_t k = 1; k < x.args.size(); ++k) n.args.push_back(compile(*x.args[k], decl));
+        switch (x.op) {
+          case Op::sum:
+            n.op = N::sum;
+            n.exponent = nodes[n.args[1]].exponent;
+            break;
+          case Op::count:
+            n.op = N::count;
+            break;
+          case Op::any:
+            n.op = N::any;
+            n.kind = Kind::boolean;
+            break;
+          default:
+            n.op = N::all;
+            n.kind = Kind::boolean;
+        }
+        return push(std::move(n));
+      }
+      case Op::present: {
+        const Expr& a = *x.args[0];
+        Node n;
+        n.kind = Kind::boolean;
+        n.slot = a.slot;
+        if (a.ref == RefKind::field) {
+          n.op = N::present_field;
+        } else if (a.slot == detail::kYearSlot) {
+          n.op = N::present_year;
+        } else {
+          n.op = N::present_fact;
+        }
+        return push(std::move(n));
+      }
+      case Op::and_:
+      case Op::or_: {
+        const std::uint32_t a = compile(*x.args[0], record);
+        const bool is_and = x.op == Op::and_;
+        if (is_constant(a)) {
+          if ((nodes[a].value != 0) != is_and) return a;  // false and …, true or …: decided
+          return compile(*x.args[1], record);
+        }
+        Node n;
+        n.op = is_and ? N::and_ : N::or_;
+        n.kind = Kind::boolean;
+        n.args = {a, compile(*x.args[1], record)};
+        return push(std::move(n));
+      }
+      case Op::not_: {
+        const std::uint32_t a = compile(*x.args[0], record);
+        if (is_constant(a)) return constant_bool(nodes[a].value == 0);
+        Node n;
+        n.op = N::not_;
+        n.kind = Kind::boolean;
+        n.args = {a};
+        return push(std::move(n));
+      }
+      case Op::compare: {
+        std::uint32_t a = compile(*x.args[0], record);
+        std::uint32_t b = compile(*x.args[1], record);
+        const Kind ka = nodes[a].kind;
+        const Kind kb = nodes[b].kind;
+        if (ka == Kind::text || kb == Kind::text || ka == Kind::code || kb == Kind::code) {
+          if (x.cmp != Cmp::eq && x.cmp != Cmp::ne) refuse("an ordering of texts");
+          const bool negate = x.cmp == Cmp::ne;
+          if (ka == Kind::text && kb == Kind::text)
+            return constant_bool((nodes[a].text == nodes[b].text) != negate);
+          if (ka == Kind::code && kb == Kind::text) return code_match(a, {nodes[b].text}, negate);
+          if (kb == Kind::code && ka == Kind::text) return code_match(b, {nodes[a].text}, negate);
+          refuse("a comparison of two enumeration values");
+        }
+        if (ka != kb) refuse("a comparison of different kinds");
+        if (ka == Kind::number) {
+          const std::int32_t e = std::min(nodes[a].exponent, nodes[b].exponent);
+          a = align(a, e);
+          b = align(b, e);
+        }
+        Node n;
+        n.op = N::cmp;
+        n.kind = Kind::boolean;
+        n.cmp = x.cmp;
+        n.args = {a, b};
+        return push(std::move(n));
+      }
+      case Op::in: {
+        const std::uint32_t a = compile(*x.args[0], record);
+        if (nodes[a].kind == Kind::text) {
+          const bool hit =
+              std::find(x.strings.begin(), x.strings.end(), nodes[a].text) != x.strings.end();
+          return constant_bool(hit);
+        }
+        if (nodes[a].kind != Kind::code) refuse("'in' on a value that is not an enumeration");
+        return code_match(a, x.strings, false);
+      }
+    }
+    refuse("an expression operator");
+  }
+
+  std::uint32_t compile_expression(const detail::Expression& e, Kind kind) {
+    if (!e) return kNone;
+    const std::uint32_t k = compile(*e.root, nullptr);
+    if (nodes[k].kind != kind) refuse("an expression of an unexpected kind: " + e.source);
+    return k;
+  }
+
+  AwardCode compile_award(const CompiledAward& a, const FactDecl* record) {
+    AwardCode c;
+    c.kind = a.kind;
+    auto number = [&](const detail::Expression& e) {
+      const std::uint32_t k = compile(*e.root, record);
+      if (nodes[k].kind != Kind::number) refuse("an amount that is not a number: " + e.source);
+      return k;
+    };
+    switch (a.kind) {
+      case AmountKind::fixed:
+      case AmountKind::formula:
+        c.a = number(a.a);
+        c.exponent = nodes[c.a].exponent;
+        break;
+      case AmountKind::rate_of_base: {
+        const std::uint32_t rate = number(a.a);
+        const std::uint32_t base = number(a.b);
+        c.exponent = nodes[rate].exponent + nodes[base].exponent;
+        if (c.exponent < -18) refuse("a rate × base with more than 18 decimals");
+        c.a = binary(N::mul, rate, base, c.exponent);
+        break;
+      }
+      case AmountKind::band:
+        c.a = number(a.a);
+        c.b = number(a.b);
+        c.exponent = std::min(nodes[c.a].exponent, nodes[c.b].exponent);
+        c.a = align(c.a, c.exponent);
+        c.b = align(c.b, c.exponent);
+        break;
+      case AmountKind::unfixed:
+      case AmountKind::honour:
+        break;
+      case AmountKind::per_item: {
+        const FactDecl* inner = record;
+        if (a.list_slot) {
+          detail::Expr name;
+          name.op = Op::name;
+          name.ref = RefKind::fact;
+          name.slot = *a.list_slot;
+          compile_list(name);
+          c.for_each = true;
+          c.list_slot = *a.list_slot;
+          inner = a.list_decl;
+          if (a.where) {
+            c.where = compile(*a.where.root, inner);
+            if (nodes[c.where].kind != Kind::boolean) refuse("a where that is not a condition");
+          }
+        } else {
+          c.a = number(a.a);
+        }
+        c.each = std::make_unique<AwardCode>(compile_award(*a.each, inner));
+        c.exponent = c.each->exponent;
+        break;
+      }
+      case AmountKind::tiers: {
+        c.a = number(a.a);
+        c.hit = a.hit;
+        c.exponent = 0;
+        for (const auto& l : a.levels) {
+          AwardCode::Level level;
+          level.lower_inclusive = l.info.lower_inclusive;
+          level.upper_inclusive = l.info.upper_inclusive;
+          if (l.lower) level.lower = number(l.lower);
+          if (l.upper) level.upper = number(l.upper);
+          level.award = std::make_unique<AwardCode>(compile_award(*l.award, record));
+          c.exponent = std::min(c.exponent, level.award->exponent);
+          c.levels.push_back(std::move(level));
+        }
+        break;
+      }
+    }
+    return c;
+  }
+
+  void compile_all(const std::vector<std::string>& only) {
+    program_rule.assign(r.crules.size(), kNone);
+    filtered = !only.empty();
+    std::vector<bool> keep(r.crules.size(), only.empty());
+    for (const auto& id : only) {
+      auto it = r.rule_index.find(id);
+      if (it == r.rule_index.end())
+        throw Error::expected(ErrorKind::name, "a qualified rule id", "'" + id + "'");
+      keep[it->second] = true;
+    }
+    exponent = 0;
+    for (const auto& cs : r.csets) {
+      for (std::size_t rule : cs.rules) {
+        if (!keep[rule]) continue;
+        program_rule[rule] = static_cast<std::uint32_t>(rule_ids.size());
+        const RuleInfo& info = r.rules[r.crules[rule].info];
+        rule_ids.push_back(info.qualified_id);
+        exponent = std::min(exponent, info.rounding_exponent);
+      }
+      // A filter must not cut through an exclusion or a cap: the kept lines would differ.
+      auto whole = [&](const std::vector<std::size_t>& rs) {
+        const auto kept =
+            std::count_if(rs.begin(), rs.end(), [&](std::size_t k) { return keep[k]; });
+        if (kept != 0 && kept != static_cast<std::ptrdiff_t>(rs.size())) {
+          throw Error(ErrorKind::usage,
+                      "the rule selection splits an exclusion or a cap of policy set '" +
+                          r.sets[cs.info].id + "'; keep all its rules or none");
+        }
+      };
+      for (std::size_t x : cs.exclusions) whole(r.exclusions[x].rules);
+      for (std::size_t x : cs.caps) whole(r.caps[x].rules);
+    }
+    try {
+      derived_nodes.assign(r.derived.size(), kNone);
+      for (std::size_t s = 0; s < r.csets.size(); ++s) {
+        SetCode set;
+        const auto& cs = r.csets[s];
+        const bool kept = std::any_of(cs.rules.begin(), cs.rules.end(), [&](std::size_t rule) {
+          return program_rule[rule] != kNone;
+        });
+        if (scenario.set_active[s] && (kept || !filtered)) {
+          set.applies_to = compile_expression(cs.applies_to, Kind::boolean);
+          for (std::size_t rule : cs.rules) {
+            if (program_rule[rule] != kNone) set.rules.push_back(program_rule[rule]);
+          }
+          for (std::size_t x : cs.exclusions) {
+            const auto& ex = r.exclusions[x];
+            if (program_rule[ex.rules.front()] == kNone) continue;
+            ExclusionCode code;
+            code.higher = ex.higher;
+            for (std::size_t rule : ex.rules) code.rules.push_back(program_rule[rule]);
+            set.exclusions.push_back(std::move(code));
+          }
+          for (std::size_t x : cs.caps) {
+            const auto& cap = r.caps[x];
+            if (program_rule[cap.rules.front()] == kNone) continue;
+            CapCode code;
+            code.max = compile_expression(cap.max, Kind::number);
+            for (std::size_t rule : cap.rules) code.rules.push_back(program_rule[rule]);
+            set.caps.push_back(std::move(code));
+          }
+          for (std::size_t c : cs.checks) {
+            const auto& check = r.checks[c];
+            set.checks.emplace_back(compile_expression(check.when, Kind::boolean),
+                                    compile_expression(check.require, Kind::boolean));
+          }
+        }
+        sets.push_back(std::move(set));
+      }
+      rule_codes.resize(rule_ids.size());
+      for (std::size_t rule = 0; rule < r.crules.size(); ++rule) {
+        if (program_rule[rule] == kNone) continue;
+        const auto& cr = r.crules[rule];
+        const RuleInfo& info = r.rules[cr.info];
+        RuleCode& code = rule_codes[program_rule[rule]];
+        code.crule = rule;
+        code.when = compile_expression(cr.when, Kind::boolean);
+        if (info.recurrence.kind == Recurrence::Kind::years_from) {
+          code.from = compile_expression(cr.recurrence_from, Kind::number);
+          code.years = info.recurrence.years;
+        }
+        code.award = compile_award(cr.award, nullptr);
+        code.rounding_exponent = info.rounding_exponent;
+        code.rounding = info.rounding;
+        code.recognition = info.form == AwardForm::preference || info.form == AwardForm::honour;
+        code.in_kind = info.form == AwardForm::in_kind;
+        checked_shift(code.rounding_exponent - exponent);
+      }
+      lower_all();
+      compiled = true;
+    } catch (const Unsupported& u) {
+      unsupported_reason = u.what;
+      compiled = false;
+    }
+  }
+
+  // ---- lowering: nodes → the interpreter's compact form ----
+
+  std::vector<Hot> hot;
+  std::vector<std::uint32_t> lowered;  ///< node → hot index
+
+  std::uint32_t emit(const Hot& h) {
+    hot.push_back(h);
+    return static_cast<std::uint32_t>(hot.size() - 1);
+  }
+
+  static std::int64_t mask_of(const std::vector<std::int64_t>& codes) {
+    std::int64_t mask = 0;
+    for (std::int64_t code : codes) {
+      if (code < 0 || code >= 63) refuse("an enumeration of more than 63 values");
+      mask |= std::int64_t{1} << code;
+    }
+    return mask;
+  }
+
+  std::uint32_t lower(std::uint32_t k) {
+    if (k == kNone) return kNone;
+    if (lowered[k] != kNone) return lowered[k];
+    const Node& n = nodes[k];
+    Hot h;
+    h.exponent = n.exponent;
+    h.shift = n.shift;
+    h.cmp = n.cmp;
+    h.mode = n.mode;
+    h.slot = static_cast<std::uint32_t>(n.slot);
+    h.value = n.value;
+    h.flag = n.has_default;
+    auto arg = [&](std::size_t i) { return i < n.args.size() ? lower(n.args[i]) : kNone; };
+    switch (n.op) {
+      case N::constant:
+        h.op = H::constant;
+        break;
+      case N::fact:
+        h.op = H::fact;
+        break;
+      case N::field:
+        h.op = H::field;
+        break;
+      case N::year:
+        h.op = H::year;
+        break;
+      case N::rescale:
+        h.op = H::rescale;
+        h.a = arg(0);
+        break;
+      case N::round:
+        h.op = H::round;
+        h.a = arg(0);
+        break;
+      case N::add:
+        h.op = H::add;
+        h.a = arg(0);
+        h.b = arg(1);
+        break;
+      case N::sub:
+        h.op = H::sub;
+        h.a = arg(0);
+        h.b = arg(1);
+        break;
+      case N::mul:
+        h.op = H::mul;
+        h.a = arg(0);
+        h.b = arg(1);
+        break;
+      case N::neg:
+        h.op = H::neg;
+        h.a = arg(0);
+        break;
+      case N::min:
+      case N::max: {
+        // n-ary min/max as a chain of binary ones, in argument order.
+        std::uint32_t acc = arg(0);
+        for (std::size_t i = 1; i < n.args.size(); ++i) {
+          Hot m = h;
+          m.op = n.op == N::min ? H::min : H::max;
+          m.a = acc;
+          m.b = arg(i);
+          acc = emit(m);
+        }
+        lowered[k] = acc;
+        return acc;
+      }
+      case N::if_:
+        h.op = H::if_;
+        h.a = arg(0);
+        h.b = arg(1);
+        h.c = arg(2);
+        break;
+      case N::sum:
+      case N::count:
+      case N::any:
+      case N::all:
+        h.op = n.op == N::sum     ? H::sum
+               : n.op == N::count ? H::count
+               : n.op == N::any   ? H::any
+                                  : H::all;
+        h.slot = static_cast<std::uint32_t>(nodes[n.args[0]].slot);
+        h.flag = nodes[n.args[0]].has_default;
+        h.a = arg(1);
+        h.b = arg(2);
+        break;
+      case N::present_fact:
+        h.op = r.facts[n.slot].unit.kind == UnitKind::list ? H::present_list : H::present_fact;
+        break;
+      case N::present_field:
+        h.op = H::present_field;
+        break;
+      case N::present_year:
+        h.op = H::present_year;
+        break;
+      case N::and_:
+        h.op = H::and_;
+        h.a = arg(0);
+        h.b = arg(1);
+        break;
+      case N::or_:
+        h.op = H::or_;
+        h.a = arg(0);
+        h.b = arg(1);
+        break;
+      case N::not_:
+        h.op = H::not_;
+        h.a = arg(0);
+        break;
+      case N::cmp: {
+        const Node& left = nodes[n.args[0]];
+        const Node& right = nodes[n.args[1]];
+        if (right.op == N::constant && left.op == N::field) {
+          h.op = H::field_cmp_k;
+          h.slot = static_cast<std::uint32_t>(left.slot);
+          h.value = right.value;
+        } else if (right.op == N::constant) {
+          h.op = H::cmp_k;
+          h.a = arg(0);
+          h.value = right.value;
+        } else {
+          h.op = H::cmp;
+          h.a = arg(0);
+          h.b = arg(1);
+        }
+        break;
+      }
+      case N::in: {
+        const Node& column = nodes[n.args[0]];
+        h.value = mask_of(n.codes);
+        if (column.op == N::field) {
+          h.op = H::field_in;
+          h.slot = static_cast<std::uint32_t>(column.slot);
+        } else if (column.op == N::fact) {
+          h.op = H::fact_in;
+          h.slot = static_cast<std::uint32_t>(column.slot);
+          h.flag = column.has_default;
+          h.shift = column.has_default && in_mask(column.value, h.value) ? 1 : 0;
+        } else {
+          h.op = H::in;
+          h.a = arg(0);
+        }
+        break;
+      }
+    }
+    const std::uint32_t index = emit(h);
+    lowered[k] = index;
+    return index;
+  }
+
+  void lower_award(AwardCode& a) {
+    a.a = lower(a.a);
+    a.b = lower(a.b);
+    a.where = lower(a.where);
+    if (a.each) lower_award(*a.each);
+    for (auto& l : a.levels) {
+      l.lower = lower(l.lower);
+      l.upper = lower(l.upper);
+      lower_award(*l.award);
+    }
+  }
+
+  void lower_all() {
+    lowered.assign(nodes.size(), kNone);
+    for (auto& set : sets) {
+      set.applies_to = lower(set.applies_to);
+      for (auto& cap : set.caps) cap.max = lower(cap.max);
+      for (auto& [when, require] : set.checks) {
+        when = lower(when);
+        require = lower(require);
+      }
+    }
+    for (auto& rule : rule_codes) {
+      rule.when = lower(rule.when);
+      rule.from = lower(rule.from);
+      lower_award(rule.award);
+      if (when_is_implied(rule)) rule.when = kNone;
+    }
+  }
+
+  /// Two lowered expressions computing the same thing the same way.
+  bool same(std::uint32_t x, std::uint32_t y) const {
+    if (x == y) return true;
+    if (x == kNone || y == kNone) return false;
+    const Hot& a = hot[x];
+    const Hot& b = hot[y];
+    return a.op == b.op && a.cmp == b.cmp && a.mode == b.mode && a.flag == b.flag &&
+           a.exponent == b.exponent && a.shift == b.shift && a.slot == b.slot &&
+           a.value == b.value && same(a.a, b.a) && same(a.b, b.b) && same(a.c, b.c);
+  }
+
+  /// `when: any(list, C)` in front of `per_item: for_each list where C` (the O11/O21 shape)
+  /// decides nothing the award does not: the award has an item exactly when some record meets C,
+  /// and it evaluates C on every record `any` would. Without a recurrence to check in between, the
+  /// condition is skipped and the list scanned once.
+  bool when_is_implied(const RuleCode& rule) const {
+    const AwardCode& a = rule.award;
+    if (rule.when == kNone || rule.from != kNone || a.kind != AmountKind::per_item || !a.for_each ||
+        a.where == kNone) {
+      return false;
+    }
+    const Hot& when = hot[rule.when];
+    return when.op == H::any && when.slot == a.list_slot && same(when.a, a.where);
+  }
+
+  // ---- running ----
+
+  struct Cursor {
+    const FactTable& table;
+    std::size_t row;
+    const ListColumn* list = nullptr;
+    std::size_t record = 0;
+  };
+
+  static bool compare(std::int64_t a, std::int64_t b, Cmp cmp) {
+    switch (cmp) {
+      case Cmp::ge:
+        return a >= b;
+      case Cmp::gt:
+        return a > b;
+      case Cmp::le:
+        return a <= b;
+      case Cmp::lt:
+        return a < b;
+      case Cmp::eq:
+        return a == b;
+      case Cmp::ne:
+        return a != b;
+    }
+    return false;
+  }
+
+  static bool in_mask(std::int64_t code, std::int64_t mask) {
+    return code >= 0 && code < 63 && ((mask >> code) & 1) != 0;
+  }
+
+  std::int64_t eval(std::uint32_t k, Cursor& c) const {
+    const Hot& n = hot[k];
+    switch (n.op) {
+      case H::constant:
+        return n.value;
+      case H::fact: {
+        const FactColumn& col = c.table.scalar(n.slot);
+        if (col.has(c.row)) return col.values[c.row];
+        if (n.flag) return n.value;
+        fall_back();
+      }
+      case H::field: {
+        const FactColumn& col = c.list->fields[n.slot];
+        if (!col.has(c.record)) fall_back();
+        return col.values[c.record];
+      }
+      case H::year: {
+        const FactColumn& col = c.table.year();
+        if (!col.has(c.row)) fall_back();
+        return col.values[c.row];
+      }
+      case H::rescale:
+        return scale_up(eval(n.a, c), n.shift);
+      case H::round:
+        return scale_down(eval(n.a, c), n.shift, n.mode);
+      case H::add:
+        return checked_add(eval(n.a, c), eval(n.b, c));
+      case H::sub:
+        return checked_sub(eval(n.a, c), eval(n.b, c));
+      case H::mul:
+        return checked_mul(eval(n.a, c), eval(n.b, c));
+      case H::neg:
+        return checked_sub(0, eval(n.a, c));
+      case H::min: {
+        const std::int64_t a = eval(n.a, c);
+        const std::int64_t b = eval(n.b, c);
+        return b < a ? b : a;
+      }
+      case H::max: {
+        const std::int64_t a = eval(n.a, c);
+        const std::int64_t b = eval(n.b, c);
+        return b > a ? b : a;
+      }
+      case H::if_:
+        return eval(n.a, c) ? eval(n.b, c) : eval(n.c, c);
+      case H::sum:
+      case H::count:
+      case H::any:
+      case H::all: {
+        const ListColumn& list = c.table.list(n.slot);
+        std::uint32_t from = 0, to = 0;
+        if (list.has(c.row)) {
+          from = list.offsets[c.row];
+          to = list.offsets[c.row + 1];
+        } else if (!n.flag) {
+          fall_back();
+        }
+        if ((n.op == H::any || n.op == H::count) && n.a != kNone && hot[n.a].op == H::field_in) {
+          // any / count of records whose enumeration field is in a set: one tight loop.
+          const FactColumn& field = list.fields[hot[n.a].slot];
+          const std::int64_t mask = hot[n.a].value;
+          std::int64_t hits = 0;
+          for (std::uint32_t i = from; i < to; ++i) {
+            if (!field.has(i)) fall_back();
+            if (in_mask(field.values[i], mask)) {
+              if (n.op == H::any) return 1;
+              ++hits;
+            }
+          }
+          return hits;
+        }
+        const ListColumn* saved_list = c.list;
+        const std::size_t saved_record = c.record;
+        c.list = &list;
+        std::int64_t acc = n.op == H::all ? 1 : 0;
+        for (std::uint32_t i = from; i < to; ++i) {
+          c.record = i;
+          if (n.op == H::sum) {
+            if (n.b != kNone && !eval(n.b, c)) continue;
+            acc = checked_add(acc, eval(n.a, c));
+          } else if (n.op == H::count) {
+            if (n.a != kNone && !eval(n.a, c)) continue;
+            ++acc;
+          } else {
+            const bool v = eval(n.a, c) != 0;
+            if (n.op == H::any && v) {
+              acc = 1;
+              break;
+            }
+            if (n.op == H::all && !v) {
+              acc = 0;
+              break;
+            }
+          }
+        }
+        c.list = saved_list;
+        c.record = saved_record;
+        return acc;
+      }
+      case H::present_fact:
+        return c.table.scalar(n.slot).has(c.row);
+      case H::present_list:
+        return c.table.list(n.slot).has(c.row);
+      case H::present_field:
+        return c.list != nullptr && c.list->fields[n.slot].has(c.record);
+      case H::present_year:
+        return c.table.year().has(c.row);
+      case H::and_:
+        return eval(n.a, c) && eval(n.b, c);
+      case H::or_:
+        return eval(n.a, c) || eval(n.b, c);
+      case H::not_:
+        return !eval(n.a, c);
+      case H::cmp: {
+        const std::int64_t a = eval(n.a, c);
+        return compare(a, eval(n.b, c), n.cmp);
+      }
+      case H::cmp_k:
+        return compare(eval(n.a, c), n.value, n.cmp);
+      case H::field_cmp_k: {
+        const FactColumn& col = c.list->fields[n.slot];
+        if (!col.has(c.record)) fall_back();
+        return compare(col.values[c.record], n.value, n.cmp);
+      }
+      case H::in:
+        return in_mask(eval(n.a, c), n.value);
+      case H::fact_in: {
+        const FactColumn& col = c.table.scalar(n.slot);
+        if (col.has(c.row)) return in_mask(col.values[c.row], n.value);
+        if (n.flag) return n.shift;
+        fall_back();
+      }
+      case H::field_in: {
+        const FactColumn& col = c.list->fields[n.slot];
+        if (!col.has(c.record)) fall_back();
+        return in_mask(col.values[c.record], n.value);
+      }
+    }
+    return 0;
+  }
+
+  Outcome run_award(const AwardCode& a, Cursor& c) const {
+    Outcome o;
+    o.any = true;
+    switch (a.kind) {
+      case AmountKind::fixed:
+      case AmountKind::formula:
+      case AmountKind::rate_of_base:
+        o.amount = o.min = o.max = eval(a.a, c);
+        return o;
+      case AmountKind::band:
+        o.status = LineStatus::band;
+        o.min = eval(a.a, c);
+        o.max = eval(a.b, c);
+        if (o.max < o.min) fall_back();  // the reference reports this as an error
+        return o;
+      case AmountKind::unfixed:
+        o.status = LineStatus::unfixed;
+        return o;
+      case AmountKind::honour:
+        o.status = LineStatus::recognised;
+        return o;
+      case AmountKind::per_item: {
+        if (!a.for_each) {
+          const std::int64_t v = eval(a.a, c);
+          const std::int32_t e = hot[a.a].exponent;
+          std::int64_t count = v;
+          if (e < 0) {
+            if (-e > 18 || v % kPow10[-e] != 0) fall_back();
+            count = v / kPow10[-e];
+          } else {
+            count = scale_up(v, e);
+          }
+          if (count < 0) fall_back();
+          if (count == 0) return Outcome{};
+          Outcome each = run_award(*a.each, c);
+          each.amount = checked_mul(each.amount, count);
+          each.min = checked_mul(each.min, count);
+          each.max = checked_mul(each.max, count);
+          return each;
+        }
+        Outcome total;
+        const ListColumn& list = c.table.list(a.list_slot);
+        std::uint32_t from = 0, to = 0;
+        if (list.has(c.row)) {
+          from = list.offsets[c.row];
+          to = list.offsets[c.row + 1];
+        } else if (!scenario.defaults[a.list_slot]) {
+          fall_back();
+        }
+        const ListColumn* saved_list = c.list;
+        const std::size_t saved_record = c.record;
+        c.list = &list;
+        const AwardCode& each = *a.each;
+        if (each.kind == AmountKind::fixed && hot[each.a].op == H::constant) {
+          // A fixed amount per matching record: the count times the amount.
+          std::int64_t count = 0;
+          for (std::uint32_t i = from; i < to; ++i) {
+            c.record = i;
+            if (a.where == kNone || eval(a.where, c)) ++count;
+          }
+          c.list = saved_list;
+          c.record = saved_record;
+          if (count == 0) return total;
+          total.any = true;
+          total.amount = total.min = total.max = checked_mul(count, hot[each.a].value);
+          return total;
+        }
+        for (std::uint32_t i = from; i < to; ++i) {
+          c.record = i;
+          if (a.where != kNone && !eval(a.where, c)) continue;
+          add_outcome(total, run_award(each, c));
+        }
+        c.list = saved_list;
+        c.record = saved_record;
+        return total;
+      }
+      case AmountKind::tiers: {
+        const std::int64_t v = eval(a.a, c);
+        const std::int32_t ev = hot[a.a].exponent;
+        auto compare = [&](std::uint32_t bound) {  // sign of v − bound
+          const std::int64_t b = eval(bound, c);
+          const std::int32_t eb = hot[bound].exponent;
+          const std::int32_t e = std::min(ev, eb);
+          if (ev - e > 18 || eb - e > 18) fall_back();
+          const std::int64_t x = scale_up(v, ev - e);
+          const std::int64_t y = scale_up(b, eb - e);
+          return x < y ? -1 : (x > y ? 1 : 0);
+        };
+        std::size_t hits[2] = {0, 0};
+        std::size_t n_hits = 0;
+        std::size_t last = 0;
+        Outcome reached;
+        std::vector<std::size_t> all;
+        for (std::size_t k = 0; k < a.levels.size(); ++k) {
+          const auto& l = a.levels[k];
+          bool in = true;
+          if (l.lower != kNone) {
+            const int s = compare(l.lower);
+            if (l.lower_inclusive ? s < 0 : s <= 0) in = false;
+          }
+          if (l.upper != kNone) {
+            const int s = compare(l.upper);
+            if (l.upper_inclusive ? s > 0 : s >= 0) in = false;
+          }
+          if (!in) continue;
+          if (n_hits < 2) hits[n_hits] = k;
+          ++n_hits;
+          last = k;
+          if (a.hit == HitPolicy::sum) all.push_back(k);
+        }
+        if (n_hits == 0) return reached;
+        if (a.hit == HitPolicy::unique && n_hits > 1) fall_back();  // an error in the reference
+        if (a.hit != HitPolicy::sum) {
+          all.assign(1, a.hit == HitPolicy::highest ? last : hits[0]);
+        }
+        for (std::size_t k : all) {
+          Outcome one = run_award(*a.levels[k].award, c);
+          const std::int32_t shift = a.levels[k].award->exponent - a.exponent;
+          one.amount = scale_up(one.amount, shift);
+          one.min = scale_up(one.min, shift);
+          one.max = scale_up(one.max, shift);
+          add_outcome(reached, one);
+        }
+        return reached;
+      }
+    }
+    return o;
+  }
+
+  /// Evaluates one rule for the row; appends its line (if any). Throws Fallback.
+  void run_rule(std::uint32_t index, Cursor& c, std::vector<ColumnarLine>& out) const {
+    const RuleCode& rule = rule_codes[index];
+    if (rule.when != kNone && !eval(rule.when, c)) return;
+    if (rule.from != kNone) {
+      const FactColumn& years = c.table.year();
+      if (!years.has(c.row)) fall_back();
+      const std::int64_t from = eval(rule.from, c);
+      const std::int32_t e = std::min(hot[rule.from].exponent, 0);
+      const std::int64_t f = scale_up(from, hot[rule.from].exponent - e);
+      const std::int64_t y = scale_up(years.values[c.row], -e);
+      const std::int64_t end = checked_add(f, scale_up(rule.years, -e));
+      if (!(f <= y && y < end)) return;
+    }
+    Outcome o = run_award(rule.award, c);
+    if (!o.any) return;
+    if ((o.status == LineStatus::exact || o.status == LineStatus::band) &&
+        (o.min < 0 || o.amount < 0)) {
+      fall_back();  // a negative award is an error in the reference
+    }
+    if (rule.recognition) o.status = LineStatus::recognised;
+    ColumnarLine line;
+    line.rule = index;
+    line.status = o.status;
+    const std::int32_t from = rule.award.exponent;
+    auto to_result = [&](std::int64_t v) {
+      const std::int64_t rounded = rescale(v, from, rule.rounding_exponent, rule.rounding);
+      return scale_up(rounded, rule.rounding_exponent - exponent);
+    };
+    if (o.status == LineStatus::exact) {
+      line.min = line.max = to_result(o.amount);
+    } else if (o.status == LineStatus::band) {
+      line.min = to_result(o.min);
+      line.max = to_result(o.max);
+    }
+    out.push_back(line);
+  }
+
+  void interactions(const SetCode& set, Cursor& c, std::vector<ColumnarLine>& out,
+                    std::size_t first) const {
+    auto line_of = [&](std::uint32_t rule) -> ColumnarLine* {
+      for (std::size_t i = first; i < out.size(); ++i) {
+        if (!out[i].withheld && out[i].rule == rule) return &out[i];
+      }
+      return nullptr;
+    };
+    for (const auto& ex : set.exclusions) {
+      ColumnarLine* present[16];
+      std::size_t n = 0;
+      for (std::uint32_t rule : ex.rules) {
+        if (ColumnarLine* l = line_of(rule)) {
+          if (n == 16) fall_back();
+          present[n++] = l;
+        }
+      }
+      if (n < 2) continue;
+      ColumnarLine* keep = present[0];
+      if (ex.higher) {
+        for (std::size_t i = 0; i < n; ++i) {
+          if (present[i]->max > keep->max) keep = present[i];
+        }
+      }
+      for (std::size_t i = 0; i < n; ++i) {
+        if (present[i] != keep) present[i]->withheld = true;
+      }
+    }
+    for (const auto& cap : set.caps) {
+      const std::int64_t v = eval(cap.max, c);
+      const std::int32_t e = hot[cap.max].exponent;
+      std::int64_t left = v;
+      if (e < exponent) {
+        const std::int32_t drop = exponent - e;
+        if (drop > 18 || v % kPow10[drop] != 0) fall_back();
+        left = v / kPow10[drop];
+      } else {
+        left = scale_up(v, e - exponent);
+      }
+      std::int64_t left_min = left;
+      std::int64_t left_max = left;
+      for (std::uint32_t rule : cap.rules) {
+        ColumnarLine* l = line_of(rule);
+        if (!l || l->status == LineStatus::unfixed || l->status == LineStatus::recognised) continue;
+        l->min = std::min(l->min, left_min);
+        l->max = std::min(l->max, left_max);
+        left_min = checked_sub(left_min, l->min);
+        left_max = checked_sub(left_max, l->max);
+      }
+    }
+  }
+
+  /// The fast path for one row: its lines appended to `out`. Throws Fallback.
+  void run_row(Cursor& c, std::vector<ColumnarLine>& out) const {
+    for (const SetCode& set : sets) {
+      if (set.applies_to == kNone && set.rules.empty() && set.checks.empty()) {
+        continue;  // inactive set (or one with nothing to do)
+      }
+      if (set.applies_to != kNone && !eval(set.applies_to, c)) continue;
+      const std::size_t first = out.size();
+      for (std::uint32_t rule : set.rules) run_rule(rule, c, out);
+      interactions(set, c, out, first);
+      // Checks give findings, which the columnar results leave out; they still run, because a
+      // check that cannot be evaluated (a missing fact) makes the reference report an error.
+      for (const auto& [when, require] : set.checks) {
+        if (when != kNone && !eval(when, c)) continue;
+        eval(require, c);
+      }
+    }
+  }
+
+  // ---- results ----
+
+  struct RuleTotals {
+    std::int64_t lines = 0, unfixed = 0, recognised = 0;
+    Int128 min = 0, max = 0;
+  };
+
+  struct Chunk {
+    std::vector<std::size_t> counts;  ///< lines per row
+    std::vector<ColumnarLine> lines;
+    std::vector<std::int64_t> cash_min, cash_max;
+    std::vector<std::uint8_t> by_reference;
+    std::map<std::size_t, Evaluation> exact;
+    std::vector<RuleTotals> totals;
+    Totals reference_totals;  ///< rows kept whole in `exact`
+  };
+
+  void count_line(Chunk& chunk, const ColumnarLine& l) const {
+    if (l.withheld) return;
+    RuleTotals& t = chunk.totals[l.rule];
+    ++t.lines;
+    if (l.status == LineStatus::unfixed) {
+      ++t.unfixed;
+    } else if (l.status == LineStatus::recognised) {
+      ++t.recognised;
+    } else {
+      t.min += l.min;
+      t.max += l.max;
+    }
+  }
+
+  bool row_cash(const std::vector<ColumnarLine>& lines, std::size_t first, std::int64_t& lo,
+                std::int64_t& hi) const {
+    lo = hi = 0;
+    for (std::size_t i = first; i < lines.size(); ++i) {
+      const ColumnarLine& l = lines[i];
+      if (l.withheld || l.status == LineStatus::unfixed || l.status == LineStatus::recognised)
+        continue;
+      if (rule_codes[l.rule].in_kind) continue;
+      if (__builtin_add_overflow(lo, l.min, &lo) || __builtin_add_overflow(hi, l.max, &hi))
+        return false;
+    }
+    return true;
+  }
+
+  /// The reference evaluator's result for a row, as columnar lines (or kept whole).
+  void reference_row(const FactTable& table, std::size_t row, Chunk& chunk) const {
+    Evaluation ev = reference(table.enterprise(row));
+    const std::size_t first = chunk.lines.size();
+    bool fits = ev.ok();
+    for (const auto& l : ev.lines) {
+      if (!fits) break;
+      auto it = r.rule_index.find(l.info->qualified_id);
+      const std::uint32_t index = it == r.rule_index.end() ? kNone : program_rule[it->second];
+      if (index == kNone) continue;
+      ColumnarLine line;
+      line.rule = index;
+      line.status = l.status;
+      line.withheld = l.withheld;
+      if (l.status != LineStatus::unfixed && l.status != LineStatus::recognised) {
+        fits = l.band.min.to_scaled_int64(exponent, line.min) &&
+               l.band.max.to_scaled_int64(exponent, line.max);
+      }
+      chunk.lines.push_back(line);
+    }
+    std::int64_t lo = 0, hi = 0;
+    if (fits) fits = row_cash(chunk.lines, first, lo, hi);
+    if (!fits) {
+      chunk.lines.resize(first);
+      if (ev.ok()) {
+        if (filtered)
+          ev.lines.erase(std::remove_if(ev.lines.begin(), ev.lines.end(),
+                                        [&](const AwardLine& l) {
+                                          auto it = r.rule_index.find(l.info->qualified_id);
+                                          return it == r.rule_index.end() ||
+                                                 program_rule[it->second] == kNone;
+                                        }),
+                         ev.lines.end());
+        detail::add_line_totals(chunk.reference_totals, ev.lines);
+      }
+      chunk.exact.emplace(row, std::move(ev));
+    } else {
+      for (std::size_t i = first; i < chunk.lines.size(); ++i) count_line(chunk, chunk.lines[i]);
+    }
+    chunk.counts.push_back(chunk.lines.size() - first);
+    chunk.cash_min.push_back(lo);
+    chunk.cash_max.push_back(hi);
+    chunk.by_reference.push_back(1);
+  }
+
+  void run_range(const FactTable& table, std::size_t from, std::size_t to, Chunk& chunk) const {
+    chunk.totals.assign(rule_codes.size(), RuleTotals{});
+    const std::size_t n = to - from;
+    chunk.counts.reserve(n);
+    chunk.cash_min.reserve(n);
+    chunk.cash_max.reserve(n);
+    chunk.by_reference.reserve(n);
+    constexpr std::size_t kSample = 1024;
+    for (std::size_t row = from; row < to; ++row) {
+      if (row == from + kSample) {
+        // Lines for the rest, estimated from the first rows (+12%): growing by doubling would
+        // copy the lines and hold up to twice the memory.
+        chunk.lines.reserve(chunk.lines.size() * n / kSample +
+                            chunk.lines.size() * n / kSample / 8 + 64);
+      }
+      if (!compiled || table.exact_only(row)) {
+        reference_row(table, row, chunk);
+        continue;
+      }
+      const std::size_t first = chunk.lines.size();
+      Cursor c{table, row};
+      std::int64_t lo = 0, hi = 0;
+      bool ok = true;
+      try {
+        run_row(c, chunk.lines);
+        ok = row_cash(chunk.lines, first, lo, hi);
+      } catch (const Fallback&) {
+        ok = false;
+      }
+      if (!ok) {
+        chunk.lines.resize(first);
+        reference_row(table, row, chunk);
+        continue;
+      }
+      for (std::size_t i = first; i < chunk.lines.size(); ++i) count_line(chunk, chunk.lines[i]);
+      chunk.counts.push_back(chunk.lines.size() - first);
+      chunk.cash_min.push_back(lo);
+      chunk.cash_max.push_back(hi);
+      chunk.by_reference.push_back(0);
+    }
+  }
+
+  static Decimal to_decimal(Int128 v, std::int32_t exponent) {
+    const bool negative = v < 0;
+    const UInt128 m = negative ? -static_cast<UInt128>(v) : static_cast<UInt128>(v);
+    BigInt b(static_cast<std::uint64_t>(m >> 64));
+    b <<= 64;
+    b += static_cast<std::uint64_t>(m);
+    return Decimal(negative ? BigInt(-b) : b, exponent);
+  }
+
+  ColumnarResult run(const FactTable& table, unsigned threads) const {
+    // Columns are found by fact slot: a table shaped for other rules would be read wrongly.
+    if (table.rows() != 0 && table.rules().fingerprint() != rules.fingerprint()) {
+      throw Error(ErrorKind::usage, "the fact table was built for another rule set");
+    }
+    const std::size_t rows = table.rows();
+    if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
+    threads = static_cast<unsigned>(
+        std::min<std::size_t>(threads, std::max<std::size_t>(1, rows / 1024)));
+    threads = std::max(threads, 1u);
+    std::vector<Chunk> chunks(threads);
+    if (threads == 1) {
+      run_range(table, 0, rows, chunks[0]);
+    } else {
+      std::vector<std::thread> pool;
+      for (unsigned t = 0; t < threads; ++t) {
+        pool.emplace_back(
+            [&, t] { run_range(table, rows * t / threads, rows * (t + 1) / threads, chunks[t]); });
+      }
+      for (auto& th : pool) th.join();
+    }
+    ColumnarResult out;
+    out.exponent = exponent;
+    out.rules = rule_ids;
+    std::size_t total_lines = 0;
+    for (const auto& ch : chunks) total_lines += ch.lines.size();
+    if (threads == 1) {  // one chunk: its columns become the result's, without a copy
+      out.lines = std::move(chunks[0].lines);
+      out.cash_min = std::move(chunks[0].cash_min);
+      out.cash_max = std::move(chunks[0].cash_max);
+      out.by_reference = std::move(chunks[0].by_reference);
+    }
+    out.lines.reserve(total_lines);
+    out.offsets.reserve(rows + 1);
+    out.offsets.push_back(0);
+    out.cash_min.reserve(rows);
+    out.cash_max.reserve(rows);
+    out.by_reference.reserve(rows);
+    std::vector<RuleTotals> totals(rule_codes.size());
+    for (auto& ch : chunks) {
+      for (std::size_t n : ch.counts) out.offsets.push_back(out.offsets.back() + n);
+      if (threads > 1) {
+        out.lines.insert(out.lines.end(), ch.lines.begin(), ch.lines.end());
+        out.cash_min.insert(out.cash_min.end(), ch.cash_min.begin(), ch.cash_min.end());
+        out.cash_max.insert(out.cash_max.end(), ch.cash_max.begin(), ch.cash_max.end());
+        out.by_reference.insert(out.by_reference.end(), ch.by_reference.begin(),
+                                ch.by_reference.end());
+      }
+      for (auto& [row, ev] : ch.exact) out.exact.emplace(row, std::move(ev));
+      for (std::size_t k = 0; k < totals.size(); ++k) {
+        totals[k].lines += ch.totals[k].lines;
+        totals[k].unfixed += ch.totals[k].unfixed;
+        totals[k].recognised += ch.totals[k].recognised;
+        totals[k].min += ch.totals[k].min;  // ≤ 2^63 per line × 2^32 lines: no overflow
+        totals[k].max += ch.totals[k].max;
+      }
+      add_totals(out.totals, ch.reference_totals);
+      ch = Chunk{};
+    }
+    for (std::size_t k = 0; k < totals.size(); ++k) {
+      const RuleTotals& t = totals[k];
+      if (t.lines == 0) continue;
+      const RuleInfo& info = r.rules[r.crules[rule_codes[k].crule].info];
+      Total add;
+      add.lines = t.lines;
+      add.unfixed = t.unfixed;
+      add.recognised = t.recognised;
+      Band& b = info.form == AwardForm::in_kind ? add.in_kind : add.cash;
+      b.min = to_decimal(t.min, exponent);
+      b.max = to_decimal(t.max, exponent);
+      if (!info.payer.empty()) out.totals.by_payer[info.payer] += add;
+      out.totals.by_policy_set[info.policy_set] += add;
+      out.totals.all += add;
+    }
+    return out;
+  }
+
+  static void add_totals(Totals& into, const Totals& x) {
+    for (const auto& [k, t] : x.by_payer) into.by_payer[k] += t;
+    for (const auto& [k, t] : x.by_policy_set) into.by_policy_set[k] += t;
+    into.all += x.all;
+  }
+};
+
+Program::Program(const RuleSet& rules, const Scenario& scenario,
+                 const std::vector<std::string>& only)
+    : impl_(std::make_unique<Impl>(rules, scenario)) {
+  impl_->compile_all(only);
+}
+Program::~Program() = default;
+Program::Program(Program&&) noexcept = default;
+Program& Program::operator=(Program&&) noexcept = default;
+
+bool Program::compiled() const noexcept { return impl_->compiled; }
+const std::string& Program::unsupported() const noexcept { return impl_->unsupported_reason; }
+std::size_t Program::rule_count() const noexcept { return impl_->rule_ids.size(); }
+
+ColumnarResult Program::run(const FactTable& table, unsigned threads) const {
+  return impl_->run(table, threads);
+}
+
+}  // namespace subsidy
