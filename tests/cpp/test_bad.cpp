@@ -107,6 +107,7 @@ struct Case {
   std::vector<std::string> inputs;
   std::vector<fs::path> with;  ///< rule files or folders loaded before the inputs
   bool evaluate = false;       ///< facts: also evaluate every enterprise
+  std::string facts;           ///< ledger: facts to audit the ledger against (in the case folder)
   Expected error;
 };
 
@@ -120,18 +121,19 @@ Case read_case(const fs::path& dir) {
   c.target = text_of(subsidy::detail::find(doc, "target"));
   c.generate = text_of(subsidy::detail::find(doc, "generate"));
   c.evaluate = text_of(subsidy::detail::find(doc, "evaluate")) == "true";
+  c.facts = text_of(subsidy::detail::find(doc, "facts"));
   if (const RawValue* inputs = subsidy::detail::find(doc, "inputs")) {
     for (const auto& item : inputs->items) c.inputs.push_back(item.text);
   } else {
     for (const auto& entry : fs::directory_iterator(dir)) {
-      if (entry.path().filename() != "expected.yaml")
-        c.inputs.push_back(entry.path().filename().string());
+      const std::string input = entry.path().filename().string();
+      if (input != "expected.yaml" && input != c.facts) c.inputs.push_back(input);
     }
     std::sort(c.inputs.begin(), c.inputs.end());
   }
   if (const RawValue* with = subsidy::detail::find(doc, "with")) {
     for (const auto& item : with->items) c.with.push_back(dir / item.text);
-  } else if (c.target == "facts") {
+  } else if (c.target == "facts" || c.target == "ledger") {
     c.with.push_back(fs::path(SUBSIDY_SOURCE_DIR) / "tests" / "data" / "engine");
   }
   const RawValue* error = subsidy::detail::find(doc, "error");
@@ -230,6 +232,21 @@ std::optional<Error> first_error(const Case& c, const fs::path& scratch) {
           if (evaluation.error) return evaluation.error;
         }
       }
+    } else if (c.target == "ledger") {
+      std::vector<std::string> paths;
+      for (const auto& p : c.with) paths.push_back(p.string());
+      const auto rules = subsidy::RuleSet::load(paths);
+      REQUIRE(inputs.size() == 1);
+      const auto ledger = subsidy::load_ledger(inputs[0].string());
+      if (!c.facts.empty()) {  // the first audit finding, as an error of kind audit
+        const auto firms = subsidy::load_enterprises(rules, (c.dir / c.facts).string());
+        const auto report = subsidy::audit(rules, firms, ledger, {});
+        if (!report.findings.empty()) {
+          const auto& f = report.findings.front();
+          return Error(subsidy::ErrorKind::audit,
+                       std::string(subsidy::to_string(f.kind)) + ": " + f.message, f.row);
+        }
+      }
     } else if (c.target == "decimal") {
       REQUIRE(inputs.size() == 1);
       (void)subsidy::Decimal::parse(file_text(inputs[0]));
@@ -245,7 +262,8 @@ std::optional<Error> first_error(const Case& c, const fs::path& scratch) {
       if (list.errors().size() != 1) std::cout << list.what() << "\n";
     } else {
       INFO(c.name << ": " << list.what());
-      CHECK_MESSAGE(list.errors().size() == 1, c.name << ": one error expected, got " << list.errors().size());
+      CHECK_MESSAGE(list.errors().size() == 1,
+                    c.name << ": one error expected, got " << list.errors().size());
     }
     return list.errors().front();
   } catch (const Error& e) {
@@ -299,7 +317,8 @@ TEST_CASE("tests/bad: every bad input gives exactly its catalogued error, in tim
     watchdog.done();
     if (!c.generate.empty()) fs::remove_all(scratch / c.name);
     if (std::getenv("SUBSIDY_BAD_PRINT")) {  // authoring: print the actual errors, check nothing
-      std::cout << "--- " << c.name << " (" << seconds << " s)\n" << (error ? as_yaml(*error) : "no error\n");
+      std::cout << "--- " << c.name << " (" << seconds << " s)\n"
+                << (error ? as_yaml(*error) : "no error\n");
       continue;
     }
     REQUIRE_MESSAGE(error.has_value(), c.name << ": the input was accepted");
