@@ -4,7 +4,7 @@
 # bad-input catalogue (tests/bad/), and runs every target for SECONDS (default 60), two at a time.
 # Exits non-zero if any target crashed, leaked, hung or ran out of memory; the offending input is
 # saved as $FUZZ_WORK/artifacts/<target>-crash-* (add it to tests/bad/ with the fix).
-#   scripts/fuzz.sh [SECONDS] [TARGET...]      targets: decimal rules expression facts
+#   scripts/fuzz.sh [SECONDS] [TARGET...]      targets: decimal rules expression facts ledger
 #   FUZZ_WORK=/work/fuzz-work scripts/fuzz.sh 1800   keeps corpora and artifacts outside the tree
 #   FUZZ_PARALLEL (2), FUZZ_NICE (0), FUZZ_BIN (prebuilt targets) adjust it
 set -euo pipefail
@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 seconds="${1:-60}"
 shift || true
 targets=("$@")
-((${#targets[@]})) || targets=(decimal rules expression facts)
+((${#targets[@]})) || targets=(decimal rules expression facts ledger)
 build=build-asan  # shared with scripts/sanitizers.sh asan: one instrumented library for both
 work="${FUZZ_WORK:-$build/fuzz-work}"
 parallel="${FUZZ_PARALLEL:-2}"
