@@ -262,7 +262,7 @@ int main(int argc, char** argv) {
     {
       const subsidy::FactTable table = bench::to_table(rules, data, true, kSeed);
       data = bench::Synthetic{};  // the table holds the facts now
-      w_table_mib = static_cast<long>(bench::table_bytes(rules, table) >> 20);
+      w_table_mib = static_cast<long>(table.bytes() >> 20);
       std::cout << "workload W fact table: " << w_table_mib << " MiB of columns\n";
       engine("W", w_programs, table, w_rules, one);
     }

@@ -4,6 +4,7 @@
 #include "subsidy/columnar.hpp"
 
 #include <algorithm>
+#include <limits>
 #include <thread>
 
 #include "compiled.hpp"
@@ -398,13 +399,100 @@ FactTable::FactTable(const RuleSet& rules, std::size_t rows) : rules_(rules), ro
   year_.kind = UnitKind::year;
 }
 
+namespace {
+
+// Moves `values` into `into`, each narrowed to T (every value fits: the caller checked).
+template <class T>
+void pack(const std::vector<std::int64_t>& values, std::vector<T>& into) {
+  into.resize(values.size());
+  for (std::size_t i = 0; i < values.size(); ++i) into[i] = static_cast<T>(values[i]);
+}
+
+template <class T>
+bool fits_in(std::int64_t lo, std::int64_t hi) {
+  return lo >= std::numeric_limits<T>::min() && hi <= std::numeric_limits<T>::max();
+}
+
+bool all_set(const std::vector<std::uint8_t>& present) {
+  return std::all_of(present.begin(), present.end(), [](std::uint8_t p) { return p != 0; });
+}
+
+}  // namespace
+
+void FactColumn::seal() {
+  if (sealed_) return;
+  sealed_ = true;
+  size_ = present.size();
+  // Absent rows hold 0 (or whatever was written): the width covers them too, so at() of any
+  // row returns exactly what was stored.
+  std::int64_t lo = 0;
+  std::int64_t hi = 0;
+  for (std::int64_t v : values) {
+    lo = std::min(lo, v);
+    hi = std::max(hi, v);
+  }
+  if (fits_in<std::int8_t>(lo, hi)) {
+    width_ = 1;
+    pack(values, narrow8_);
+  } else if (fits_in<std::int16_t>(lo, hi)) {
+    width_ = 2;
+    pack(values, narrow16_);
+  } else if (fits_in<std::int32_t>(lo, hi)) {
+    width_ = 4;
+    pack(values, narrow32_);
+  }
+  if (width_ != 8) std::vector<std::int64_t>().swap(values);
+  dense_ = size_ != 0 && all_set(present);
+  if (dense_) std::vector<std::uint8_t>().swap(present);
+}
+
+void FactColumn::clear(std::size_t rows) {
+  values.assign(rows, 0);
+  present.assign(rows, 0);
+  std::vector<std::int8_t>().swap(narrow8_);
+  std::vector<std::int16_t>().swap(narrow16_);
+  std::vector<std::int32_t>().swap(narrow32_);
+  size_ = 0;
+  width_ = 8;
+  dense_ = false;
+  sealed_ = false;
+}
+
+std::size_t FactColumn::bytes() const {
+  return values.capacity() * 8 + present.capacity() + narrow8_.capacity() +
+         narrow16_.capacity() * 2 + narrow32_.capacity() * 4;
+}
+
+void ListColumn::seal() {
+  for (auto& f : fields) f.seal();
+  if (sealed_) return;
+  sealed_ = true;
+  size_ = present.size();
+  dense_ = size_ != 0 && all_set(present);
+  if (dense_) std::vector<std::uint8_t>().swap(present);
+}
+
+void ListColumn::clear(std::size_t rows) {
+  offsets.assign(rows + 1, 0);
+  present.assign(rows, 0);
+  for (auto& f : fields) f.clear(0);
+  size_ = 0;
+  dense_ = false;
+  sealed_ = false;
+}
+
+std::size_t ListColumn::bytes() const {
+  std::size_t b = offsets.capacity() * 4 + present.capacity();
+  for (const auto& f : fields) b += f.bytes();
+  return b;
+}
+
 FactColumn& FactTable::give(std::size_t slot) {
   FactColumn& c = scalars_.at(slot);
   if (rules_->facts()[slot].unit.kind == UnitKind::list) {
     throw Error(ErrorKind::usage, "fact '" + rules_->facts()[slot].name + "' is a list");
   }
-  c.values.assign(rows_, 0);
-  c.present.assign(rows_, 0);
+  c.clear(rows_);
   return c;
 }
 
@@ -413,19 +501,26 @@ ListColumn& FactTable::give_list(std::size_t slot) {
   if (rules_->facts()[slot].unit.kind != UnitKind::list) {
     throw Error(ErrorKind::usage, "fact '" + rules_->facts()[slot].name + "' is not a list");
   }
-  l.offsets.assign(rows_ + 1, 0);
-  l.present.assign(rows_, 0);
-  for (auto& f : l.fields) {
-    f.values.clear();
-    f.present.clear();
-  }
+  l.clear(rows_);
   return l;
 }
 
 FactColumn& FactTable::give_year() {
-  year_.values.assign(rows_, 0);
-  year_.present.assign(rows_, 0);
+  year_.clear(rows_);
   return year_;
+}
+
+void FactTable::seal() {
+  year_.seal();
+  for (auto& c : scalars_) c.seal();
+  for (auto& l : lists_) l.seal();
+}
+
+std::size_t FactTable::bytes() const {
+  std::size_t b = year_.bytes();
+  for (const auto& c : scalars_) b += c.bytes();
+  for (const auto& l : lists_) b += l.bytes();
+  return b;
 }
 
 FactTable FactTable::from_enterprises(const RuleSet& rules, const std::vector<Enterprise>& batch) {
@@ -479,6 +574,7 @@ FactTable FactTable::from_enterprises(const RuleSet& rules, const std::vector<En
     }
     if (!fits) t.keep_exact(r, e);
   }
+  t.seal();
   return t;
 }
 
@@ -491,7 +587,7 @@ Enterprise FactTable::enterprise(std::size_t row) const {
   if (kept != exact_.end()) return kept->second;
   Enterprise e;
   e.id = row < ids_.size() ? ids_[row] : "row " + std::to_string(row);
-  if (year_.has(row)) e.year = year_.values[row];
+  if (year_.has(row)) e.year = year_.at(row);
   const auto& facts = rules_->facts();
   e.facts.resize(facts.size());
   for (std::size_t k = 0; k < facts.size(); ++k) {
@@ -503,8 +599,7 @@ Enterprise FactTable::enterprise(std::size_t row) const {
       for (std::uint32_t i = l.offsets[row]; i < l.offsets[row + 1]; ++i) {
         Record rec(l.fields.size());
         for (std::size_t f = 0; f < l.fields.size(); ++f) {
-          if (l.fields[f].present[i])
-            rec[f] = load(l.fields[f], decl.fields[f], l.fields[f].values[i]);
+          if (l.fields[f].has(i)) rec[f] = load(l.fields[f], decl.fields[f], l.fields[f].at(i));
         }
         records.push_back(std::move(rec));
       }
@@ -512,7 +607,7 @@ Enterprise FactTable::enterprise(std::size_t row) const {
       continue;
     }
     const FactColumn& c = scalars_[k];
-    if (c.has(row)) e.facts[k] = FactValue(load(c, decl, c.values[row]));
+    if (c.has(row)) e.facts[k] = FactValue(load(c, decl, c.at(row)));
   }
   return e;
 }
@@ -1338,19 +1433,19 @@ struct Program::Impl {
         return n.value;
       case H::fact: {
         const FactColumn& col = c.table.scalar(n.slot);
-        if (col.has(c.row)) return col.values[c.row];
+        if (col.has(c.row)) return col.at(c.row);
         if (n.flag) return n.value;
         fall_back();
       }
       case H::field: {
         const FactColumn& col = c.list->fields[n.slot];
         if (!col.has(c.record)) fall_back();
-        return col.values[c.record];
+        return col.at(c.record);
       }
       case H::year: {
         const FactColumn& col = c.table.year();
         if (!col.has(c.row)) fall_back();
-        return col.values[c.row];
+        return col.at(c.row);
       }
       case H::rescale:
         return scale_up(eval(n.a, c), n.shift);
@@ -1395,7 +1490,7 @@ struct Program::Impl {
           std::int64_t hits = 0;
           for (std::uint32_t i = from; i < to; ++i) {
             if (!field.has(i)) fall_back();
-            if (in_mask(field.values[i], mask)) {
+            if (in_mask(field.at(i), mask)) {
               if (n.op == H::any) return 1;
               ++hits;
             }
@@ -1453,20 +1548,20 @@ struct Program::Impl {
       case H::field_cmp_k: {
         const FactColumn& col = c.list->fields[n.slot];
         if (!col.has(c.record)) fall_back();
-        return compare(col.values[c.record], n.value, n.cmp);
+        return compare(col.at(c.record), n.value, n.cmp);
       }
       case H::in:
         return in_mask(eval(n.a, c), n.value);
       case H::fact_in: {
         const FactColumn& col = c.table.scalar(n.slot);
-        if (col.has(c.row)) return in_mask(col.values[c.row], n.value);
+        if (col.has(c.row)) return in_mask(col.at(c.row), n.value);
         if (n.flag) return n.shift;
         fall_back();
       }
       case H::field_in: {
         const FactColumn& col = c.list->fields[n.slot];
         if (!col.has(c.record)) fall_back();
-        return in_mask(col.values[c.record], n.value);
+        return in_mask(col.at(c.record), n.value);
       }
     }
     return 0;
@@ -1611,7 +1706,7 @@ struct Program::Impl {
       const std::int64_t from = eval(rule.from, c);
       const std::int32_t e = std::min(hot[rule.from].exponent, 0);
       const std::int64_t f = scale_up(from, hot[rule.from].exponent - e);
-      const std::int64_t y = scale_up(years.values[c.row], -e);
+      const std::int64_t y = scale_up(years.at(c.row), -e);
       const std::int64_t end = checked_add(f, scale_up(rule.years, -e));
       if (!(f <= y && y < end)) return;
     }
