@@ -218,6 +218,8 @@ enum class H : std::uint8_t {
   fact_in,
   field_in,
   field_cmp_k,
+  all_of,  ///< a and b and …: operands[a .. a + b), flattened
+  any_of,  ///< a or b or …
 };
 
 struct Hot {
@@ -1174,7 +1176,8 @@ struct Program::Impl {
   // ---- lowering: nodes → the interpreter's compact form ----
 
   std::vector<Hot> hot;
-  std::vector<std::uint32_t> lowered;  ///< node → hot index
+  std::vector<std::uint32_t> operands;  ///< of all_of / any_of nodes
+  std::vector<std::uint32_t> lowered;   ///< node → hot index
 
   std::uint32_t emit(const Hot& h) {
     hot.push_back(h);
@@ -1188,6 +1191,15 @@ struct Program::Impl {
       mask |= std::int64_t{1} << code;
     }
     return mask;
+  }
+
+  /// The lowered operands of a chain of `op` (and_ / or_) rooted at node k, left to right.
+  void flatten(std::uint32_t k, N op, std::vector<std::uint32_t>& chain) {
+    if (nodes[k].op != op) {
+      chain.push_back(lower(k));
+      return;
+    }
+    for (std::uint32_t a : nodes[k].args) flatten(a, op, chain);
   }
 
   std::uint32_t lower(std::uint32_t k) {
@@ -1286,15 +1298,24 @@ struct Program::Impl {
         h.op = H::present_year;
         break;
       case N::and_:
-        h.op = H::and_;
-        h.a = arg(0);
-        h.b = arg(1);
+      case N::or_: {
+        // A chain `a and b and c` (nested either way) becomes one node over its operands, in
+        // order: short-circuit evaluation is associative, so the same operands are evaluated.
+        std::vector<std::uint32_t> chain;
+        flatten(k, n.op, chain);
+        const bool is_and = n.op == N::and_;
+        if (chain.size() == 2) {
+          h.op = is_and ? H::and_ : H::or_;
+          h.a = chain[0];
+          h.b = chain[1];
+        } else {
+          h.op = is_and ? H::all_of : H::any_of;
+          h.a = static_cast<std::uint32_t>(operands.size());
+          h.b = static_cast<std::uint32_t>(chain.size());
+          operands.insert(operands.end(), chain.begin(), chain.end());
+        }
         break;
-      case N::or_:
-        h.op = H::or_;
-        h.a = arg(0);
-        h.b = arg(1);
-        break;
+      }
       case N::not_:
         h.op = H::not_;
         h.a = arg(0);
@@ -1376,6 +1397,13 @@ struct Program::Impl {
     if (x == kNone || y == kNone) return false;
     const Hot& a = hot[x];
     const Hot& b = hot[y];
+    if (a.op == H::all_of || a.op == H::any_of) {
+      if (a.op != b.op || a.b != b.b) return false;
+      for (std::uint32_t i = 0; i < a.b; ++i) {
+        if (!same(operands[a.a + i], operands[b.a + i])) return false;
+      }
+      return true;
+    }
     return a.op == b.op && a.cmp == b.cmp && a.mode == b.mode && a.flag == b.flag &&
            a.exponent == b.exponent && a.shift == b.shift && a.slot == b.slot &&
            a.value == b.value && same(a.a, b.a) && same(a.b, b.b) && same(a.c, b.c);
@@ -1404,7 +1432,7 @@ struct Program::Impl {
     std::size_t record = 0;
   };
 
-  static bool compare(std::int64_t a, std::int64_t b, Cmp cmp) {
+  [[gnu::always_inline]] static bool compare(std::int64_t a, std::int64_t b, Cmp cmp) {
     switch (cmp) {
       case Cmp::ge:
         return a >= b;
@@ -1426,22 +1454,101 @@ struct Program::Impl {
     return code >= 0 && code < 63 && ((mask >> code) & 1) != 0;
   }
 
-  std::int64_t eval(std::uint32_t k, Cursor& c) const {
+  [[gnu::always_inline]] static std::int64_t fact_value(const Hot& n, const Cursor& c) {
+    const FactColumn& col = c.table.scalar(n.slot);
+    if (col.has(c.row)) return col.at(c.row);
+    if (n.flag) return n.value;
+    fall_back();
+  }
+  [[gnu::always_inline]] static std::int64_t field_value(const Hot& n, const Cursor& c) {
+    const FactColumn& col = c.list->fields[n.slot];
+    if (!col.has(c.record)) fall_back();
+    return col.at(c.record);
+  }
+
+  /// The value of node k, with the commonest leaves computed inline: an operand costs a call
+  /// (and eval's frame) only when it is an inner node.
+  [[gnu::always_inline]] std::int64_t operand(std::uint32_t k, Cursor& c) const {
     const Hot& n = hot[k];
     switch (n.op) {
       case H::constant:
         return n.value;
-      case H::fact: {
-        const FactColumn& col = c.table.scalar(n.slot);
-        if (col.has(c.row)) return col.at(c.row);
-        if (n.flag) return n.value;
-        fall_back();
+      case H::fact:
+        return fact_value(n, c);
+      case H::field:
+        return field_value(n, c);
+      case H::field_cmp_k:
+        return compare(field_value(n, c), n.value, n.cmp);
+      case H::field_in:
+        return in_mask(field_value(n, c), n.value);
+      default:
+        return eval(k, c);
+    }
+  }
+
+  /// sum / count / any / all over a list: out of eval() so that eval's frame stays small (its
+  /// prologue and epilogue are paid on every node).
+  [[gnu::noinline]] std::int64_t eval_list(const Hot& n, Cursor& c) const {
+    const ListColumn& list = c.table.list(n.slot);
+    std::uint32_t from = 0, to = 0;
+    if (list.has(c.row)) {
+      from = list.offsets[c.row];
+      to = list.offsets[c.row + 1];
+    } else if (!n.flag) {
+      fall_back();
+    }
+    if ((n.op == H::any || n.op == H::count) && n.a != kNone && hot[n.a].op == H::field_in) {
+      // any / count of records whose enumeration field is in a set: one tight loop.
+      const FactColumn& field = list.fields[hot[n.a].slot];
+      const std::int64_t mask = hot[n.a].value;
+      std::int64_t hits = 0;
+      for (std::uint32_t i = from; i < to; ++i) {
+        if (!field.has(i)) fall_back();
+        if (in_mask(field.at(i), mask)) {
+          if (n.op == H::any) return 1;
+          ++hits;
+        }
       }
-      case H::field: {
-        const FactColumn& col = c.list->fields[n.slot];
-        if (!col.has(c.record)) fall_back();
-        return col.at(c.record);
+      return hits;
+    }
+    const ListColumn* saved_list = c.list;
+    const std::size_t saved_record = c.record;
+    c.list = &list;
+    std::int64_t acc = n.op == H::all ? 1 : 0;
+    for (std::uint32_t i = from; i < to; ++i) {
+      c.record = i;
+      if (n.op == H::sum) {
+        if (n.b != kNone && !eval(n.b, c)) continue;
+        acc = checked_add(acc, eval(n.a, c));
+      } else if (n.op == H::count) {
+        if (n.a != kNone && !eval(n.a, c)) continue;
+        ++acc;
+      } else {
+        const bool v = eval(n.a, c) != 0;
+        if (n.op == H::any && v) {
+          acc = 1;
+          break;
+        }
+        if (n.op == H::all && !v) {
+          acc = 0;
+          break;
+        }
       }
+    }
+    c.list = saved_list;
+    c.record = saved_record;
+    return acc;
+  }
+
+  std::int64_t eval(std::uint32_t k, Cursor& c) const {
+    const Hot& n = hot[k];
+    switch (n.op) {
+      case H::constant:
+      case H::fact:
+      case H::field:
+      case H::field_cmp_k:
+      case H::field_in:
+        return operand(k, c);  // the leaves, computed inline there
       case H::year: {
         const FactColumn& col = c.table.year();
         if (!col.has(c.row)) fall_back();
@@ -1451,12 +1558,18 @@ struct Program::Impl {
         return scale_up(eval(n.a, c), n.shift);
       case H::round:
         return scale_down(eval(n.a, c), n.shift, n.mode);
-      case H::add:
-        return checked_add(eval(n.a, c), eval(n.b, c));
-      case H::sub:
-        return checked_sub(eval(n.a, c), eval(n.b, c));
-      case H::mul:
-        return checked_mul(eval(n.a, c), eval(n.b, c));
+      case H::add: {
+        const std::int64_t a = operand(n.a, c);
+        return checked_add(a, operand(n.b, c));
+      }
+      case H::sub: {
+        const std::int64_t a = operand(n.a, c);
+        return checked_sub(a, operand(n.b, c));
+      }
+      case H::mul: {
+        const std::int64_t a = operand(n.a, c);
+        return checked_mul(a, operand(n.b, c));
+      }
       case H::neg:
         return checked_sub(0, eval(n.a, c));
       case H::min: {
@@ -1474,57 +1587,8 @@ struct Program::Impl {
       case H::sum:
       case H::count:
       case H::any:
-      case H::all: {
-        const ListColumn& list = c.table.list(n.slot);
-        std::uint32_t from = 0, to = 0;
-        if (list.has(c.row)) {
-          from = list.offsets[c.row];
-          to = list.offsets[c.row + 1];
-        } else if (!n.flag) {
-          fall_back();
-        }
-        if ((n.op == H::any || n.op == H::count) && n.a != kNone && hot[n.a].op == H::field_in) {
-          // any / count of records whose enumeration field is in a set: one tight loop.
-          const FactColumn& field = list.fields[hot[n.a].slot];
-          const std::int64_t mask = hot[n.a].value;
-          std::int64_t hits = 0;
-          for (std::uint32_t i = from; i < to; ++i) {
-            if (!field.has(i)) fall_back();
-            if (in_mask(field.at(i), mask)) {
-              if (n.op == H::any) return 1;
-              ++hits;
-            }
-          }
-          return hits;
-        }
-        const ListColumn* saved_list = c.list;
-        const std::size_t saved_record = c.record;
-        c.list = &list;
-        std::int64_t acc = n.op == H::all ? 1 : 0;
-        for (std::uint32_t i = from; i < to; ++i) {
-          c.record = i;
-          if (n.op == H::sum) {
-            if (n.b != kNone && !eval(n.b, c)) continue;
-            acc = checked_add(acc, eval(n.a, c));
-          } else if (n.op == H::count) {
-            if (n.a != kNone && !eval(n.a, c)) continue;
-            ++acc;
-          } else {
-            const bool v = eval(n.a, c) != 0;
-            if (n.op == H::any && v) {
-              acc = 1;
-              break;
-            }
-            if (n.op == H::all && !v) {
-              acc = 0;
-              break;
-            }
-          }
-        }
-        c.list = saved_list;
-        c.record = saved_record;
-        return acc;
-      }
+      case H::all:
+        return eval_list(n, c);
       case H::present_fact:
         return c.table.scalar(n.slot).has(c.row);
       case H::present_list:
@@ -1534,22 +1598,27 @@ struct Program::Impl {
       case H::present_year:
         return c.table.year().has(c.row);
       case H::and_:
-        return eval(n.a, c) && eval(n.b, c);
+        return operand(n.a, c) && operand(n.b, c);
       case H::or_:
-        return eval(n.a, c) || eval(n.b, c);
+        return operand(n.a, c) || operand(n.b, c);
+      case H::all_of:
+        for (std::uint32_t i = n.a; i < n.a + n.b; ++i) {
+          if (!operand(operands[i], c)) return 0;
+        }
+        return 1;
+      case H::any_of:
+        for (std::uint32_t i = n.a; i < n.a + n.b; ++i) {
+          if (operand(operands[i], c)) return 1;
+        }
+        return 0;
       case H::not_:
-        return !eval(n.a, c);
+        return !operand(n.a, c);
       case H::cmp: {
         const std::int64_t a = eval(n.a, c);
         return compare(a, eval(n.b, c), n.cmp);
       }
       case H::cmp_k:
-        return compare(eval(n.a, c), n.value, n.cmp);
-      case H::field_cmp_k: {
-        const FactColumn& col = c.list->fields[n.slot];
-        if (!col.has(c.record)) fall_back();
-        return compare(col.at(c.record), n.value, n.cmp);
-      }
+        return compare(operand(n.a, c), n.value, n.cmp);
       case H::in:
         return in_mask(eval(n.a, c), n.value);
       case H::fact_in: {
@@ -1557,11 +1626,6 @@ struct Program::Impl {
         if (col.has(c.row)) return in_mask(col.at(c.row), n.value);
         if (n.flag) return n.shift;
         fall_back();
-      }
-      case H::field_in: {
-        const FactColumn& col = c.list->fields[n.slot];
-        if (!col.has(c.record)) fall_back();
-        return in_mask(col.at(c.record), n.value);
       }
     }
     return 0;

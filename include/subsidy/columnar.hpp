@@ -42,11 +42,11 @@ struct FactColumn {
   std::vector<std::string> dictionary;
 
   /// True when row `row` has a value (an ungiven column has none).
-  bool has(std::size_t row) const {
+  [[gnu::always_inline]] bool has(std::size_t row) const {
     return dense_ ? row < size_ : row < present.size() && present[row] != 0;
   }
-  /// The value of a row that has one.
-  std::int64_t at(std::size_t row) const {
+  /// The value of a row that has one. (Inlined: the interpreter reads every value through it.)
+  [[gnu::always_inline]] std::int64_t at(std::size_t row) const {
     switch (width_) {
       case 1:
         return narrow8_[row];
@@ -81,7 +81,7 @@ struct ListColumn {
   std::vector<FactColumn> fields;      ///< by field position (FactDecl::fields)
   std::vector<std::uint8_t> present;   ///< 1 where the row gave the list; empty once sealed dense
 
-  bool has(std::size_t row) const {
+  [[gnu::always_inline]] bool has(std::size_t row) const {
     return dense_ ? row < size_ : row < present.size() && present[row] != 0;
   }
   /// Seals every field and drops `present` when every row gave the list.
