@@ -1959,10 +1959,13 @@ struct Program::Impl {
     chunk.by_reference.push_back(1);
   }
 
-  void run_range(const FactTable& table, std::size_t from, std::size_t to, Chunk& chunk) const {
+  /// Evaluates rows [from, to) into `chunk`, whose columns get room for `room` rows (the
+  /// first chunk reserves room for every row: see run()).
+  void run_range(const FactTable& table, std::size_t from, std::size_t to, std::size_t room,
+                 Chunk& chunk) const {
     chunk.totals.assign(rule_codes.size(), RuleTotals{});
-    const std::size_t n = to - from;
-    chunk.counts.reserve(n);
+    const std::size_t n = room;
+    chunk.counts.reserve(to - from);
     chunk.cash_min.reserve(n);
     chunk.cash_max.reserve(n);
     chunk.by_reference.reserve(n);
@@ -2022,12 +2025,15 @@ struct Program::Impl {
     threads = std::max(threads, 1u);
     std::vector<Chunk> chunks(threads);
     if (threads == 1) {
-      run_range(table, 0, rows, chunks[0]);
+      run_range(table, 0, rows, rows, chunks[0]);
     } else {
       std::vector<std::thread> pool;
       for (unsigned t = 0; t < threads; ++t) {
-        pool.emplace_back(
-            [&, t] { run_range(table, rows * t / threads, rows * (t + 1) / threads, chunks[t]); });
+        pool.emplace_back([&, t] {
+          const std::size_t from = rows * t / threads;
+          const std::size_t to = rows * (t + 1) / threads;
+          run_range(table, from, to, t == 0 ? rows : to - from, chunks[t]);
+        });
       }
       for (auto& th : pool) th.join();
     }
@@ -2036,12 +2042,13 @@ struct Program::Impl {
     out.rules = rule_ids;
     std::size_t total_lines = 0;
     for (const auto& ch : chunks) total_lines += ch.lines.size();
-    if (threads == 1) {  // one chunk: its columns become the result's, without a copy
-      out.lines = std::move(chunks[0].lines);
-      out.cash_min = std::move(chunks[0].cash_min);
-      out.cash_max = std::move(chunks[0].cash_max);
-      out.by_reference = std::move(chunks[0].by_reference);
-    }
+    // The first chunk's columns become the result's, without a copy; the first chunk reserved
+    // room for every row (address space only: pages cost memory once written), so the other
+    // chunks are appended in place and only one copy of the lines exists at any time.
+    out.lines = std::move(chunks[0].lines);
+    out.cash_min = std::move(chunks[0].cash_min);
+    out.cash_max = std::move(chunks[0].cash_max);
+    out.by_reference = std::move(chunks[0].by_reference);
     out.lines.reserve(total_lines);
     out.offsets.reserve(rows + 1);
     out.offsets.push_back(0);
@@ -2049,9 +2056,10 @@ struct Program::Impl {
     out.cash_max.reserve(rows);
     out.by_reference.reserve(rows);
     std::vector<RuleTotals> totals(rule_codes.size());
-    for (auto& ch : chunks) {
+    for (std::size_t t = 0; t < chunks.size(); ++t) {
+      Chunk& ch = chunks[t];
       for (std::size_t n : ch.counts) out.offsets.push_back(out.offsets.back() + n);
-      if (threads > 1) {
+      if (t > 0) {
         out.lines.insert(out.lines.end(), ch.lines.begin(), ch.lines.end());
         out.cash_min.insert(out.cash_min.end(), ch.cash_min.begin(), ch.cash_min.end());
         out.cash_max.insert(out.cash_max.end(), ch.cash_max.begin(), ch.cash_max.end());
