@@ -1876,7 +1876,7 @@ struct Program::Impl {
     Int128 min = 0, max = 0;
   };
 
-  struct Chunk {
+  struct alignas(64) Chunk {          // own cache lines: two threads write neighbouring chunks
     std::vector<std::size_t> counts;  ///< lines per row
     std::vector<ColumnarLine> lines;
     std::vector<std::int64_t> cash_min, cash_max;
