@@ -398,7 +398,9 @@ def main() -> int:
         "",
         f"Machine: {platform.machine()}, {os.cpu_count()} cores, {platform.python_implementation()} "
         f"{platform.python_version()}; measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} "
-        "(shared machine: other jobs were running, so absolute numbers and the thread speed-up are noisy).",
+        "(a shared machine: the 1-minute load average was "
+        f"{meta.get('load_average_start', '?')} when bench_batch started and {meta.get('load_average_end', '?')} "
+        "when it ended, the benchmark itself included; read the 2-thread rows against the control row).",
         "",
         "Command: `bash scripts/bench.sh` (N = 1 000 000 by default; `bash scripts/bench.sh 100000` for a quick run).",
         "",
