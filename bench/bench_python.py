@@ -325,7 +325,7 @@ inside `Program::run`, and `perf record`):
   fields, field tests) are read inline by their parent instead of through a recursive call; list
   scans live outside `eval`'s frame; narrow columns fit in cache. Together with the narrow columns
   that is 1.24× on S (46.0 → 56.9 M evaluations/s) and 1.59× on W (387 k → 615 k enterprises/s)
-  over the first round (measured 06:22 and 07:11 UTC). What is left, by callgrind: `eval`'s
+  over the first round (measured 06:22 and 07:13 UTC). What is left, by callgrind: `eval`'s
   own prologue, epilogue and dispatch (about a quarter of the instructions), rule and line
   bookkeeping (`run_row`, `run_award`, `run_range`: about a third), reading values. A `when:
   any(list, C)` in front of `per_item: for_each list where C` is already skipped (the award decides
@@ -344,13 +344,13 @@ inside `Program::run`, and `perf record`):
   even at nice 19), the benchmark's session gets about one core whatever its thread count. The
   control row (the same hand-written code on 2 threads) shows how much of a second core the
   benchmark actually got; read the engine's speed-up against it, not against 2. With the machine
-  quiet (07:11 UTC, no fuzzers) the control reached 1.73× and W 1.73×: the engine scales as far as
+  quiet (07:13 UTC, no fuzzers) the control reached 1.73× and W 1.73×: the engine scales as far as
   the machine lets it. S reached 1.48×: each S program runs only 0.1-0.2 s, so starting the
   threads and the single-threaded merge of their results (offsets, lines, totals) weigh more.
 * **Python.** `RuleSet.fact_table` reads the Arrow columns in C++ (C Data Interface, no Python per
   row) and seals each column, then both programs run with the GIL released; the extra time over C++
   is the import and building the Arrow results. That cost did not shrink while the C++ evaluation
-  got faster this round, so the ratio fell: at 07:11 UTC 0.496× at 1 thread (28.2 against 56.9 M
+  got faster this round, so the ratio fell: at 07:13 UTC 0.496× at 1 thread (28.2 against 56.9 M
   evaluations/s, just under the target) and 0.45× at 2 threads. A pandas DataFrame of `decimal.Decimal` objects
   first goes through `pyarrow.Table.from_pandas`, which converts every value in Python: that path
   is an order of magnitude slower.
