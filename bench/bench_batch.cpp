@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <boost/multiprecision/cpp_int.hpp>
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
@@ -166,6 +167,10 @@ int main(int argc, char** argv) {
   const std::string data_dir = argc > 4 ? argv[4] : "";
   // The slower implementations (Python) run on the first prefix_n enterprises.
   const std::size_t prefix_n = std::min<std::size_t>(n, argc > 5 ? std::stoul(argv[5]) : 100000);
+  // The machine's load when the run starts (other jobs share its 2 cores): read the thread rows
+  // against it.
+  double load_start[1] = {-1};
+  (void)getloadavg(load_start, 1);
   try {
     // Loading and checking every rule file.
     const auto files = rule_files(rules_dir);
@@ -262,7 +267,7 @@ int main(int argc, char** argv) {
     {
       const subsidy::FactTable table = bench::to_table(rules, data, true, kSeed);
       data = bench::Synthetic{};  // the table holds the facts now
-      w_table_mib = static_cast<long>(bench::table_bytes(rules, table) >> 20);
+      w_table_mib = static_cast<long>(table.bytes() >> 20);
       std::cout << "workload W fact table: " << w_table_mib << " MiB of columns\n";
       engine("W", w_programs, table, w_rules, one);
     }
@@ -277,11 +282,15 @@ int main(int argc, char** argv) {
             << std::setprecision(0) << r.evaluations_per_second << ", \"checksum\": \""
             << r.checksum << "\", \"note\": \"" << json_escape(r.note) << "\"}\n";
       }
-      out << "{\"meta\": true, \"load_ms\": " << std::setprecision(3) << load * 1000
-          << ", \"rule_files\": " << files.size() << ", \"peak_rss_mib_s\": " << peak_s / 1024
-          << ", \"peak_rss_mib_w\": " << peak_w / 1024 << ", \"table_mib_w\": " << w_table_mib
-          << ", \"rules_w\": " << w_rules << ", \"reference_rate\": " << std::setprecision(0)
-          << reference_rate << ", \"prefix_n\": " << prefix_n << ", \"checksum_prefix\": \""
+      double load_end[1] = {-1};
+      (void)getloadavg(load_end, 1);
+      out << "{\"meta\": true, \"load_average_start\": " << std::setprecision(2) << load_start[0]
+          << ", \"load_average_end\": " << load_end[0] << ", \"load_ms\": " << std::setprecision(3)
+          << load * 1000 << ", \"rule_files\": " << files.size()
+          << ", \"peak_rss_mib_s\": " << peak_s / 1024 << ", \"peak_rss_mib_w\": " << peak_w / 1024
+          << ", \"table_mib_w\": " << w_table_mib << ", \"rules_w\": " << w_rules
+          << ", \"reference_rate\": " << std::setprecision(0) << reference_rate
+          << ", \"prefix_n\": " << prefix_n << ", \"checksum_prefix\": \""
           << subsidy::Decimal::from_scaled_int64(prefix_sum, -2).to_string() << "\"}\n";
     }
   } catch (const std::exception& e) {

@@ -306,36 +306,54 @@ LIMITS = """
 Targets (issue 7, N = 1 000 000): engine S 1 thread ≥ 25 M evaluations/s and ≥ 0.5× the
 checked_int128 reference; engine W ≥ 5 M enterprises/s; 2 threads ≥ 1.8× one; Python batch path
 ≥ 0.5× the C++ engine; rule loading < 50 ms; peak memory < 1 GiB. Read the table above for which
-are met in this run. What limits the ones that are not (profiled with `perf record`):
+are met in this run. What limits the ones that are not (profiled with callgrind, instructions
+inside `Program::run`, and `perf record`):
 
+* **Memory.** Fact columns are filled as int64 values and presence bytes, then sealed
+  (`FactTable::seal`, after each column): every column is packed to the narrowest of
+  int8/int16/int32/int64 that holds all its values (chosen from the values, so lossless) and its
+  presence bytes are dropped when every row has a value. W's table went from 861 MiB to 184 MiB of
+  columns and the W peak from 1398 MiB to about 720 MiB; S's peak from 378 MiB to about 310 MiB.
+  What remains is mostly the generated data and the result lines (24 bytes each: rule, status, band
+  floor and ceiling as int64); when two threads' results are merged, the first thread's buffer
+  already has room for all rows (untouched pages cost nothing), so the lines are not copied twice.
 * **Ratio to the hand-written reference.** The hand-written code (bench/handwritten.hpp) computes
-  the 17 rules of S in one fused pass: one branch on the industry, one scan of each list with the
-  award looked up in a table. The engine evaluates the rules as the rule files state them, one by
-  one: each O11/O21 rule is `when: any(list, condition)` followed by `per_item: for_each list where
-  condition`, so `standards` is scanned 6 times, `standardization_ratings` 8, `first_unit_products` 6
-  and `quality_awards` 10 times per enterprise, every node is a checked int64 operation dispatched by a tree interpreter,
-  and every row also runs its policy sets' `applies_to` and checks. perf: about two thirds of the
-  time is the interpreter's `eval`, the rest rule/line bookkeeping. Closing the gap needs
-  block-at-a-time evaluation (one node over 1024 rows) and sharing list scans across rules with the
-  same predicate shape; the current path is row-at-a-time.
-* **Workload W.** 189 rule evaluations per enterprise (the whole rule set under each of the three
-  members of the alternative group); at 12-20 ns per rule evaluation that is a few hundred thousand
-  enterprises/s. 5 M enterprises/s would need about 1 ns per rule evaluation.
-* **Two threads.** Rows are split into contiguous ranges with no shared state (per-thread line
-  buffers, one merge), but this 2-core machine is shared with other developers' builds and fuzzers
-  (load average 6-11 during the run): the control row (the same hand-written code on 2 threads)
-  shows how much of a second core the benchmark actually got, and the engine's speed-up should be
-  read against it, not against 2.
+  the 17 rules of S in one fused pass (one branch on the industry, one scan of each list, the award
+  from a table): about 2.6 ns per rule. The engine evaluates the rules as the rule files state them,
+  one by one, with a row-at-a-time tree interpreter over checked int64: about 15-20 ns per rule.
+  This round: `and`/`or` chains are one node over their operands; leaves (constants, facts, record
+  fields, field tests) are read inline by their parent instead of through a recursive call; list
+  scans live outside `eval`'s frame; narrow columns fit in cache. Together with the narrow columns
+  that is 1.24× on S (46.0 → 56.9 M evaluations/s) and 1.59× on W (387 k → 615 k enterprises/s)
+  over the first round (measured 06:22 and 07:13 UTC). What is left, by callgrind: `eval`'s
+  own prologue, epilogue and dispatch (about a quarter of the instructions), rule and line
+  bookkeeping (`run_row`, `run_award`, `run_range`: about a third), reading values. A `when:
+  any(list, C)` in front of `per_item: for_each list where C` is already skipped (the award decides
+  it). Tried and dropped (measured, not worth their code): one tally per row of an enumeration field
+  shared by the rules counting `field == X` (−1.5 % instructions: the synthetic lists hold about one
+  record per row, so the scans are cheap and the per-rule overhead dominates); a fixed-award fast
+  path in `run_rule` (+10 %: the compiler then stops inlining `run_rule`). 0.5× needs about 5 ns per
+  rule: code generated per rule set (C++ emitted and compiled, or a JIT), not an interpreter.
+* **Workload W.** 189 rule evaluations per enterprise; at 8-9 ns per rule evaluation that is
+  about 0.6 M enterprises/s on one thread (about 1 M on two). 5 M enterprises/s needs about 1 ns per rule evaluation, faster than
+  the hand-written S code per rule: out of reach of any per-rule evaluator; it would take fusing
+  the rules of a set into one pass, as the hand-written code does.
+* **Two threads.** Rows are split into contiguous ranges with no shared state (per-thread chunks
+  on their own cache lines, one merge). The kernel groups CPU time by session
+  (`kernel.sched_autogroup_enabled = 1`): while another session runs busy processes (the fuzzers,
+  even at nice 19), the benchmark's session gets about one core whatever its thread count. The
+  control row (the same hand-written code on 2 threads) shows how much of a second core the
+  benchmark actually got; read the engine's speed-up against it, not against 2. With the machine
+  quiet (07:13 UTC, no fuzzers) the control reached 1.73× and W 1.73×: the engine scales as far as
+  the machine lets it. S reached 1.48×: each S program runs only 0.1-0.2 s, so starting the
+  threads and the single-threaded merge of their results (offsets, lines, totals) weigh more.
 * **Python.** `RuleSet.fact_table` reads the Arrow columns in C++ (C Data Interface, no Python per
-  row), then both programs run with the GIL released; the extra time over C++ is the import (about
-  0.3 µs per enterprise for S's 9 columns and ~5 list records) and building the Arrow results. A
-  pandas DataFrame of `decimal.Decimal` objects first goes through `pyarrow.Table.from_pandas`,
-  which converts every value in Python: that path is an order of magnitude slower.
-* **Memory.** Workload S at N = 10^6 stays well under 1 GiB. W's table holds every fact of the
-  rule set for every enterprise (47 scalar columns and 14 list columns, every value an int64 plus
-  a presence byte, booleans and enumeration codes included) plus about 4 M result lines of 24
-  bytes per scenario, copied once more when two threads' results are merged. Narrow columns for
-  booleans and codes (1-4 bytes) would bring it under 1 GiB; not done.
+  row) and seals each column, then both programs run with the GIL released; the extra time over C++
+  is the import and building the Arrow results. That cost did not shrink while the C++ evaluation
+  got faster this round, so the ratio fell: at 07:13 UTC 0.496× at 1 thread (28.2 against 56.9 M
+  evaluations/s, just under the target) and 0.45× at 2 threads. A pandas DataFrame of `decimal.Decimal` objects
+  first goes through `pyarrow.Table.from_pandas`, which converts every value in Python: that path
+  is an order of magnitude slower.
 * **zen-engine** computes in rust_decimal inside, but its Python binding accepts only Python
   numbers (a `decimal.Decimal` is refused) and returns floats, so exact money can only cross as
   whole 分 below 2^53; it is evaluated one enterprise per call.
@@ -398,7 +416,9 @@ def main() -> int:
         "",
         f"Machine: {platform.machine()}, {os.cpu_count()} cores, {platform.python_implementation()} "
         f"{platform.python_version()}; measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} "
-        "(shared machine: other jobs were running, so absolute numbers and the thread speed-up are noisy).",
+        "(a shared machine: the 1-minute load average was "
+        f"{meta.get('load_average_start', '?')} when bench_batch started and {meta.get('load_average_end', '?')} "
+        "when it ended, the benchmark itself included; read the 2-thread rows against the control row).",
         "",
         "Command: `bash scripts/bench.sh` (N = 1 000 000 by default; `bash scripts/bench.sh 100000` for a quick run).",
         "",

@@ -182,6 +182,9 @@ inline subsidy::FactTable to_table(const subsidy::RuleSet& rules, const Syntheti
       done[slot_of(rules, name)] = true;
     }
   }
+  // Sealing packs each column to its narrowest integer width as soon as it is filled, so the
+  // int64 staging form of only one column exists at a time.
+  t.seal();
   if (!every_fact) return t;
   SplitMix g{seed ^ 0x5eedULL};
   auto value = [&](const subsidy::FactDecl& decl) -> std::int64_t {
@@ -209,6 +212,7 @@ inline subsidy::FactTable to_table(const subsidy::RuleSet& rules, const Syntheti
     year.values[r] = 2010;
     year.present[r] = 1;
   }
+  t.seal();
   for (std::size_t k = 0; k < facts.size(); ++k) {
     if (done[k]) continue;
     const auto& decl = facts[k];
@@ -227,6 +231,7 @@ inline subsidy::FactTable to_table(const subsidy::RuleSet& rules, const Syntheti
         l.offsets[r + 1] =
             static_cast<std::uint32_t>(l.fields.empty() ? 0 : l.fields[0].values.size());
       }
+      t.seal();
       continue;
     }
     subsidy::FactColumn& c = t.give(k);
@@ -235,26 +240,9 @@ inline subsidy::FactTable to_table(const subsidy::RuleSet& rules, const Syntheti
       c.values[r] = value(decl);
       c.present[r] = 1;
     }
+    t.seal();
   }
   return t;
-}
-
-/// The bytes a fact table's columns hold (values and presence), for the memory report.
-inline std::size_t table_bytes(const subsidy::RuleSet& rules, const subsidy::FactTable& t) {
-  auto column = [](const subsidy::FactColumn& c) {
-    return c.values.capacity() * 8 + c.present.capacity();
-  };
-  std::size_t bytes = column(t.year());
-  for (std::size_t k = 0; k < rules.facts().size(); ++k) {
-    if (rules.facts()[k].unit.kind == subsidy::UnitKind::list) {
-      const auto& l = t.list(k);
-      bytes += l.offsets.capacity() * 4 + l.present.capacity();
-      for (const auto& f : l.fields) bytes += column(f);
-    } else {
-      bytes += column(t.scalar(k));
-    }
-  }
-  return bytes;
 }
 
 /// Writes the S columns as raw little-endian arrays (name.bin) for the Python implementations.

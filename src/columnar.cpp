@@ -4,6 +4,7 @@
 #include "subsidy/columnar.hpp"
 
 #include <algorithm>
+#include <limits>
 #include <thread>
 
 #include "compiled.hpp"
@@ -217,6 +218,8 @@ enum class H : std::uint8_t {
   fact_in,
   field_in,
   field_cmp_k,
+  all_of,  ///< a and b and …: operands[a .. a + b), flattened
+  any_of,  ///< a or b or …
 };
 
 struct Hot {
@@ -398,13 +401,100 @@ FactTable::FactTable(const RuleSet& rules, std::size_t rows) : rules_(rules), ro
   year_.kind = UnitKind::year;
 }
 
+namespace {
+
+// Moves `values` into `into`, each narrowed to T (every value fits: the caller checked).
+template <class T>
+void pack(const std::vector<std::int64_t>& values, std::vector<T>& into) {
+  into.resize(values.size());
+  for (std::size_t i = 0; i < values.size(); ++i) into[i] = static_cast<T>(values[i]);
+}
+
+template <class T>
+bool fits_in(std::int64_t lo, std::int64_t hi) {
+  return lo >= std::numeric_limits<T>::min() && hi <= std::numeric_limits<T>::max();
+}
+
+bool all_set(const std::vector<std::uint8_t>& present) {
+  return std::all_of(present.begin(), present.end(), [](std::uint8_t p) { return p != 0; });
+}
+
+}  // namespace
+
+void FactColumn::seal() {
+  if (sealed_) return;
+  sealed_ = true;
+  size_ = present.size();
+  // Absent rows hold 0 (or whatever was written): the width covers them too, so at() of any
+  // row returns exactly what was stored.
+  std::int64_t lo = 0;
+  std::int64_t hi = 0;
+  for (std::int64_t v : values) {
+    lo = std::min(lo, v);
+    hi = std::max(hi, v);
+  }
+  if (fits_in<std::int8_t>(lo, hi)) {
+    width_ = 1;
+    pack(values, narrow8_);
+  } else if (fits_in<std::int16_t>(lo, hi)) {
+    width_ = 2;
+    pack(values, narrow16_);
+  } else if (fits_in<std::int32_t>(lo, hi)) {
+    width_ = 4;
+    pack(values, narrow32_);
+  }
+  if (width_ != 8) std::vector<std::int64_t>().swap(values);
+  dense_ = size_ != 0 && all_set(present);
+  if (dense_) std::vector<std::uint8_t>().swap(present);
+}
+
+void FactColumn::clear(std::size_t rows) {
+  values.assign(rows, 0);
+  present.assign(rows, 0);
+  std::vector<std::int8_t>().swap(narrow8_);
+  std::vector<std::int16_t>().swap(narrow16_);
+  std::vector<std::int32_t>().swap(narrow32_);
+  size_ = 0;
+  width_ = 8;
+  dense_ = false;
+  sealed_ = false;
+}
+
+std::size_t FactColumn::bytes() const {
+  return values.capacity() * 8 + present.capacity() + narrow8_.capacity() +
+         narrow16_.capacity() * 2 + narrow32_.capacity() * 4;
+}
+
+void ListColumn::seal() {
+  for (auto& f : fields) f.seal();
+  if (sealed_) return;
+  sealed_ = true;
+  size_ = present.size();
+  dense_ = size_ != 0 && all_set(present);
+  if (dense_) std::vector<std::uint8_t>().swap(present);
+}
+
+void ListColumn::clear(std::size_t rows) {
+  offsets.assign(rows + 1, 0);
+  present.assign(rows, 0);
+  for (auto& f : fields) f.clear(0);
+  size_ = 0;
+  dense_ = false;
+  sealed_ = false;
+}
+
+std::size_t ListColumn::bytes() const {
+  std::size_t b = offsets.capacity() * 4 + present.capacity();
+  for (const auto& f : fields) b += f.bytes();
+  return b;
+}
+
 FactColumn& FactTable::give(std::size_t slot) {
   FactColumn& c = scalars_.at(slot);
   if (rules_->facts()[slot].unit.kind == UnitKind::list) {
     throw Error(ErrorKind::usage, "fact '" + rules_->facts()[slot].name + "' is a list");
   }
-  c.values.assign(rows_, 0);
-  c.present.assign(rows_, 0);
+  c.clear(rows_);
   return c;
 }
 
@@ -413,19 +503,26 @@ ListColumn& FactTable::give_list(std::size_t slot) {
   if (rules_->facts()[slot].unit.kind != UnitKind::list) {
     throw Error(ErrorKind::usage, "fact '" + rules_->facts()[slot].name + "' is not a list");
   }
-  l.offsets.assign(rows_ + 1, 0);
-  l.present.assign(rows_, 0);
-  for (auto& f : l.fields) {
-    f.values.clear();
-    f.present.clear();
-  }
+  l.clear(rows_);
   return l;
 }
 
 FactColumn& FactTable::give_year() {
-  year_.values.assign(rows_, 0);
-  year_.present.assign(rows_, 0);
+  year_.clear(rows_);
   return year_;
+}
+
+void FactTable::seal() {
+  year_.seal();
+  for (auto& c : scalars_) c.seal();
+  for (auto& l : lists_) l.seal();
+}
+
+std::size_t FactTable::bytes() const {
+  std::size_t b = year_.bytes();
+  for (const auto& c : scalars_) b += c.bytes();
+  for (const auto& l : lists_) b += l.bytes();
+  return b;
 }
 
 FactTable FactTable::from_enterprises(const RuleSet& rules, const std::vector<Enterprise>& batch) {
@@ -479,6 +576,7 @@ FactTable FactTable::from_enterprises(const RuleSet& rules, const std::vector<En
     }
     if (!fits) t.keep_exact(r, e);
   }
+  t.seal();
   return t;
 }
 
@@ -491,7 +589,7 @@ Enterprise FactTable::enterprise(std::size_t row) const {
   if (kept != exact_.end()) return kept->second;
   Enterprise e;
   e.id = row < ids_.size() ? ids_[row] : "row " + std::to_string(row);
-  if (year_.has(row)) e.year = year_.values[row];
+  if (year_.has(row)) e.year = year_.at(row);
   const auto& facts = rules_->facts();
   e.facts.resize(facts.size());
   for (std::size_t k = 0; k < facts.size(); ++k) {
@@ -503,8 +601,7 @@ Enterprise FactTable::enterprise(std::size_t row) const {
       for (std::uint32_t i = l.offsets[row]; i < l.offsets[row + 1]; ++i) {
         Record rec(l.fields.size());
         for (std::size_t f = 0; f < l.fields.size(); ++f) {
-          if (l.fields[f].present[i])
-            rec[f] = load(l.fields[f], decl.fields[f], l.fields[f].values[i]);
+          if (l.fields[f].has(i)) rec[f] = load(l.fields[f], decl.fields[f], l.fields[f].at(i));
         }
         records.push_back(std::move(rec));
       }
@@ -512,7 +609,7 @@ Enterprise FactTable::enterprise(std::size_t row) const {
       continue;
     }
     const FactColumn& c = scalars_[k];
-    if (c.has(row)) e.facts[k] = FactValue(load(c, decl, c.values[row]));
+    if (c.has(row)) e.facts[k] = FactValue(load(c, decl, c.at(row)));
   }
   return e;
 }
@@ -1079,7 +1176,8 @@ struct Program::Impl {
   // ---- lowering: nodes → the interpreter's compact form ----
 
   std::vector<Hot> hot;
-  std::vector<std::uint32_t> lowered;  ///< node → hot index
+  std::vector<std::uint32_t> operands;  ///< of all_of / any_of nodes
+  std::vector<std::uint32_t> lowered;   ///< node → hot index
 
   std::uint32_t emit(const Hot& h) {
     hot.push_back(h);
@@ -1093,6 +1191,15 @@ struct Program::Impl {
       mask |= std::int64_t{1} << code;
     }
     return mask;
+  }
+
+  /// The lowered operands of a chain of `op` (and_ / or_) rooted at node k, left to right.
+  void flatten(std::uint32_t k, N op, std::vector<std::uint32_t>& chain) {
+    if (nodes[k].op != op) {
+      chain.push_back(lower(k));
+      return;
+    }
+    for (std::uint32_t a : nodes[k].args) flatten(a, op, chain);
   }
 
   std::uint32_t lower(std::uint32_t k) {
@@ -1191,15 +1298,24 @@ struct Program::Impl {
         h.op = H::present_year;
         break;
       case N::and_:
-        h.op = H::and_;
-        h.a = arg(0);
-        h.b = arg(1);
+      case N::or_: {
+        // A chain `a and b and c` (nested either way) becomes one node over its operands, in
+        // order: short-circuit evaluation is associative, so the same operands are evaluated.
+        std::vector<std::uint32_t> chain;
+        flatten(k, n.op, chain);
+        const bool is_and = n.op == N::and_;
+        if (chain.size() == 2) {
+          h.op = is_and ? H::and_ : H::or_;
+          h.a = chain[0];
+          h.b = chain[1];
+        } else {
+          h.op = is_and ? H::all_of : H::any_of;
+          h.a = static_cast<std::uint32_t>(operands.size());
+          h.b = static_cast<std::uint32_t>(chain.size());
+          operands.insert(operands.end(), chain.begin(), chain.end());
+        }
         break;
-      case N::or_:
-        h.op = H::or_;
-        h.a = arg(0);
-        h.b = arg(1);
-        break;
+      }
       case N::not_:
         h.op = H::not_;
         h.a = arg(0);
@@ -1281,6 +1397,13 @@ struct Program::Impl {
     if (x == kNone || y == kNone) return false;
     const Hot& a = hot[x];
     const Hot& b = hot[y];
+    if (a.op == H::all_of || a.op == H::any_of) {
+      if (a.op != b.op || a.b != b.b) return false;
+      for (std::uint32_t i = 0; i < a.b; ++i) {
+        if (!same(operands[a.a + i], operands[b.a + i])) return false;
+      }
+      return true;
+    }
     return a.op == b.op && a.cmp == b.cmp && a.mode == b.mode && a.flag == b.flag &&
            a.exponent == b.exponent && a.shift == b.shift && a.slot == b.slot &&
            a.value == b.value && same(a.a, b.a) && same(a.b, b.b) && same(a.c, b.c);
@@ -1309,7 +1432,7 @@ struct Program::Impl {
     std::size_t record = 0;
   };
 
-  static bool compare(std::int64_t a, std::int64_t b, Cmp cmp) {
+  [[gnu::always_inline]] static bool compare(std::int64_t a, std::int64_t b, Cmp cmp) {
     switch (cmp) {
       case Cmp::ge:
         return a >= b;
@@ -1331,37 +1454,122 @@ struct Program::Impl {
     return code >= 0 && code < 63 && ((mask >> code) & 1) != 0;
   }
 
-  std::int64_t eval(std::uint32_t k, Cursor& c) const {
+  [[gnu::always_inline]] static std::int64_t fact_value(const Hot& n, const Cursor& c) {
+    const FactColumn& col = c.table.scalar(n.slot);
+    if (col.has(c.row)) return col.at(c.row);
+    if (n.flag) return n.value;
+    fall_back();
+  }
+  [[gnu::always_inline]] static std::int64_t field_value(const Hot& n, const Cursor& c) {
+    const FactColumn& col = c.list->fields[n.slot];
+    if (!col.has(c.record)) fall_back();
+    return col.at(c.record);
+  }
+
+  /// The value of node k, with the commonest leaves computed inline: an operand costs a call
+  /// (and eval's frame) only when it is an inner node.
+  [[gnu::always_inline]] std::int64_t operand(std::uint32_t k, Cursor& c) const {
     const Hot& n = hot[k];
     switch (n.op) {
       case H::constant:
         return n.value;
-      case H::fact: {
-        const FactColumn& col = c.table.scalar(n.slot);
-        if (col.has(c.row)) return col.values[c.row];
-        if (n.flag) return n.value;
-        fall_back();
+      case H::fact:
+        return fact_value(n, c);
+      case H::field:
+        return field_value(n, c);
+      case H::field_cmp_k:
+        return compare(field_value(n, c), n.value, n.cmp);
+      case H::field_in:
+        return in_mask(field_value(n, c), n.value);
+      default:
+        return eval(k, c);
+    }
+  }
+
+  /// sum / count / any / all over a list: out of eval() so that eval's frame stays small (its
+  /// prologue and epilogue are paid on every node).
+  [[gnu::noinline]] std::int64_t eval_list(const Hot& n, Cursor& c) const {
+    const ListColumn& list = c.table.list(n.slot);
+    std::uint32_t from = 0, to = 0;
+    if (list.has(c.row)) {
+      from = list.offsets[c.row];
+      to = list.offsets[c.row + 1];
+    } else if (!n.flag) {
+      fall_back();
+    }
+    if ((n.op == H::any || n.op == H::count) && n.a != kNone && hot[n.a].op == H::field_in) {
+      // any / count of records whose enumeration field is in a set: one tight loop.
+      const FactColumn& field = list.fields[hot[n.a].slot];
+      const std::int64_t mask = hot[n.a].value;
+      std::int64_t hits = 0;
+      for (std::uint32_t i = from; i < to; ++i) {
+        if (!field.has(i)) fall_back();
+        if (in_mask(field.at(i), mask)) {
+          if (n.op == H::any) return 1;
+          ++hits;
+        }
       }
-      case H::field: {
-        const FactColumn& col = c.list->fields[n.slot];
-        if (!col.has(c.record)) fall_back();
-        return col.values[c.record];
+      return hits;
+    }
+    const ListColumn* saved_list = c.list;
+    const std::size_t saved_record = c.record;
+    c.list = &list;
+    std::int64_t acc = n.op == H::all ? 1 : 0;
+    for (std::uint32_t i = from; i < to; ++i) {
+      c.record = i;
+      if (n.op == H::sum) {
+        if (n.b != kNone && !eval(n.b, c)) continue;
+        acc = checked_add(acc, eval(n.a, c));
+      } else if (n.op == H::count) {
+        if (n.a != kNone && !eval(n.a, c)) continue;
+        ++acc;
+      } else {
+        const bool v = eval(n.a, c) != 0;
+        if (n.op == H::any && v) {
+          acc = 1;
+          break;
+        }
+        if (n.op == H::all && !v) {
+          acc = 0;
+          break;
+        }
       }
+    }
+    c.list = saved_list;
+    c.record = saved_record;
+    return acc;
+  }
+
+  std::int64_t eval(std::uint32_t k, Cursor& c) const {
+    const Hot& n = hot[k];
+    switch (n.op) {
+      case H::constant:
+      case H::fact:
+      case H::field:
+      case H::field_cmp_k:
+      case H::field_in:
+        return operand(k, c);  // the leaves, computed inline there
       case H::year: {
         const FactColumn& col = c.table.year();
         if (!col.has(c.row)) fall_back();
-        return col.values[c.row];
+        return col.at(c.row);
       }
       case H::rescale:
         return scale_up(eval(n.a, c), n.shift);
       case H::round:
         return scale_down(eval(n.a, c), n.shift, n.mode);
-      case H::add:
-        return checked_add(eval(n.a, c), eval(n.b, c));
-      case H::sub:
-        return checked_sub(eval(n.a, c), eval(n.b, c));
-      case H::mul:
-        return checked_mul(eval(n.a, c), eval(n.b, c));
+      case H::add: {
+        const std::int64_t a = operand(n.a, c);
+        return checked_add(a, operand(n.b, c));
+      }
+      case H::sub: {
+        const std::int64_t a = operand(n.a, c);
+        return checked_sub(a, operand(n.b, c));
+      }
+      case H::mul: {
+        const std::int64_t a = operand(n.a, c);
+        return checked_mul(a, operand(n.b, c));
+      }
       case H::neg:
         return checked_sub(0, eval(n.a, c));
       case H::min: {
@@ -1379,57 +1587,8 @@ struct Program::Impl {
       case H::sum:
       case H::count:
       case H::any:
-      case H::all: {
-        const ListColumn& list = c.table.list(n.slot);
-        std::uint32_t from = 0, to = 0;
-        if (list.has(c.row)) {
-          from = list.offsets[c.row];
-          to = list.offsets[c.row + 1];
-        } else if (!n.flag) {
-          fall_back();
-        }
-        if ((n.op == H::any || n.op == H::count) && n.a != kNone && hot[n.a].op == H::field_in) {
-          // any / count of records whose enumeration field is in a set: one tight loop.
-          const FactColumn& field = list.fields[hot[n.a].slot];
-          const std::int64_t mask = hot[n.a].value;
-          std::int64_t hits = 0;
-          for (std::uint32_t i = from; i < to; ++i) {
-            if (!field.has(i)) fall_back();
-            if (in_mask(field.values[i], mask)) {
-              if (n.op == H::any) return 1;
-              ++hits;
-            }
-          }
-          return hits;
-        }
-        const ListColumn* saved_list = c.list;
-        const std::size_t saved_record = c.record;
-        c.list = &list;
-        std::int64_t acc = n.op == H::all ? 1 : 0;
-        for (std::uint32_t i = from; i < to; ++i) {
-          c.record = i;
-          if (n.op == H::sum) {
-            if (n.b != kNone && !eval(n.b, c)) continue;
-            acc = checked_add(acc, eval(n.a, c));
-          } else if (n.op == H::count) {
-            if (n.a != kNone && !eval(n.a, c)) continue;
-            ++acc;
-          } else {
-            const bool v = eval(n.a, c) != 0;
-            if (n.op == H::any && v) {
-              acc = 1;
-              break;
-            }
-            if (n.op == H::all && !v) {
-              acc = 0;
-              break;
-            }
-          }
-        }
-        c.list = saved_list;
-        c.record = saved_record;
-        return acc;
-      }
+      case H::all:
+        return eval_list(n, c);
       case H::present_fact:
         return c.table.scalar(n.slot).has(c.row);
       case H::present_list:
@@ -1439,34 +1598,34 @@ struct Program::Impl {
       case H::present_year:
         return c.table.year().has(c.row);
       case H::and_:
-        return eval(n.a, c) && eval(n.b, c);
+        return operand(n.a, c) && operand(n.b, c);
       case H::or_:
-        return eval(n.a, c) || eval(n.b, c);
+        return operand(n.a, c) || operand(n.b, c);
+      case H::all_of:
+        for (std::uint32_t i = n.a; i < n.a + n.b; ++i) {
+          if (!operand(operands[i], c)) return 0;
+        }
+        return 1;
+      case H::any_of:
+        for (std::uint32_t i = n.a; i < n.a + n.b; ++i) {
+          if (operand(operands[i], c)) return 1;
+        }
+        return 0;
       case H::not_:
-        return !eval(n.a, c);
+        return !operand(n.a, c);
       case H::cmp: {
         const std::int64_t a = eval(n.a, c);
         return compare(a, eval(n.b, c), n.cmp);
       }
       case H::cmp_k:
-        return compare(eval(n.a, c), n.value, n.cmp);
-      case H::field_cmp_k: {
-        const FactColumn& col = c.list->fields[n.slot];
-        if (!col.has(c.record)) fall_back();
-        return compare(col.values[c.record], n.value, n.cmp);
-      }
+        return compare(operand(n.a, c), n.value, n.cmp);
       case H::in:
         return in_mask(eval(n.a, c), n.value);
       case H::fact_in: {
         const FactColumn& col = c.table.scalar(n.slot);
-        if (col.has(c.row)) return in_mask(col.values[c.row], n.value);
+        if (col.has(c.row)) return in_mask(col.at(c.row), n.value);
         if (n.flag) return n.shift;
         fall_back();
-      }
-      case H::field_in: {
-        const FactColumn& col = c.list->fields[n.slot];
-        if (!col.has(c.record)) fall_back();
-        return in_mask(col.values[c.record], n.value);
       }
     }
     return 0;
@@ -1611,7 +1770,7 @@ struct Program::Impl {
       const std::int64_t from = eval(rule.from, c);
       const std::int32_t e = std::min(hot[rule.from].exponent, 0);
       const std::int64_t f = scale_up(from, hot[rule.from].exponent - e);
-      const std::int64_t y = scale_up(years.values[c.row], -e);
+      const std::int64_t y = scale_up(years.at(c.row), -e);
       const std::int64_t end = checked_add(f, scale_up(rule.years, -e));
       if (!(f <= y && y < end)) return;
     }
@@ -1717,7 +1876,7 @@ struct Program::Impl {
     Int128 min = 0, max = 0;
   };
 
-  struct Chunk {
+  struct alignas(64) Chunk {          // own cache lines: two threads write neighbouring chunks
     std::vector<std::size_t> counts;  ///< lines per row
     std::vector<ColumnarLine> lines;
     std::vector<std::int64_t> cash_min, cash_max;
@@ -1800,10 +1959,13 @@ struct Program::Impl {
     chunk.by_reference.push_back(1);
   }
 
-  void run_range(const FactTable& table, std::size_t from, std::size_t to, Chunk& chunk) const {
+  /// Evaluates rows [from, to) into `chunk`, whose columns get room for `room` rows (the
+  /// first chunk reserves room for every row: see run()).
+  void run_range(const FactTable& table, std::size_t from, std::size_t to, std::size_t room,
+                 Chunk& chunk) const {
     chunk.totals.assign(rule_codes.size(), RuleTotals{});
-    const std::size_t n = to - from;
-    chunk.counts.reserve(n);
+    const std::size_t n = room;
+    chunk.counts.reserve(to - from);
     chunk.cash_min.reserve(n);
     chunk.cash_max.reserve(n);
     chunk.by_reference.reserve(n);
@@ -1863,12 +2025,15 @@ struct Program::Impl {
     threads = std::max(threads, 1u);
     std::vector<Chunk> chunks(threads);
     if (threads == 1) {
-      run_range(table, 0, rows, chunks[0]);
+      run_range(table, 0, rows, rows, chunks[0]);
     } else {
       std::vector<std::thread> pool;
       for (unsigned t = 0; t < threads; ++t) {
-        pool.emplace_back(
-            [&, t] { run_range(table, rows * t / threads, rows * (t + 1) / threads, chunks[t]); });
+        pool.emplace_back([&, t] {
+          const std::size_t from = rows * t / threads;
+          const std::size_t to = rows * (t + 1) / threads;
+          run_range(table, from, to, t == 0 ? rows : to - from, chunks[t]);
+        });
       }
       for (auto& th : pool) th.join();
     }
@@ -1877,12 +2042,13 @@ struct Program::Impl {
     out.rules = rule_ids;
     std::size_t total_lines = 0;
     for (const auto& ch : chunks) total_lines += ch.lines.size();
-    if (threads == 1) {  // one chunk: its columns become the result's, without a copy
-      out.lines = std::move(chunks[0].lines);
-      out.cash_min = std::move(chunks[0].cash_min);
-      out.cash_max = std::move(chunks[0].cash_max);
-      out.by_reference = std::move(chunks[0].by_reference);
-    }
+    // The first chunk's columns become the result's, without a copy; the first chunk reserved
+    // room for every row (address space only: pages cost memory once written), so the other
+    // chunks are appended in place and only one copy of the lines exists at any time.
+    out.lines = std::move(chunks[0].lines);
+    out.cash_min = std::move(chunks[0].cash_min);
+    out.cash_max = std::move(chunks[0].cash_max);
+    out.by_reference = std::move(chunks[0].by_reference);
     out.lines.reserve(total_lines);
     out.offsets.reserve(rows + 1);
     out.offsets.push_back(0);
@@ -1890,9 +2056,10 @@ struct Program::Impl {
     out.cash_max.reserve(rows);
     out.by_reference.reserve(rows);
     std::vector<RuleTotals> totals(rule_codes.size());
-    for (auto& ch : chunks) {
+    for (std::size_t t = 0; t < chunks.size(); ++t) {
+      Chunk& ch = chunks[t];
       for (std::size_t n : ch.counts) out.offsets.push_back(out.offsets.back() + n);
-      if (threads > 1) {
+      if (t > 0) {
         out.lines.insert(out.lines.end(), ch.lines.begin(), ch.lines.end());
         out.cash_min.insert(out.cash_min.end(), ch.cash_min.begin(), ch.cash_min.end());
         out.cash_max.insert(out.cash_max.end(), ch.cash_max.begin(), ch.cash_max.end());

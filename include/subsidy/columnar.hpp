@@ -29,24 +29,70 @@ std::int32_t column_exponent(const Unit& unit);
 /// One column of scalar values: numbers as int64 counts of 10^exponent, booleans 0/1,
 /// enumeration values as their index in the declaration, dates as YYYYMMDD, text as a code
 /// into `dictionary`.
+///
+/// A column is filled as int64 values and presence bytes (`values`, `present`); seal() then
+/// packs the values into the narrowest of int8/16/32/64 that holds every one of them (lossless:
+/// the width is chosen from the values, so nothing is ever truncated) and drops `present` when
+/// every row has a value. Read a column through has() and at(), which work sealed or not.
 struct FactColumn {
   UnitKind kind = UnitKind::number;
   std::int32_t exponent = 0;
-  std::vector<std::int64_t> values;
-  std::vector<std::uint8_t> present;  ///< 1 where the value was given
+  std::vector<std::int64_t> values;   ///< while filling (and after sealing at width 8)
+  std::vector<std::uint8_t> present;  ///< 1 where the value was given; empty once sealed dense
   std::vector<std::string> dictionary;
 
   /// True when row `row` has a value (an ungiven column has none).
-  bool has(std::size_t row) const { return row < present.size() && present[row] != 0; }
+  [[gnu::always_inline]] bool has(std::size_t row) const {
+    return dense_ ? row < size_ : row < present.size() && present[row] != 0;
+  }
+  /// The value of a row that has one. (Inlined: the interpreter reads every value through it.)
+  [[gnu::always_inline]] std::int64_t at(std::size_t row) const {
+    switch (width_) {
+      case 1:
+        return narrow8_[row];
+      case 2:
+        return narrow16_[row];
+      case 4:
+        return narrow32_[row];
+      default:
+        return values[row];
+    }
+  }
+  /// Packs the column (see above); writing to a sealed column is a bug: clear() it to refill.
+  void seal();
+  /// Empties the column and makes it writable again, sized for `rows` absent values.
+  void clear(std::size_t rows);
+  /// Bytes of values and presence the column holds.
+  std::size_t bytes() const;
+
+ private:
+  std::vector<std::int8_t> narrow8_;
+  std::vector<std::int16_t> narrow16_;
+  std::vector<std::int32_t> narrow32_;
+  std::size_t size_ = 0;
+  std::uint8_t width_ = 8;
+  bool dense_ = false;  ///< sealed with every row present
+  bool sealed_ = false;
 };
 
 /// A list fact: record `k` of row `r` is at offsets[r] + k; one column per record field.
 struct ListColumn {
   std::vector<std::uint32_t> offsets;  ///< rows + 1 entries
   std::vector<FactColumn> fields;      ///< by field position (FactDecl::fields)
-  std::vector<std::uint8_t> present;   ///< 1 where the row gave the list
+  std::vector<std::uint8_t> present;   ///< 1 where the row gave the list; empty once sealed dense
 
-  bool has(std::size_t row) const { return row < present.size() && present[row] != 0; }
+  [[gnu::always_inline]] bool has(std::size_t row) const {
+    return dense_ ? row < size_ : row < present.size() && present[row] != 0;
+  }
+  /// Seals every field and drops `present` when every row gave the list.
+  void seal();
+  void clear(std::size_t rows);
+  std::size_t bytes() const;
+
+ private:
+  std::size_t size_ = 0;
+  bool dense_ = false;
+  bool sealed_ = false;
 };
 
 /// The facts of many enterprises, by column. Built from typed enterprises, or column by column
@@ -66,6 +112,11 @@ class FactTable {
   FactColumn& give(std::size_t slot);
   ListColumn& give_list(std::size_t slot);
   FactColumn& give_year();
+  /// Packs every column filled so far (FactColumn::seal); call it once columns are filled, after
+  /// each one to keep peak memory low. A sealed column is read-only until given again.
+  void seal();
+  /// Bytes of values, presence and offsets the columns hold.
+  std::size_t bytes() const;
 
   /// Column access by fact slot (RuleSet::facts() order); the year has its own column.
   const FactColumn& scalar(std::size_t slot) const { return scalars_[slot]; }

@@ -335,6 +335,8 @@ subsidy::FactTable table_from_arrow(const subsidy::RuleSet& rules, const py::lis
   year_decl.name = "year";
   year_decl.unit.kind = UnitKind::year;
   for (const auto& c : imported) {
+    // Each column is packed (FactTable::seal) once filled: only one int64 staging column at a time.
+    table.seal();
     if (c.name == "id") {
       const std::string format = c.schema->format;
       if (format != "u" && format != "U") column_error("id", "expected text");
@@ -468,6 +470,7 @@ subsidy::FactTable table_from_arrow(const subsidy::RuleSet& rules, const py::lis
       list.offsets[r + 1] = static_cast<std::uint32_t>(count);
     }
   }
+  table.seal();
   for (auto& [row, list] : patches) {
     subsidy::Enterprise e = table.enterprise(row);
     for (auto& p : list) {

@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 
 #include <filesystem>
+#include <limits>
 #include <string>
 #include <utility>
 #include <vector>
@@ -446,4 +447,48 @@ TEST_CASE("columnar: a fact table built for other rules is refused") {
   const FactTable table(other, 3);
   const Program program(rules, Scenario{});
   CHECK_THROWS_AS(program.run(table), Error);
+}
+
+TEST_CASE("columnar: sealing packs a column to the narrowest width without changing a value") {
+  const std::int64_t big = std::numeric_limits<std::int64_t>::max();
+  const std::int64_t small = std::numeric_limits<std::int64_t>::min();
+  // Each set needs one more width than the one before: int8, int16, int32, int64.
+  const std::vector<std::vector<std::int64_t>> sets = {
+      {0, 1, -128, 127},
+      {0, 128, -129, 32767},
+      {-32769, 0, 2147483647, -2147483648LL},
+      {2147483648LL, 0, big, small},
+  };
+  std::size_t previous = 0;
+  for (const auto& set : sets) {
+    for (const bool dense : {true, false}) {
+      FactColumn c;
+      c.values = set;
+      c.present.assign(set.size(), 1);
+      if (!dense) c.present[1] = 0;
+      c.seal();
+      for (std::size_t i = 0; i < set.size(); ++i) {
+        CHECK(c.has(i) == (dense || i != 1));
+        if (c.has(i)) CHECK(c.at(i) == set[i]);
+      }
+      CHECK_FALSE(c.has(set.size()));
+      // Dense columns drop their presence bytes; widths grow with the set.
+      if (dense) {
+        CHECK(c.present.empty());
+        CHECK(c.bytes() > previous);
+        previous = c.bytes();
+      }
+    }
+  }
+  // A sealed column given again is writable and unsealed.
+  FactColumn c;
+  c.values = {5};
+  c.present = {1};
+  c.seal();
+  c.clear(2);
+  CHECK(c.values.size() == 2);
+  CHECK_FALSE(c.has(0));
+  c.values[1] = big;
+  c.present[1] = 1;
+  CHECK(c.at(1) == big);
 }
