@@ -536,6 +536,13 @@ FactTable FactTable::from_enterprises(const RuleSet& rules, const std::vector<En
       t.give(k);
     }
   }
+  for (const Enterprise& e : batch) {
+    if ((!e.rules_fingerprint.empty() && e.rules_fingerprint != rules.fingerprint()) ||
+        e.facts.size() != facts.size()) {
+      throw Error(ErrorKind::usage,
+                  "enterprise '" + e.id + "' was typed against another rule set", e.mark);
+    }
+  }
   for (std::size_t r = 0; r < batch.size(); ++r) {
     const Enterprise& e = batch[r];
     t.ids_.push_back(e.id);
@@ -588,6 +595,7 @@ Enterprise FactTable::enterprise(std::size_t row) const {
   auto kept = exact_.find(row);
   if (kept != exact_.end()) return kept->second;
   Enterprise e;
+  e.rules_fingerprint = rules_->fingerprint();
   e.id = row < ids_.size() ? ids_[row] : "row " + std::to_string(row);
   if (year_.has(row)) e.year = year_.at(row);
   const auto& facts = rules_->facts();

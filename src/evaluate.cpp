@@ -571,6 +571,21 @@ std::string canonical_facts(const CompiledRules& r, const Enterprise& e) {
 }
 
 Evaluation evaluate_prepared(const Prepared& p, const Enterprise& e) {
+  // Facts typed against another rule set sit in that rule set's slots: reading them here would
+  // misread every fact, so the record is refused as a usage error of its own.
+  if ((!e.rules_fingerprint.empty() && e.rules_fingerprint != p.r.fingerprint) ||
+      e.facts.size() != p.r.facts.size()) {
+    Evaluation out;
+    out.enterprise = e.id;
+    out.name = e.name;
+    out.year = e.year;
+    out.error = Error(ErrorKind::usage,
+                      "enterprise '" + e.id +
+                          "' was typed against another rule set; type it with these rules "
+                          "(make_enterprise, load_enterprises)",
+                      e.mark);
+    return out;
+  }
   Evaluator ev(p, e);
   Evaluation out;
   try {

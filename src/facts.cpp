@@ -139,6 +139,7 @@ Enterprise make_enterprise(const RuleSet& rules, const RawValue& record) {
   }
   Enterprise e;
   e.mark = record.mark;
+  e.rules_fingerprint = rules.fingerprint();
   e.facts.resize(c.facts.size());
   bool has_id = false;
   for (const auto& [key, v] : record.entries) {

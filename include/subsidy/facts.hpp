@@ -96,6 +96,9 @@ struct Enterprise {
   /// Amounts decided for band rules, keyed "policy-set/rule-id".
   std::map<std::string, Decimal> decided;
   Mark mark;  ///< where the record starts
+  /// The fingerprint of the rule set the facts were typed against (their slots are that rule
+  /// set's): evaluating with another rule set is refused. Empty: built by hand, checked by size.
+  std::string rules_fingerprint;
 };
 
 }  // namespace subsidy

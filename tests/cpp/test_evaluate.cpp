@@ -1112,6 +1112,23 @@ TEST_SUITE("evaluate: determinism and receipts") {
 }
 
 TEST_SUITE("evaluate: enterprise records") {
+  TEST_CASE("a record typed against another rule set is refused, not misread") {
+    const RuleSet small = load({});
+    const RuleSet other = RuleSet::load_texts({{"cat.yaml", std::string(kCatalogue) + "\n"}});
+    const Enterprise typed = firm(small, "sector: 制造\n");
+    CHECK(typed.rules_fingerprint == small.fingerprint());
+    const Evaluation e = subsidy::evaluate(other, typed, {});
+    REQUIRE_FALSE(e.ok());
+    CHECK(kind_of(*e.error) == "usage");
+    CHECK(contains(e.error->message(), "typed against another rule set"));
+    // A hand-built record with the wrong number of facts is refused the same way.
+    Enterprise bare;
+    bare.id = "B";
+    const auto batch = subsidy::evaluate_batch(small, {bare, typed}, {}, 2);
+    CHECK_FALSE(batch[0].ok());
+    CHECK(batch[1].ok());
+  }
+
   TEST_CASE("unknown fact, with a suggestion") {
     const RuleSet rules = load({});
     const Error e = thrown([&] { (void)firm(rules, "sector: 制造\nrevenu: 6万\n"); });
