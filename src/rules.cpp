@@ -983,6 +983,11 @@ class Loader {
     CompiledAward a;
     const std::string& kind = present.front();
     const RawValue& body = f.need(kind);
+    // 'base' belongs to 'rate' alone: beside another form it would be silently ignored.
+    if (kind != "rate" && find(v, "base") != nullptr) {
+      throw Error::expected(ErrorKind::schema, "'base' only beside 'rate'", "'base' beside '" + kind + "'",
+                            f.key_mark("base"));
+    }
     if ((kind == "fixed" || kind == "band" || kind == "rate" || kind == "formula") && !money) {
       throw Error::expected(ErrorKind::schema, "an unfixed or honour award for a non-money form",
                             "'" + kind + "'", f.key_mark(kind));

@@ -127,6 +127,21 @@ rules:
     CHECK(contains(errors[0].message(), "duplicate key 'payer'"));
   }
 
+  TEST_CASE("'base' beside an award form other than 'rate' is refused, not ignored") {
+    const auto errors = policy_errors(R"y(policy_set:
+  id: p
+  title: P
+rules:
+  - id: R1
+    citation: {clause: 一, text: "奖励一点一万元"}
+    payer: 市财政
+    award: {fixed: 1.1万, base: 2万}
+)y");
+    REQUIRE_ONE_ERROR(errors);
+    CHECK_ERROR_AT(errors[0], "schema", "p.yaml", 8, 32);  // at the value of base
+    CHECK(contains(errors[0].message(), "expected 'base' only beside 'rate', found 'base' beside 'fixed'"));
+  }
+
   TEST_CASE("unknown key: a typo is an error that suggests the right key") {
     const auto errors = policy_errors(R"y(policy_set:
   id: p
