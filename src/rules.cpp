@@ -726,13 +726,16 @@ class Loader {
       attempt([&] { cs.applies_to = expr(*find(header, "applies_to"), scope, boolean_unit(), "'applies_to'"); });
     }
     if (!info.group.empty()) {
-      auto g = r_.group_index.find(info.group);
-      if (g == r_.group_index.end()) {
-        throw Error(ErrorKind::name, "group '" + info.group + "' is not declared in any catalogue",
-                    find(header, "group")->mark);
-      }
-      cs.group = g->second;
-      r_.groups[g->second].members.push_back(info.id);
+      // An unknown group is reported, and the rest of the set is still compiled and checked.
+      attempt([&] {
+        auto g = r_.group_index.find(info.group);
+        if (g == r_.group_index.end()) {
+          throw Error(ErrorKind::name, "group '" + info.group + "' is not declared in any catalogue",
+                      find(header, "group")->mark);
+        }
+        cs.group = g->second;
+        r_.groups[g->second].members.push_back(info.id);
+      });
     }
     // Derived values of this set.
     for (std::size_t k = 0; k < r_.derived.size(); ++k) {

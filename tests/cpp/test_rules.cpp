@@ -127,6 +127,27 @@ rules:
     CHECK(contains(errors[0].message(), "duplicate key 'payer'"));
   }
 
+  TEST_CASE("an unknown group is reported and the rest of the set is still checked") {
+    const auto errors = policy_errors(R"y(policy_set:
+  id: p
+  title: P
+  group: no-such-group
+rules:
+  - id: R1
+    citation: {clause: 一, text: "奖励一点一万元"}
+    payer: 市财政
+    when: "no_such_fact 超过 1"
+    award: {fixed: 1.1万}
+)y");
+    INFO(listing(errors));
+    REQUIRE(errors.size() == 2);
+    CHECK_ERROR_AT(errors[0], "name", "p.yaml", 4, 10);
+    CHECK(contains(errors[0].message(), "group 'no-such-group' is not declared"));
+    // The rule's condition is compiled (and its unknown name found) although the group was not.
+    CHECK(errors[1].mark().line == 9);
+    CHECK(contains(errors[1].message(), "no_such_fact"));
+  }
+
   TEST_CASE("'base' beside an award form other than 'rate' is refused, not ignored") {
     const auto errors = policy_errors(R"y(policy_set:
   id: p
