@@ -1313,7 +1313,8 @@ class Loader {
   }
 
   void check_cycles() {
-    // Depth-first search over the derived values' dependencies; a back edge is a cycle.
+    // Depth-first search over the derived values' dependencies; a back edge is a cycle. Every
+    // cycle found is reported (one error each), not only the first.
     std::vector<int> state(r_.derived.size(), 0);
     std::vector<std::size_t> path;
     std::function<void(std::size_t)> visit = [&](std::size_t k) {
@@ -1325,8 +1326,9 @@ class Loader {
           auto start = std::find(path.begin(), path.end(), next);
           for (auto it = start; it != path.end(); ++it) cycle += r_.derived[*it].name + " → ";
           cycle += r_.derived[next].name;
-          throw Error(ErrorKind::cycle, "derived values depend on themselves: " + cycle,
-                      r_.derived[next].expr.mark);
+          errors_.emplace_back(ErrorKind::cycle, "derived values depend on themselves: " + cycle,
+                               r_.derived[next].expr.mark);
+          continue;
         }
         if (state[next] == 0) visit(next);
       }

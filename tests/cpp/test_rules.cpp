@@ -363,6 +363,28 @@ derived:
     CHECK(contains(errors[0].message(), "self → self"));
   }
 
+  TEST_CASE("two separate cycles are both reported") {
+    const auto errors = policy_errors(R"y(policy_set:
+  id: p
+  title: P
+derived:
+  a:
+    unit: money
+    expr: "b + 1"
+  b:
+    unit: money
+    expr: "a + 1"
+  x:
+    unit: money
+    expr: "x + revenue"
+)y");
+    INFO(listing(errors));
+    REQUIRE(errors.size() == 2);
+    CHECK(contains(errors[0].message(), "a → b → a"));
+    CHECK(contains(errors[1].message(), "x → x"));
+    CHECK_ERROR_AT(errors[1], "cycle", "p.yaml", 13, 12);
+  }
+
   TEST_CASE("unique tiers: overlaps and gaps honour inclusive and exclusive words") {
     const auto errors = policy_errors(R"y(policy_set:
   id: p
