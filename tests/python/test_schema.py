@@ -296,3 +296,16 @@ def test_golden_schema_rejects(name, edit):
     edit(case)
     assert GOLDEN_VALIDATOR.is_valid({"focus": ["s/R1"], "cases": [GOLDEN_CASE]})
     assert not GOLDEN_VALIDATOR.is_valid({"focus": ["s/R1"], "cases": [case]}), name
+
+
+def test_honour_tiers_pass_as_the_loader_allows():
+    """An honour rule may grade its titles in tiers whose leaves are honours (the loader checks the
+    leaves); the schema accepts the same shape instead of being stricter than the engine."""
+
+    def edit(doc):
+        doc["rules"][1]["form"] = "honour"
+        doc["rules"][1].pop("payer")
+        for level, title in zip(doc["rules"][1]["award"]["tiers"]["levels"], ("二等奖", "一等奖")):
+            level["award"] = {"honour": title}
+
+    assert _errors(_set_with(edit)) == []
