@@ -646,14 +646,14 @@ py::dict total_dict(const subsidy::Total& t) {
   return d;
 }
 
-/// A bitmap in Arrow's layout (bit i of byte i/8, least significant first) of `pred(i)` for
-/// i < count, filled in place; returns the bytes and how many bits are set.
+/// Bits from .. to (from a multiple of 8) of a bitmap in Arrow's layout (bit i of byte i/8, least
+/// significant first) set to `pred(i)`, in place; returns how many are set.
 template <class Pred>
-std::size_t fill_bits(std::uint8_t* bits, std::size_t count, Pred pred) {
+std::size_t fill_bits(std::uint8_t* bits, std::size_t from, std::size_t to, Pred pred) {
   std::size_t set = 0;
-  for (std::size_t byte = 0; byte * 8 < count; ++byte) {
+  for (std::size_t byte = from / 8; byte * 8 < to; ++byte) {
     std::uint8_t b = 0;
-    const std::size_t end = std::min(count, byte * 8 + 8);
+    const std::size_t end = std::min(to, byte * 8 + 8);
     for (std::size_t i = byte * 8; i < end; ++i) {
       const bool on = pred(i);
       b = static_cast<std::uint8_t>(b | (on ? 1u << (i & 7) : 0u));
@@ -667,7 +667,7 @@ std::size_t fill_bits(std::uint8_t* bits, std::size_t count, Pred pred) {
 /// The results as raw buffers: decimal128 amounts (16-byte little-endian), row indexes, codes,
 /// and Arrow bitmaps (booleans, and the validity of amounts: unfixed and recognised lines have
 /// none). Everything the Arrow arrays need is built here, so the Python layer only wraps buffers.
-py::dict result_dict(const subsidy::ColumnarResult& r) {
+py::dict result_dict(const subsidy::ColumnarResult& r, unsigned threads) {
   const std::size_t n = r.lines.size();
   const std::size_t rows = r.rows();
   const std::size_t line_bits = (n + 7) / 8;
@@ -695,29 +695,44 @@ py::dict result_dict(const subsidy::ColumnarResult& r) {
   auto [by_reference, reference] = bytes_of<std::uint8_t>(row_bits);
   std::size_t with_amount = 0;
   {
-    // The bytes objects are ours until returned: filled without the GIL.
+    // The bytes objects are ours until returned: filled without the GIL, by halves (rows and
+    // lines split at multiples of 8, so that no bitmap byte is shared) when threads allow.
     py::gil_scoped_release release;
-    for (std::size_t row = 0; row < rows; ++row) {
-      std::fill(row_of + r.offsets[row], row_of + r.offsets[row + 1],
-                static_cast<std::int64_t>(row));
-      row_floor[row] = r.cash_min[row];
-      row_ceiling[row] = r.cash_max[row];
+    auto fill = [&](std::size_t row_from, std::size_t row_to, std::size_t from, std::size_t to) {
+      for (std::size_t row = row_from; row < row_to; ++row) {
+        std::fill(row_of + r.offsets[row], row_of + r.offsets[row + 1],
+                  static_cast<std::int64_t>(row));
+        row_floor[row] = r.cash_min[row];
+        row_ceiling[row] = r.cash_max[row];
+      }
+      fill_bits(reference, row_from, row_to,
+                [&](std::size_t row) { return r.by_reference[row] != 0; });
+      for (std::size_t i = from; i < to; ++i) {
+        const auto& l = r.lines[i];
+        rule[i] = l.rule;
+        status[i] = static_cast<std::uint8_t>(l.status);
+        floor[i] = l.min;
+      }
+      if (!same_band) {
+        for (std::size_t i = from; i < to; ++i) ceiling[i] = r.lines[i].max;
+      }
+      fill_bits(withheld, from, to, [&](std::size_t i) { return r.lines[i].withheld; });
+      return fill_bits(amount_valid, from, to, [&](std::size_t i) {
+        const auto s = r.lines[i].status;
+        return s != subsidy::LineStatus::unfixed && s != subsidy::LineStatus::recognised;
+      });
+    };
+    if (threads == 1 || n < (std::size_t{1} << 16)) {
+      with_amount = fill(0, rows, 0, n);
+    } else {
+      const std::size_t row_mid = rows / 16 * 8;
+      const std::size_t line_mid = n / 16 * 8;
+      std::size_t second = 0;
+      std::thread helper([&] { second = fill(row_mid, rows, line_mid, n); });
+      with_amount = fill(0, row_mid, 0, line_mid);
+      helper.join();
+      with_amount += second;
     }
-    fill_bits(reference, rows, [&](std::size_t row) { return r.by_reference[row] != 0; });
-    for (std::size_t i = 0; i < n; ++i) {
-      const auto& l = r.lines[i];
-      rule[i] = l.rule;
-      status[i] = static_cast<std::uint8_t>(l.status);
-      floor[i] = l.min;
-    }
-    if (!same_band) {
-      for (std::size_t i = 0; i < n; ++i) ceiling[i] = r.lines[i].max;
-    }
-    fill_bits(withheld, n, [&](std::size_t i) { return r.lines[i].withheld; });
-    with_amount = fill_bits(amount_valid, n, [&](std::size_t i) {
-      const auto s = r.lines[i].status;
-      return s != subsidy::LineStatus::unfixed && s != subsidy::LineStatus::recognised;
-    });
   }
   py::dict d;
   d["same_band"] = same_band;
@@ -789,7 +804,7 @@ void register_columnar(py::module_& m) {
               py::gil_scoped_release release;
               result = h.program->run(table, threads);
             }
-            return result_dict(result);
+            return result_dict(result, threads);
           },
           py::arg("table"), py::arg("threads") = 0);
 }
