@@ -348,12 +348,26 @@ inside `Program::run`, and `perf record`):
   the machine lets it. S reached 1.48×: each S program runs only 0.1-0.2 s, so starting the
   threads and the single-threaded merge of their results (offsets, lines, totals) weigh more.
 * **Python.** `RuleSet.fact_table` reads the Arrow columns in C++ (C Data Interface, no Python per
-  row) and seals each column, then both programs run with the GIL released; the extra time over C++
-  is the import and building the Arrow results. That cost did not shrink while the C++ evaluation
-  got faster this round, so the ratio fell: at 07:13 UTC 0.496× at 1 thread (28.2 against 56.9 M
-  evaluations/s, just under the target) and 0.45× at 2 threads. A pandas DataFrame of `decimal.Decimal` objects
-  first goes through `pyarrow.Table.from_pandas`, which converts every value in Python: that path
-  is an order of magnitude slower.
+  row), then both programs run with the GIL released. Profiled at N = 1 000 000 (perf, and each
+  piece timed alone), the time over the C++ engine was: the import (about 145 ms: every value
+  through a per-value type switch, a `Scalar` built and destroyed per value), building the O
+  program's results (about 65 ms for 3 M award lines: copying, fresh pages), and `pyarrow.compute`
+  on them (`is_in` and two `if_else` over the decimal128 amounts, about 25 ms). This round: the
+  import resolves each column's Arrow type once and copies it in a tight loop (dictionary codes,
+  booleans, decimal128 already at the column's scale: a value beyond int64 still goes to the
+  exact path), and reads the columns on two workers (the import always uses both cores, also in
+  the 1-thread row: `fact_table` has no thread count); the results are built entirely in C++
+  (validity bitmap of the amounts, boolean bitmaps, one buffer for floor and ceiling when every
+  line's are equal, filled by two threads when the run has them), so Python only wraps buffers.
+  Import about 65-90 ms, results about 40 ms, Python wrapping about 2 ms (measured on a busy
+  machine). In this run (07:33 UTC, 1-minute load about 2: the control
+  row got only 1.15× from a second core) 0.645× at 1 thread (33.5 against 52.0 M evaluations/s;
+  0.496× before, at 07:13 UTC) and 0.655× at 2 threads (35.7 against 54.5; 0.45× before): the
+  2-thread rows had about one core between them, so read them against the control row.
+  Tried and dropped: result buffers on huge pages (`madvise`), 25 instead of 40 ms in steady
+  state, but the first call waited up to 250 ms for the kernel's compaction.
+  A pandas DataFrame of `decimal.Decimal` objects first goes through `pyarrow.Table.from_pandas`,
+  which converts every value in Python: that path is an order of magnitude slower.
 * **zen-engine** computes in rust_decimal inside, but its Python binding accepts only Python
   numbers (a `decimal.Decimal` is refused) and returns floats, so exact money can only cross as
   whole 分 below 2^53; it is evaluated one enterprise per call.

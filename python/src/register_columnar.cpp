@@ -7,9 +7,12 @@
 // large_utf8 and dictionary<int, utf8> (enumerations and text), date32, and list / large_list of
 // struct for list facts. Floating-point columns are refused: they are already inexact.
 #include <algorithm>
+#include <atomic>
 #include <cstring>
+#include <exception>
 #include <map>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -193,6 +196,89 @@ class ColumnReader {
     }
   }
 
+  /// Stores elements first .. first+count of the array at at .. at+count of the column, calling
+  /// overflow(j, exact) for each element j that does not fit. Without nulls (in the array and,
+  /// for list fields, in the records: `all_valid`), the layout is resolved once for the whole
+  /// range instead of per value; the values stored are the same as read()'s.
+  template <class Overflow>
+  void read_range(std::int64_t first, std::size_t count, FactColumn& column, std::size_t at,
+                  bool all_valid, Overflow overflow) const {
+    subsidy::Scalar exact;
+    auto one_by_one = [&](std::size_t from) {
+      for (std::size_t j = from; j < count; ++j) {
+        if (!read(first + static_cast<std::int64_t>(j), column, at + j, exact))
+          overflow(j, std::move(exact));
+      }
+    };
+    if (!all_valid || array_.null_count != 0 || layout_ == Layout::utf8 ||
+        layout_ == Layout::large_utf8) {
+      one_by_one(0);
+      return;
+    }
+    std::fill_n(column.present.begin() + static_cast<std::ptrdiff_t>(at), count, std::uint8_t{1});
+    std::int64_t* out = column.values.data() + at;
+    const std::int64_t k0 = first + array_.offset;
+    const void* b = array_.buffers[1];
+    auto copy = [&](const auto* in, auto map) {
+      for (std::size_t j = 0; j < count; ++j) out[j] = map(in[k0 + static_cast<std::int64_t>(j)]);
+    };
+    auto same = [](auto v) { return static_cast<std::int64_t>(v); };
+    auto code = [this](auto v) { return codes_[static_cast<std::size_t>(v)]; };
+    if (dictionary_) {
+      switch (layout_) {
+        case Layout::i8:
+          return copy(static_cast<const std::int8_t*>(b), code);
+        case Layout::u8:
+          return copy(static_cast<const std::uint8_t*>(b), code);
+        case Layout::i16:
+          return copy(static_cast<const std::int16_t*>(b), code);
+        case Layout::i32:
+          return copy(static_cast<const std::int32_t*>(b), code);
+        default:
+          return one_by_one(0);
+      }
+    }
+    switch (layout_) {
+      case Layout::boolean: {
+        const auto* bits = static_cast<const std::uint8_t*>(b);
+        for (std::size_t j = 0; j < count; ++j) {
+          const std::int64_t k = k0 + static_cast<std::int64_t>(j);
+          out[j] = (bits[k >> 3] >> (k & 7)) & 1;
+        }
+        return;
+      }
+      case Layout::decimal128:
+        if (shift_ != 0) return one_by_one(0);
+        // Little-endian halves: the value fits int64 when the high half is the low's sign.
+        for (std::size_t j = 0; j < count; ++j) {
+          std::int64_t half[2];
+          std::memcpy(half, static_cast<const char*>(b) + 16 * (k0 + static_cast<std::int64_t>(j)),
+                      16);
+          if (half[1] != (half[0] < 0 ? -1 : 0)) {
+            if (!read(first + static_cast<std::int64_t>(j), column, at + j, exact))
+              overflow(j, std::move(exact));
+            continue;
+          }
+          out[j] = half[0];
+        }
+        return;
+      case Layout::i8:
+        return copy(static_cast<const std::int8_t*>(b), same);
+      case Layout::i16:
+        return copy(static_cast<const std::int16_t*>(b), same);
+      case Layout::i32:
+        return copy(static_cast<const std::int32_t*>(b), same);
+      case Layout::u8:
+        return copy(static_cast<const std::uint8_t*>(b), same);
+      case Layout::u16:
+        return copy(static_cast<const std::uint16_t*>(b), same);
+      case Layout::u32:
+        return copy(static_cast<const std::uint32_t*>(b), same);
+      default:
+        return one_by_one(0);
+    }
+  }
+
  private:
   enum class Layout : std::uint8_t {
     none,
@@ -330,13 +416,15 @@ subsidy::FactTable table_from_arrow(const subsidy::RuleSet& rules, const py::lis
   }
   py::gil_scoped_release release;
   subsidy::FactTable table(rules, rows);
-  std::map<std::size_t, std::vector<Patch>> patches;
   FactDecl year_decl;
   year_decl.name = "year";
   year_decl.unit.kind = UnitKind::year;
-  for (const auto& c : imported) {
-    // Each column is packed (FactTable::seal) once filled: only one int64 staging column at a time.
-    table.seal();
+  // Columns are independent: each is given, filled and packed (FactColumn::seal) by one of up to
+  // two workers, so at most two int64 staging columns exist at a time. Errors are rethrown in
+  // column order, as a serial read would report them; a column named twice is read serially
+  // (the last one wins, as before).
+  auto import_one = [&](const ImportedColumn& c,
+                        std::map<std::size_t, std::vector<Patch>>& patches) {
     if (c.name == "id") {
       const std::string format = c.schema->format;
       if (format != "u" && format != "U") column_error("id", "expected text");
@@ -352,7 +440,7 @@ subsidy::FactTable table_from_arrow(const subsidy::RuleSet& rules, const py::lis
           ids.emplace_back(data + off[k], static_cast<std::size_t>(off[k + 1] - off[k]));
         }
       }
-      continue;
+      return;
     }
     if (c.name == "year") {
       FactColumn& column = table.give_year();
@@ -362,7 +450,8 @@ subsidy::FactTable table_from_arrow(const subsidy::RuleSet& rules, const py::lis
         if (!reader.read(static_cast<std::int64_t>(r), column, r, exact))
           column_error("year", "a year beyond int64");
       }
-      continue;
+      column.seal();
+      return;
     }
     const auto slot = rules.fact_slot(c.name);
     if (!slot) column_error(c.name, "the rule set declares no such fact (nor id, year)");
@@ -370,12 +459,11 @@ subsidy::FactTable table_from_arrow(const subsidy::RuleSet& rules, const py::lis
     if (decl.unit.kind != UnitKind::list) {
       FactColumn& column = table.give(*slot);
       ColumnReader reader(c.name, decl, *c.schema, *c.array, column);
-      for (std::size_t r = 0; r < rows; ++r) {
-        subsidy::Scalar exact;
-        if (!reader.read(static_cast<std::int64_t>(r), column, r, exact))
-          patches[r].push_back({*slot, -1, 0, exact});
-      }
-      continue;
+      reader.read_range(0, rows, column, 0, true, [&](std::size_t r, subsidy::Scalar exact) {
+        patches[r].push_back({*slot, -1, 0, std::move(exact)});
+      });
+      column.seal();
+      return;
     }
     // A list fact: list<struct<field, ...>>.
     const std::string format = c.schema->format;
@@ -435,18 +523,25 @@ subsidy::FactTable table_from_arrow(const subsidy::RuleSet& rules, const py::lis
         field.values.assign(count, 0);
         field.present.assign(count, 0);
         if (!readers[f]) continue;
+        auto patch = [&](std::size_t j, subsidy::Scalar exact) {
+          const auto at = std::upper_bound(list.offsets.begin(), list.offsets.end(), j);
+          const auto row = static_cast<std::size_t>(at - list.offsets.begin() - 1);
+          patches[row].push_back({*slot, static_cast<std::int64_t>(j), f, std::move(exact)});
+        };
+        if (records.null_count == 0) {
+          readers[f]->read_range(first, count, field, 0, true, patch);
+          continue;
+        }
+        subsidy::Scalar exact;
         for (std::size_t j = 0; j < count; ++j) {
           const std::int64_t i = first + static_cast<std::int64_t>(j);
-          subsidy::Scalar exact;
           // Records are read through the struct's validity too: a null record has no fields.
-          if (valid(records, i) && !readers[f]->read(i, field, j, exact)) {
-            const auto at = std::upper_bound(list.offsets.begin(), list.offsets.end(), j);
-            const auto row = static_cast<std::size_t>(at - list.offsets.begin() - 1);
-            patches[row].push_back({*slot, static_cast<std::int64_t>(j), f, exact});
-          }
+          if (valid(records, i) && !readers[f]->read(i, field, j, exact))
+            patch(j, std::move(exact));
         }
       }
-      continue;
+      list.seal();
+      return;
     }
     count = 0;
     for (std::size_t r = 0; r < rows; ++r) {
@@ -468,6 +563,43 @@ subsidy::FactTable table_from_arrow(const subsidy::RuleSet& rules, const py::lis
         }
       }
       list.offsets[r + 1] = static_cast<std::uint32_t>(count);
+    }
+    list.seal();
+  };
+  std::vector<std::string> names;
+  for (const auto& c : imported) names.push_back(c.name);
+  std::sort(names.begin(), names.end());
+  const bool distinct = std::adjacent_find(names.begin(), names.end()) == names.end();
+  const std::size_t workers =
+      distinct ? std::min<std::size_t>(
+                     {2, imported.size(), std::max(1u, std::thread::hardware_concurrency())})
+               : 1;
+  std::vector<std::map<std::size_t, std::vector<Patch>>> found(std::max<std::size_t>(workers, 1));
+  std::vector<std::exception_ptr> failures(imported.size());
+  std::atomic<std::size_t> next{0};
+  auto work = [&](std::size_t w) {
+    for (std::size_t i = next++; i < imported.size(); i = next++) {
+      try {
+        import_one(imported[i], found[w]);
+      } catch (...) {
+        failures[i] = std::current_exception();
+      }
+    }
+  };
+  {
+    std::vector<std::thread> helpers;
+    for (std::size_t w = 1; w < workers; ++w) helpers.emplace_back(work, w);
+    work(0);
+    for (auto& t : helpers) t.join();
+  }
+  for (const auto& f : failures) {
+    if (f) std::rethrow_exception(f);
+  }
+  std::map<std::size_t, std::vector<Patch>> patches;
+  for (auto& part : found) {
+    for (auto& [row, list] : part) {
+      auto& into = patches[row];
+      for (auto& p : list) into.push_back(std::move(p));
     }
   }
   table.seal();
@@ -514,39 +646,98 @@ py::dict total_dict(const subsidy::Total& t) {
   return d;
 }
 
-/// The results as raw buffers: decimal128 amounts (16-byte little-endian), row indexes, codes.
-py::dict result_dict(const subsidy::ColumnarResult& r) {
+/// Bits from .. to (from a multiple of 8) of a bitmap in Arrow's layout (bit i of byte i/8, least
+/// significant first) set to `pred(i)`, in place; returns how many are set.
+template <class Pred>
+std::size_t fill_bits(std::uint8_t* bits, std::size_t from, std::size_t to, Pred pred) {
+  std::size_t set = 0;
+  for (std::size_t byte = from / 8; byte * 8 < to; ++byte) {
+    std::uint8_t b = 0;
+    const std::size_t end = std::min(to, byte * 8 + 8);
+    for (std::size_t i = byte * 8; i < end; ++i) {
+      const bool on = pred(i);
+      b = static_cast<std::uint8_t>(b | (on ? 1u << (i & 7) : 0u));
+      set += on ? 1 : 0;
+    }
+    bits[byte] = b;
+  }
+  return set;
+}
+
+/// The results as raw buffers: decimal128 amounts (16-byte little-endian), row indexes, codes,
+/// and Arrow bitmaps (booleans, and the validity of amounts: unfixed and recognised lines have
+/// none). Everything the Arrow arrays need is built here, so the Python layer only wraps buffers.
+py::dict result_dict(const subsidy::ColumnarResult& r, unsigned threads) {
   const std::size_t n = r.lines.size();
   const std::size_t rows = r.rows();
+  const std::size_t line_bits = (n + 7) / 8;
+  const std::size_t row_bits = (rows + 7) / 8;
+  // Most results have floor == ceiling on every line: then one buffer serves both columns.
+  bool same_band = true;
+  {
+    py::gil_scoped_release release;
+    for (const auto& l : r.lines) {
+      if (l.min != l.max) {
+        same_band = false;
+        break;
+      }
+    }
+  }
   auto [line_row, row_of] = bytes_of<std::int64_t>(n);
   auto [line_rule, rule] = bytes_of<std::uint32_t>(n);
   auto [line_status, status] = bytes_of<std::uint8_t>(n);
-  auto [line_withheld, withheld] = bytes_of<std::uint8_t>(n);
+  auto [line_withheld, withheld] = bytes_of<std::uint8_t>(line_bits);
+  auto [line_amount_valid, amount_valid] = bytes_of<std::uint8_t>(line_bits);
   auto [line_floor, floor] = bytes_of<Int128>(n);
-  auto [line_ceiling, ceiling] = bytes_of<Int128>(n);
+  auto [line_ceiling, ceiling] = bytes_of<Int128>(same_band ? 0 : n);
   auto [cash_floor, row_floor] = bytes_of<Int128>(rows);
   auto [cash_ceiling, row_ceiling] = bytes_of<Int128>(rows);
-  auto [by_reference, reference] = bytes_of<std::uint8_t>(rows);
+  auto [by_reference, reference] = bytes_of<std::uint8_t>(row_bits);
+  std::size_t with_amount = 0;
   {
-    // The bytes objects are ours until returned: filled without the GIL.
+    // The bytes objects are ours until returned: filled without the GIL, by halves (rows and
+    // lines split at multiples of 8, so that no bitmap byte is shared) when threads allow.
     py::gil_scoped_release release;
-    for (std::size_t row = 0; row < rows; ++row) {
-      for (std::size_t i = r.offsets[row]; i < r.offsets[row + 1]; ++i)
-        row_of[i] = static_cast<std::int64_t>(row);
-      row_floor[row] = r.cash_min[row];
-      row_ceiling[row] = r.cash_max[row];
-      reference[row] = r.by_reference[row];
-    }
-    for (std::size_t i = 0; i < n; ++i) {
-      const auto& l = r.lines[i];
-      rule[i] = l.rule;
-      status[i] = static_cast<std::uint8_t>(l.status);
-      withheld[i] = l.withheld ? 1 : 0;
-      floor[i] = l.min;
-      ceiling[i] = l.max;
+    auto fill = [&](std::size_t row_from, std::size_t row_to, std::size_t from, std::size_t to) {
+      for (std::size_t row = row_from; row < row_to; ++row) {
+        std::fill(row_of + r.offsets[row], row_of + r.offsets[row + 1],
+                  static_cast<std::int64_t>(row));
+        row_floor[row] = r.cash_min[row];
+        row_ceiling[row] = r.cash_max[row];
+      }
+      fill_bits(reference, row_from, row_to,
+                [&](std::size_t row) { return r.by_reference[row] != 0; });
+      for (std::size_t i = from; i < to; ++i) {
+        const auto& l = r.lines[i];
+        rule[i] = l.rule;
+        status[i] = static_cast<std::uint8_t>(l.status);
+        floor[i] = l.min;
+      }
+      if (!same_band) {
+        for (std::size_t i = from; i < to; ++i) ceiling[i] = r.lines[i].max;
+      }
+      fill_bits(withheld, from, to, [&](std::size_t i) { return r.lines[i].withheld; });
+      return fill_bits(amount_valid, from, to, [&](std::size_t i) {
+        const auto s = r.lines[i].status;
+        return s != subsidy::LineStatus::unfixed && s != subsidy::LineStatus::recognised;
+      });
+    };
+    if (threads == 1 || n < (std::size_t{1} << 16)) {
+      with_amount = fill(0, rows, 0, n);
+    } else {
+      const std::size_t row_mid = rows / 16 * 8;
+      const std::size_t line_mid = n / 16 * 8;
+      std::size_t second = 0;
+      std::thread helper([&] { second = fill(row_mid, rows, line_mid, n); });
+      with_amount = fill(0, row_mid, 0, line_mid);
+      helper.join();
+      with_amount += second;
     }
   }
   py::dict d;
+  d["same_band"] = same_band;
+  d["line_amount_nulls"] = n - with_amount;
+  d["line_amount_valid"] = line_amount_valid;
   d["exponent"] = r.exponent;
   d["rules"] = r.rules;
   d["statuses"] = std::vector<std::string>{"exact", "band", "decided", "unfixed", "recognised"};
@@ -613,7 +804,7 @@ void register_columnar(py::module_& m) {
               py::gil_scoped_release release;
               result = h.program->run(table, threads);
             }
-            return result_dict(result);
+            return result_dict(result, threads);
           },
           py::arg("table"), py::arg("threads") = 0);
 }

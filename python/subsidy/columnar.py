@@ -95,15 +95,16 @@ class ColumnarResults:
     @classmethod
     def _from_core(cls, raw: dict[str, Any]) -> ColumnarResults:
         import pyarrow as pa
-        import pyarrow.compute as pc
 
         scale = -int(raw["exponent"])
         money = pa.decimal128(38, scale)
         n = int(raw["lines"])
         rows = int(raw["rows"])
 
-        def array(kind: Any, count: int, data: bytes) -> Any:
-            return pa.Array.from_buffers(kind, count, [None, pa.py_buffer(data)])
+        def array(kind: Any, count: int, data: bytes, valid: bytes | None = None, nulls: int = 0) -> Any:
+            return pa.Array.from_buffers(
+                kind, count, [pa.py_buffer(valid) if nulls else None, pa.py_buffer(data)], null_count=nulls
+            )
 
         rule = pa.DictionaryArray.from_arrays(
             array(pa.uint32(), n, raw["line_rule"]), pa.array(raw["rules"], pa.string())
@@ -111,25 +112,26 @@ class ColumnarResults:
         status = pa.DictionaryArray.from_arrays(
             array(pa.uint8(), n, raw["line_status"]), pa.array(raw["statuses"], pa.string())
         )
-        withheld = array(pa.uint8(), n, raw["line_withheld"]).cast(pa.bool_())
-        # Unfixed and recognised lines have no amount: null, as in the reference frames.
-        no_amount = pc.is_in(status.indices, value_set=pa.array([3, 4], pa.uint8()))
-        missing = pa.scalar(None, money)
+        # Unfixed and recognised lines have no amount: null (the validity bitmap comes from the
+        # engine), as in the reference frames. Floor and ceiling share one buffer when equal.
+        valid, nulls = raw["line_amount_valid"], int(raw["line_amount_nulls"])
+        floor = array(money, n, raw["line_floor"], valid, nulls)
+        ceiling = floor if raw["same_band"] else array(money, n, raw["line_ceiling"], valid, nulls)
         lines = pa.table(
             {
                 "row": array(pa.int64(), n, raw["line_row"]),
                 "rule": rule,
                 "status": status,
-                "withheld": withheld,
-                "floor": pc.if_else(no_amount, missing, array(money, n, raw["line_floor"])),
-                "ceiling": pc.if_else(no_amount, missing, array(money, n, raw["line_ceiling"])),
+                "withheld": array(pa.bool_(), n, raw["line_withheld"]),
+                "floor": floor,
+                "ceiling": ceiling,
             }
         )
         enterprises = pa.table(
             {
                 "cash_floor": array(money, rows, raw["cash_floor"]),
                 "cash_ceiling": array(money, rows, raw["cash_ceiling"]),
-                "by_reference": array(pa.uint8(), rows, raw["by_reference"]).cast(pa.bool_()),
+                "by_reference": array(pa.bool_(), rows, raw["by_reference"]),
             }
         )
         errors: dict[int, Exception] = {}

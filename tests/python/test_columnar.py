@@ -115,6 +115,48 @@ def test_columnar_equals_reference(rules: subsidy.RuleSet, member: str) -> None:
         assert result.total["cash_floor"] == sum(ref_totals["cash_min"], Decimal(0))
 
 
+def to_fen(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows with every amount finer than the 分 rounded to it (for decimal128 scale 2)."""
+
+    def fen(v: Any) -> Any:
+        if isinstance(v, Decimal):
+            return v.quantize(Decimal("0.01")) if v.as_tuple().exponent < -2 else v
+        if isinstance(v, list):
+            return [{k: fen(x) for k, x in r.items()} for r in v]
+        return v
+
+    return [{k: fen(v) for k, v in row.items()} for row in rows]
+
+
+def test_amounts_at_the_columns_own_scale_equal_reference(rules: subsidy.RuleSet) -> None:
+    # decimal128(38, 2) is the 分 itself: amounts are read as they are (and the wide ones exactly).
+    rows = to_fen(records(600, seed=7))
+    frame = pa.Table.from_pylist(rows)
+    schema = pa.schema(
+        [pa.field(f.name, pa.decimal128(38, 2)) if pa.types.is_decimal(f.type) else f for f in frame.schema]
+    )
+    result = rules.evaluate_columns(pa.Table.from_pylist(rows, schema=schema), threads=1)
+    _, ref_totals = rules.evaluate_many(rows).frames()
+    by_reference = result.enterprises.column("by_reference").to_pylist()
+    assert 0 < sum(by_reference) < len(rows)  # both paths were taken
+    with localcontext() as exact:
+        exact.prec = 200
+        assert result.total["cash_ceiling"] == sum(ref_totals["cash_max"], Decimal(0))
+        assert result.enterprises.column("cash_ceiling").to_pylist() == list(ref_totals["cash_max"])
+
+
+def test_results_alike_on_one_and_two_threads(rules: subsidy.RuleSet) -> None:
+    # Enough award lines (> 65 536) that two threads fill the result buffers, split mid-bitmap.
+    table = table_of(records(30_001, seed=11))
+    one = rules.evaluate_columns(table, threads=1)
+    two = rules.evaluate_columns(table, threads=2)
+    assert one.lines.num_rows > 65_536
+    assert one.lines.equals(two.lines)
+    assert one.enterprises.equals(two.enterprises)
+    assert one.lines.column("floor").null_count == one.lines.column("ceiling").null_count
+    assert one.total == two.total
+
+
 def test_dataframe_input_and_floats_refused(rules: subsidy.RuleSet) -> None:
     rows = records(50, seed=5)
     frame = pd.DataFrame(rows)
