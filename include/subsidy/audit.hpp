@@ -34,7 +34,7 @@ struct Grant {
 /// on every row; approval and basis may be empty. Other columns (notes) are ignored.
 
 /// Reads a ledger from CSV (one grant per row, header first), or YAML/JSON (a `grants:` list or a
-/// list of maps). Amounts are read exactly ("12.50", "30万"); a float-style "1.23E+08" is refused.
+/// list of maps). Amounts are read exactly ("12.50", "30万"); scientific notation ("1.23E+08") is refused.
 /// Throws Error(audit / parse) with file, row and field.
 std::vector<Grant> load_ledger(const std::string& path);
 std::vector<Grant> parse_ledger(const std::string& name, const std::string& text);
