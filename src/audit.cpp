@@ -210,7 +210,7 @@ class Auditor {
       const auto key = std::make_tuple(g.enterprise, g.qualified_rule(), g.year);
       const auto [first, inserted] = seen.emplace(key, i);
       if (!inserted) {
-        add(i, FindingKind::duplicate, rules_.find_rule(g.qualified_rule()), nullptr,
+        add(i, FindingKind::duplicate, matches_[i].info, nullptr,
             "granted again: " + g.qualified_rule() + " for " + g.enterprise + " in " +
                 std::to_string(g.year) + " was already granted in row " +
                 std::to_string(ledger_[first->second].mark.line));
@@ -249,14 +249,20 @@ class Auditor {
     return choose;
   }
 
+  // Resolves each grant once (its rule, its enterprise record) and evaluates, one batch per
+  // distinct choice of versions, the records the grants need.
   void evaluate_needed() {
-    // One batch per distinct choice of versions, each over the enterprise records it needs.
-    std::map<std::map<std::string, std::string>, std::vector<std::size_t>> wanted;
-    for (const Grant& g : ledger_) {
-      if (rules_.find_rule(g.qualified_rule()) == nullptr) continue;
-      if (auto r = record_for(g)) wanted[choice_for(g)].push_back(*r);
+    matches_.resize(ledger_.size());
+    std::map<std::map<std::string, std::string>, std::vector<std::size_t>> wanted;  // → grants
+    for (std::size_t i = 0; i < ledger_.size(); ++i) {
+      Match& m = matches_[i];
+      m.info = rules_.find_rule(ledger_[i].qualified_rule());
+      m.record = record_for(ledger_[i]);
+      if (m.info != nullptr && m.record) wanted[choice_for(ledger_[i])].push_back(i);
     }
-    for (auto& [choose, records] : wanted) {
+    for (auto& [choose, grants] : wanted) {
+      std::vector<std::size_t> records;
+      for (std::size_t i : grants) records.push_back(*matches_[i].record);
       std::sort(records.begin(), records.end());
       records.erase(std::unique(records.begin(), records.end()), records.end());
       Scenario s = scenario_;
@@ -265,9 +271,11 @@ class Auditor {
       std::vector<Enterprise> batch;
       batch.reserve(records.size());
       for (std::size_t r : records) batch.push_back(enterprises_[r]);
-      std::vector<Evaluation> results = evaluate_batch(rules_, batch, s, 0);
-      for (std::size_t k = 0; k < records.size(); ++k) {
-        evaluations_[{choose, records[k]}] = std::move(results[k]);
+      const std::size_t first = evaluations_.size();
+      for (auto& e : evaluate_batch(rules_, batch, s, 0)) evaluations_.push_back(std::move(e));
+      for (std::size_t i : grants) {
+        const auto at = std::lower_bound(records.begin(), records.end(), *matches_[i].record);
+        matches_[i].evaluation = first + static_cast<std::size_t>(at - records.begin());
       }
     }
   }
@@ -296,21 +304,20 @@ class Auditor {
 
   void check(std::size_t i) {
     const Grant& g = ledger_[i];
-    const RuleInfo* info = rules_.find_rule(g.qualified_rule());
+    const RuleInfo* info = matches_[i].info;
     if (info == nullptr) {
       add(i, FindingKind::unknown_rule, nullptr, nullptr,
           "the rule set has no rule " + g.qualified_rule());
       return;
     }
-    const auto record = record_for(g);
-    if (!record) {
+    if (!matches_[i].record) {
       add(i, FindingKind::unknown_enterprise, info, nullptr,
           ids_.count(g.enterprise)
               ? "no facts for " + g.enterprise + " in " + std::to_string(g.year)
               : "no facts for enterprise " + g.enterprise);
       return;
     }
-    const Evaluation& e = evaluations_.at({choice_for(g), *record});
+    const Evaluation& e = evaluations_[matches_[i].evaluation];
     if (e.error) {
       add(i, FindingKind::evaluation_failed, info, nullptr,
           std::string("the facts cannot be evaluated: ") + e.error->what());
@@ -382,7 +389,13 @@ class Auditor {
   const Scenario& scenario_;
   std::map<std::pair<std::string, std::int64_t>, std::size_t> by_key_;
   std::set<std::string> ids_;
-  std::map<std::pair<std::map<std::string, std::string>, std::size_t>, Evaluation> evaluations_;
+  struct Match {
+    const RuleInfo* info = nullptr;     ///< the rule the grant names, if the rule set has it
+    std::optional<std::size_t> record;  ///< the enterprise record for its id and year
+    std::size_t evaluation = 0;         ///< into evaluations_, when both are known
+  };
+  std::vector<Match> matches_;  ///< per grant
+  std::vector<Evaluation> evaluations_;
   AuditReport report_;
 };
 
@@ -435,16 +448,8 @@ std::string to_json(const AuditReport& report) {
     w.key("granted");
     w.num(f.granted);
     w.key("computed");
-    if (f.computed) {
-      w.open('{');
-      w.key("min");
-      w.num(f.computed->min);
-      w.key("max");
-      w.num(f.computed->max);
-      w.close('}');
-    } else {
-      w.null();
-    }
+    if (f.computed) w.range(f.computed->min, f.computed->max);
+    else w.null();
     w.key("status");
     w.str(f.status);
     w.key("message");

@@ -7,14 +7,7 @@ namespace {
 
 using detail::Writer;
 
-void band(Writer& w, const Band& b) {
-  w.open('{');
-  w.key("min");
-  w.num(b.min);
-  w.key("max");
-  w.num(b.max);
-  w.close('}');
-}
+void band(Writer& w, const Band& b) { w.range(b.min, b.max); }
 
 void total(Writer& w, const Total& t) {
   w.open('{');

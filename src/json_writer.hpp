@@ -66,6 +66,15 @@ class Writer {
     value_prefix();
     out += b ? "true" : "false";
   }
+  /// {"min": ..., "max": ...}: a band, written the same way wherever one appears.
+  void range(const Decimal& min, const Decimal& max) {
+    open('{');
+    key("min");
+    num(min);
+    key("max");
+    num(max);
+    close('}');
+  }
   void null() {
     value_prefix();
     out += "null";
