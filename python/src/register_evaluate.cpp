@@ -143,9 +143,14 @@ py::dict totals_map(const std::map<std::string, subsidy::Total>& totals) {
   return out;
 }
 
-py::dict line_dict(const subsidy::AwardLine& line) {
+py::list trace_list(const std::vector<subsidy::TraceStep>& steps) {
   py::list trace;
-  for (const auto& step : line.trace) trace.append(py::make_tuple(step.kind, step.detail));
+  for (const auto& step : steps) trace.append(py::make_tuple(step.kind, step.detail));
+  return trace;
+}
+
+py::dict line_dict(const subsidy::AwardLine& line) {
+  py::list trace = trace_list(line.trace);
   const subsidy::RuleInfo* info = line.info;
   py::dict out(
       "policy_set"_a = line.policy_set, "rule"_a = line.rule,
@@ -180,10 +185,9 @@ py::dict evaluation_dict(const subsidy::Evaluation& evaluation) {
   for (const auto& finding : evaluation.findings) findings.append(finding_dict(finding));
   py::list passed_over;
   for (const auto& p : evaluation.passed_over) {
-    py::list trace;
-    for (const auto& step : p.trace) trace.append(py::make_tuple(step.kind, step.detail));
     passed_over.append(py::dict("policy_set"_a = p.policy_set, "rule"_a = p.rule,
-                                "citation"_a = citation_dict(p.info->citation), "trace"_a = trace));
+                                "citation"_a = citation_dict(p.info->citation),
+                                "trace"_a = trace_list(p.trace)));
   }
   py::dict totals("all"_a = total_dict(evaluation.totals.all),
                   "by_payer"_a = totals_map(evaluation.totals.by_payer),
