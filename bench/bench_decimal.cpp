@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "splitmix.hpp"
 #include "subsidy/decimal.hpp"
 
 namespace {
@@ -19,19 +20,7 @@ using subsidy::Decimal;
 using subsidy::Rounding;
 using Clock = std::chrono::steady_clock;
 
-// A small deterministic generator, so every run times the same values.
-struct SplitMix {
-  std::uint64_t state;
-  std::uint64_t next() {
-    std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-  }
-  std::int64_t below(std::int64_t n) {
-    return static_cast<std::int64_t>(next() % static_cast<std::uint64_t>(n));
-  }
-};
+using bench::SplitMix;
 
 // The low 64 bits of a coefficient: a checksum the optimizer cannot skip.
 std::int64_t low_bits(const Decimal& d) {

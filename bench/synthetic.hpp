@@ -14,22 +14,10 @@
 #include <string>
 #include <vector>
 
+#include "splitmix.hpp"
 #include "subsidy/subsidy.hpp"
 
 namespace bench {
-
-struct SplitMix {
-  std::uint64_t state;
-  std::uint64_t next() {
-    std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-  }
-  std::int64_t below(std::int64_t n) {
-    return static_cast<std::int64_t>(next() % static_cast<std::uint64_t>(n));
-  }
-};
 
 // Enumeration values, in declaration order (checked against the rule set when a table is built).
 inline const std::vector<std::string> kIndustry = {"矿用机电", "机械加工", "机械装备制造", "其他"};
