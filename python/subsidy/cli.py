@@ -409,7 +409,8 @@ def run_check(args: argparse.Namespace, out: TextIO) -> int:
     header = ["policy set", "status", "rules", "title"]
     rows = [[p.id, p.status, str(p.rule_count), p.title.zh] for p in rules.policy_sets]
     if args.format == "csv":
-        _emit(args, reports.tables_csv([reports.Table("policy sets", header, list(rows))],
+        cells: list[list[reports.Cell]] = [list(row) for row in rows]
+        _emit(args, reports.tables_csv([reports.Table("policy sets", header, cells)],
                                        excel=args.excel), out)
         return 0
     if args.format == "markdown":
@@ -472,9 +473,8 @@ def _write_batches(batches: Sequence[Batch], args: argparse.Namespace, out: Text
         out.write("[\n" + ",\n".join(documents) + "\n]\n")
         return
     if args.format in ("csv", "xlsx"):
-        write = reports.evaluation_xlsx if args.format == "xlsx" else reports.evaluation_csv
-        options = {} if args.format == "xlsx" else {"excel": args.excel}
-        _emit(args, write(batches, lang=args.lang, **options), out)
+        _emit(args, reports.evaluation_xlsx(batches, lang=args.lang) if args.format == "xlsx"
+              else reports.evaluation_csv(batches, excel=args.excel, lang=args.lang), out)
         return
     lang, markdown = args.lang, args.format == "markdown"
     header = [label(h, lang) for h in LINE_HEADER]
@@ -562,9 +562,8 @@ def run_audit(args: argparse.Namespace, out: TextIO) -> int:
     if args.json:
         write_atomic(args.json, report.json + "\n")
     if args.format in ("csv", "xlsx"):
-        write = reports.audit_xlsx if args.format == "xlsx" else reports.audit_csv
-        options = {} if args.format == "xlsx" else {"excel": args.excel}
-        _emit(args, write(report, lang=args.lang, **options), out)
+        _emit(args, reports.audit_xlsx(report, lang=args.lang) if args.format == "xlsx"
+              else reports.audit_csv(report, excel=args.excel, lang=args.lang), out)
     else:
         out.write(report.json + "\n" if args.format == "json" else report.markdown)
     if not report.passed:
@@ -676,9 +675,8 @@ def run_compare(args: argparse.Namespace, out: TextIO) -> int:
         out.write(json.dumps(_comparison_json(comparison), ensure_ascii=False, indent=2) + "\n")
         return 0
     if args.format in ("csv", "xlsx"):
-        write = reports.comparison_xlsx if args.format == "xlsx" else reports.comparison_csv
-        options = {} if args.format == "xlsx" else {"excel": args.excel}
-        _emit(args, write(comparison, lang=args.lang, **options), out)
+        _emit(args, reports.comparison_xlsx(comparison, lang=args.lang) if args.format == "xlsx"
+              else reports.comparison_csv(comparison, excel=args.excel, lang=args.lang), out)
         return 1 if len(comparison.failed) else 0
     frame = comparison.per_enterprise
     enterprise_header = ["enterprise", "baseline", "scenario", "change"]

@@ -68,7 +68,7 @@ _ZH = {
     "no award line": "无奖励", "total": "合计", "all": "全部", "file": "文件",
     "severity": "级别", "finding": "发现", "granted": "已拨付", "computed min": "应得下限",
     "computed max": "应得上限", "baseline": "基准", "scenario": "方案", "change min": "变化下限",
-    "change max": "变化上限", "side": "方", "budget line": "预算科目", "per": "口径",
+    "change max": "变化上限", "change": "变化", "side": "方", "budget line": "预算科目", "per": "口径",
     "projected": "预计", "verdict": "结论", "value": "值", "yes": "是", "no": "否",
     "grants": "拨付笔数", "enterprises": "企业数", "fingerprint": "规则指纹",
     "on recorded basis": "按记录依据", "exact": "确定", "decided": "已决定", "band": "区间",
