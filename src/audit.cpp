@@ -302,6 +302,31 @@ class Auditor {
     report_.findings.push_back(std::move(f));
   }
 
+  // Why a rule gave the grant's enterprise no line, said as the trace says it: conditions not
+  // met, or met with a value that reaches no tier (or no record that qualifies). Evaluated again
+  // with a trace for this grant alone, so the batch above stays untraced.
+  std::string why_no_line(std::size_t i, const RuleInfo& info) const {
+    const Grant& g = ledger_[i];
+    Scenario s = scenario_;
+    s.choose = choice_for(g);
+    s.trace = true;
+    const Evaluation e = evaluate(rules_, enterprises_[*matches_[i].record], s);
+    for (const PassedOver& p : e.passed_over) {
+      if (p.policy_set != g.policy_set || p.rule != g.rule) continue;
+      std::string figures;
+      for (const TraceStep& step : p.trace) {
+        if (step.kind == "tier" || step.kind == "tier value" || step.kind == "recurrence") figures = step.detail;
+      }
+      if (p.reason == "no_tier")
+        return "no tier reached: the conditions of " + g.qualified_rule() + " are met, but " + figures;
+      if (p.reason == "no_item")
+        return "not eligible: the conditions of " + g.qualified_rule() + " are met, but no item qualifies";
+      if (p.reason == "recurrence")
+        return "not eligible: " + g.qualified_rule() + " is not due this year (" + figures + ")";
+    }
+    return "not eligible: the conditions of " + g.qualified_rule() + " are not met (" + info.when + ")";
+  }
+
   void check(std::size_t i) {
     const Grant& g = ledger_[i];
     const RuleInfo* info = matches_[i].info;
@@ -332,9 +357,7 @@ class Auditor {
           "paid by " + g.payer + ", but the rule's payer is " + info->payer);
     }
     if (line == nullptr) {
-      add(i, FindingKind::not_eligible, info, nullptr,
-          "not eligible: the conditions of " + g.qualified_rule() + " are not met (" + info->when +
-              ")");
+      add(i, FindingKind::not_eligible, info, nullptr, why_no_line(i, *info));
       return;
     }
     if (line->withheld && line->band.max.is_zero()) {

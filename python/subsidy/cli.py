@@ -201,6 +201,10 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument(
         "--threads", type=int, default=0, help="worker threads (0: all cores; results identical)"
     )
+    evaluate.add_argument(
+        "--alternatives", action="store_true",
+        help="evaluate every member of each alternative group side by side (the default first)",
+    )
     evaluate.set_defaults(run=run_evaluate)
 
     explain = _command(
@@ -438,9 +442,9 @@ def _scenario(args: argparse.Namespace, rules: RuleSet | None = None) -> Scenari
     return scenario
 
 
-def _line_rows(evaluation: Evaluation) -> list[list[str]]:
+def _line_rows(evaluation: Evaluation, lang: str = "en") -> list[list[str]]:
     return [
-        [line.qualified_rule, line.title.zh or line.title.en, line.payer, line.value_text,
+        [line.qualified_rule, line.title.zh or line.title.en, line.payer, line.value_in(lang),
          line.citation.clause]
         for line in evaluation.lines
     ]
@@ -485,36 +489,61 @@ def _write_batches(batches: Sequence[Batch], args: argparse.Namespace, out: Text
         for payer, total in evaluation.totals.by_payer.items():
             population[payer] = population.get(payer, Total.zero()) + total
         if args.explain and not markdown:
-            out.write(evaluation.explain_text() + "\n")
+            out.write(evaluation.explain_text(lang=lang) + "\n")
             continue
-        out.write(f"### {_heading(evaluation)}\n\n" if markdown else f"{_heading(evaluation)}\n")
+        # A heading is marked as one: an id such as "total: ..." starts no line of its own.
+        out.write(f"### {_heading(evaluation)}\n\n" if markdown else f"── {_heading(evaluation)}\n")
         if evaluation.error is not None:
             out.write(f"  {label('error', lang)}: {printable(str(evaluation.error))}\n\n")
             continue
         if evaluation.lines:
-            (_markdown if markdown else _table)(header, _line_rows(evaluation), out)
+            (_markdown if markdown else _table)(header, _line_rows(evaluation, lang), out)
         else:
             out.write(f"  {label('no award line', lang)}\n")
         for failed in _failed_checks(evaluation, lang):
             out.write(f"{'- ' if markdown else '  '}{failed}\n")
         bold = "**" if markdown else ""
-        out.write(f"{chr(10) if markdown else ''}{bold}{label('total', lang)}{bold}: {evaluation.totals.all}\n")
+        out.write(f"{chr(10) if markdown else ''}{bold}{label('total', lang)}{bold}: {evaluation.totals.all.text(lang)}\n")
         for payer, total in evaluation.totals.by_payer.items():
-            out.write(f"{'- ' if markdown else '  '}{printable(payer)}: {total}\n")
+            out.write(f"{'- ' if markdown else '  '}{printable(payer)}: {total.text(lang)}\n")
         out.write("\n")
     title = f"{label('totals by payer', lang)} ({count} {label('enterprises', lang)})"
     out.write(f"## {title}\n\n" if markdown else f"{title}\n")
     for payer in sorted(population):
-        out.write(f"{'- ' if markdown else '  '}{printable(payer)}: {population[payer]}\n")
+        out.write(f"{'- ' if markdown else '  '}{printable(payer)}: {population[payer].text(lang)}\n")
+
+
+def _alternatives(scenario: Scenario, args: argparse.Namespace) -> list[tuple[str, Scenario]]:
+    """The scenario, or (with --alternatives) one per member of each alternative group."""
+    groups = scenario.rules.groups if args.alternatives else ()
+    if not groups:
+        return [("", scenario)]
+    if args.format in ("csv", "xlsx"):
+        raise ValueError("--alternatives writes table, markdown or json (one report per member)")
+    return [
+        (member, scenario.choose({group.id: member}))
+        for group in groups
+        for member in [group.default, *(m for m in group.members if m != group.default)]
+    ]
 
 
 def run_evaluate(args: argparse.Namespace, out: TextIO) -> int:
-    scenario = _scenario(args)
-    batches = []
-    for path in args.enterprises:
-        records = _frames.enterprises_from(scenario.rules._core, path)
-        batches += _evaluate(scenario, records, threads=args.threads, trace=args.explain, label=path)
-    _write_batches(batches, args, out)
+    batches, documents = [], []
+    for member, scenario in _alternatives(_scenario(args), args):
+        part = []
+        for path in args.enterprises:
+            records = _frames.enterprises_from(scenario.rules._core, path)
+            part += _evaluate(scenario, records, threads=args.threads, trace=args.explain, label=path)
+        batches += part
+        if member and args.format == "json":
+            documents += [f'{{"scenario":"{member}","evaluation":{doc}}}'
+                          for batch in part for doc in batch.to_json(with_trace=args.explain)]
+        elif member:
+            out.write(f"══ under {member} ══\n\n")
+        if not member or args.format != "json":
+            _write_batches(part, args, out)
+    if documents:
+        out.write("[\n" + ",\n".join(documents) + "\n]\n")
     failed = [error for batch in batches for _, error in batch.errors()]
     for error in failed:
         print(printable(error), file=sys.stderr)
@@ -545,7 +574,7 @@ def run_explain(args: argparse.Namespace, out: TextIO) -> int:
     if args.format == "json":
         out.write("[\n" + ",\n".join(batch.to_json(with_trace=True)) + "\n]\n")
     else:
-        out.write("\n".join(evaluation.explain_text(args.rule) for evaluation in batch))
+        out.write("\n".join(evaluation.explain_text(args.rule, args.lang) for evaluation in batch))
     failed = batch.errors()
     return 1 if failed else 0
 
