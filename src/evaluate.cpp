@@ -213,7 +213,14 @@ class Evaluator : public Env {
 
   std::string join_notes() const {
     std::string s;
-    for (const auto& n : notes_) s += (s.empty() ? "" : "; ") + n;
+    std::vector<const std::string*> seen;  // a value read twice (explanations re-read) is noted once
+    for (const auto& n : notes_) {
+      if (std::find_if(seen.begin(), seen.end(), [&](const std::string* x) { return *x == n; }) != seen.end()) {
+        continue;
+      }
+      seen.push_back(&n);
+      s += (s.empty() ? "" : "; ") + n;
+    }
     return s;
   }
 

@@ -31,10 +31,14 @@ std::string figure(const Value& value, const Unit& unit) {
 int precedence(Op op) {
   switch (op) {
     case Op::add:
-    case Op::sub: return 1;
-    case Op::mul: return 2;
-    case Op::neg: return 3;
-    default: return 4;
+    case Op::sub:
+      return 1;
+    case Op::mul:
+      return 2;
+    case Op::neg:
+      return 3;
+    default:
+      return 4;
   }
 }
 
@@ -44,7 +48,8 @@ class Renderer {
 
   std::string operator()(const Expr& x) {
     switch (x.op) {
-      case Op::if_: return (*this)(taken(x));
+      case Op::if_:
+        return (*this)(taken(x));
       case Op::add:
       case Op::sub:
       case Op::mul: {
@@ -52,15 +57,20 @@ class Renderer {
         // The right operand of a subtraction keeps its parentheses at equal precedence.
         return operand(*x.args[0], x, false) + sign + operand(*x.args[1], x, x.op == Op::sub);
       }
-      case Op::neg: return "-" + operand(*x.args[0], x, true);
+      case Op::neg:
+        return "-" + operand(*x.args[0], x, true);
       case Op::min:
       case Op::max: {
+        if (figures_) return (*this)(taken(x));
         std::string out = x.op == Op::min ? "min(" : "max(";
-        for (std::size_t k = 0; k < x.args.size(); ++k) out += (k ? ", " : "") + (*this)(*x.args[k]);
+        for (std::size_t k = 0; k < x.args.size(); ++k)
+          out += (k ? ", " : "") + (*this)(*x.args[k]);
         return out + ")";
       }
-      case Op::round: return "round(" + (*this)(*x.args[0]) + ", " + (*this)(*x.args[1]) + ")";
-      case Op::number: return figure(x.number, x.unit);
+      case Op::round:
+        return "round(" + (*this)(*x.args[0]) + ", " + (*this)(*x.args[1]) + ")";
+      case Op::number:
+        return figure(x.number, x.unit);
       case Op::name:
         if (!figures_) return x.text;
         return figure(evaluate(x, env_), x.unit);
@@ -71,10 +81,21 @@ class Renderer {
   }
 
  private:
-  // The branch an if() takes, followed through nested ifs.
+  // The branch an if() takes, followed through nested ifs; with the figures, also the argument
+  // a min() or max() chose (the clamp that did not bite, or the one that did).
   const Expr& taken(const Expr& x) {
-    if (x.op != Op::if_) return x;
-    return taken(std::get<bool>(evaluate(*x.args[0], env_)) ? *x.args[1] : *x.args[2]);
+    if (x.op == Op::if_)
+      return taken(std::get<bool>(evaluate(*x.args[0], env_)) ? *x.args[1] : *x.args[2]);
+    if (figures_ && (x.op == Op::min || x.op == Op::max)) {
+      std::size_t best = 0;
+      Decimal chosen = std::get<Decimal>(evaluate(*x.args[0], env_));
+      for (std::size_t k = 1; k < x.args.size(); ++k) {
+        const Decimal v = std::get<Decimal>(evaluate(*x.args[k], env_));
+        if (x.op == Op::min ? v < chosen : v > chosen) chosen = v, best = k;
+      }
+      return taken(*x.args[best]);
+    }
+    return x;
   }
 
   std::string operand(const Expr& child, const Expr& parent, bool tight) {

@@ -51,8 +51,8 @@ std::string printable(const std::string& s) {
   std::string out;
   for (std::size_t i = 0; i < s.size(); ++i) {
     const auto c = static_cast<unsigned char>(s[i]);
-    const auto next = i + 1 < s.size() ? static_cast<unsigned char>(s[i + 1]) : 0;
-    const auto third = i + 2 < s.size() ? static_cast<unsigned char>(s[i + 2]) : 0;
+    const unsigned next = i + 1 < s.size() ? static_cast<unsigned char>(s[i + 1]) : 0u;
+    const unsigned third = i + 2 < s.size() ? static_cast<unsigned char>(s[i + 2]) : 0u;
     if (c == '\t' || c == '\n' || c == '\r') {
       out += c == '\t' ? "\\t" : c == '\n' ? "\\n" : "\\r";
     } else if (c < 0x20 || c == 0x7f) {
@@ -81,7 +81,8 @@ std::size_t width(const std::string& s) {
     const auto c = static_cast<unsigned char>(s[i]);
     const std::size_t len = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
     char32_t code = len == 1 ? c : c & (0x7F >> len);
-    for (std::size_t k = 1; k < len && i + k < s.size(); ++k) code = (code << 6) | (s[i + k] & 0x3F);
+    for (std::size_t k = 1; k < len && i + k < s.size(); ++k)
+      code = (code << 6) | (s[i + k] & 0x3F);
     const bool wide = (code >= 0x1100 && code <= 0x115F) || (code >= 0x2E80 && code <= 0xA4CF) ||
                       (code >= 0xAC00 && code <= 0xD7A3) || (code >= 0xF900 && code <= 0xFAFF) ||
                       (code >= 0xFE30 && code <= 0xFE4F) || (code >= 0xFF00 && code <= 0xFF60) ||
@@ -110,7 +111,8 @@ void table(const std::vector<std::string>& header, std::vector<std::vector<std::
     std::cout << out << "\n";
   };
   line(header);
-  for (std::size_t i = 0; i < widths.size(); ++i) std::cout << (i ? "  " : "") << std::string(widths[i], '-');
+  for (std::size_t i = 0; i < widths.size(); ++i)
+    std::cout << (i ? "  " : "") << std::string(widths[i], '-');
   std::cout << "\n";
   for (const auto& row : rows) line(row);
 }
@@ -118,7 +120,9 @@ void table(const std::vector<std::string>& header, std::vector<std::vector<std::
 // ---- the wording of results (the Python package's str() of the same objects)
 
 std::string money(const Decimal& d) { return d.to_money_string(); }
-std::string band_text(const Band& b) { return b.min == b.max ? money(b.min) : money(b.min) + " – " + money(b.max); }
+std::string band_text(const Band& b) {
+  return b.min == b.max ? money(b.min) : money(b.min) + " – " + money(b.max);
+}
 std::string text(const Text& t) {
   if (!t.zh.empty() && !t.en.empty()) return t.zh + " (" + t.en + ")";
   return t.zh.empty() ? t.en : t.zh;
@@ -126,7 +130,8 @@ std::string text(const Text& t) {
 
 std::string total_text(const Total& t) {
   std::string s = "cash " + band_text(t.cash);
-  if (!(t.in_kind.min.is_zero() && t.in_kind.max.is_zero())) s += ", in kind " + band_text(t.in_kind);
+  if (!(t.in_kind.min.is_zero() && t.in_kind.max.is_zero()))
+    s += ", in kind " + band_text(t.in_kind);
   if (t.unfixed) s += ", " + std::to_string(t.unfixed) + " unfixed";
   if (t.recognised) s += ", " + std::to_string(t.recognised) + " recognised";
   return s;
@@ -144,7 +149,8 @@ std::string value_text(const AwardLine& l) {
   } else {
     s = to_string(l.status);
   }
-  if (l.info->form == AwardForm::in_kind && !text(l.info->in_kind).empty()) s += " in kind (" + text(l.info->in_kind) + ")";
+  if (l.info->form == AwardForm::in_kind && !text(l.info->in_kind).empty())
+    s += " in kind (" + text(l.info->in_kind) + ")";
   if (l.withheld) s += " [withheld]";
   return s;
 }
@@ -153,8 +159,9 @@ std::string where(const Citation& c) {
   std::string s = c.document;
   if (!c.clause.empty()) s += (s.empty() ? "" : " ") + c.clause;
   if (!c.lines.empty()) {
-    s += c.lines.size() == 1 ? ", line " + std::to_string(c.lines.front())
-                             : ", lines " + std::to_string(c.lines.front()) + "–" + std::to_string(c.lines.back());
+    s += c.lines.size() == 1
+             ? ", line " + std::to_string(c.lines.front())
+             : ", lines " + std::to_string(c.lines.front()) + "–" + std::to_string(c.lines.back());
   }
   return s;
 }
@@ -178,7 +185,8 @@ std::vector<std::string> failed_checks(const Evaluation& e) {
 
 void print_steps(const std::vector<TraceStep>& steps) {
   for (const auto& step : steps) {
-    if (step.kind != "rule") std::cout << "    " << step.kind << ": " << printable(step.detail) << "\n";
+    if (step.kind != "rule")
+      std::cout << "    " << step.kind << ": " << printable(step.detail) << "\n";
   }
 }
 
@@ -209,7 +217,8 @@ void explain(const Evaluation& e, const std::string& rule) {
             << (e.year ? ", " + std::to_string(*e.year) : "") << "\n";
   if (!e.policy_sets.empty()) {
     std::cout << "policy sets: ";
-    for (std::size_t i = 0; i < e.policy_sets.size(); ++i) std::cout << (i ? ", " : "") << e.policy_sets[i];
+    for (std::size_t i = 0; i < e.policy_sets.size(); ++i)
+      std::cout << (i ? ", " : "") << e.policy_sets[i];
     std::cout << "\n";
   }
   if (e.error) std::cout << "error: " << printable(e.error->what()) << "\n";
@@ -225,12 +234,16 @@ void explain(const Evaluation& e, const std::string& rule) {
       if (!matches(p.qualified_rule())) continue;
       found = true;
       std::cout << "\n• " << p.qualified_rule() << ": no award line: " << why(p.reason) << "\n";
-      std::cout << "  cited: " << where(p.info->citation) << "\n    「" << p.info->citation.text << "」\n";
+      std::cout << "  cited: " << where(p.info->citation) << "\n    「" << p.info->citation.text
+                << "」\n";
       print_steps(p.trace);
     }
     if (!found) {
-      std::cout << "\n" << printable(rule) << ": not evaluated (no such rule in the policy sets evaluated: ";
-      for (std::size_t i = 0; i < e.policy_sets.size(); ++i) std::cout << (i ? ", " : "") << e.policy_sets[i];
+      std::cout << "\n"
+                << printable(rule)
+                << ": not evaluated (no such rule in the policy sets evaluated: ";
+      for (std::size_t i = 0; i < e.policy_sets.size(); ++i)
+        std::cout << (i ? ", " : "") << e.policy_sets[i];
       std::cout << ")\n";
     }
     return;
@@ -238,14 +251,17 @@ void explain(const Evaluation& e, const std::string& rule) {
   for (const auto& l : e.lines) print_line(l);
   if (e.lines.empty() && !e.error) std::cout << "\nno award line: no rule's condition held\n";
   for (const auto& f : e.findings) {
-    std::cout << "\ncheck " << f.policy_set << "/" << f.check << ": " << (f.passed ? "passed" : "FAILED");
+    std::cout << "\ncheck " << f.policy_set << "/" << f.check << ": "
+              << (f.passed ? "passed" : "FAILED");
     if (!f.message.empty()) std::cout << " — " << f.message;
     std::cout << "\n";
     if (!f.detail.empty()) std::cout << "  " << printable(f.detail) << "\n";
-    if (f.citation) std::cout << "  cited: " << where(*f.citation) << ": 「" << f.citation->text << "」\n";
+    if (f.citation)
+      std::cout << "  cited: " << where(*f.citation) << ": 「" << f.citation->text << "」\n";
   }
   std::cout << "\ntotal: " << total_text(e.totals.all) << "\n";
-  for (const auto& [payer, t] : e.totals.by_payer) std::cout << "  " << payer << ": " << total_text(t) << "\n";
+  for (const auto& [payer, t] : e.totals.by_payer)
+    std::cout << "  " << payer << ": " << total_text(t) << "\n";
   std::cout << "receipt: sha256:" << e.receipt << "\n";
 }
 
@@ -286,20 +302,34 @@ Args parse_args(int argc, char** argv) {
       if (i + 1 >= argc) throw Error(ErrorKind::usage, arg + " needs a value");
       return argv[++i];
     };
-    if (arg == "--help" || arg == "-h") a.help = true;
-    else if (arg == "--version") a.version = true;
-    else if (arg == "--rules") a.rules.push_back(value());
-    else if (arg == "--facts") a.facts.push_back(value());
-    else if (arg == "--format") a.format = value();
-    else if (arg == "--enterprise") a.enterprise = value();
-    else if (arg == "--rule") a.rule = value();
-    else if (arg == "--year") a.year = year(value());
-    else if (arg == "--grants") a.grants = value();
-    else if (arg == "--alternatives") a.alternatives = true;
-    else if (arg == "--explain") a.explain = true;
-    else if (arg == "--on") a.scenario.on = Date::parse(value());
-    else if (arg == "--option") a.scenario.options.insert(split(value(), "--option"));
-    else if (arg == "--choose") a.scenario.choose.insert(split(value(), "--choose"));
+    if (arg == "--help" || arg == "-h")
+      a.help = true;
+    else if (arg == "--version")
+      a.version = true;
+    else if (arg == "--rules")
+      a.rules.push_back(value());
+    else if (arg == "--facts")
+      a.facts.push_back(value());
+    else if (arg == "--format")
+      a.format = value();
+    else if (arg == "--enterprise")
+      a.enterprise = value();
+    else if (arg == "--rule")
+      a.rule = value();
+    else if (arg == "--year")
+      a.year = year(value());
+    else if (arg == "--grants")
+      a.grants = value();
+    else if (arg == "--alternatives")
+      a.alternatives = true;
+    else if (arg == "--explain")
+      a.explain = true;
+    else if (arg == "--on")
+      a.scenario.on = Date::parse(value());
+    else if (arg == "--option")
+      a.scenario.options.insert(split(value(), "--option"));
+    else if (arg == "--choose")
+      a.scenario.choose.insert(split(value(), "--choose"));
     else if (arg == "--set") {
       auto [k, v] = split(value(), "--set");
       a.scenario.parameters[k] = Decimal::parse(v);
@@ -314,10 +344,12 @@ Args parse_args(int argc, char** argv) {
   if (a.help || a.version) return a;
   const bool audit = a.command == "audit", explain = a.command == "explain";
   if (a.format.empty()) a.format = audit ? "markdown" : explain ? "text" : "table";
-  const bool known = audit ? (a.format == "markdown" || a.format == "json")
-                           : explain ? (a.format == "text" || a.format == "json")
-                                     : (a.format == "table" || a.format == "json");
-  if (!known) throw Error::expected(ErrorKind::usage, "--format table or json (audit: markdown or json)", a.format);
+  const bool known = audit     ? (a.format == "markdown" || a.format == "json")
+                     : explain ? (a.format == "text" || a.format == "json")
+                               : (a.format == "table" || a.format == "json");
+  if (!known)
+    throw Error::expected(ErrorKind::usage, "--format table or json (audit: markdown or json)",
+                          a.format);
   return a;
 }
 
@@ -370,18 +402,23 @@ bool print_table(const std::vector<Evaluation>& evals, bool explained) {
     }
     std::vector<std::vector<std::string>> rows;
     for (const auto& l : e.lines) {
-      rows.push_back({l.qualified_rule(), l.info->title.zh.empty() ? l.info->title.en : l.info->title.zh,
-                      l.info->payer, value_text(l), l.info->citation.clause});
+      rows.push_back({l.qualified_rule(),
+                      l.info->title.zh.empty() ? l.info->title.en : l.info->title.zh, l.info->payer,
+                      value_text(l), l.info->citation.clause});
     }
-    if (rows.empty()) std::cout << "  no award line\n";
-    else table({"rule", "title", "payer", "amount", "clause"}, rows);
+    if (rows.empty())
+      std::cout << "  no award line\n";
+    else
+      table({"rule", "title", "payer", "amount", "clause"}, rows);
     for (const auto& f : failed_checks(e)) std::cout << "  " << f << "\n";
     std::cout << "total: " << total_text(e.totals.all) << "\n";
-    for (const auto& [payer, t] : e.totals.by_payer) std::cout << "  " << printable(payer) << ": " << total_text(t) << "\n";
+    for (const auto& [payer, t] : e.totals.by_payer)
+      std::cout << "  " << printable(payer) << ": " << total_text(t) << "\n";
     std::cout << "\n";
   }
   std::cout << "totals by payer (" << evals.size() << " enterprises)\n";
-  for (const auto& [payer, t] : population) std::cout << "  " << printable(payer) << ": " << total_text(t) << "\n";
+  for (const auto& [payer, t] : population)
+    std::cout << "  " << printable(payer) << ": " << total_text(t) << "\n";
   return failed;
 }
 
@@ -406,21 +443,26 @@ int run(const Args& a) {
       rows.push_back({p.id, to_string(p.status), std::to_string(p.rule_count), p.title.zh});
     }
     table({"policy set", "status", "rules", "title"}, rows);
-    std::cout << "\nok: " << rules.summary().to_string() << "\nfingerprint: " << rules.fingerprint() << "\n";
+    std::cout << "\nok: " << rules.summary().to_string() << "\nfingerprint: " << rules.fingerprint()
+              << "\n";
     return 0;
   }
   if (a.command != "evaluate" && a.command != "explain" && a.command != "audit") {
-    throw Error(ErrorKind::usage, "unknown command '" + a.command + "' (check, evaluate, explain, audit)");
+    throw Error(ErrorKind::usage,
+                "unknown command '" + a.command + "' (check, evaluate, explain, audit)");
   }
   if (a.rules.empty()) throw Error(ErrorKind::usage, a.command + " needs --rules PATH");
   const RuleSet rules = RuleSet::load(a.rules);
   if (a.command == "audit") {
-    if (a.grants.empty() || a.facts.empty()) throw Error(ErrorKind::usage, "audit needs --facts FILE and --grants LEDGER");
-    const AuditReport report = audit(rules, load_all(rules, a.facts), load_ledger(a.grants), a.scenario);
+    if (a.grants.empty() || a.facts.empty())
+      throw Error(ErrorKind::usage, "audit needs --facts FILE and --grants LEDGER");
+    const AuditReport report =
+        audit(rules, load_all(rules, a.facts), load_ledger(a.grants), a.scenario);
     std::cout << (a.format == "json" ? to_json(report) + "\n" : to_markdown(report));
     return report.failing() == 0 ? 0 : 1;
   }
-  if (a.positional.empty()) throw Error(ErrorKind::usage, a.command + " needs enterprise record files");
+  if (a.positional.empty())
+    throw Error(ErrorKind::usage, a.command + " needs enterprise record files");
   const std::vector<Enterprise> batch = load_all(rules, a.positional);
   if (a.command == "explain") {
     if (a.enterprise.empty()) throw Error(ErrorKind::usage, "explain needs --enterprise ID");
@@ -428,16 +470,21 @@ int run(const Args& a) {
     s.trace = true;
     std::vector<Evaluation> chosen;
     for (const auto& e : batch) {
-      if (e.id == a.enterprise && (!a.year || e.year == a.year)) chosen.push_back(evaluate(rules, e, s));
+      if (e.id == a.enterprise && (!a.year || e.year == a.year))
+        chosen.push_back(evaluate(rules, e, s));
     }
     if (chosen.empty()) {
-      std::cerr << printable("subsidy-cpp: error: no enterprise '" + a.enterprise + "' in the facts") << "\n";
+      std::cerr << printable("subsidy-cpp: error: no enterprise '" + a.enterprise +
+                             "' in the facts")
+                << "\n";
       return 1;
     }
     bool failed = false;
     for (std::size_t i = 0; i < chosen.size(); ++i) {
-      if (a.format == "json") std::cout << (i ? ",\n" : "[\n") << to_json(chosen[i], true);
-      else std::cout << (i ? "\n" : ""), explain(chosen[i], a.rule);
+      if (a.format == "json")
+        std::cout << (i ? ",\n" : "[\n") << to_json(chosen[i], true);
+      else
+        std::cout << (i ? "\n" : ""), explain(chosen[i], a.rule);
       failed = failed || !chosen[i].ok();
     }
     if (a.format == "json") std::cout << "\n]\n";
@@ -453,7 +500,9 @@ int run(const Args& a) {
     if (a.format == "json") {
       for (const auto& e : evals) {
         const std::string doc = to_json(e, a.explain);
-        json += (json.empty() ? "" : ",\n") + (label.empty() ? doc : "{\"scenario\":\"" + label + "\",\"evaluation\":" + doc + "}");
+        json +=
+            (json.empty() ? "" : ",\n") +
+            (label.empty() ? doc : "{\"scenario\":\"" + label + "\",\"evaluation\":" + doc + "}");
         failed = failed || !e.ok() || !failed_checks(e).empty();
       }
       continue;

@@ -14,7 +14,6 @@ import os
 import sys
 import tempfile
 import time
-import unicodedata
 from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from typing import Any, TextIO
@@ -23,6 +22,8 @@ from . import _core, _frames, reports
 from ._core import SubsidyError
 from .audit import Ledger, audit
 from .compare import BudgetCheck, Comparison, compare
+from ._text import markdown_table as _markdown
+from ._text import text_table as _table
 from .reports import label, printable
 from .results import Band, Evaluation, Total, money
 from .rules import Batch, RuleSet, Scenario
@@ -160,7 +161,7 @@ def _add_output(parser: argparse.ArgumentParser, formats: Sequence[str], default
     if "csv" in formats:
         parser.add_argument(
             "--excel", action="store_true",
-            help="CSV for Excel: begins with the UTF-8 byte-order mark, lines end in CRLF",
+            help="CSV for Excel: begins with the UTF-8 byte-order mark (no mojibake in Excel)",
         )
     parser.add_argument("--lang", choices=reports.LANGS, default="en",
                         help="language of the report's headings and labels")
@@ -262,36 +263,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     compare_parser.set_defaults(run=run_compare)
     return parser
-
-
-# --- text layout -------------------------------------------------------------------------------
-
-
-def _width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
-def _pad(text: str, width: int) -> str:
-    return text + " " * (width - _width(text))
-
-
-def _table(header: Sequence[str], rows: Sequence[Sequence[str]], out: TextIO) -> None:
-    rows = [[printable(c) for c in row] for row in rows]
-    widths = [max(_width(row[i]) for row in [header, *rows]) for i in range(len(header))]
-    out.write("  ".join(_pad(h, w) for h, w in zip(header, widths)).rstrip() + "\n")
-    out.write("  ".join("-" * w for w in widths) + "\n")
-    for row in rows:
-        out.write("  ".join(_pad(c, w) for c, w in zip(row, widths)).rstrip() + "\n")
-
-
-def _markdown(header: Sequence[str], rows: Sequence[Sequence[str]], out: TextIO) -> None:
-    def cell(text: str) -> str:
-        return printable(text).replace("|", "\\|")
-
-    out.write("| " + " | ".join(cell(h) for h in header) + " |\n")
-    out.write("|" + "|".join("---" for _ in header) + "|\n")
-    for row in rows:
-        out.write("| " + " | ".join(cell(c) for c in row) + " |\n")
 
 
 # --- output and progress ------------------------------------------------------------------------
@@ -507,7 +478,8 @@ def _write_batches(batches: Sequence[Batch], args: argparse.Namespace, out: Text
         for payer, total in evaluation.totals.by_payer.items():
             out.write(f"{'- ' if markdown else '  '}{printable(payer)}: {total.text(lang)}\n")
         out.write("\n")
-    title = f"{label('totals by payer', lang)} ({count} {label('enterprises', lang)})"
+    title = (f"按出资方合计（{count} 家企业）" if lang == "zh"
+             else f"totals by payer ({count} enterprises)")
     out.write(f"## {title}\n\n" if markdown else f"{title}\n")
     for payer in sorted(population):
         out.write(f"{'- ' if markdown else '  '}{printable(payer)}: {population[payer].text(lang)}\n")

@@ -304,7 +304,8 @@ def tables_csv(tables: Sequence[Table], *, excel: bool = False) -> bytes:
     (so one file keeps them all). ``excel`` adds the UTF-8 byte-order mark Excel needs to read
     UTF-8 (without it, Excel on Chinese Windows shows mojibake)."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n" if excel else "\n")
+    # CRLF rows (RFC 4180): a cell holding a lone CR or LF is then always quoted, never a row.
+    writer = csv.writer(buffer, lineterminator="\r\n")
     sections = len(tables) > 1
     for table in tables:
         lead = [table.name] if sections else []
