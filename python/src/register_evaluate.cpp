@@ -438,6 +438,7 @@ void register_evaluate(py::module_& m) {
       .def(
           "to_json",
           [](const EvaluationHandle& h, bool with_trace) {
+            py::gil_scoped_release release;  // a traced evaluation writes a long text
             return subsidy::to_json(h.evaluation, with_trace);
           },
           py::arg("with_trace") = false,
@@ -464,8 +465,11 @@ void register_evaluate(py::module_& m) {
           "to_json",
           [](const EvaluationBatch& b, bool with_trace) {
             std::vector<std::string> out;
-            out.reserve(b.evaluations.size());
-            for (const auto& e : b.evaluations) out.push_back(subsidy::to_json(e, with_trace));
+            {
+              py::gil_scoped_release release;  // writing a batch is engine work, not Python's
+              out.reserve(b.evaluations.size());
+              for (const auto& e : b.evaluations) out.push_back(subsidy::to_json(e, with_trace));
+            }
             return out;
           },
           py::arg("with_trace") = false);

@@ -247,6 +247,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--threads", type=int, default=0, help="worker threads (0: all cores; results identical)"
     )
     compare_parser.set_defaults(run=run_compare)
+
+    from .serve.command import add_command as add_serve
+
+    add_serve(commands)
     return parser
 
 
