@@ -388,3 +388,74 @@ def test_a_failed_reload_keeps_the_rules_in_service(tmp_path: Path, library: sub
         assert c.get("/api/health").json()["rules"]["reloads"] == 0
         (folder / "broken.yaml").unlink()
         assert c.post("/api/admin/reload").status_code == 200
+
+
+# --- the page's uploads and downloads ----------------------------------------------------------
+
+
+def _files(*names: str) -> dict[str, tuple[str, bytes]]:
+    paths = {"enterprises.yaml": EXAMPLES / "enterprises.yaml", "ledger.csv": EXAMPLES / "ledger.csv"}
+    fields = ("file", "ledger")
+    return {field: (name, paths[name].read_bytes()) for field, name in zip(fields, names)}
+
+
+def _sheet(data: bytes, title: str) -> list[list[Any]]:
+    import io
+
+    from openpyxl import load_workbook
+
+    book = load_workbook(io.BytesIO(data), read_only=True)
+    return [list(row) for row in book[title].iter_rows(values_only=True)]
+
+
+def test_upload_evaluate_and_download_the_workbook(client: httpx.Client, library: subsidy.RuleSet) -> None:
+    scenario = json.dumps(SURVEY)
+    body = client.post("/api/upload/evaluate", files=_files("enterprises.yaml"), data={"scenario": scenario}).json()
+    chosen = library.choose(SURVEY["choose"])
+    batch = chosen.evaluate_many(EXAMPLES / "enterprises.yaml", trace=True)
+    assert body["evaluations"] == [json.loads(text) for text in batch.to_json(with_trace=True)]
+    assert body["receipt"]["scenario"] == chosen.canonical
+
+    response = client.post("/api/upload/evaluate.xlsx", files=_files("enterprises.yaml"), data={"scenario": scenario})
+    assert response.status_code == 200
+    assert response.headers["content-disposition"] == 'attachment; filename="subsidy-results.xlsx"'
+    lines = _sheet(response.content, "lines")
+    expected = chosen.evaluate_frame(EXAMPLES / "enterprises.yaml").lines
+    header = lines[0]
+    assert header == list(expected.columns)
+    amounts = [row[header.index("amount")] for row in lines[1:]]
+    assert amounts == [None if a is None else str(a) for a in expected["amount"]]  # text cells: exact
+    receipt = dict((row[0], row[1]) for row in _sheet(response.content, "receipt")[1:])
+    assert receipt["fingerprint"] == library.fingerprint
+
+
+def test_upload_audit_and_download_the_findings(client: httpx.Client, library: subsidy.RuleSet) -> None:
+    body = client.post("/api/upload/audit", files=_files("enterprises.yaml", "ledger.csv")).json()
+    expected = subsidy.audit(library, EXAMPLES / "enterprises.yaml", EXAMPLES / "ledger.csv")
+    want = json.loads(expected.json)
+    assert [f["file"] for f in body["report"]["findings"]] == ["ledger.csv"] * 6  # the name uploaded
+    for finding in body["report"]["findings"] + want["findings"]:
+        del finding["file"]
+    assert body["report"] == want
+    response = client.post("/api/upload/audit.xlsx", files=_files("enterprises.yaml", "ledger.csv"))
+    findings = _sheet(response.content, "findings")
+    assert findings[0] == list(expected.frame().columns)
+    assert [row[findings[0].index("kind")] for row in findings[1:]] == [f.kind for f in expected.findings]
+    assert [row[findings[0].index("granted")] for row in findings[1:]] == [str(f.granted) for f in expected.findings]
+
+
+def test_upload_of_an_unsupported_file(client: httpx.Client) -> None:
+    response = client.post("/api/upload/evaluate", files={"file": ("firms.txt", b"id\nE1\n")})
+    assert response.status_code == 415
+    assert error_of(response) == {"status": 415, "code": "unsupported_file",
+                                  "message": "firms.txt: expected one of .csv, .yaml, .yml, .json, .xlsx, .xlsm",
+                                  "path": "$.file"}
+
+
+def test_upload_with_a_bad_row_names_file_row_and_column(client: httpx.Client) -> None:
+    text = "id,industry,sales_revenue\nE1,机械装备制造,1.2亿\nE2,机械装备制造,lots\n".encode()
+    response = client.post("/api/upload/evaluate", files={"file": ("firms.csv", text)})
+    assert response.status_code == 422
+    error = error_of(response)
+    assert error["code"] == "fact_error"
+    assert "sales_revenue" in error["message"] and "lots" in error["message"]

@@ -147,8 +147,8 @@ function showEvaluations(body) {
       block.append(el("p", { class: "error" }, "错误 Error: " + evaluation.error));
     } else {
       if (total) {
-        block.append(el("p", { class: "total", "data-cash-min": total.cash_min, "data-cash-max": total.cash_max },
-          "现金合计 Cash total: " + bandText({ min: total.cash_min, max: total.cash_max }) +
+        block.append(el("p", { class: "total", "data-cash-min": total.cash.min, "data-cash-max": total.cash.max },
+          "现金合计 Cash total: " + bandText(total.cash) +
           (total.unfixed ? " · " + total.unfixed + " 项未定 unfixed" : "")));
       }
       const table = el("table", {}, el("thead", {}, el("tr", {},
