@@ -459,3 +459,51 @@ def test_upload_with_a_bad_row_names_file_row_and_column(client: httpx.Client) -
     error = error_of(response)
     assert error["code"] == "fact_error"
     assert "sales_revenue" in error["message"] and "lots" in error["message"]
+
+
+def test_the_command_serves_and_reloads_on_sighup(library: subsidy.RuleSet) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from serving import free_port
+
+    port = free_port()
+    command = [sys.executable, "-m", "subsidy.cli", "serve", "--rules", str(RULES), "--port", str(port)]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as process:
+        try:
+            assert process.stdout is not None
+            first = process.stdout.readline()
+            assert first.startswith(f"subsidy serve: http://127.0.0.1:{port}/ (rules {library.fingerprint[:12]})")
+            url = f"http://127.0.0.1:{port}/api/health"
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    health = httpx.get(url).json()
+                    break
+                except httpx.TransportError:
+                    assert time.monotonic() < deadline, "the server did not come up"
+                    time.sleep(0.05)
+            assert health["rules"]["reloads"] == 0
+            process.send_signal(signal.SIGHUP)
+            while httpx.get(url).json()["rules"]["reloads"] == 0:
+                assert time.monotonic() < deadline, "SIGHUP did not reload the rules"
+                time.sleep(0.05)
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+
+
+def test_the_command_refuses_another_address_without_a_token() -> None:
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", "subsidy.cli", "serve", "--rules", str(RULES), "--host", "0.0.0.0"],
+        capture_output=True, text=True, env={k: v for k, v in __import__("os").environ.items()
+                                             if k != "SUBSIDY_SERVE_TOKEN"},
+    )
+    assert result.returncode == 1
+    assert result.stderr == ("subsidy: error: binding to 0.0.0.0 (not loopback) needs a token: "
+                             "--token or SUBSIDY_SERVE_TOKEN\n")

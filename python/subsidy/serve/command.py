@@ -40,7 +40,7 @@ def add_command(commands: Any) -> None:
                         help="most records per request (default 10000)")
     parser.add_argument("--time-limit", type=float, default=ServeConfig.time_limit_seconds,
                         metavar="SECONDS", help="time limit per request (default 30)")
-    parser.set_defaults(run=run_serve)
+    parser.set_defaults(run=run_serve, output=None)
 
 
 def config_from(args: argparse.Namespace) -> ServeConfig:

@@ -43,23 +43,23 @@ class ScenarioIn(Strict):
     parameters: dict[str, Money] = Field(
         default_factory=dict, description="parameter (policy-set.name) -> value as a string"
     )
-    on: Optional[datetime.date] = Field(None, description="parameter versions in force on this date")
+    on: Optional[datetime.date] = Field(default=None, description="parameter versions in force on this date")
 
 
 class EvaluateIn(Strict):
-    scenario: ScenarioIn = Field(default_factory=ScenarioIn)
+    scenario: ScenarioIn = ScenarioIn()
     enterprise: Record = Field(description="one enterprise record: id, name, year and its facts")
-    trace: bool = Field(False, description="include each line's trace")
+    trace: bool = Field(default=False, description="include each line's trace")
 
 
 class BatchIn(Strict):
-    scenario: ScenarioIn = Field(default_factory=ScenarioIn)
+    scenario: ScenarioIn = ScenarioIn()
     enterprises: list[Record]
     trace: bool = False
 
 
 class ExplainIn(Strict):
-    scenario: ScenarioIn = Field(default_factory=ScenarioIn)
+    scenario: ScenarioIn = ScenarioIn()
     enterprise: Record
     rule: str = Field(description="policy-set/rule-id or a rule id")
 
@@ -76,13 +76,13 @@ class Grant(Strict):
 
 
 class AuditIn(Strict):
-    scenario: ScenarioIn = Field(default_factory=ScenarioIn)
+    scenario: ScenarioIn = ScenarioIn()
     enterprises: list[Record]
     grants: list[Grant]
 
 
 class CompareIn(Strict):
-    baseline: ScenarioIn = Field(default_factory=ScenarioIn)
+    baseline: ScenarioIn = ScenarioIn()
     scenario: ScenarioIn
     enterprises: list[Record]
 
@@ -97,7 +97,7 @@ class ErrorBody(BaseModel):
     status: int
     code: str
     message: str
-    path: Optional[str] = Field(None, description="JSON path of the value at fault")
+    path: Optional[str] = Field(default=None, description="JSON path of the value at fault")
 
 
 class ErrorOut(BaseModel):
