@@ -458,7 +458,40 @@ def test_upload_with_a_bad_row_names_file_row_and_column(client: httpx.Client) -
     assert response.status_code == 422
     error = error_of(response)
     assert error["code"] == "fact_error"
+    assert error["path"] == "$.file"
+    assert error["message"].startswith("firms.csv:3:")  # the file as uploaded, its row
     assert "sales_revenue" in error["message"] and "lots" in error["message"]
+    assert "subsidy-upload-" not in error["message"]  # never the server's temporary file
+
+
+def test_upload_of_an_xlsx_ledger(client: httpx.Client, library: subsidy.RuleSet) -> None:
+    import csv
+    import io
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    with open(EXAMPLES / "ledger.csv", encoding="utf-8", newline="") as handle:
+        for row in csv.reader(handle):
+            sheet.append(row)  # every cell text, amounts included: exact
+    data = io.BytesIO()
+    book.save(data)
+    files = {"file": ("enterprises.yaml", (EXAMPLES / "enterprises.yaml").read_bytes()),
+             "ledger": ("grants.xlsx", data.getvalue())}
+    body = client.post("/api/upload/audit", files=files).json()
+    expected = json.loads(subsidy.audit(library, EXAMPLES / "enterprises.yaml", EXAMPLES / "ledger.csv").json)
+    assert [f["file"] for f in body["report"]["findings"]] == ["grants.xlsx"] * 6
+    assert [(f["row"], f["kind"], f["granted"]) for f in body["report"]["findings"]] == [
+        (f["row"], f["kind"], f["granted"]) for f in expected["findings"]]
+
+
+def test_an_uploaded_name_is_never_a_path(client: httpx.Client) -> None:
+    text = "id,industry\nE1,机械装备制造\n".encode()
+    response = client.post("/api/upload/evaluate", files={"file": ("../../etc/firms.csv", text)})
+    assert response.status_code == 200
+    assert response.json()["evaluations"][0]["enterprise"] == "E1"
 
 
 def test_the_command_serves_and_reloads_on_sighup(library: subsidy.RuleSet) -> None:
