@@ -426,7 +426,7 @@ def test_upload_evaluate_and_download_the_workbook(client: httpx.Client, library
     amounts = [row[header.index("amount")] for row in lines[1:]]
     assert amounts == [None if a is None else str(a) for a in expected["amount"]]  # text cells: exact
     receipt = dict((row[0], row[1]) for row in _sheet(response.content, "receipt")[1:])
-    assert receipt["fingerprint"] == library.fingerprint
+    assert receipt["fingerprint"] == response.headers["x-subsidy-fingerprint"] == library.fingerprint
 
 
 def test_upload_audit_and_download_the_findings(client: httpx.Client, library: subsidy.RuleSet) -> None:

@@ -157,7 +157,10 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     for code, text in (
         (400, "malformed JSON"),
         (401, "missing or wrong token"),
+        (404, "no such rule"),
+        (409, "the rule files no longer load: the rules in service stay"),
         (413, "request body or batch too large"),
+        (415, "an upload of a kind not read"),
         (422, "invalid input, with its JSON path"),
         (504, "time limit per request exceeded"),
     )

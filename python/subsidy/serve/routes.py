@@ -327,7 +327,7 @@ async def upload_evaluate_xlsx(request: Request, file: UploadFile = File(...),
             "receipt": (["key", "value"], list(receipt.items())),
         })
 
-    return _download(await service.run(work), "subsidy-results.xlsx")
+    return _download(await service.run(work), "subsidy-results.xlsx", loaded.receipt(chosen.canonical))
 
 
 @router.post("/upload/audit.xlsx", summary="The audit findings of an uploaded ledger as a workbook",
@@ -350,9 +350,11 @@ async def upload_audit_xlsx(request: Request, file: UploadFile = File(...),
             "receipt": (["key", "value"], list(receipt.items())),
         })
 
-    return _download(await service.run(work), "subsidy-audit.xlsx")
+    return _download(await service.run(work), "subsidy-audit.xlsx", loaded.receipt(chosen.canonical))
 
 
-def _download(data: bytes, filename: str) -> Response:
-    return Response(data, media_type=XLSX,
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+def _download(data: bytes, filename: str, receipt: Mapping[str, str]) -> Response:
+    # The workbook has the receipt on its own sheet; the headers repeat it for programs.
+    headers = {"Content-Disposition": f'attachment; filename="{filename}"',
+               "X-Subsidy-Fingerprint": receipt["fingerprint"], "X-Subsidy-Engine": receipt["engine"]}
+    return Response(data, media_type=XLSX, headers=headers)
