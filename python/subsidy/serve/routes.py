@@ -61,18 +61,19 @@ def _scenario(loaded: Loaded, given: ScenarioIn, path: str) -> Scenario:
 
 def _records(loaded: Loaded, records: Sequence[Mapping[str, Any]], path: str) -> _core.Enterprises:
     check_records(records, loaded.facts, path)
-    try:
-        return _core.Enterprises.from_records(loaded.rules._core, list(records), path)
-    except _core.SubsidyError as error:
-        raise from_subsidy_error(error, path) from None
+    return _typed(loaded, list(records), path, single=False)
 
 
 def _one(loaded: Loaded, record: Mapping[str, Any], path: str) -> _core.Enterprises:
     check_record(record, loaded.facts, path)
+    return _typed(loaded, [record], path, single=True)
+
+
+def _typed(loaded: Loaded, records: list[Mapping[str, Any]], path: str, *, single: bool) -> _core.Enterprises:
     try:
-        return _core.Enterprises.from_records(loaded.rules._core, [record], path)
+        return _core.Enterprises.from_records(loaded.rules._core, records, path)
     except _core.SubsidyError as error:
-        raise from_subsidy_error(error, path, single=True) from None
+        raise from_subsidy_error(error, path, single=single) from None
 
 
 def _batch_limit(service: Service, count: int, path: str) -> None:
