@@ -61,7 +61,7 @@ def browser() -> Iterator[WebDriver]:
 
 
 def finished(driver: WebDriver, action: str) -> None:
-    WebDriverWait(driver, 60).until(
+    WebDriverWait(driver, 300).until(
         lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-done") == action
     )
     assert driver.find_element(By.ID, "message").text == ""
@@ -96,7 +96,7 @@ def check_lines(driver: WebDriver, batch: subsidy.Batch) -> int:
 def test_the_clerks_page(server: Running, browser: WebDriver, tmp_path: Path) -> None:
     library = subsidy.RuleSet.load(RULES)
     browser.get(server.url + "/")
-    WebDriverWait(browser, 30).until(lambda d: "policy sets" in d.find_element(By.ID, "ruleset").text)
+    WebDriverWait(browser, 300).until(lambda d: "policy sets" in d.find_element(By.ID, "ruleset").text)
     assert browser.title == "补贴计算 · Subsidy calculation"
 
     browser.find_element(By.ID, "facts").send_keys(str(ENTERPRISES))
@@ -147,8 +147,8 @@ def test_a_bad_file_is_reported_on_the_page(server: Running, browser: WebDriver,
     bad = tmp_path / "firms.csv"
     bad.write_text("id,industry,turnover\nE1,机械装备制造,1亿\n", encoding="utf-8")
     browser.get(server.url + "/")
-    WebDriverWait(browser, 30).until(lambda d: "policy sets" in d.find_element(By.ID, "ruleset").text)
+    WebDriverWait(browser, 300).until(lambda d: "policy sets" in d.find_element(By.ID, "ruleset").text)
     browser.find_element(By.ID, "facts").send_keys(str(bad))
     browser.find_element(By.ID, "evaluate").click()
-    WebDriverWait(browser, 30).until(lambda d: d.find_element(By.ID, "message").text != "")
+    WebDriverWait(browser, 300).until(lambda d: d.find_element(By.ID, "message").text != "")
     assert "turnover" in browser.find_element(By.ID, "message").text
