@@ -10,9 +10,7 @@ namespace subsidy_py {
 
 using namespace pybind11::literals;
 
-py::dict text_dict(const subsidy::Text& text) {
-  return py::dict("zh"_a = text.zh, "en"_a = text.en);
-}
+py::dict text_dict(const subsidy::Text& text) { return py::dict("zh"_a = text.zh, "en"_a = text.en); }
 
 py::dict citation_dict(const subsidy::Citation& citation) {
   return py::dict("document"_a = citation.document, "clause"_a = citation.clause,
@@ -50,16 +48,16 @@ py::dict tier_dict(const subsidy::TierInfo& tier) {
 py::dict rule_dict(const subsidy::RuleInfo& info) {
   py::list tiers;
   for (const auto& tier : info.tiers) tiers.append(tier_dict(tier));
-  return py::dict("policy_set"_a = info.policy_set, "id"_a = info.id,
-                  "qualified_id"_a = info.qualified_id, "title"_a = text_dict(info.title),
-                  "citation"_a = citation_dict(info.citation), "payer"_a = info.payer,
-                  "form"_a = subsidy::to_string(info.form), "in_kind"_a = text_dict(info.in_kind),
-                  "recurrence"_a = info.recurrence.to_string(),
-                  "kind"_a = subsidy::to_string(info.kind), "when"_a = info.when,
-                  "amount_summary"_a = info.amount_summary,
-                  "rounding"_a = std::string(subsidy::to_string(info.rounding)),
-                  "rounding_exponent"_a = info.rounding_exponent, "tiers"_a = tiers,
-                  "hit"_a = subsidy::to_string(info.hit), "mark"_a = mark_dict(info.mark));
+  return py::dict(
+      "policy_set"_a = info.policy_set, "id"_a = info.id, "qualified_id"_a = info.qualified_id,
+      "title"_a = text_dict(info.title), "citation"_a = citation_dict(info.citation),
+      "payer"_a = info.payer, "form"_a = subsidy::to_string(info.form),
+      "in_kind"_a = text_dict(info.in_kind), "recurrence"_a = info.recurrence.to_string(),
+      "kind"_a = subsidy::to_string(info.kind), "when"_a = info.when,
+      "amount_summary"_a = info.amount_summary,
+      "rounding"_a = std::string(subsidy::to_string(info.rounding)),
+      "rounding_exponent"_a = info.rounding_exponent, "tiers"_a = tiers,
+      "hit"_a = subsidy::to_string(info.hit), "mark"_a = mark_dict(info.mark));
 }
 
 py::dict parameter_dict(const subsidy::ParameterInfo& info) {

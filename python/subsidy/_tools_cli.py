@@ -25,6 +25,7 @@ that differs. Exit status 1 if any case fails (or a file cannot be read).
 EPILOG_CASES = """\
 examples:
   subsidy cases --rules rules --rule machining-survey/J4-tax-rebate -o J4-bounds.yaml
+  subsidy cases --rules rules --rule machining-survey/J4-tax-rebate --seed tests/rules
   subsidy cases --rules rules --policy-set machining-survey
   subsidy cases --rules rules --coverage tests/rules     # bounds the golden cases do not reach
 
@@ -72,6 +73,8 @@ def register(commands: Any, command: Command, add_rules: Adder, add_scenario: Ad
     cases.add_argument("--rule", action="append", default=[], metavar="ID", help="a rule (repeatable)")
     cases.add_argument("--policy-set", action="append", default=[], metavar="ID",
                        help="every rule of a policy set (repeatable)")
+    cases.add_argument("--seed", action="append", default=[], metavar="GOLDEN",
+                       help="golden files or folders to start from (a case where the rule gives a line)")
     cases.add_argument("--coverage", nargs="*", metavar="GOLDEN",
                        help="report the bounds and conditions these golden files do not exercise")
     add_output(cases, ("yaml", "text", "json"), "yaml")
@@ -165,7 +168,7 @@ def run_cases(args: argparse.Namespace, out: TextIO) -> int:
         ids += [r.qualified_id for r in rules.rules if r.policy_set == policy_set]
     if not ids:
         raise ValueError("name a rule (--rule) or a policy set (--policy-set), or ask for --coverage")
-    generated = [cases.generate(rules, rule) for rule in ids]
+    generated = [cases.generate(rules, rule, seeds=args.seed, rules_path=args.rules[0]) for rule in ids]
     if args.format == "json":
         out.write(json.dumps([_text(g.to_dict()) for g in generated], ensure_ascii=False, indent=2) + "\n")
     elif args.format == "text":

@@ -562,7 +562,9 @@ def _scalar(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     text = format(value, "f") if isinstance(value, Decimal) else str(value)
-    reserved = text.lower() in ("true", "false", "null", "yes", "no", "on", "off", "~")
+    if text in ("true", "false"):
+        return text  # read back as the text the engine takes for a condition
+    reserved = text.lower() in ("null", "yes", "no", "on", "off", "~", "y", "n")
     return text if _PLAIN.match(text) and not reserved else json.dumps(text, ensure_ascii=False)
 
 
@@ -679,7 +681,11 @@ def generate(rules: RuleSet, rule: str, *, seeds: Iterable[str | Path] = (),
 
     def add(name: str, purpose: str, facts: dict[str, Any], case_options: dict[str, str]) -> None:
         run = scenario.with_options(case_options) if case_options else scenario
-        result = _complete(rules, run, facts)
+        try:
+            result = _complete(rules, run, facts)
+        except (_core.SubsidyError, TypeError, ValueError) as refused:
+            skipped.append(f"{purpose}: the record is refused ({refused})")
+            return
         lines, error = _expected(result, rule)
         cases.append(GeneratedCase(name, purpose, facts, choose, {**options, **case_options}, lines, error))
 
