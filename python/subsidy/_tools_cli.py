@@ -117,7 +117,7 @@ def _analysis_arguments(parser: argparse.ArgumentParser, add_rules: Adder, add_s
 
 def _text(value: Any) -> Any:
     if isinstance(value, Decimal):
-        return str(value)
+        return format(value, "f")
     if isinstance(value, (list, tuple)):
         return [_text(v) for v in value]
     if isinstance(value, dict):
@@ -205,8 +205,8 @@ def run_sensitivity(args: argparse.Namespace, out: TextIO) -> int:
                          payer=args.payer, budget_line=args.budget_line, parameters=args.parameter,
                          step=args.step, side=args.side)
     if args.format == "json":
-        rows = [{**{k: _text(v) for k, v in vars(r).items()}, "swing": str(r.swing)} for r in result.rows]
-        out.write(json.dumps({"measure": result.measure, "base_total": str(result.base_total),
+        rows = [{**{k: _text(v) for k, v in vars(r).items()}, "swing": _text(r.swing)} for r in result.rows]
+        out.write(json.dumps({"measure": result.measure, "base_total": _text(result.base_total),
                               "rows": rows}, ensure_ascii=False, indent=2) + "\n")
     else:
         out.write(result.text() + "\n")

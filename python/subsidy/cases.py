@@ -717,15 +717,15 @@ def generate(rules: RuleSet, rule: str, *, seeds: Iterable[str | Path] = (),
     for chain in _chains(tree["when"]):
         leaves = _leaves(chain, chain["op"])
         for i, leaf in enumerate(leaves):
-            for value in ([False] if chain["op"] == "and" else [True, False]):
-                facts, case_options = dict(cases[0].facts), {}
+            for wanted in ([False] if chain["op"] == "and" else [True, False]):
+                facts, case_options = dict(cases[0].facts), dict[str, str]()
                 others = chain["op"] == "and"  # the value the other operands keep
                 ok = all(solver.solve(other, others, facts, case_options)
                          for j, other in enumerate(leaves) if j != i) if chain["op"] == "or" else True
-                if not ok or not solver.solve(leaf, value, facts, case_options):
+                if not ok or not solver.solve(leaf, wanted, facts, case_options):
                     skipped.append(f"MC/DC for {render(leaf)} ({chain['op']}): cannot set it from facts")
                     break
-                add(f"仅{'满足' if value else '不满足'}: {render(leaf)}",
-                    f"MC/DC: {render(leaf)} {'holds' if value else 'fails'}, the other operands of the "
+                add(f"仅{'满足' if wanted else '不满足'}: {render(leaf)}",
+                    f"MC/DC: {render(leaf)} {'holds' if wanted else 'fails'}, the other operands of the "
                     f"{chain['op']} {'hold' if others else 'fail'}", facts, case_options)
     return GeneratedCases(rule, declared.citation.where, rules_path, tuple(cases), tuple(dict.fromkeys(skipped)))

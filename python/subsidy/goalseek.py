@@ -24,9 +24,14 @@ from .results import Band, Total
 from .rules import Batch, Parameter, RuleSet, Scenario
 
 __all__ = [
-    "GoalSeek", "Sensitivity", "SensitivityRow", "goal_seek", "quantum_for_unit", "quantum_of",
-    "sensitivity",
+    "GoalSeek", "Sensitivity", "SensitivityRow", "goal_seek", "plain", "quantum_for_unit",
+    "quantum_of", "sensitivity",
 ]
+
+def plain(value: Decimal) -> str:
+    """A decimal as digits (``15000000``, never ``1.500E+7``)."""
+    return format(value, "f")
+
 
 def quantum_for_unit(unit: str) -> Decimal | None:
     """One step of a value of this unit (as the engine names units): 0.01% for a rate, one 分 for
@@ -118,7 +123,7 @@ def _monotone(points: Mapping[Decimal, Decimal]) -> tuple[bool, str]:
     rising = any(b[1] > a[1] for a, b in zip(ordered, ordered[1:]))
     falling = any(b[1] < a[1] for a, b in zip(ordered, ordered[1:]))
     if rising and falling:
-        text = ", ".join(f"{v}: {t}" for v, t in ordered)
+        text = ", ".join(f"{plain(v)}: {plain(t)}" for v, t in ordered)
         return False, f"the total rises and falls over the searched points ({text})"
     return True, "non-decreasing" if not falling else "non-increasing"
 
@@ -151,15 +156,16 @@ class GoalSeek:
 
     def text(self) -> str:
         lines = [f"goal seek: {self.direction} {self.parameter} keeping the {self.measure} "
-                 f"within {self.target} (to {self.quantum})"]
+                 f"within {plain(self.target)} (to {plain(self.quantum)})"]
         if not self.monotone:
             lines.append(f"NOT MONOTONE: {self.note}; no exact answer")
         elif self.value is None:
             lines.append(f"no value in range keeps the total within the target ({self.note})")
         else:
-            lines.append(f"answer: {self.parameter} = {self.value} (total {self.total})")
+            lines.append(f"answer: {self.parameter} = {plain(self.value)} (total {plain(self.total or Decimal(0))})")
             if self.beyond is not None:
-                lines.append(f"one quantum beyond: {self.beyond} gives {self.beyond_total} > {self.target}")
+                lines.append(f"one quantum beyond: {plain(self.beyond)} gives "
+                             f"{plain(self.beyond_total or Decimal(0))} > {plain(self.target)}")
             else:
                 lines.append(f"the whole range keeps the total within the target ({self.note})")
         lines.append(f"{len(self.points)} evaluations of the population"
@@ -231,9 +237,9 @@ def goal_seek(
     value: int | None
     beyond: int | None
     if at(inside) > goal:
-        value, beyond, note = None, inside, f"even {step * inside} gives {at(inside)}"
+        value, beyond, note = None, inside, f"even {plain(step * inside)} gives {plain(at(inside))}"
     elif at(outside) <= goal:
-        value, beyond, note = outside, None, f"the total at {step * outside} is {at(outside)}"
+        value, beyond, note = outside, None, f"the total at {plain(step * outside)} is {plain(at(outside))}"
     else:
         # Invariant: at(inside) <= goal < at(outside); the answer is next to the boundary.
         good, bad = inside, outside
@@ -290,12 +296,12 @@ class Sensitivity:
     rows: tuple[SensitivityRow, ...]  # largest swing first
 
     def text(self) -> str:
-        out = [f"sensitivity of the {self.measure} (base {self.base_total}) to each parameter "
-               f"moved by ±{self.step * 100}%:"]
+        out = [f"sensitivity of the {self.measure} (base {plain(self.base_total)}) to each parameter "
+               f"moved by ±{plain(self.step * 100)}%:"]
         out.append("parameter\tlow → total\thigh → total\tswing")
         for row in self.rows:
-            out.append(f"{row.parameter}\t{row.low_value} → {row.low_total}\t"
-                       f"{row.high_value} → {row.high_total}\t{row.swing}")
+            out.append(f"{row.parameter}\t{plain(row.low_value)} → {plain(row.low_total)}\t"
+                       f"{plain(row.high_value)} → {plain(row.high_total)}\t{plain(row.swing)}")
         return "\n".join(out)
 
 
