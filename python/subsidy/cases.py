@@ -423,6 +423,41 @@ def _settable(node: dict[str, Any]) -> bool:
     return node["op"] == "name" and node["ref"] in ("fact", "field")
 
 
+def _counted_list(node: dict[str, Any]) -> str | None:
+    """The list a plain count(list) counts (no condition), whose length a case can set."""
+    args = node["args"]
+    if node["op"] == "count" and len(args) == 1 and args[0]["op"] == "name":
+        return str(args[0]["text"])
+    return None
+
+
+def _assignable(node: dict[str, Any]) -> bool:
+    return _settable(node) or _counted_list(node) is not None
+
+
+def _assign(node: dict[str, Any], value: Decimal, facts: dict[str, Any]) -> str | None:
+    """Gives ``node`` (a fact, a list field, or count(list)) the value; None, or why it cannot."""
+    if _settable(node) and node["ref"] == "field":
+        owner = str(node["qualified"]).split(".")[0]
+        records = [dict(r) for r in facts.get(owner) or []]
+        if not records:
+            return f"the starting enterprise has no {owner} record"
+        records[0][node["text"]] = value
+        facts[owner] = records
+        return None
+    if _settable(node):
+        facts[node["text"]] = value
+        return None
+    counted = _counted_list(node)
+    if counted is None:
+        return "the compared value is computed; write its cases by hand"
+    if value < 0 or value != value.to_integral_value():
+        return f"a list cannot have {value} records"
+    template = (facts.get(counted) or [{}])[0]
+    facts[counted] = [dict(template) for _ in range(int(value))]
+    return None
+
+
 class _Solver:
     """Sets facts (and options) so that simple conditions come out as wanted: and/or/not, boolean
     facts, comparisons of a fact or field with a bound or a text, `in`, any(list, ...), option()."""
@@ -430,6 +465,7 @@ class _Solver:
     def __init__(self, rules: RuleSet) -> None:
         self.values = {f.name: list(f.values) for f in rules.facts}
         self.fields = {f.name: {g.name: list(g.values) for g in f.fields} for f in rules.facts}
+        self.known: dict[int, Decimal] = {}  # node id → value for the starting enterprise
 
     def other_value(self, node: dict[str, Any], avoid: Sequence[str], record_list: str) -> str | None:
         values = self.fields.get(record_list, {}).get(node["text"]) if node["ref"] == "field" else \
@@ -481,17 +517,27 @@ class _Solver:
             facts[left["text"]] = value
             return True
         cmp = node["cmp"]
-        if right["value"] is not None and _settable(left):
-            subject, bound = left, right["value"]
-        elif left["value"] is not None and _settable(right):
-            subject, bound, cmp = right, left["value"], _FLIP[cmp]
+        bound = self.fixed(right)
+        if _assignable(left) and bound is not None:
+            subject = left
+        elif _assignable(right) and self.fixed(left) is not None:
+            subject, bound, cmp = right, self.fixed(left), _FLIP[cmp]
+        elif _assignable(left) and int(right["id"]) in self.known:
+            subject, bound = left, self.known[int(right["id"])]  # both set: keep the right as it was
         else:
             return False
+        assert bound is not None
         q = _quantum(subject, bound)
         holds = {"gt": q, "ge": Decimal(0), "lt": -q, "le": Decimal(0), "eq": Decimal(0), "ne": q}[cmp]
         fails = {"gt": Decimal(0), "ge": -q, "lt": Decimal(0), "le": q, "eq": q, "ne": Decimal(0)}[cmp]
-        facts[subject["text"]] = bound + (holds if want else fails)
-        return True
+        return _assign(subject, bound + (holds if want else fails), facts) is None
+
+    def fixed(self, node: dict[str, Any]) -> Decimal | None:
+        """A side's value that the facts being set do not change: a bound, or the value the
+        starting enterprise gave a side that is not set here (listing_year + 5)."""
+        if node["value"] is not None:
+            return Decimal(node["value"])
+        return None if _assignable(node) else self.known.get(int(node["id"]))
 
 
 @dataclass(frozen=True)
@@ -690,28 +736,24 @@ def generate(rules: RuleSet, rule: str, *, seeds: Iterable[str | Path] = (),
         cases.append(GeneratedCase(name, purpose, facts, choose, {**options, **case_options}, lines, error))
 
     add("起点", "the starting enterprise", dict(base), {})
-    probed = _probe(rules, rule, {"id": "case", **cases[0].facts}, scenario) if cases[0].error is None else []
+    if not cases:
+        return GeneratedCases(rule, declared.citation.where, rules_path, (), tuple(skipped))
+    if cases[0].error is None:
+        solver.known = dict(_probe(rules, rule, {"id": "case", **cases[0].facts}, scenario))
     for bound in bounds_of(rules, rule, scenario):
-        node = bound.subject_node
         target = bound.value
         if target is None and bound.reference_id is not None:
-            target = next((v for i, v in probed if i == bound.reference_id), None)
-        if not _settable(node) or target is None:
-            skipped.append(f"{bound.label}: the compared value is computed; write its cases by hand")
+            target = solver.known.get(bound.reference_id)
+        if target is None:
+            skipped.append(f"{bound.label}: the bound is computed and the starting enterprise gives it no value")
             continue
         for step in (-bound.quantum, Decimal(0), bound.quantum):
             value = target + step
             facts = dict(cases[0].facts)
-            if node["ref"] == "field":
-                list_name = str(node["qualified"]).split(".")[0]
-                records = [dict(r) for r in facts.get(list_name) or []]
-                if not records:
-                    skipped.append(f"{bound.label}: the starting enterprise has no {list_name} record")
-                    break
-                records[0][node["text"]] = value
-                facts[list_name] = records
-            else:
-                facts[node["text"]] = value
+            why = _assign(bound.subject_node, value, facts)
+            if why is not None:
+                skipped.append(f"{bound.label}: {why}")
+                continue
             where = "at the bound" if step == 0 else f"one quantum {'above' if step > 0 else 'below'}"
             add(f"{bound.subject} = {value:f}", f"{bound.label}: {where}", facts, {})
     for chain in _chains(tree["when"]):

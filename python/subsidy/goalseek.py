@@ -60,29 +60,25 @@ class _Measure:
     budget_line: str | None
     side: str  # "max" (the ceiling of the band) or "min" (its floor)
 
-    def band(self, batch: Batch) -> Band:
-        if self.payer is not None:
-            mask = list(batch.ok)
-            return batch.aggregate("payer", mask).get(self.payer, Total.zero()).cash
-        low, high = Decimal(0), Decimal(0)
-        found = False
-        for check in budget_checks(batch):
-            if check.line.id == self.budget_line or (
-                f"{check.line.policy_set}/{check.line.id}" == self.budget_line
-            ):
-                found = True
-                if check.projected is not None:
-                    low, high = low + check.projected.min, high + check.projected.max
-        if not found:
-            raise KeyError(f"no budget line {self.budget_line!r} in this scenario")
-        return Band(low, high)
-
     def total(self, batch: Batch) -> Decimal:
-        band = self.band(batch)
-        return band.max if self.side == "max" else band.min
+        """The payer's cash total over the population; for a budget line (set per year), the
+        covered awards of the worst year, since the line must hold in each."""
+        def pick(band: Band) -> Decimal:
+            return band.max if self.side == "max" else band.min
+
+        if self.payer is not None:
+            return pick(batch.aggregate("payer", list(batch.ok)).get(self.payer, Total.zero()).cash)
+        years = [
+            check.projected for check in budget_checks(batch)
+            if self.budget_line in (check.line.id, f"{check.line.policy_set}/{check.line.id}")
+        ]
+        if not years:
+            raise KeyError(f"no budget line {self.budget_line!r} in this scenario")
+        return max((pick(band) for band in years if band is not None), default=Decimal(0))
 
     def describe(self) -> str:
-        what = f"payer {self.payer}" if self.payer is not None else f"budget line {self.budget_line}"
+        what = f"payer {self.payer}" if self.payer is not None else \
+            f"budget line {self.budget_line} (its worst year)"
         return f"{'ceiling' if self.side == 'max' else 'floor'} of the cash total of {what}"
 
 

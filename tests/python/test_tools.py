@@ -255,3 +255,31 @@ def test_goal_seek_cli() -> None:
                  "--target", "1亿"], out=out)
     assert code == 0, out.getvalue()
     assert "answer: machining-survey.rebate_rate_low = " in out.getvalue()
+
+
+def test_goal_seek_keeps_a_budget_line_within_its_ceiling(rules: subsidy.RuleSet) -> None:
+    scenario = rules.baseline.choose({"electromechanical-policy": "mining-em-survey"})
+    parameter = "mining-em-survey.merger_subsidy_max"
+
+    def covered(value: Decimal) -> Decimal:
+        batch = scenario.with_parameters({parameter: value}).evaluate_many(POPULATION)
+        checks = [c for c in subsidy.budget_checks(batch) if c.line.id == "M1-merger-fund"]
+        assert checks and all(c.projected is not None for c in checks)
+        return max(c.projected.max for c in checks if c.projected is not None)  # the worst year
+
+    target = covered(Decimal("2000000")) + Decimal("0.5")
+    result = subsidy.goal_seek(scenario, parameter, target=target, population=POPULATION,
+                               budget_line="M1-merger-fund")
+    assert result.ok, result.text()
+    assert result.value is not None and result.quantum == Decimal("0.01")
+    assert covered(result.value) <= target < covered(result.value + Decimal("0.01"))
+
+
+def test_a_count_of_a_list_is_set_by_the_number_of_records(rules: subsidy.RuleSet) -> None:
+    generated = cases.generate(rules, "em-opinions-draft/O10-matching-support", seeds=[GOLDEN])
+    by_count = {len(c.facts["superior_funded_projects"]): c for c in generated.cases[1:]
+                if c.purpose.startswith("count(superior_funded_projects) > 0")}
+    assert sorted(by_count) == [0, 1]  # -1 records cannot be: said so, not generated
+    assert by_count[0].lines == ()
+    assert by_count[1].lines[0]["unfixed"] == "true"
+    assert any("cannot have -1 records" in s for s in generated.skipped)
