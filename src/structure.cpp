@@ -312,4 +312,8 @@ std::vector<std::pair<std::size_t, Decimal>> probe_rule(const RuleSet& rules,
   return std::move(p.out);
 }
 
+std::vector<Decimal> parameter_values(const RuleSet& rules, const Scenario& scenario) {
+  return detail::resolve_scenario(rules, scenario).params;
+}
+
 }  // namespace subsidy

@@ -93,4 +93,8 @@ std::vector<std::pair<std::size_t, Decimal>> probe_rule(const RuleSet& rules,
                                                         const Enterprise& enterprise,
                                                         const Scenario& scenario);
 
+/// Every parameter's value under `scenario` (its date's version, or the override), in
+/// RuleSet::parameters() order: what an evaluation under it would read.
+std::vector<Decimal> parameter_values(const RuleSet& rules, const Scenario& scenario);
+
 }  // namespace subsidy

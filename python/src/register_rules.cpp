@@ -239,6 +239,16 @@ void register_rules(py::module_& m) {
           },
           py::arg("qualified_id"), py::arg("records"), py::arg("index"), py::arg("scenario"),
           "The (node id, value) pairs the rule's comparison sides take for one record.")
+      .def(
+          "parameter_values",
+          [](const RuleSet& rules, const subsidy::Scenario& scenario) {
+            py::list out;
+            for (const auto& value : subsidy::parameter_values(rules, scenario)) {
+              out.append(decimal_to_python(value));
+            }
+            return out;
+          },
+          py::arg("scenario"), "Each parameter's value under the scenario, in parameters() order.")
       .def("sources", [](const RuleSet& rules) { return rules.sources(); })
       .def_property_readonly("fingerprint",
                              [](const RuleSet& rules) { return rules.fingerprint(); })

@@ -152,7 +152,7 @@ def run_test(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def run_cases(args: argparse.Namespace, out: TextIO) -> int:
-    from . import cases
+    from . import casegen, cases
     from .rules import RuleSet
 
     rules = RuleSet.load(*args.rules)
@@ -168,7 +168,7 @@ def run_cases(args: argparse.Namespace, out: TextIO) -> int:
         ids += [r.qualified_id for r in rules.rules if r.policy_set == policy_set]
     if not ids:
         raise ValueError("name a rule (--rule) or a policy set (--policy-set), or ask for --coverage")
-    generated = [cases.generate(rules, rule, seeds=args.seed, rules_path=args.rules[0]) for rule in ids]
+    generated = [casegen.generate(rules, rule, seeds=args.seed, rules_path=args.rules[0]) for rule in ids]
     if args.format == "json":
         out.write(json.dumps([_text(g.to_dict()) for g in generated], ensure_ascii=False, indent=2) + "\n")
     elif args.format == "text":

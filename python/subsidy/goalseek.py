@@ -47,6 +47,13 @@ def quantum_for_unit(unit: str) -> Decimal | None:
     return None
 
 
+def _values(scenario: Scenario) -> dict[str, Decimal]:
+    """Each parameter's value under the scenario (its date's version, or the override), as the
+    engine resolves it."""
+    values = scenario.rules._core.parameter_values(scenario._core_scenario)
+    return {p.qualified_name: v for p, v in zip(scenario.rules.parameters, values)}
+
+
 def quantum_of(parameter: Parameter) -> Decimal:
     """The step a search moves a parameter by (see :func:`quantum_for_unit`)."""
     return quantum_for_unit(parameter.unit) or Decimal("0.01")
@@ -217,7 +224,7 @@ def goal_seek(
     elif declared.unit == "a rate":
         hi = _as_units(Decimal(1), step)
     else:
-        hi = max(_as_units(dict(scenario.parameters).get(name, declared.value), step), 1)
+        hi = max(_as_units(_values(scenario)[name], step), 1)
         while at(hi) <= goal and hi < 10**17:
             hi *= 2
     if hi < lo:
@@ -329,11 +336,11 @@ def sensitivity(
     chosen = [scenario.rules.parameter(p) for p in parameters] if parameters else [
         p for p in scenario.rules.parameters if quantum_for_unit(p.unit) is not None
     ]
-    overrides = dict(scenario.parameters)
+    current = _values(scenario)
     rows = []
     for declared in chosen:
         q = quantum_of(declared)
-        base = overrides.get(declared.qualified_name, declared.value)
+        base = current[declared.qualified_name]
         delta = (base * ratio / q).to_integral_value() * q
         low_value, high_value = max(base - delta, Decimal(0)), base + delta
         rows.append(SensitivityRow(

@@ -12,7 +12,7 @@ import pytest
 from conftest import REPO, TOY_RULES
 
 import subsidy
-from subsidy import cases, testing
+from subsidy import casegen, cases, testing
 from subsidy.cli import main
 
 GOLDEN = REPO / "tests" / "rules"
@@ -157,7 +157,7 @@ def test_bounds_come_from_the_engine_tree(rules: subsidy.RuleSet) -> None:
 
 
 def test_generated_cases_sit_on_the_bound_and_one_fen_either_side(rules: subsidy.RuleSet, tmp_path: Path) -> None:
-    generated = cases.generate(rules, J4, seeds=[GOLDEN], rules_path=str(REPO / "rules"))
+    generated = casegen.generate(rules, J4, seeds=[GOLDEN], rules_path=str(REPO / "rules"))
     by_revenue = {}
     for case in generated.cases:
         if case.purpose.startswith("sales_revenue > 100000000"):
@@ -180,7 +180,7 @@ def test_generated_cases_sit_on_the_bound_and_one_fen_either_side(rules: subsidy
 
 
 def test_generation_without_a_golden_case_sets_up_the_enterprise(rules: subsidy.RuleSet) -> None:
-    generated = cases.generate(rules, J4)
+    generated = casegen.generate(rules, J4)
     start = generated.cases[0]
     assert start.facts["industry"] == "机械装备制造"
     assert Decimal(start.facts["sales_revenue"]) == Decimal("100000000.01")
@@ -276,10 +276,24 @@ def test_goal_seek_keeps_a_budget_line_within_its_ceiling(rules: subsidy.RuleSet
 
 
 def test_a_count_of_a_list_is_set_by_the_number_of_records(rules: subsidy.RuleSet) -> None:
-    generated = cases.generate(rules, "em-opinions-draft/O10-matching-support", seeds=[GOLDEN])
+    generated = casegen.generate(rules, "em-opinions-draft/O10-matching-support", seeds=[GOLDEN])
     by_count = {len(c.facts["superior_funded_projects"]): c for c in generated.cases[1:]
                 if c.purpose.startswith("count(superior_funded_projects) > 0")}
     assert sorted(by_count) == [0, 1]  # -1 records cannot be: said so, not generated
     assert by_count[0].lines == ()
     assert by_count[1].lines[0]["unfixed"] == "true"
     assert any("cannot have -1 records" in s for s in generated.skipped)
+
+
+def test_sensitivity_moves_the_value_in_force_on_the_scenario_date(toy_rules: subsidy.RuleSet) -> None:
+    population = [{"id": "E1", "industry": "制造", "sales_revenue": "2亿", "land_use_tax": "10万",
+                   "income_tax_paid": "300万", "income_tax_paid_last_year": "200万"}]
+    dated = subsidy.sensitivity(toy_rules.baseline.on("2021-06-30"), population=population,
+                                payer="受益财政", parameters=["rebate_rate"])
+    latest = subsidy.sensitivity(toy_rules, population=population, payer="受益财政",
+                                 parameters=["rebate_rate"])
+    assert dated.rows[0].base_value == Decimal("0.50")  # the 2020 version, in force in 2021
+    assert latest.rows[0].base_value == Decimal("0.40")  # the 2022 revision
+    # 50% × (10万 + 100万) = 55万; 45% and 55% give 49.5万 and 60.5万
+    assert dated.base_total == Decimal("550000.00")
+    assert (dated.rows[0].low_total, dated.rows[0].high_total) == (Decimal("495000.00"), Decimal("605000.00"))
