@@ -251,6 +251,10 @@ def build_parser() -> argparse.ArgumentParser:
     from .serve.command import add_command as add_serve
 
     add_serve(commands)
+
+    from . import _tools_cli  # test, cases, goal-seek, sensitivity
+
+    _tools_cli.register(commands, _command, _add_rules, _add_scenario, _add_output)
     return parser
 
 
