@@ -209,17 +209,27 @@ def payer_text(entry: dict[str, Any]) -> str:
     return f"{payer} (inferred 推定)" if inferred else str(payer)
 
 
-def amount_text(award: Any) -> str:
-    """A one-line summary of an award (the rule page has the full table)."""
+def latest(params: dict[str, Any], name: str) -> str:
+    """A parameter's value (its latest version), or the text itself when it is not a parameter."""
+    p = params.get(name)
+    if not isinstance(p, dict):
+        return name
+    value = p.get("value") or (p.get("versions") or [{}])[-1].get("value", "")
+    return f"{value} (`{name}`)"
+
+
+def amount_text(award: Any, params: dict[str, Any]) -> str:
+    """A one-line summary of an award, parameters shown with their values (the rule page has more)."""
     if not isinstance(award, dict):
         return one_line(award)
+    v = lambda x: latest(params, one_line(x))  # noqa: E731
     if "fixed" in award:
-        return f"fixed {one_line(award['fixed'])}"
+        return f"fixed {v(award['fixed'])}"
     if "band" in award:
         b = award["band"]
-        return f"band {one_line(b.get('min', '0'))}–{one_line(b.get('max', '∞'))}"
+        return f"band {v(b.get('min', '0'))} – {v(b['max']) if 'max' in b else 'no upper limit'}"
     if "rate" in award:
-        return f"{one_line(award['rate'])} × {one_line(award.get('base', ''))}"
+        return f"{v(award['rate'])} × {one_line(award.get('base', ''))}"
     if "formula" in award:
         return f"formula {one_line(award['formula'])}"
     if "unfixed" in award:
@@ -228,11 +238,14 @@ def amount_text(award: Any) -> str:
         return f"honour 荣誉: {one_line(award['honour'])}"
     if "per_item" in award:
         pi = award["per_item"]
-        what = f"each {pi['for_each']}" + (f" where {one_line(pi['where'])}" if pi.get("where") else "") if "for_each" in pi else f"× {one_line(pi.get('count', ''))}"
-        return f"per item ({what}): {amount_text(pi.get('each', {}))}"
+        if "for_each" in pi:
+            what = f"each {pi['for_each']}" + (f" where {one_line(pi['where'])}" if pi.get("where") else "")
+        else:
+            what = f"× {one_line(pi.get('count', ''))}"
+        return f"per item ({what}): {amount_text(pi.get('each', {}), params)}"
     if "tiers" in award:
         t = award["tiers"]
-        levels = "; ".join(f"{lv.get('label', '')}: {amount_text(lv.get('award', {}))}" for lv in t.get("levels") or [])
+        levels = "; ".join(f"{lv.get('label', '')}: {amount_text(lv.get('award', {}), params)}" for lv in t.get("levels") or [])
         return f"tiers on {t.get('on', '')} ({t.get('hit', 'unique')}): {levels}"
     return one_line(award)
 
@@ -248,14 +261,15 @@ def encoded_detail(section: str, entry: dict[str, Any], doc: dict[str, Any], up:
         parts = [f"[`{entry['id']}`]({up}rules/{sid}/{entry['id']}.md)"]
         when = entry.get("when")
         parts.append(f"when `{cell(when)}`" if when not in (None, "", "null") else "no condition")
-        parts.append(amount_text(entry.get("award", {})))
+        parts.append(amount_text(entry.get("award", {}), doc.get("parameters") or {}))
         parts.append(f"payer {payer_text(entry)}")
         opts = options_of(entry)
         if opts:
             parts.append("options " + ", ".join(f"`{o}`" for o in opts))
         return "; ".join(parts)
     if section == "budget":
-        amount = entry.get("amount") or f"{(entry.get('band') or {}).get('min', '')}–{(entry.get('band') or {}).get('max', '')}"
+        band = entry.get("band") or {}
+        amount = entry.get("amount") or (f"{band.get('min')}–{band['max']}" if "max" in band else f"at least {band.get('min')}")
         return f"budget line `{entry['id']}`: {one_line(amount)} per {entry.get('per', '')}, payer {entry.get('payer', '')}"
     return f"check `{entry['id']}`: requires `{cell(entry.get('require', ''))}`"
 
