@@ -163,6 +163,7 @@ py::dict line_dict(const subsidy::AwardLine& line) {
   out["title"] = info ? text_dict(info->title) : text_dict({});
   out["citation"] = info ? citation_dict(info->citation) : citation_dict({});
   out["payer"] = info ? info->payer : std::string();
+  out["payer_inferred"] = info ? info->payer_inferred : false;
   out["form"] = info ? subsidy::to_string(info->form) : "";
   out["kind"] = info ? subsidy::to_string(info->kind) : "";
   out["recurrence"] = info ? info->recurrence.to_string() : std::string();

@@ -51,7 +51,8 @@ py::dict rule_dict(const subsidy::RuleInfo& info) {
   return py::dict(
       "policy_set"_a = info.policy_set, "id"_a = info.id, "qualified_id"_a = info.qualified_id,
       "title"_a = text_dict(info.title), "citation"_a = citation_dict(info.citation),
-      "payer"_a = info.payer, "form"_a = subsidy::to_string(info.form),
+      "payer"_a = info.payer,
+      "payer_inferred"_a = info.payer_inferred, "form"_a = subsidy::to_string(info.form),
       "in_kind"_a = text_dict(info.in_kind), "recurrence"_a = info.recurrence.to_string(),
       "kind"_a = subsidy::to_string(info.kind), "when"_a = info.when,
       "amount_summary"_a = info.amount_summary,

@@ -129,6 +129,7 @@ def test_a_page_for_every_policy_set_and_rule() -> None:
     expected = {"policies.md"}
     expected |= {f"rules/{ps.id}/index.md" for ps in RULES.policy_sets}
     expected |= {f"rules/{r.policy_set}/{r.id}.md" for r in RULES.rules}
+    expected |= {"coverage.md"} | {f"texts/{ps.id}.md" for ps in RULES.policy_sets}
     assert set(PAGES) == expected
 
 
