@@ -193,7 +193,8 @@ void print_steps(const std::vector<TraceStep>& steps) {
 void print_line(const AwardLine& l) {
   const RuleInfo& info = *l.info;
   std::cout << "\n• " << l.qualified_rule() << " — " << text(info.title) << "\n";
-  std::cout << "  " << value_text(l) << (info.payer.empty() ? "" : "; payer " + info.payer) << "; "
+  std::cout << "  " << value_text(l) << (info.payer.empty() ? "" : "; payer " + info.payer)
+            << (info.payer_inferred ? " (inferred: the text names no payer)" : "") << "; "
             << to_string(info.form);
   const std::string recurrence = info.recurrence.to_string();
   std::cout << (recurrence.empty() ? "" : "; " + recurrence) << "\n";

@@ -176,6 +176,7 @@ class AwardLine:
     recurrence: str = ""
     in_kind: Text = Text("", "")
     trace: tuple[TraceStep, ...] = ()
+    payer_inferred: bool = False
 
     @classmethod
     def _from(cls, data: Mapping[str, Any]) -> AwardLine:
@@ -199,6 +200,7 @@ class AwardLine:
             recurrence=str(data["recurrence"]),
             in_kind=Text._from(data["in_kind"]),
             trace=tuple(TraceStep(str(k), str(d)) for k, d in data["trace"]),
+            payer_inferred=bool(data.get("payer_inferred", False)),
         )
 
     @property
@@ -485,6 +487,8 @@ class Evaluation:
         title = (line.title.zh or line.title.en) if zh else str(line.title)
         out.write(f"\n• {line.qualified_rule} — {title}\n")
         payer = f"; {_say('payer', lang)} {line.payer}" if line.payer else ""
+        if line.payer_inferred:
+            payer += "（推定：原文未写明出资方）" if zh else " (inferred: the text names no payer)"
         form = _say(f"{line.form}_form" if line.form in ("cash", "in_kind") else line.form, lang)
         out.write(f"  {line.value_in(lang)}{payer}; {form if zh else line.form}")
         if line.recurrence:
