@@ -277,18 +277,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 @contextlib.contextmanager
-def _output(path: str | None, stdout: TextIO, args: argparse.Namespace) -> Iterator[TextIO]:
+def _output(
+    path: str | None, stdout: TextIO, args: argparse.Namespace | None = None
+) -> Iterator[TextIO]:
     """Where a command writes: stdout, or a file written whole or not at all. The text is built in
     memory, then written to a temporary file beside the target and renamed over it, so an error
     or an interruption leaves no partial file (and an older file as it was). A command that makes
     a workbook leaves its bytes in ``args.payload``."""
-    args.payload = None
+    payload = argparse.Namespace(payload=None) if args is None else args
+    payload.payload = None
     if path is None or path == "-":
         yield stdout
         return
     buffer = io.StringIO()
     yield buffer
-    write_atomic(path, args.payload if args.payload is not None else buffer.getvalue())
+    write_atomic(path, payload.payload if payload.payload is not None else buffer.getvalue())
 
 
 def _emit(args: argparse.Namespace, data: bytes, out: TextIO) -> None:
@@ -748,9 +751,10 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     if args.command is None:
         parser.print_help(sys.stderr)
         return 2
-    workbook = (args.output or "").lower().endswith(".xlsx")
-    if workbook or args.format == "xlsx":
-        if "xlsx" not in args.formats:
+    # Commands registered elsewhere (serve, ...) may have no -o or --format of their own.
+    workbook = (getattr(args, "output", None) or "").lower().endswith(".xlsx")
+    if workbook or getattr(args, "format", None) == "xlsx":
+        if "xlsx" not in getattr(args, "formats", ()):
             parser.error(f"{args.command} writes no workbook: -o {args.output} needs another name")
         if not workbook:
             parser.error("--format xlsx needs -o FILE.xlsx (a workbook is not written to a terminal)")
