@@ -504,17 +504,32 @@ std::string to_json(const AuditReport& report) {
 }
 
 std::string to_markdown(const AuditReport& report) {
-  auto cell = [](std::string s) {
+  // A cell of the table: a pipe cannot end it, and control characters (a newline that would
+  // start a forged row, terminal escapes) are shown as escapes.
+  auto cell = [](const std::string& s) {
+    static const char* hex = "0123456789abcdef";
     std::string out;
     for (char c : s) {
+      const auto u = static_cast<unsigned char>(c);
       if (c == '|')
         out += "\\|";
       else if (c == '\n')
-        out += ' ';
+        out += "\\n";
+      else if (c == '\r')
+        out += "\\r";
+      else if (c == '\t')
+        out += "\\t";
+      else if (u < 0x20 || u == 0x7f)
+        out += std::string("\\x") + hex[u >> 4] + hex[u & 15];
       else
         out += c;
     }
     return out;
+  };
+  // A cited sentence's own line breaks (list items in the policy text) read as spaces.
+  auto sentence = [](std::string s) {
+    std::replace(s.begin(), s.end(), '\n', ' ');
+    return s;
   };
   std::map<Severity, std::size_t> counts;
   for (const AuditFinding& f : report.findings) ++counts[f.severity];
@@ -535,7 +550,7 @@ std::string to_markdown(const AuditReport& report) {
       "message |\n";
   out += "|---|---|---|---|---|---|---|---|---|---|\n";
   for (const AuditFinding& f : report.findings) {
-    out += "| " + f.row.file + ":" + std::to_string(f.row.line) + " | " + to_string(f.severity) +
+    out += "| " + cell(f.row.file) + ":" + std::to_string(f.row.line) + " | " + to_string(f.severity) +
            " | " + to_string(f.kind) + " | " + cell(f.enterprise) + " | " + std::to_string(f.year) +
            " | " + cell(f.rule) + " | " + money(f.granted) + " | " +
            (f.computed ? band_text(*f.computed) : (f.status.empty() ? "—" : f.status)) + " | " +
@@ -547,7 +562,7 @@ std::string to_markdown(const AuditReport& report) {
   for (const AuditFinding& f : report.findings) {
     if (f.info == nullptr || !cited.insert(f.info->qualified_id).second) continue;
     out += "- **" + f.info->qualified_id + "** (" + f.info->citation.document + " " +
-           f.info->citation.clause + "): " + cell(f.info->citation.text) + "\n";
+           f.info->citation.clause + "): " + cell(sentence(f.info->citation.text)) + "\n";
   }
   return out;
 }

@@ -80,3 +80,24 @@ def test_spreadsheet_text_follows_owasp() -> None:
         assert spreadsheet_text(dangerous) == "'" + dangerous
     assert spreadsheet_text("甲公司") == "甲公司"
     assert printable("a\nb\x1b[2J") == "a\\nb\\x1b[2J"
+
+
+def test_the_audit_report_escapes_what_the_ledger_holds(tmp_path: Path) -> None:
+    ledger = tmp_path / "ledger.csv"
+    with ledger.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["enterprise", "policy_set", "rule", "year", "amount", "payer", "approval"])
+        writer.writerow(["E9\x1b[2J\n| total | verified OK |", "toy-policy", "investment-tiers",
+                         "2024", "5000", "市财政", "A-1"])
+    facts = tmp_path / "firms.yaml"
+    facts.write_text("enterprises:\n  - id: E1\n    industry: 制造\n", encoding="utf-8")
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stderr(err):
+        code = main(["audit", "--rules", str(TOY_RULES), "--facts", str(facts),
+                     "--grants", str(ledger)], out=out)
+    assert code == 1
+    for stream in (out.getvalue(), err.getvalue()):
+        assert CONTROL.search(stream) is None
+    if out.getvalue():  # the grant was read: its row shows the id escaped, on one line
+        assert "E9\\x1b[2J\\n\\| total \\| verified OK \\|" in out.getvalue()
+        assert not any(line.startswith("| total") for line in out.getvalue().splitlines())
