@@ -32,7 +32,7 @@ if __name__ == "__main__":  # worker processes import this file: start the clust
         frame = dd.from_pandas(population, npartitions=2)
         lines, totals = subsidy.dask.evaluate(survey, frame)  # lazy; rows of one id together
         lines, totals = dask.compute(lines, totals)  # each partition evaluated once for both
-        print(totals[["enterprise", "cash_min", "cash_max"]].sort_values("enterprise").to_string(index=False))
+        print(totals[["enterprise", "cash_min", "cash_max"]].sort_values(["enterprise", "cash_max"]).to_string(index=False))
 
         what_if = survey.with_parameters({"machining-survey.rebate_rate_low": "60%"})
         comparison = subsidy.dask.compare(survey, what_if, frame)

@@ -2,6 +2,8 @@
 
 Run from the repository root: python examples/spark_evaluate.py"""
 
+import os
+import sys
 from decimal import Decimal
 
 from pyspark.sql import SparkSession
@@ -9,7 +11,13 @@ from pyspark.sql import SparkSession
 import subsidy
 import subsidy.spark
 
-spark = SparkSession.builder.master("local[2]").config("spark.ui.enabled", "false").getOrCreate()
+os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # Spark's Python workers: this interpreter
+spark = (
+    SparkSession.builder.master("local[2]")
+    .config("spark.ui.enabled", "false")
+    .config("spark.ui.showConsoleProgress", "false")
+    .getOrCreate()
+)
 # Money is DecimalType(38, 2): exact to the 分. A double column would be refused.
 population = spark.createDataFrame(
     [

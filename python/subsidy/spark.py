@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+from pyspark import TaskContext
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql.types import (
@@ -33,7 +34,7 @@ from pyspark.sql.types import (
     StructType,
 )
 
-from . import _shipping
+from . import _frames, _shipping
 from ._shipping import Ref
 from .rules import RuleSet, Scenario
 
@@ -109,43 +110,39 @@ def _year(table: pa.Table, rows: Any) -> pa.Array:
     return table.column("year").take(rows).cast(pa.int64())
 
 
-def _money(values: Any) -> pa.Array:
-    """Decimals as decimal128(38, 2); pyarrow refuses (never rounds) a value that does not fit."""
-    return pa.array(list(values), _ARROW_MONEY)
+def _column(values: Any, kind: pa.DataType) -> pa.Array:
+    """A pandas column as Arrow (NaN and None as null); a Decimal that does not fit
+    decimal128(38, 2) raises, it is never rounded."""
+    return pa.array(values, kind, from_pandas=True)
 
 
-def _by_reference(scenario: Scenario, table: pa.Table, rows: list[int], by: str) -> tuple[pa.Table, pa.Table]:
+def _by_reference(
+    scenario: Scenario, table: pa.Table, rows: list[int], by: str, source: str
+) -> tuple[pa.Table, pa.Table]:
     """Rows the fixed-point path left to the reference evaluator (amounts beyond int64, errors),
-    evaluated by the batch path as evaluate_frame does."""
+    evaluated by the record path, as evaluate_frame does."""
     part = table.take(pa.array(rows, pa.int64()))
-    lines, totals = scenario.evaluate_frame(part, threads=1)
+    records = _frames._from_frame(scenario.rules._core, part.to_pandas(), source)
+    lines, totals = scenario.evaluate_many(records, threads=1).frames()
     lines_table = pa.table(
-        {
-            "enterprise": pa.array(lines["enterprise"].astype(str).tolist(), pa.string()),
-            "year": pa.array(lines["year"].tolist(), pa.int64()),
-            **{k: pa.array(lines[k].tolist(), pa.string()) for k in ("policy_set", "rule", "payer", "form", "status")},
-            "withheld": pa.array(lines["withheld"].tolist(), pa.bool_()),
-            "min": _money(lines["min"]),
-            "max": _money(lines["max"]),
-        },
-        schema=_ARROW_LINES,
+        {f.name: _column(lines[f.name], f.type) for f in _ARROW_LINES}, schema=_ARROW_LINES
     )
     totals_table = pa.table(
         {
             "enterprise": part.column(by).cast(pa.string()),
             "year": _year(part, pa.array(range(part.num_rows), pa.int64())),
-            "ok": pa.array(totals["ok"].tolist(), pa.bool_()),
-            "error": pa.array(totals["error"].tolist(), pa.string()),
-            "cash_min": _money(totals["cash_min"]),
-            "cash_max": _money(totals["cash_max"]),
-            "by_reference": pa.array([True] * part.num_rows, pa.bool_()),
+            "ok": _column(totals["ok"], pa.bool_()),
+            "error": _column(totals["error"], pa.string()),
+            "cash_min": _column(totals["cash_min"], _ARROW_MONEY),
+            "cash_max": _column(totals["cash_max"], _ARROW_MONEY),
+            "by_reference": pa.array(np.ones(part.num_rows, dtype=bool)),
         },
         schema=_ARROW_TOTALS,
     )
     return lines_table, totals_table
 
 
-def _evaluate(scenario: Scenario, table: pa.Table, by: str) -> tuple[pa.Table, pa.Table]:
+def _evaluate(scenario: Scenario, table: pa.Table, by: str, source: str) -> tuple[pa.Table, pa.Table]:
     """One engine call on whole enterprises: (lines, totals) as Arrow tables of the schemas."""
     result = scenario.evaluate_columns(table, threads=1)
     lines = result.lines
@@ -193,7 +190,7 @@ def _evaluate(scenario: Scenario, table: pa.Table, by: str) -> tuple[pa.Table, p
     ).filter(mask)
     if not exceptional:
         return fast_lines, fast_totals
-    slow_lines, slow_totals = _by_reference(scenario, table, exceptional, by)
+    slow_lines, slow_totals = _by_reference(scenario, table, exceptional, by, source)
     return pa.concat_tables([fast_lines, slow_lines]), pa.concat_tables([fast_totals, slow_totals])
 
 
@@ -201,10 +198,14 @@ def _task(ref: Ref, by: str | None, what: int) -> Callable[[Iterator[pa.RecordBa
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         scenario = ref.scenario()
         key = by or "id"
+        task = TaskContext.get()
+        # An error's location: the partition (and the row among those evaluated exactly there);
+        # its text names the enterprise.
+        source = f"<Spark partition {task.partitionId() if task else 0}>"
         tables = _whole_enterprises(batches, by) if by else (pa.Table.from_batches([b]) for b in batches)
         for table in tables:
             if table.num_rows:
-                yield from _evaluate(scenario, table, key)[what].to_batches()
+                yield from _evaluate(scenario, table, key, source)[what].to_batches()
 
     return run
 

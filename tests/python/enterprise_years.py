@@ -5,6 +5,10 @@ the fixed-point batch path hands their rows to the exact evaluator. Generated co
 
 from __future__ import annotations
 
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -36,11 +40,12 @@ def _lists(rng: np.random.Generator, rows: int, most: int, make: Any) -> list[li
     return [[make(rng) for _ in range(n)] for n in counts]
 
 
-def population(enterprises: int, seed: int, huge_share: float = 0.01) -> pd.DataFrame:
-    """``enterprises`` × len(YEARS) rows, sorted by nothing in particular (years interleaved)."""
+def population(enterprises: int, seed: int, huge_share: float = 0.01, first: int = 0) -> pd.DataFrame:
+    """``enterprises`` × len(YEARS) rows (ids from ``first``), years interleaved: the rows of one
+    enterprise are not next to each other."""
     rng = np.random.default_rng(seed)
     rows = enterprises * len(YEARS)
-    ids = np.tile(np.arange(enterprises), len(YEARS))
+    ids = np.tile(np.arange(first, first + enterprises), len(YEARS))
     years = np.repeat(np.array(YEARS), enterprises)
     frame = pd.DataFrame(
         {
@@ -94,3 +99,23 @@ def arrow_schema(frame: pd.DataFrame) -> pa.Schema:
 
 def arrow(frame: pd.DataFrame) -> pa.Table:
     return pa.Table.from_pandas(frame, schema=arrow_schema(frame), preserve_index=False)
+
+
+LOCATION = re.compile(r"^<[^>]*>:\d+: ")
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, str):
+        return LOCATION.sub("", value)
+    return None if value is None or (isinstance(value, float) and math.isnan(value)) else value
+
+
+def multiset(rows: Iterable[Iterable[Any]]) -> Counter[tuple[Any, ...]]:
+    """Rows as a multiset (partitions come back in any order; Decimal compares by value), missing
+    values as None, and an error's location (``<DataFrame>:row`` in one process, the partition
+    on a cluster) left out: the error's text names the enterprise."""
+    return Counter(tuple(_cell(v) for v in row) for row in rows)
+
+
+def frame_rows(frame: pd.DataFrame, columns: list[str] | None = None) -> Counter[tuple[Any, ...]]:
+    return multiset((frame if columns is None else frame[columns]).itertuples(index=False, name=None))

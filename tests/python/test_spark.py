@@ -5,6 +5,9 @@ fixed-point path hands to the exact evaluator; money is DecimalType(38, 2) throu
 
 from __future__ import annotations
 
+import os
+import runpy
+import sys
 from collections import Counter
 from collections.abc import Iterator
 from decimal import Decimal
@@ -13,14 +16,19 @@ from typing import Any
 import pandas as pd
 import pytest
 from conftest import REPO
-from enterprise_years import HUGE, arrow, population
+from enterprise_years import HUGE, arrow, frame_rows, multiset, population
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.types import DecimalType, DoubleType
 
 import subsidy
 import subsidy.spark
+from subsidy import _frames
 
-pytestmark = pytest.mark.slow
+pytestmark = [
+    pytest.mark.slow,
+    # Spark's pandas bridge warns about pandas 3; subsidy.spark does not use it (Arrow only).
+    pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas:FutureWarning"),
+]
 
 ENTERPRISES = 17_000  # × 3 years = 51 000 rows
 LINE_KEY = ["enterprise", "year", "policy_set", "rule", "payer", "form", "status", "withheld", "min", "max"]
@@ -28,16 +36,24 @@ LINE_KEY = ["enterprise", "year", "policy_set", "rule", "payer", "form", "status
 
 @pytest.fixture(scope="module")
 def spark() -> Iterator[SparkSession]:
+    # Spark's Python workers run this interpreter (the one with this build of subsidy).
+    previous = os.environ.get("PYSPARK_PYTHON")
+    os.environ["PYSPARK_PYTHON"] = sys.executable
     session = (
         SparkSession.builder.master("local[2]")
         .appName("subsidy-tests")
         .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.shuffle.partitions", "4")
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
         .getOrCreate()
     )
     yield session
     session.stop()
+    if previous is None:
+        del os.environ["PYSPARK_PYTHON"]
+    else:
+        os.environ["PYSPARK_PYTHON"] = previous
 
 
 @pytest.fixture(scope="module")
@@ -55,11 +71,18 @@ def source(spark: SparkSession, frame: pd.DataFrame) -> DataFrame:
     return spark.createDataFrame(arrow(frame)).cache()
 
 
+@pytest.fixture(scope="module")
+def records(rules: subsidy.RuleSet, frame: pd.DataFrame) -> Any:
+    """The frame typed once by the engine: ``evaluate_frame(frame)`` is
+    ``evaluate_many(records).frames()``, and typing is most of its time."""
+    return _frames.enterprises_from(rules._core, frame)
+
+
 def scenarios(rules: subsidy.RuleSet) -> dict[str, subsidy.Scenario]:
     return {
         "default": rules.baseline,
         "machining": rules.choose({"electromechanical-policy": "machining-survey"}),
-        "mining": rules.choose({"electromechanical-policy": "mining-em-survey"}).on("2022-06-30"),
+        "mining": rules.choose({"electromechanical-policy": "mining-em-survey"}),
     }
 
 
@@ -78,21 +101,20 @@ def test_money_is_decimal(source: DataFrame, rules: subsidy.RuleSet) -> None:
 
 @pytest.mark.parametrize("name", ["default", "machining", "mining"])
 def test_equals_evaluate_frame(
-    source: DataFrame, rules: subsidy.RuleSet, frame: pd.DataFrame, name: str
+    source: DataFrame, rules: subsidy.RuleSet, frame: pd.DataFrame, records: Any, name: str
 ) -> None:
     scenario = scenarios(rules)[name]
-    expected_lines, expected_totals = scenario.evaluate_frame(frame)
+    batch = scenario.evaluate_many(records)
+    expected_lines, expected_totals = batch.frames()
     result = subsidy.spark.evaluate(scenario, source)
 
     lines = collected(result.lines)
-    assert Counter(tuple(line[k] for k in LINE_KEY) for line in lines) == Counter(
-        expected_lines[LINE_KEY].itertuples(index=False, name=None)
-    )
+    assert multiset([line[k] for k in LINE_KEY] for line in lines) == frame_rows(expected_lines, LINE_KEY)
     totals = collected(result.totals)
     key = ["enterprise", "ok", "error", "cash_min", "cash_max"]
-    assert Counter(tuple(t[k] for k in key) for t in totals) == Counter(
-        expected_totals[key].itertuples(index=False, name=None)
-    )
+    assert multiset([t[k] for k in key] for t in totals) == frame_rows(expected_totals, key)
+    errors = [t["error"] for t in totals if t["error"] is not None]
+    assert errors and all(e.startswith("<Spark partition ") for e in errors)
     assert Counter((t["enterprise"], t["year"]) for t in totals) == Counter(
         frame[["id", "year"]].itertuples(index=False, name=None)
     )
@@ -100,7 +122,6 @@ def test_equals_evaluate_frame(
     assert 0 < by_reference < len(totals) // 10  # both paths were taken
     assert any(t["cash_max"] is not None and t["cash_max"] >= HUGE / 1000 for t in totals)
 
-    batch = scenario.evaluate_many(frame)
     expected_payers = batch.aggregate("payer")
     payers = collected(result.by_payer())
     assert {p["payer"] for p in payers} == set(expected_payers)
@@ -138,6 +159,15 @@ def test_small_arrow_batches(spark: SparkSession, rules: subsidy.RuleSet) -> Non
     finally:
         spark.conf.unset("spark.sql.execution.arrow.maxRecordsPerBatch")
     key = ["enterprise", "ok", "error", "cash_min", "cash_max"]
-    assert Counter(tuple(t[k] for k in key) for t in totals) == Counter(
-        expected[key].itertuples(index=False, name=None)
-    )
+    assert multiset([t[k] for k in key] for t in totals) == frame_rows(expected, key)
+
+
+def test_example_runs(spark: SparkSession, capsys: pytest.CaptureFixture[str]) -> None:
+    # The docs page's example (docs/spark.md includes it), in this session (getOrCreate).
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(REPO)
+        runpy.run_path(str(REPO / "examples" / "spark_evaluate.py"))
+    shown = capsys.readouterr().out
+    assert "|        E1|2022|550000.00|550000.00|" in shown
+    assert "|        E2|2023|     0.00|     0.00|" in shown
+    assert "|受益财政|900000.00|900000.00|" in shown
