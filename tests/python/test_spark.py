@@ -87,7 +87,8 @@ def scenarios(rules: subsidy.RuleSet) -> dict[str, subsidy.Scenario]:
 
 
 def collected(frame: DataFrame) -> list[dict[str, Any]]:
-    return [row.asDict() for row in frame.collect()]
+    rows: list[dict[str, Any]] = frame.toArrow().to_pylist()  # decimal128 → Decimal
+    return rows
 
 
 def test_money_is_decimal(source: DataFrame, rules: subsidy.RuleSet) -> None:
@@ -107,6 +108,7 @@ def test_equals_evaluate_frame(
     batch = scenario.evaluate_many(records)
     expected_lines, expected_totals = batch.frames()
     result = subsidy.spark.evaluate(scenario, source)
+    result.lines.cache()  # read twice: collected, and summed by payer
 
     lines = collected(result.lines)
     assert multiset([line[k] for k in LINE_KEY] for line in lines) == frame_rows(expected_lines, LINE_KEY)
@@ -114,13 +116,15 @@ def test_equals_evaluate_frame(
     key = ["enterprise", "ok", "error", "cash_min", "cash_max"]
     assert multiset([t[k] for k in key] for t in totals) == frame_rows(expected_totals, key)
     errors = [t["error"] for t in totals if t["error"] is not None]
-    assert errors and all(e.startswith("<Spark partition ") for e in errors)
+    assert len(errors) == (~expected_totals["ok"]).sum()
+    assert all(e.startswith("<Spark partition ") for e in errors)
     assert Counter((t["enterprise"], t["year"]) for t in totals) == Counter(
         frame[["id", "year"]].itertuples(index=False, name=None)
     )
     by_reference = sum(t["by_reference"] for t in totals)
     assert 0 < by_reference < len(totals) // 10  # both paths were taken
-    assert any(t["cash_max"] is not None and t["cash_max"] >= HUGE / 1000 for t in totals)
+    if name == "machining":  # its tax rebate passes huge taxes on: amounts beyond int64 分
+        assert any(t["cash_max"] is not None and t["cash_max"] >= HUGE / 1000 for t in totals)
 
     expected_payers = batch.aggregate("payer")
     payers = collected(result.by_payer())
@@ -131,6 +135,7 @@ def test_equals_evaluate_frame(
         assert (p["in_kind_min"], p["in_kind_max"]) == (total.in_kind.min, total.in_kind.max)
         assert (p["unfixed"], p["recognised"], p["lines"]) == (total.unfixed, total.recognised, total.lines)
         assert isinstance(p["cash_max"], Decimal)
+    result.lines.unpersist()
 
 
 def test_batches_cut_between_enterprises() -> None:
