@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 import subsidy
 
@@ -58,14 +59,9 @@ def partition(index: int, rows: int, arrow: bool = False) -> Any:
         "listing_year": rng.integers(2016, 2024, size=rows),
     }
     for name in MONEY:
-        cents = rng.integers(1, 2 * 10**11, size=rows)
-        if arrow:
-            units = pa.array(cents).cast(pa.decimal128(38, 0))
-            columns[name] = pa.compute.divide(units, pa.scalar(Decimal(100), pa.decimal128(3, 0))).cast(
-                pa.decimal128(38, 2)
-            )
-        else:
-            columns[name] = [Decimal(c).scaleb(-2) for c in cents.tolist()]
+        cents = pa.array(rng.integers(1, 2 * 10**11, size=rows)).cast(pa.decimal128(19, 0))
+        money = pc.divide(cents, pa.scalar(Decimal(100), pa.decimal128(3, 0))).cast(pa.decimal128(38, 2))
+        columns[name] = money if arrow else money.to_pylist()  # exact: Decimal objects for pandas
     if arrow:
         return pa.table(columns)
     return pd.DataFrame(columns)
@@ -115,9 +111,11 @@ def on_dask(scenario: subsidy.Scenario, rows: int, per_partition: int) -> dict[s
                 note="includes generating the partitions again on the workers (about the generation time)")
 
 
-def on_spark(scenario: subsidy.Scenario, rows: int) -> dict[str, Any]:
+def on_spark(scenario: subsidy.Scenario, rows: int, per_partition: int) -> dict[str, Any]:
     from pyspark.sql import SparkSession
     from pyspark.sql import functions as F
+
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
 
     import subsidy.spark
 
@@ -125,25 +123,25 @@ def on_spark(scenario: subsidy.Scenario, rows: int) -> dict[str, Any]:
         SparkSession.builder.master("local[2]").config("spark.ui.enabled", "false")
         .config("spark.driver.memory", "3g").config("spark.sql.shuffle.partitions", "8").getOrCreate()
     )
-    n = F.col("id")
-    columns = [
-        F.concat(F.lit("E"), (n / YEARS).cast("long").cast("string")).alias("id"),
-        (F.lit(2021) + n % YEARS).alias("year"),
-        F.element_at(F.array(*[F.lit(x) for x in INDUSTRIES]), (F.abs(F.hash(n, F.lit(0))) % 4 + 1).cast("int"))
-        .alias("industry"),
-        (F.abs(F.hash(n, F.lit(1))) % 5 == 0).alias("listed"),
-        (F.abs(F.hash(n, F.lit(2))) % 10 < 7).alias("listed_company_registered_in_city"),
-        (F.lit(2016) + F.abs(F.hash(n, F.lit(3))) % 8).cast("long").alias("listing_year"),
-    ]
-    for k, name in enumerate(MONEY):
-        cents = F.abs(F.xxhash64(n, F.lit(10 + k))) % (2 * 10**11) + 1
-        columns.append((cents.cast("decimal(38,0)") / 100).cast("decimal(38,2)").alias(name))
-    frame = spark.range(rows, numPartitions=8).select(*columns).cache()
+    parts = rows // per_partition
+    schema = partition(0, 1, arrow=True).schema
+    spark_schema = (
+        "id string, year long, industry string, listed boolean, listed_company_registered_in_city boolean, "
+        "listing_year long, " + ", ".join(f"{m} decimal(38,2)" for m in MONEY)
+    )
+
+    def generate(batches: Any) -> Any:
+        for batch in batches:
+            for index in batch.column(0).to_pylist():
+                yield from partition(index, per_partition, arrow=True).cast(schema, safe=True).to_batches()
+
+    seeds = spark.range(parts, numPartitions=8)
+    frame = seeds.mapInArrow(generate, spark_schema).cache()
     seconds_gen, _ = timed(frame.count)
     result = subsidy.spark.evaluate(scenario, frame)
     seconds, row = timed(lambda: result.totals.agg(F.sum("cash_max").alias("total"), F.count("*")).collect()[0])
     spark.stop()
-    return dict(engine="Spark local[2], mapInArrow", rows=rows, seconds=seconds, total=row["total"],
+    return dict(engine="Spark local[2], mapInArrow", rows=parts * per_partition, seconds=seconds, total=row["total"],
                 generation=seconds_gen, note=f"{row[1]} totals rows")
 
 
@@ -181,7 +179,7 @@ def main() -> None:
     if "dask" in engines:
         results.append(on_dask(scenario, args.rows, args.per_partition))
     if "spark" in engines:
-        results.append(on_spark(scenario, args.rows))
+        results.append(on_spark(scenario, args.rows, args.per_partition))
     text = report(results, args)
     print(text)
     if args.out:

@@ -29,7 +29,8 @@ if __name__ == "__main__":  # worker processes import this file: start the clust
     rules = subsidy.RuleSet.load("rules")
     survey = rules.choose({"electromechanical-policy": "machining-survey"})
     with LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None) as cluster, Client(cluster):
-        frame = dd.from_pandas(population, npartitions=2)
+        with dask.config.set({"dataframe.convert-string": False}):  # keep the Decimal objects
+            frame = dd.from_pandas(population, npartitions=2)
         lines, totals = subsidy.dask.evaluate(survey, frame)  # lazy; rows of one id together
         lines, totals = dask.compute(lines, totals)  # each partition evaluated once for both
         print(totals[["enterprise", "cash_min", "cash_max"]].sort_values(["enterprise", "cash_max"]).to_string(index=False))

@@ -23,6 +23,8 @@ from typing import Any
 
 import dask
 import dask.dataframe as dd
+from dask.base import compute, persist
+from dask.delayed import delayed
 import pandas as pd
 from distributed import get_client
 from distributed.diagnostics.plugin import WorkerPlugin
@@ -37,7 +39,7 @@ from .rules import RuleSet, Scenario
 
 __all__ = ["Comparison", "compare", "evaluate"]
 
-class _RulesPlugin(WorkerPlugin):  # type: ignore[misc]
+class _RulesPlugin(WorkerPlugin):
     """Installs a rule set on every worker of the cluster (and on workers that join later)."""
 
     idempotent = True  # registered again under the same name (same fingerprint): ignored
@@ -73,7 +75,14 @@ def _colocated(frame: dd.DataFrame, by: str | None) -> dd.DataFrame:
         return frame
     if by not in frame.columns:
         raise KeyError(f"the frame has no column {by!r} to bring each enterprise's rows together")
-    return frame.shuffle(on=by)
+    shuffled: dd.DataFrame = frame.shuffle(on=by)
+    return shuffled
+
+
+def _partitions(frame: dd.DataFrame) -> list[Any]:
+    """One Delayed object per partition."""
+    parts: list[Any] = frame.to_delayed()  # type: ignore[no-untyped-call]
+    return parts
 
 
 def _records(scenario: Scenario, part: pd.DataFrame, index: int) -> Any:
@@ -98,7 +107,9 @@ def _field(parts: Any, name: str, sample: Any) -> Any:
     says object except for the columns that are never missing."""
     meta = getattr(sample, name).iloc[:0]
     meta = meta.astype({c: _DTYPES.get(c, object) for c in meta.columns})
-    return dd.from_delayed([dask.delayed(getattr)(p, name) for p in parts], meta=meta, verify_meta=False)
+    # Dask would otherwise turn object columns into strings: Decimal amounts included.
+    with dask.config.set({"dataframe.convert-string": False}):
+        return dd.from_delayed([delayed(getattr)(p, name) for p in parts], meta=meta, verify_meta=False)
 
 
 def evaluate(evaluator: RuleSet | Scenario, frame: dd.DataFrame, *, by: str | None = "id") -> Frames:
@@ -108,7 +119,7 @@ def evaluate(evaluator: RuleSet | Scenario, frame: dd.DataFrame, *, by: str | No
     ref = _ship(evaluator)
     frame = _colocated(frame, by)
     sample = _evaluate_part(frame._meta, ref, 0)
-    parts = [dask.delayed(_evaluate_part)(p, ref, i) for i, p in enumerate(frame.to_delayed())]
+    parts = [delayed(_evaluate_part)(p, ref, i) for i, p in enumerate(_partitions(frame))]
     return Frames(lines=_field(parts, "lines", sample), totals=_field(parts, "totals", sample))
 
 
@@ -173,10 +184,10 @@ def compare(
     frame = _colocated(frame, by)
     sample = _compare_part(frame._meta, base_ref, other_ref, 0)
     delayed_parts = [
-        dask.delayed(_compare_part)(p, base_ref, other_ref, i) for i, p in enumerate(frame.to_delayed())
+        delayed(_compare_part)(p, base_ref, other_ref, i) for i, p in enumerate(_partitions(frame))
     ]
-    parts = dask.persist(*delayed_parts)
-    summaries = dask.compute(*[dask.delayed(_sums)(p) for p in parts])
+    parts = persist(*delayed_parts)  # type: ignore[no-untyped-call]
+    summaries = compute(*[delayed(_sums)(p) for p in parts])  # type: ignore[no-untyped-call]
     payers = sorted({key for s in summaries for key in s[0]})
     by_payer = {
         key: Change(

@@ -37,14 +37,15 @@ def part(index: int) -> pd.DataFrame:
 
 
 def source(parts: int = PARTS) -> dd.DataFrame:
-    # Made on the workers: a frame made here would travel inside the task graph.
-    return dd.from_map(part, range(parts))
+    # Made on the workers: a frame made here would travel inside the task graph. Dask would
+    # turn object columns (lists of records, Decimals) into strings: not here.
+    with dask.config.set({"dataframe.convert-string": False}):
+        return dd.from_map(part, range(parts))
 
 
 @pytest.fixture(scope="module")
 def client() -> Iterator[Client]:
-    # Dask would turn object columns into strings, list-of-records columns included.
-    with dask.config.set({"dataframe.convert-string": False}), LocalCluster(
+    with LocalCluster(
         n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
     ) as cluster, Client(cluster) as c:
         yield c
