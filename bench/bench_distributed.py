@@ -2,7 +2,7 @@
 
 Not a test: numbers. Generates N enterprise-years (3 years per enterprise, money exact to the 分,
 no float anywhere) where each engine runs, evaluates them under one scenario and reports
-enterprise-years per second and the exact cash total (the same for every engine: a checksum):
+enterprise-years per second and the exact cash total (a checksum: equal on the same rows):
 
   * single process, the record path (``Scenario.evaluate_frame`` on a pandas DataFrame, what each
     Dask partition runs) and the columnar path (``Scenario.evaluate_columns`` on an Arrow table,
