@@ -39,6 +39,7 @@ from .rules import RuleSet, Scenario
 
 __all__ = ["Comparison", "compare", "evaluate"]
 
+
 class _RulesPlugin(WorkerPlugin):
     """Installs a rule set on every worker of the cluster (and on workers that join later)."""
 
@@ -98,7 +99,14 @@ def _evaluate_part(part: pd.DataFrame, ref: Ref, index: int) -> Frames:
 
 #: Result columns that always hold a value, with their dtype (the others hold text, exact
 #: Decimals or None: object).
-_DTYPES = {"ok": "bool", "withheld": "bool", "items": "int64", "unfixed": "int64", "recognised": "int64", "lines": "int64"}
+_DTYPES = {
+    "ok": "bool",
+    "withheld": "bool",
+    "items": "int64",
+    "unfixed": "int64",
+    "recognised": "int64",
+    "lines": "int64",
+}
 
 
 def _field(parts: Any, name: str, sample: Any) -> Any:

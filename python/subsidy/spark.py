@@ -73,12 +73,11 @@ TOTALS_SCHEMA = StructType(
 
 def _arrow_schema(schema: StructType) -> pa.Schema:
     kinds = {"string": pa.string(), "bigint": pa.int64(), "boolean": pa.bool_()}
-    return pa.schema(
-        [
-            pa.field(f.name, _ARROW_MONEY if f.dataType == MONEY else kinds[f.dataType.simpleString()], f.nullable)
-            for f in schema.fields
-        ]
-    )
+    fields = []
+    for f in schema.fields:
+        kind = _ARROW_MONEY if f.dataType == MONEY else kinds[f.dataType.simpleString()]
+        fields.append(pa.field(f.name, kind, f.nullable))
+    return pa.schema(fields)
 
 
 _ARROW_LINES = _arrow_schema(LINES_SCHEMA)
@@ -202,7 +201,9 @@ def _task(ref: Ref, by: str | None, what: int) -> Callable[[Iterator[pa.RecordBa
         # An error's location: the partition (and the row among those evaluated exactly there);
         # its text names the enterprise.
         source = f"<Spark partition {task.partitionId() if task else 0}>"
-        tables = _whole_enterprises(batches, by) if by else (pa.Table.from_batches([b]) for b in batches)
+        tables = (
+            _whole_enterprises(batches, by) if by else (pa.Table.from_batches([b]) for b in batches)
+        )
         for table in tables:
             if table.num_rows:
                 yield from _evaluate(scenario, table, key, source)[what].to_batches()
