@@ -95,7 +95,7 @@ def budget_checks(batch: Batch) -> list[BudgetCheck]:
     per year of the population (``year`` None when records carry none, and for outlays)."""
     scenario = batch.scenario
     lines = batch.lines()
-    qualified = lines["policy_set"] + "/" + lines["rule"]
+    qualified = lines["policy_set"].astype(str) + "/" + lines["rule"].astype(str)  # str: also when empty
     years = sorted({int(y) for y in lines["year"] if y is not None})
     periods: list[int | None] = [*years] if years else [None]
     checks: list[BudgetCheck] = []
@@ -202,13 +202,17 @@ class Comparison:
         )
         return frame
 
+    def _counts(self) -> tuple[int, int]:
+        """Enterprises compared and enterprises that failed."""
+        return int(self.per_enterprise["ok"].sum()), len(self.failed)
+
     def __repr__(self) -> str:
         lines = [f"Comparison: {self.baseline}  ->  {self.scenario}"]
         for key, change in self.by_payer.items():
             lines.append(f"  {key}: {change.baseline.cash} -> {change.scenario.cash} ({change.change})")
         lines.append(f"  all: {self.total.baseline.cash} -> {self.total.scenario.cash} ({self.total.change})")
-        counted = int(self.per_enterprise["ok"].sum())
-        lines.append(f"  {counted} enterprises compared, {len(self.failed)} failed")
+        counted, failed = self._counts()
+        lines.append(f"  {counted} enterprises compared, {failed} failed")
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
