@@ -6,6 +6,7 @@ set(SUBSIDY_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/../src/sha256.cpp
   ${CMAKE_CURRENT_LIST_DIR}/../src/expression.cpp
   ${CMAKE_CURRENT_LIST_DIR}/../src/rules.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/../src/period.cpp
   ${CMAKE_CURRENT_LIST_DIR}/../src/facts.cpp
   ${CMAKE_CURRENT_LIST_DIR}/../src/evaluate.cpp
   ${CMAKE_CURRENT_LIST_DIR}/../src/json.cpp

@@ -123,6 +123,7 @@ class FactTable {
   const ListColumn& list(std::size_t slot) const { return lists_[slot]; }
   const FactColumn& year() const { return year_; }
   std::vector<std::string>& ids() { return ids_; }
+  const std::vector<std::string>& row_ids() const { return ids_; }
 
   /// Marks a row for the reference path, keeping its exact facts (a value too wide for int64).
   void keep_exact(std::size_t row, Enterprise enterprise);

@@ -16,7 +16,10 @@ namespace subsidy {
 
 /// The choices an evaluation is made under: a what-if scenario.
 struct Scenario {
-  std::optional<Date> on;                          ///< parameter versions in force on this date
+  /// Evaluate every record on this date (policies in force, parameter versions valid then),
+  /// whatever its year. Empty: each record on the last day of its own year (a record without a
+  /// year: the latest versions, every policy set taken as in force).
+  std::optional<Date> on;
   std::map<std::string, std::string> options;      ///< interpretation option → choice
   std::map<std::string, std::string> choose;       ///< alternative group → chosen policy set
   std::map<std::string, Decimal> parameters;       ///< parameter (qualified or bare) → value
@@ -118,6 +121,7 @@ struct Evaluation {
   std::string enterprise;
   std::string name;
   std::optional<std::int64_t> year;
+  std::optional<Date> on;  ///< the day evaluated on (empty: latest versions, no year)
   std::vector<std::string> policy_sets;  ///< evaluated, in order
   std::vector<AwardLine> lines;
   Totals totals;
