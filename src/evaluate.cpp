@@ -224,7 +224,18 @@ class Evaluator : public Env {
       const CompiledDerived& d = r_.derived[slot];
       std::vector<std::string> saved;
       saved.swap(notes_);
-      Value v = evaluate(d.expr, *this);
+      Value v;
+      try {
+        v = evaluate(d.expr, *this);
+      } catch (const Error& err) {
+        // A missing earlier year names the derived value that wanted it, whose expression shows
+        // what else would do (e.g. the record's own *_last_year figure).
+        if (err.kind() != ErrorKind::fact || err.message().rfind("missing fact 'last_year(", 0) != 0 ||
+            err.message().find("; needed by ") != std::string::npos) {
+          throw;
+        }
+        throw Error(err.kind(), err.message() + "; needed by " + d.name + " = " + d.expr.source, err.mark());
+      }
       if (tracing()) {
         std::string line = d.name + " = " + d.expr.source + " = " + value_to_string(v);
         if (!notes_.empty()) line += "  [" + join_notes() + "]";
