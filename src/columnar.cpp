@@ -1592,7 +1592,8 @@ struct Program::Impl {
         return col.at(c.row);
       }
       case H::last_year: {
-        if (c.previous == kNoRow) fall_back();
+        // A previous row kept exact has no usable columns: the reference path reads its facts.
+        if (c.previous == kNoRow || c.table.exact_only(c.previous)) fall_back();
         const FactColumn& col = c.table.scalar(n.slot);
         if (col.has(c.previous)) return col.at(c.previous);
         if (n.flag) return n.value;

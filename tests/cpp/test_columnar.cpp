@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <limits>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -492,4 +493,47 @@ TEST_CASE("columnar: sealing packs a column to the narrowest width without chang
   c.values[1] = big;
   c.present[1] = 1;
   CHECK(c.at(1) == big);
+}
+
+TEST_CASE("a multi-year population: every row at its own year, batch path equals reference path") {
+  const RuleSet rules = RuleSet::load(rule_files(fs::path(SUBSIDY_SOURCE_DIR) / "rules"));
+  const auto slot = rules.fact_slot("income_tax_paid_last_year");
+  REQUIRE(slot);
+  SplitMix g{20261129};
+  // 3 000 enterprises × 7 consecutive years, 2009-2025 overall; every third record leaves last
+  // year's income tax to its previous-year record (last_year(income_tax_paid)).
+  std::vector<Enterprise> population;
+  for (std::size_t i = 0; i < 21000; ++i) {
+    Enterprise e = random_enterprise(rules, g, i, 0);
+    e.id = "E" + std::to_string(i / 7);
+    e.year = 2009 + static_cast<std::int64_t>(i % 7) + 5 * static_cast<std::int64_t>((i / 7) % 3);
+    if (i % 3 == 0) e.facts[*slot].reset();
+    population.push_back(std::move(e));
+  }
+  Scenario machining;
+  machining.choose["electromechanical-policy"] = "machining-survey";
+  for (const Scenario& scenario : {Scenario{}, machining}) {
+    const Program program(rules, scenario);
+    REQUIRE(program.compiled());
+    const ColumnarResult result = program.run(FactTable::from_enterprises(rules, population), 2);
+    const std::vector<Evaluation> reference = subsidy::evaluate_batch(rules, population, scenario, 2);
+    std::size_t fast = 0, lines = 0, from_last_year = 0;
+    std::set<std::int64_t> years;
+    Totals expected;
+    for (std::size_t row = 0; row < population.size(); ++row) {
+      const std::string problem = compare_row(rules, result, row, reference[row]);
+      INFO("row " << row << " (" << population[row].id << " " << *population[row].year << ")");
+      CHECK_MESSAGE(problem.empty(), problem);
+      fast += result.by_reference[row] != 0 ? 0u : 1u;
+      lines += reference[row].lines.size();
+      years.insert(*population[row].year);
+      if (row % 3 == 0 && row % 7 != 0 && reference[row].ok()) ++from_last_year;
+      expected.all += reference[row].totals.all;
+    }
+    CHECK(same_total(result.totals.all, expected.all));
+    CHECK(years.size() >= 5);
+    CHECK(fast * 10 > population.size() * 6);  // the per-year programs carry most rows
+    CHECK(lines > population.size() / 2);
+    CHECK(from_last_year > 1000);  // last year's figure taken from the previous row
+  }
 }

@@ -306,3 +306,30 @@ TEST_CASE("an audit judges each grant at the grant's year") {
   CHECK(report.findings[0].kind == FindingKind::not_eligible);
   CHECK(contains(report.findings[0].message, "not in force on 2010-12-31: in force from 2024-07-06"));
 }
+
+TEST_CASE("J4: last year's income tax from the previous record equals the _last_year column") {
+  const RuleSet rules = RuleSet::load({kRoot + "/rules"});
+  const std::string facts =
+      "industry: 机械装备制造\nsales_revenue: 2亿\ntax_paid: 1000万\nland_use_tax: 10万\n";
+  Scenario machining;
+  machining.choose["electromechanical-policy"] = "machining-survey";
+  const Enterprise single =
+      record(rules, "S", 2011, facts + "income_tax_paid: 300万\nincome_tax_paid_last_year: 200万\n");
+  const Evaluation by_column = subsidy::evaluate(rules, single, machining);
+  REQUIRE(by_column.ok());
+  // 50% × (10万 + (300万 − 200万)) = 55万
+  CHECK(amount(by_column, "machining-survey/J4-tax-rebate") == "550000.00");
+  const std::vector<Enterprise> two_years = {record(rules, "S", 2010, facts + "income_tax_paid: 200万\n"),
+                                             record(rules, "S", 2011, facts + "income_tax_paid: 300万\n")};
+  const auto results = subsidy::evaluate_batch(rules, two_years, machining);
+  REQUIRE(results[1].ok());
+  CHECK(amount(results[1], "machining-survey/J4-tax-rebate") == amount(by_column, "machining-survey/J4-tax-rebate"));
+  // The first year has no year before it in the population: a missing fact, never a zero.
+  REQUIRE(results[0].error);
+  CHECK(contains(results[0].error->message(), "last_year(income_tax_paid)"));
+  CHECK(contains(results[0].error->message(), "income_tax_paid_last_year"));
+  // The columnar path agrees.
+  const ColumnarResult columnar = Program(rules, machining).run(FactTable::from_enterprises(rules, two_years));
+  CHECK(columnar.by_reference[1] == 0);
+  CHECK(columnar.totals.all.cash.max == results[1].totals.all.cash.max);
+}
