@@ -74,19 +74,21 @@ InForce intersect(InForce a, const InForce& b) {
   return a;
 }
 
-void parameters_of(const detail::Expr* e, const detail::CompiledRules& r, std::set<std::size_t>& out,
-                   std::set<std::size_t>& seen_derived) {
+void parameters_of(const detail::Expr* e, const detail::CompiledRules& r,
+                   std::set<std::size_t>& out, std::set<std::size_t>& seen_derived) {
   if (e == nullptr) return;
   if (e->op == detail::Op::name && e->ref == detail::RefKind::parameter) out.insert(e->slot);
-  if (e->op == detail::Op::name && e->ref == detail::RefKind::derived && seen_derived.insert(e->slot).second) {
+  if (e->op == detail::Op::name && e->ref == detail::RefKind::derived &&
+      seen_derived.insert(e->slot).second) {
     parameters_of(r.derived[e->slot].expr.root.get(), r, out, seen_derived);
   }
   for (const auto& a : e->args) parameters_of(a.get(), r, out, seen_derived);
 }
 
-void parameters_of(const detail::CompiledAward& a, const detail::CompiledRules& r, std::set<std::size_t>& out,
-                   std::set<std::size_t>& seen) {
-  for (const detail::Expression* e : {&a.a, &a.b, &a.where}) parameters_of(e->root.get(), r, out, seen);
+void parameters_of(const detail::CompiledAward& a, const detail::CompiledRules& r,
+                   std::set<std::size_t>& out, std::set<std::size_t>& seen) {
+  for (const detail::Expression* e : {&a.a, &a.b, &a.where})
+    parameters_of(e->root.get(), r, out, seen);
   if (a.each) parameters_of(*a.each, r, out, seen);
   for (const auto& l : a.levels) {
     parameters_of(l.lower.root.get(), r, out, seen);
@@ -105,8 +107,9 @@ std::vector<std::string> RuleSet::period_warnings() const {
     const PolicySetInfo& set = r.sets[r.set_index.find(p.policy_set)->second];
     if (!set.in_force.bounded()) continue;
     if (std::string gap = outside(set.in_force, valued(p)); !gap.empty()) {
-      out.push_back("parameter '" + p.qualified_name + "' has no version " + gap + ", inside policy set " +
-                    set.id + "'s period of force (" + set.in_force.to_string() + ")");
+      out.push_back("parameter '" + p.qualified_name + "' has no version " + gap +
+                    ", inside policy set " + set.id + "'s period of force (" +
+                    set.in_force.to_string() + ")");
     }
   }
   for (const detail::CompiledRule& cr : r.crules) {
@@ -123,8 +126,8 @@ std::vector<std::string> RuleSet::period_warnings() const {
       // that set's own rules speak for it.
       if (p.policy_set != info.policy_set || !period.bounded()) continue;
       if (std::string gap = outside(period, valued(p)); !gap.empty()) {
-        out.push_back("rule '" + info.qualified_id + "' (in force " + period.to_string() + ") reads parameter '" +
-                      p.qualified_name + "', which has no value " + gap);
+        out.push_back("rule '" + info.qualified_id + "' (in force " + period.to_string() +
+                      ") reads parameter '" + p.qualified_name + "', which has no value " + gap);
       }
     }
   }

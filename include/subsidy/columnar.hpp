@@ -171,7 +171,10 @@ struct ColumnarResult {
   Decimal amount(std::int64_t units) const { return Decimal::from_scaled_int64(units, exponent); }
 };
 
-/// Rules compiled for one scenario into checked int64 fixed-point code.
+/// Rules compiled for one scenario into checked int64 fixed-point code. Without a date in the
+/// scenario each row is evaluated at its own year (as the reference evaluator does): the program
+/// compiles one variant per year it meets, with that year's parameter versions and policy sets in
+/// force, and reads last_year(fact) from the row of the same id and the year before.
 class Program {
  public:
   /// `only`: qualified rule ids to keep (empty: every rule). Exclusions and caps apply among the

@@ -135,10 +135,13 @@ struct Evaluation {
 
 /// Evaluates one enterprise. Errors in the facts are reported in Evaluation::error, not thrown;
 /// an invalid scenario throws.
+/// The record is evaluated at its own year (or the scenario's date); alone, it has no earlier
+/// year, so last_year(fact) is a missing fact.
 Evaluation evaluate(const RuleSet& rules, const Enterprise& enterprise, const Scenario& scenario);
 
 /// Evaluates many enterprises, on `threads` threads (0: hardware concurrency); results in input
-/// order, identical whatever the thread count.
+/// order, identical whatever the thread count. Each record is evaluated at its own year; a record
+/// reads last_year(fact) from the batch's record with the same id and the year before.
 std::vector<Evaluation> evaluate_batch(const RuleSet& rules, const std::vector<Enterprise>& batch,
                                        const Scenario& scenario, unsigned threads = 1);
 

@@ -137,7 +137,8 @@ const RuleSet& testville() {
 }
 
 const RuleSet& growth() {
-  static const RuleSet rules = RuleSet::load_texts({{"tv.yaml", kCatalogue}, {"growth.yaml", kGrowth}});
+  static const RuleSet rules =
+      RuleSet::load_texts({{"tv.yaml", kCatalogue}, {"growth.yaml", kGrowth}});
   return rules;
 }
 
@@ -181,7 +182,8 @@ TEST_CASE("a record is judged at its own year; outside a set's period: no line, 
   for (const auto& p : y2009.passed_over) {
     for (const auto& step : p.trace) {
       said = said || (p.qualified_rule() == "union/books" &&
-                      step.detail == "policy set union not in force on 2009-12-31: in force from 2024-07-06");
+                      step.detail ==
+                          "policy set union not in force on 2009-12-31: in force from 2024-07-06");
     }
   }
   CHECK(said);
@@ -194,16 +196,18 @@ TEST_CASE("a record is judged at its own year; outside a set's period: no line, 
   const Evaluation y2011 = subsidy::evaluate(rules, record(rules, "A", 2011, facts), Scenario{});
   CHECK(amount(y2011, "rebate/short-lived") == "10000.00");
   // A measure entering into force during the year applies to that year (judged on 12-31).
-  CHECK(amount(subsidy::evaluate(rules, record(rules, "A", 2023, facts), Scenario{}), "union/books") ==
-        "none");
-  CHECK(amount(subsidy::evaluate(rules, record(rules, "A", 2024, facts), Scenario{}), "union/books") ==
-        "20000.00");
+  CHECK(amount(subsidy::evaluate(rules, record(rules, "A", 2023, facts), Scenario{}),
+               "union/books") == "none");
+  CHECK(amount(subsidy::evaluate(rules, record(rules, "A", 2024, facts), Scenario{}),
+               "union/books") == "20000.00");
   // The day before and the day of entry into force, as an explicit date.
   Scenario before, day;
   before.on = Date{2024, 7, 5};
   day.on = Date{2024, 7, 6};
-  CHECK(amount(subsidy::evaluate(rules, record(rules, "A", 2030, facts), before), "union/books") == "none");
-  CHECK(amount(subsidy::evaluate(rules, record(rules, "A", 2009, facts), day), "union/books") == "20000.00");
+  CHECK(amount(subsidy::evaluate(rules, record(rules, "A", 2030, facts), before), "union/books") ==
+        "none");
+  CHECK(amount(subsidy::evaluate(rules, record(rules, "A", 2009, facts), day), "union/books") ==
+        "20000.00");
 }
 
 TEST_CASE("only the chosen member of a group is resolved") {
@@ -226,7 +230,8 @@ TEST_CASE("only the chosen member of a group is resolved") {
   const auto warnings = rules.period_warnings();
   bool gap_warned = false, rule_warned = false;
   for (const auto& w : warnings) {
-    gap_warned = gap_warned || (contains(w, "parameter 'later.amount'") && contains(w, "2010-12-31"));
+    gap_warned =
+        gap_warned || (contains(w, "parameter 'later.amount'") && contains(w, "2010-12-31"));
     rule_warned = rule_warned || contains(w, "rule 'later/flat'");
   }
   CHECK(gap_warned);
@@ -287,7 +292,8 @@ TEST_CASE("an audit judges each grant at the grant's year") {
   const std::vector<Enterprise> firms = {record(rules, "A", 2020, "tax: 10万\ninvestment: 10万\n"),
                                          record(rules, "A", 2022, "tax: 10万\ninvestment: 10万\n"),
                                          record(rules, "A", 2010, "tax: 10万\ninvestment: 10万\n")};
-  auto grant = [](std::int64_t year, const std::string& set, const std::string& rule, const char* amount) {
+  auto grant = [](std::int64_t year, const std::string& set, const std::string& rule,
+                  const char* amount) {
     Grant g;
     g.enterprise = "A";
     g.policy_set = set;
@@ -304,7 +310,8 @@ TEST_CASE("an audit judges each grant at the grant's year") {
   REQUIRE(report.findings.size() == 1);
   CHECK(report.findings[0].grant == 2);
   CHECK(report.findings[0].kind == FindingKind::not_eligible);
-  CHECK(contains(report.findings[0].message, "not in force on 2010-12-31: in force from 2024-07-06"));
+  CHECK(
+      contains(report.findings[0].message, "not in force on 2010-12-31: in force from 2024-07-06"));
 }
 
 TEST_CASE("J4: last year's income tax from the previous record equals the _last_year column") {
@@ -313,23 +320,26 @@ TEST_CASE("J4: last year's income tax from the previous record equals the _last_
       "industry: 机械装备制造\nsales_revenue: 2亿\ntax_paid: 1000万\nland_use_tax: 10万\n";
   Scenario machining;
   machining.choose["electromechanical-policy"] = "machining-survey";
-  const Enterprise single =
-      record(rules, "S", 2011, facts + "income_tax_paid: 300万\nincome_tax_paid_last_year: 200万\n");
+  const Enterprise single = record(
+      rules, "S", 2011, facts + "income_tax_paid: 300万\nincome_tax_paid_last_year: 200万\n");
   const Evaluation by_column = subsidy::evaluate(rules, single, machining);
   REQUIRE(by_column.ok());
   // 50% × (10万 + (300万 − 200万)) = 55万
   CHECK(amount(by_column, "machining-survey/J4-tax-rebate") == "550000.00");
-  const std::vector<Enterprise> two_years = {record(rules, "S", 2010, facts + "income_tax_paid: 200万\n"),
-                                             record(rules, "S", 2011, facts + "income_tax_paid: 300万\n")};
+  const std::vector<Enterprise> two_years = {
+      record(rules, "S", 2010, facts + "income_tax_paid: 200万\n"),
+      record(rules, "S", 2011, facts + "income_tax_paid: 300万\n")};
   const auto results = subsidy::evaluate_batch(rules, two_years, machining);
   REQUIRE(results[1].ok());
-  CHECK(amount(results[1], "machining-survey/J4-tax-rebate") == amount(by_column, "machining-survey/J4-tax-rebate"));
+  CHECK(amount(results[1], "machining-survey/J4-tax-rebate") ==
+        amount(by_column, "machining-survey/J4-tax-rebate"));
   // The first year has no year before it in the population: a missing fact, never a zero.
   REQUIRE(results[0].error);
   CHECK(contains(results[0].error->message(), "last_year(income_tax_paid)"));
   CHECK(contains(results[0].error->message(), "income_tax_paid_last_year"));
   // The columnar path agrees.
-  const ColumnarResult columnar = Program(rules, machining).run(FactTable::from_enterprises(rules, two_years));
+  const ColumnarResult columnar =
+      Program(rules, machining).run(FactTable::from_enterprises(rules, two_years));
   CHECK(columnar.by_reference[1] == 0);
   CHECK(columnar.totals.all.cash.max == results[1].totals.all.cash.max);
 }
