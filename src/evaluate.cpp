@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "compiled.hpp"
+#include "prepared.hpp"
 #include "sha256.hpp"
 
 namespace subsidy {
@@ -29,123 +30,6 @@ namespace detail {
 FactValue parse_fact(const FactDecl& decl, const RawValue& v);
 
 namespace {
-
-/// What one day makes of the rule set: the parameter versions valid then, and the policy sets and
-/// rules not in force then (with the reason, for explanations).
-struct Period {
-  std::optional<Date> on;  ///< empty: the latest versions, everything in force
-  std::vector<Decimal> params;
-  std::vector<std::string> param_notes;
-  std::vector<std::string> param_gaps;  ///< by parameter: why it has no value (empty: it has one)
-  std::vector<std::string> set_out;     ///< by policy set: why it is not in force (empty: it is)
-  std::vector<std::string> rule_out;    ///< by compiled rule
-};
-
-/// The scenario resolved against a rule set once, shared by every enterprise of a batch; the
-/// periods are resolved the first time a record needs one, and kept.
-struct Prepared {
-  Prepared(const RuleSet& rs, const Scenario& s)
-      : rules(rs), r(rs.compiled()), scenario(s), scenario_text(s.canonical()), trace(s.trace) {}
-
-  const RuleSet& rules;
-  const CompiledRules& r;
-  Scenario scenario;
-  std::vector<std::string> options;     // chosen choice per option
-  std::vector<bool> set_active;         // policy sets chosen (or outside any group)
-  std::vector<std::optional<FactValue>> defaults;
-  std::string scenario_text;
-  bool trace = false;
-
-  /// The day a record is evaluated on: the scenario's `on`, else the last day of the record's
-  /// year (docs/interpretations.md#period), else none (latest versions).
-  std::optional<Date> day_of(const Enterprise& e) const {
-    if (scenario.on) return scenario.on;
-    if (!e.year) return std::nullopt;
-    return Date{static_cast<int>(std::clamp<std::int64_t>(*e.year, 1, 9999)), 12, 31};
-  }
-
-  const Period& period(const std::optional<Date>& on) const {
-    const std::lock_guard<std::mutex> lock(mutex_);
-    auto it = periods_.find(on);
-    if (it == periods_.end()) it = periods_.emplace(on, std::make_unique<Period>(resolve(on))).first;
-    return *it->second;
-  }
-
- private:
-  Period resolve(const std::optional<Date>& on) const {
-    Period q;
-    q.on = on;
-    for (const auto& info : r.parameters) {
-      const ParameterVersion* chosen = nullptr;
-      std::string gap;
-      if (on) {
-        for (const auto& v : info.versions) {
-          if (!v.from || *v.from <= *on) chosen = &v;
-        }
-        if (!chosen || !info.in_force.contains(*on)) {
-          gap = "parameter '" + info.qualified_name + "' has no version in force on " + on->to_string();
-          if (!info.in_force.contains(*on)) gap += " (" + info.in_force.why_not(*on) + ")";
-          chosen = nullptr;
-        }
-      } else {
-        chosen = &info.versions.back();
-      }
-      std::string note;
-      Decimal value;
-      if (chosen) {
-        note = chosen->from ? "version from " + chosen->from->to_string() : std::string("in force");
-        if (!chosen->reference.empty()) note += "; " + chosen->reference;
-        value = chosen->value;
-      }
-      for (const auto& [name, v] : scenario.parameters) {
-        if (name == info.qualified_name || (name == info.name && rules.find_parameter(name) == &info)) {
-          value = v;
-          note = "what-if override (text: " + (chosen ? chosen->value.to_string() : "none on this day") + ")";
-          gap.clear();
-        }
-      }
-      q.params.push_back(std::move(value));
-      q.param_notes.push_back(std::move(note));
-      q.param_gaps.push_back(std::move(gap));
-    }
-    for (const auto& info : r.sets) {
-      std::string why = on ? info.in_force.why_not(*on) : std::string();
-      q.set_out.push_back(why.empty() ? why : "policy set " + info.id + " " + why);
-    }
-    for (const auto& cr : r.crules) {
-      const RuleInfo& info = r.rules[cr.info];
-      std::string why = on ? info.in_force.why_not(*on) : std::string();
-      q.rule_out.push_back(why.empty() ? why : "rule " + info.qualified_id + " " + why);
-    }
-    return q;
-  }
-
-  mutable std::mutex mutex_;
-  mutable std::map<std::optional<Date>, std::unique_ptr<Period>> periods_;
-};
-
-std::unique_ptr<Prepared> prepare(const RuleSet& rules, const Scenario& s) {
-  s.validate(rules);
-  const CompiledRules& r = rules.compiled();
-  auto p = std::make_unique<Prepared>(rules, s);
-  for (const auto& o : r.options) {
-    auto it = s.options.find(o.name);
-    p->options.push_back(it == s.options.end() ? o.default_choice : it->second);
-  }
-  for (const auto& cs : r.csets) {
-    bool active = true;
-    if (cs.group) {
-      const GroupInfo& g = r.groups[*cs.group];
-      auto it = s.choose.find(g.id);
-      active = r.sets[cs.info].id == (it == s.choose.end() ? g.default_member : it->second);
-    }
-    p->set_active.push_back(active);
-  }
-  for (const auto& f : r.facts) {
-    p->defaults.push_back(f.default_value ? std::optional<FactValue>(parse_fact(f, *f.default_value)) : std::nullopt);
-  }
-  return p;
-}
 
 struct Outcome {
   bool any = false;
