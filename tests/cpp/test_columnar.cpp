@@ -85,7 +85,8 @@ Enterprise random_enterprise(const RuleSet& rules, SplitMix& g, std::size_t inde
   e.id = "E" + std::to_string(index);
   // One enterprise in five carries values beyond int64 or finer than their column.
   const bool wild = g.chance(20);
-  // 2008-2025: before, at and after each policy set's entry into force (each row at its own year).
+  // 2008-2025: before, at and after each policy set's entry into force (each row at its own
+  // year), the reading festival's 2024 included.
   if (!g.chance(absent_percent)) e.year = 2008 + g.below(18);
   const auto& facts = rules.facts();
   e.facts.resize(facts.size());
