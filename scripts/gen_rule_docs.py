@@ -570,8 +570,9 @@ def set_page(folder: Folder, doc: dict[str, Any]) -> str:
         out += [
             "## 参数 Parameters",
             "",
-            "A parameter keeps its dated versions: the version in force on the evaluation date applies "
-            "(the latest when no date is given). 参数按生效日期分版本。",
+            "A parameter keeps its dated versions: the version in force on the record's day applies "
+            "(the last day of its year, or the date given; the latest for a record with neither). "
+            "参数按生效日期分版本，按记录所属年度的年末日取值。",
             "",
             "| parameter 参数 | meaning 含义 | unit 单位 | value 取值 (from 起) | reference 依据 |",
             "|---|---|---|---|---|",
