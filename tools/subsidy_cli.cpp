@@ -218,6 +218,7 @@ int run(const Args& a) {
   if (a.command == "check") {
     if (a.positional.empty()) throw Error(ErrorKind::usage, "check needs rule files or folders");
     const RuleSet rules = RuleSet::load(a.positional);
+    for (const auto& warning : rules.period_warnings()) std::cout << "warning: " << warning << "\n";
     std::cout << "ok: " << rules.summary().to_string() << "\n";
     return 0;
   }
