@@ -24,7 +24,7 @@ const char* op_name(Op op) {
   static const char* const names[] = {"number", "boolean", "string", "name",    "add",     "sub",
                                       "mul",    "neg",     "min",    "max",     "if",      "round",
                                       "sum",    "count",   "any",    "all",     "present", "option",
-                                      "and",    "or",      "not",    "compare", "in"};
+                                      "and",    "or",      "not",    "compare", "in",     "last_year"};
   return names[static_cast<std::size_t>(op)];
 }
 
