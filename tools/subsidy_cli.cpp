@@ -441,9 +441,11 @@ int run(const Args& a) {
     }
     std::vector<std::vector<std::string>> rows;
     for (const auto& p : rules.policy_sets()) {
-      rows.push_back({p.id, to_string(p.status), std::to_string(p.rule_count), p.title.zh});
+      rows.push_back({p.id, to_string(p.status), p.in_force.to_string(), std::to_string(p.rule_count),
+                      p.title.zh});
     }
-    table({"policy set", "status", "rules", "title"}, rows);
+    table({"policy set", "status", "in force", "rules", "title"}, rows);
+    for (const auto& warning : rules.period_warnings()) std::cout << "warning: " << warning << "\n";
     std::cout << "\nok: " << rules.summary().to_string() << "\nfingerprint: " << rules.fingerprint()
               << "\n";
     return 0;

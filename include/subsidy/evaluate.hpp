@@ -16,7 +16,10 @@ namespace subsidy {
 
 /// The choices an evaluation is made under: a what-if scenario.
 struct Scenario {
-  std::optional<Date> on;                          ///< parameter versions in force on this date
+  /// Evaluate every record on this date (policies in force, parameter versions valid then),
+  /// whatever its year. Empty: each record on the last day of its own year (a record without a
+  /// year: the latest versions, every policy set taken as in force).
+  std::optional<Date> on;
   std::map<std::string, std::string> options;      ///< interpretation option → choice
   std::map<std::string, std::string> choose;       ///< alternative group → chosen policy set
   std::map<std::string, Decimal> parameters;       ///< parameter (qualified or bare) → value
@@ -63,7 +66,8 @@ struct AwardLine {
   std::string note;          ///< why it was withheld or reduced
   std::vector<TraceStep> trace;
   /// Why no line: "condition" (not met), "recurrence" (outside its years), "no_tier" (the
-  /// conditions held, the value reaches no tier) or "no_item" (no list record qualifies).
+  /// conditions held, the value reaches no tier), "no_item" (no list record qualifies) or
+  /// "not_in_force" (the rule or its policy set is not in force on the record's day).
   std::string reason;
 
   std::string qualified_rule() const { return policy_set + "/" + rule; }
@@ -114,7 +118,8 @@ struct PassedOver {
   const RuleInfo* info = nullptr;
   std::vector<TraceStep> trace;
   /// Why no line: "condition" (not met), "recurrence" (outside its years), "no_tier" (the
-  /// conditions held, the value reaches no tier) or "no_item" (no list record qualifies).
+  /// conditions held, the value reaches no tier), "no_item" (no list record qualifies) or
+  /// "not_in_force" (the rule or its policy set is not in force on the record's day).
   std::string reason;
 
   std::string qualified_rule() const { return policy_set + "/" + rule; }
@@ -124,6 +129,7 @@ struct Evaluation {
   std::string enterprise;
   std::string name;
   std::optional<std::int64_t> year;
+  std::optional<Date> on;  ///< the day evaluated on (empty: latest versions, no year)
   std::vector<std::string> policy_sets;  ///< evaluated, in order
   std::vector<AwardLine> lines;
   Totals totals;
@@ -137,10 +143,13 @@ struct Evaluation {
 
 /// Evaluates one enterprise. Errors in the facts are reported in Evaluation::error, not thrown;
 /// an invalid scenario throws.
+/// The record is evaluated at its own year (or the scenario's date); alone, it has no earlier
+/// year, so last_year(fact) is a missing fact.
 Evaluation evaluate(const RuleSet& rules, const Enterprise& enterprise, const Scenario& scenario);
 
 /// Evaluates many enterprises, on `threads` threads (0: hardware concurrency); results in input
-/// order, identical whatever the thread count.
+/// order, identical whatever the thread count. Each record is evaluated at its own year; a record
+/// reads last_year(fact) from the batch's record with the same id and the year before.
 std::vector<Evaluation> evaluate_batch(const RuleSet& rules, const std::vector<Enterprise>& batch,
                                        const Scenario& scenario, unsigned threads = 1);
 

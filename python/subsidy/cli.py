@@ -386,14 +386,16 @@ def run_check(args: argparse.Namespace, out: TextIO) -> int:
             "summary": {k: v for k, v in vars(summary).items() if k != "text"},
             "fingerprint": rules.fingerprint,
             "policy_sets": [
-                {"id": p.id, "title": p.title.zh, "status": p.status, "rules": p.rule_count}
+                {"id": p.id, "title": p.title.zh, "status": p.status, "rules": p.rule_count,
+                 "in_force": p.in_force}
                 for p in rules.policy_sets
             ],
+            "warnings": list(rules.period_warnings),
         }
         out.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
         return 0
-    header = ["policy set", "status", "rules", "title"]
-    rows = [[p.id, p.status, str(p.rule_count), p.title.zh] for p in rules.policy_sets]
+    header = ["policy set", "status", "in force", "rules", "title"]
+    rows = [[p.id, p.status, p.in_force, str(p.rule_count), p.title.zh] for p in rules.policy_sets]
     if args.format == "csv":
         cells: list[list[reports.Cell]] = [list(row) for row in rows]
         _emit(args, reports.tables_csv([reports.Table("policy sets", header, cells)],
@@ -403,6 +405,8 @@ def run_check(args: argparse.Namespace, out: TextIO) -> int:
         _markdown(header, rows, out)
     else:
         _table(header, rows, out)
+    for warning in rules.period_warnings:
+        out.write(f"warning: {warning}\n")
     out.write(f"\nok: {summary}\nfingerprint: {rules.fingerprint}\n")
     return 0
 

@@ -245,7 +245,7 @@ class PassedOver:
     rule: str
     citation: Citation
     trace: tuple[TraceStep, ...]
-    reason: str = "condition"  # or "recurrence", "no_tier", "no_item"
+    reason: str = "condition"  # or "recurrence", "no_tier", "no_item", "not_in_force"
 
     @classmethod
     def _from(cls, data: Mapping[str, Any]) -> PassedOver:
@@ -265,6 +265,7 @@ class PassedOver:
             "recurrence": "it is not due in this year",
             "no_tier": "no tier reached (the conditions are met)",
             "no_item": "no item qualifies (the conditions are met)",
+            "not_in_force": "it is not in force on the record's day",
         }.get(self.reason, self.reason)
 
     @property

@@ -61,6 +61,7 @@ class PolicySet:
     group: str
     file: str
     rule_count: int
+    in_force: str = "always"  # "from 2024-07-06": outside it a record gets no line from the set
 
     @classmethod
     def _from(cls, d: Mapping[str, Any]) -> PolicySet:
@@ -76,6 +77,7 @@ class PolicySet:
             group=d["group"],
             file=d["file"],
             rule_count=int(d["rule_count"]),
+            in_force=d["in_force"],
         )
 
 
@@ -386,6 +388,12 @@ class RuleSet:
     @property
     def summary(self) -> Summary:
         return Summary(**self._core.summary())
+
+    @property
+    def period_warnings(self) -> tuple[str, ...]:
+        """Dates that do not fit together: a parameter with no version for part of its policy
+        set's period of force, a rule reading a parameter on days it has no value."""
+        return tuple(self._core.period_warnings())
 
     @property
     def fingerprint(self) -> str:
