@@ -1926,7 +1926,7 @@ struct Program::Impl {
   void reference_row(const FactTable& table, std::size_t row, Chunk& chunk) const {
     Evaluation ev = reference(table.enterprise(row));
     const std::size_t first = chunk.lines.size();
-    bool fits = ev.ok();
+    bool fits = ev.complete();  // a row with rules not evaluated (missing facts) is kept whole
     for (const auto& l : ev.lines) {
       if (!fits) break;
       auto it = r.rule_index.find(l.info->qualified_id);
@@ -1956,6 +1956,7 @@ struct Program::Impl {
                                         }),
                          ev.lines.end());
         detail::add_line_totals(chunk.reference_totals, ev.lines);
+        add_unevaluated(chunk.reference_totals, ev.totals);
       }
       chunk.exact.emplace(row, std::move(ev));
     } else {
@@ -2101,6 +2102,12 @@ struct Program::Impl {
       out.totals.all += add;
     }
     return out;
+  }
+
+  static void add_unevaluated(Totals& into, const Totals& x) {
+    for (const auto& [k, t] : x.by_payer) into.by_payer[k].unevaluated += t.unevaluated;
+    for (const auto& [k, t] : x.by_policy_set) into.by_policy_set[k].unevaluated += t.unevaluated;
+    into.all.unevaluated += x.all.unevaluated;
   }
 
   static void add_totals(Totals& into, const Totals& x) {

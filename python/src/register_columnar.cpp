@@ -763,6 +763,9 @@ py::dict result_dict(const subsidy::ColumnarResult& r, unsigned threads) {
                                   decimal_to_python(l.band.min), decimal_to_python(l.band.max)));
     }
     e["lines"] = lines;
+    py::list unevaluated;
+    for (const auto& u : ev.unevaluated) unevaluated.append(py::make_tuple(u.qualified_id(), u.missing));
+    e["unevaluated"] = unevaluated;
     exact.append(e);
   }
   d["exact"] = exact;

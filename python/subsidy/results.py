@@ -23,6 +23,7 @@ __all__ = [
     "PassedOver",
     "Receipt",
     "Text",
+    "Unevaluated",
     "Total",
     "Totals",
     "TraceStep",
@@ -211,6 +212,37 @@ class AwardLine:
 
 
 @dataclass(frozen=True)
+class Unevaluated:
+    """A rule (or check, or cap) that a missing fact kept from being evaluated: it gives no
+    line, its amount is unknown (never taken as 0), and ``missing`` names the facts to supply."""
+
+    policy_set: str
+    id: str
+    kind: str  # "rule", "check" or "cap"
+    missing: tuple[str, ...]
+    message: str
+    title: Text
+
+    @classmethod
+    def _from(cls, data: Mapping[str, Any]) -> Unevaluated:
+        return cls(
+            policy_set=str(data["policy_set"]),
+            id=str(data["id"]),
+            kind=str(data["kind"]),
+            missing=tuple(str(m) for m in data["missing"]),
+            message=str(data["message"]),
+            title=Text._from(data["title"]),
+        )
+
+    @property
+    def qualified_id(self) -> str:
+        return f"{self.policy_set}/{self.id}"
+
+    def __str__(self) -> str:
+        return f"{self.qualified_id} not evaluated: needs {', '.join(self.missing)}"
+
+
+@dataclass(frozen=True)
 class PassedOver:
     """A rule that gave no line, with the trace that says why (traced evaluations only)."""
 
@@ -242,6 +274,12 @@ class Total:
     unfixed: int = 0
     recognised: int = 0
     lines: int = 0
+    #: Rules not evaluated for want of a fact: when not 0 the total is incomplete.
+    unevaluated: int = 0
+
+    @property
+    def complete(self) -> bool:
+        return self.unevaluated == 0
 
     @classmethod
     def _from(cls, data: Mapping[str, Any]) -> Total:
@@ -251,6 +289,7 @@ class Total:
             unfixed=int(data["unfixed"]),
             recognised=int(data["recognised"]),
             lines=int(data["lines"]),
+            unevaluated=int(data.get("unevaluated", 0)),
         )
 
     @classmethod
@@ -264,6 +303,7 @@ class Total:
             self.unfixed + other.unfixed,
             self.recognised + other.recognised,
             self.lines + other.lines,
+            self.unevaluated + other.unevaluated,
         )
 
     def __str__(self) -> str:
@@ -274,6 +314,8 @@ class Total:
             parts.append(f"{self.unfixed} unfixed")
         if self.recognised:
             parts.append(f"{self.recognised} recognised")
+        if self.unevaluated:
+            parts.append(f"incomplete: {self.unevaluated} not evaluated (missing facts)")
         return ", ".join(parts)
 
     def __repr__(self) -> str:
@@ -353,6 +395,8 @@ class Evaluation:
     receipt: Receipt
     json: str = field(repr=False, default="")
     passed_over: tuple[PassedOver, ...] = field(repr=False, default=())
+    #: Rules a missing fact kept from being evaluated; the totals are then incomplete.
+    unevaluated: tuple[Unevaluated, ...] = ()
 
     @classmethod
     def _from_core(cls, handle: _core.Evaluation, fingerprint: str, scenario: str) -> Evaluation:
@@ -374,11 +418,17 @@ class Evaluation:
             ),
             json=handle.to_json(False),
             passed_over=tuple(PassedOver._from(p) for p in data["passed_over"]),
+            unevaluated=tuple(Unevaluated._from(u) for u in data["unevaluated"]),
         )
 
     @property
     def ok(self) -> bool:
         return self.error is None
+
+    @property
+    def complete(self) -> bool:
+        """Evaluated without error and with every rule that applies (no fact missing)."""
+        return self.error is None and not self.unevaluated
 
     @property
     def total(self) -> Total:
