@@ -15,7 +15,10 @@ char32_t next(std::string_view s, std::size_t& i, std::size_t& length) {
     ++i;
     return 0xFFFD;
   }
-  const unsigned lead = length == 1 ? b : length == 2 ? (b & 0x1Fu) : length == 3 ? (b & 0x0Fu) : (b & 0x07u);
+  const unsigned lead = length == 1   ? b
+                        : length == 2 ? (b & 0x1Fu)
+                        : length == 3 ? (b & 0x0Fu)
+                                      : (b & 0x07u);
   auto c = static_cast<char32_t>(lead);
   for (std::size_t k = 1; k < length; ++k) {
     const auto cont = static_cast<unsigned char>(s[i + k]);

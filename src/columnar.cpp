@@ -1925,6 +1925,15 @@ struct Program::Impl {
   /// The reference evaluator's result for a row, as columnar lines (or kept whole).
   void reference_row(const FactTable& table, std::size_t row, Chunk& chunk) const {
     Evaluation ev = reference(table.enterprise(row));
+    if (filtered) {
+      ev.unevaluated.erase(std::remove_if(ev.unevaluated.begin(), ev.unevaluated.end(),
+                                          [&](const Unevaluated& u) {
+                                            auto it = r.rule_index.find(u.qualified_id());
+                                            return u.kind != "rule" || it == r.rule_index.end() ||
+                                                   program_rule[it->second] == kNone;
+                                          }),
+                           ev.unevaluated.end());
+    }
     const std::size_t first = chunk.lines.size();
     bool fits = ev.complete();  // a row with rules not evaluated (missing facts) is kept whole
     for (const auto& l : ev.lines) {
@@ -1956,7 +1965,7 @@ struct Program::Impl {
                                         }),
                          ev.lines.end());
         detail::add_line_totals(chunk.reference_totals, ev.lines);
-        add_unevaluated(chunk.reference_totals, ev.totals);
+        detail::add_unevaluated_totals(chunk.reference_totals, ev.unevaluated);
       }
       chunk.exact.emplace(row, std::move(ev));
     } else {
@@ -2102,12 +2111,6 @@ struct Program::Impl {
       out.totals.all += add;
     }
     return out;
-  }
-
-  static void add_unevaluated(Totals& into, const Totals& x) {
-    for (const auto& [k, t] : x.by_payer) into.by_payer[k].unevaluated += t.unevaluated;
-    for (const auto& [k, t] : x.by_policy_set) into.by_policy_set[k].unevaluated += t.unevaluated;
-    into.all.unevaluated += x.all.unevaluated;
   }
 
   static void add_totals(Totals& into, const Totals& x) {

@@ -190,6 +190,7 @@ class Evaluator : public Env {
           if (!missing_) throw;
           // Whether the policy set applies is unknown: none of its rules can be evaluated.
           for (std::size_t rule : cs.rules) not_evaluated_rule(rule, err, out);
+          missing_ = false;
           continue;
         }
         if (!applies) continue;
@@ -621,11 +622,7 @@ class Evaluator : public Env {
 
   void totals(Evaluation& out) {
     add_line_totals(out.totals, out.lines);
-    for (const auto& u : out.unevaluated) {
-      if (u.info && !u.info->payer.empty()) ++out.totals.by_payer[u.info->payer].unevaluated;
-      ++out.totals.by_policy_set[u.policy_set].unevaluated;
-      ++out.totals.all.unevaluated;
-    }
+    add_unevaluated_totals(out.totals, out.unevaluated);
   }
 
   const Prepared& p_;
@@ -717,6 +714,14 @@ void add_line_totals(Totals& into, const std::vector<AwardLine>& lines) {
     if (!l.info->payer.empty()) add_line(into.by_payer[l.info->payer], l);
     add_line(into.by_policy_set[l.policy_set], l);
     add_line(into.all, l);
+  }
+}
+
+void add_unevaluated_totals(Totals& into, const std::vector<Unevaluated>& left_out) {
+  for (const auto& u : left_out) {
+    if (u.info && !u.info->payer.empty()) ++into.by_payer[u.info->payer].unevaluated;
+    ++into.by_policy_set[u.policy_set].unevaluated;
+    ++into.all.unevaluated;
   }
 }
 

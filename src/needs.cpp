@@ -102,7 +102,9 @@ std::vector<std::string> facts_needed(const RuleSet& rules, const std::string& i
   using namespace detail;
   const CompiledRules& r = rules.compiled();
   std::vector<std::size_t> slots;
-  auto merge = [&](const std::vector<std::size_t>& more) { slots.insert(slots.end(), more.begin(), more.end()); };
+  auto merge = [&](const std::vector<std::size_t>& more) {
+    slots.insert(slots.end(), more.begin(), more.end());
+  };
   bool found = false;
   if (auto it = r.rule_index.find(id); it != r.rule_index.end()) {
     merge(rule_needs(r, it->second));
@@ -132,7 +134,8 @@ std::vector<std::string> facts_needed(const RuleSet& rules, const std::string& i
     merge(c.take());
   }
   if (!found) {
-    throw Error::expected(ErrorKind::name, "a rule, check or cap (policy-set/id) or a policy set", "'" + id + "'");
+    throw Error::expected(ErrorKind::name, "a rule, check or cap (policy-set/id) or a policy set",
+                          "'" + id + "'");
   }
   std::sort(slots.begin(), slots.end());
   slots.erase(std::unique(slots.begin(), slots.end()), slots.end());

@@ -477,8 +477,10 @@ def _write_batches(batches: Sequence[Batch], args: argparse.Namespace, out: Text
                     continue
                 if evaluation.lines:
                     _table(LINE_HEADER, _line_rows(evaluation), out)
-                else:
+                elif not evaluation.unevaluated:
                     out.write("  no award line\n")
+                for left_out in evaluation.unevaluated:  # unknown lines, never 0
+                    out.write(f"  {left_out}\n")
                 out.write(f"total: {evaluation.totals.all}\n")
                 for payer, total in evaluation.totals.by_payer.items():
                     out.write(f"  {payer}: {total}\n")

@@ -463,8 +463,10 @@ class Evaluation:
             return out.getvalue() + self._explain_rule(rule)
         for line in self.lines:
             self._write_line(line, out)
-        if not self.lines and self.error is None:
+        if not self.lines and self.error is None and not self.unevaluated:
             out.write("\nno award line: no rule's condition held\n")
+        for left_out in self.unevaluated:
+            out.write(f"\n• {left_out} (not in the record: its amount is unknown, not 0)\n")
         for finding in self.findings:
             verdict = "passed" if finding.passed else "FAILED"
             out.write(f"\ncheck {finding.policy_set}/{finding.check}: {verdict}")
@@ -519,6 +521,10 @@ class Evaluation:
                 out.write(f"    「{passed.citation.text}」\n")
                 for step in passed.trace:
                     out.write(f"    {step.kind}: {step.detail}\n")
+                found = True
+        for left_out in self.unevaluated:
+            if matches(left_out.qualified_id):
+                out.write(f"\n• {left_out}\n  {left_out.message}\n")
                 found = True
         if not found:
             out.write(f"\n{rule}: not evaluated (no such rule in the policy sets evaluated: "

@@ -236,3 +236,28 @@ def test_the_data_dictionary_lists_facts_and_the_rules_that_read_them(rules: sub
     out = io.StringIO()
     assert cli.main(["facts", "--rules", str(ROOT / "rules"), "--policy", "em-opinions-draft"], out=out) == 0
     assert "sales_revenue" in out.getvalue() and "first_unit_products" in out.getvalue()
+
+
+def test_the_command_line_reads_tables_and_says_what_is_incomplete(tmp_path: Path, rules: subsidy.RuleSet,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    rows, lists = _csv_tables(rules)
+    folder = tmp_path / "csv"
+    folder.mkdir()
+    _write_csv(folder / "企业.csv", rows, "gb18030")
+    for name, table in lists.items():
+        _write_csv(folder / f"{name}.csv", table, "gb18030")
+    out = io.StringIO()
+    code = cli.main(["evaluate", "--rules", str(ROOT / "rules"), "--encoding", "gb18030", "--format", "json",
+                     str(folder / "企业.csv"), *[str(folder / f"{n}.csv") for n in lists]], out=out)
+    assert code == 0
+    assert out.getvalue() == "[\n" + ",\n".join(_expected(rules)) + "\n]\n"
+
+    revenue = rows[0].index("当年销售收入")
+    rows[1][revenue] = ""  # zhongyuan-special-steel without its sales revenue
+    _write_csv(folder / "企业.csv", rows, "gb18030")
+    out = io.StringIO()
+    assert cli.main(["evaluate", "--rules", str(ROOT / "rules"), str(folder)], out=out) == 1
+    err = capsys.readouterr().err
+    assert "zhongyuan-special-steel: incomplete, not evaluated:" in err and "needs sales_revenue" in err
+    assert "not evaluated: needs sales_revenue" in out.getvalue()
+    assert "incomplete: " in out.getvalue()
