@@ -74,6 +74,7 @@ std::string total_text(const Total& t) {
   if (!t.in_kind.max.is_zero()) s += (s.empty() ? "" : ", ") + std::string("in kind ") + band(t.in_kind);
   if (t.unfixed) s += (s.empty() ? "" : ", ") + std::to_string(t.unfixed) + " unfixed";
   if (t.recognised) s += (s.empty() ? "" : ", ") + std::to_string(t.recognised) + " honours/preferences";
+  if (!t.complete()) s += (s.empty() ? "" : ", ") + std::string("incomplete: ") + std::to_string(t.unevaluated) + " not evaluated (missing facts)";
   return s.empty() ? "nothing" : s;
 }
 
@@ -175,7 +176,7 @@ void print_table(const RuleSet& rules, const std::vector<Enterprise>& batch,
         std::cout << "  error: " << ev.error->what() << "\n";
         continue;
       }
-      if (ev.lines.empty()) std::cout << "  no award applies\n";
+      if (ev.lines.empty() && ev.unevaluated.empty()) std::cout << "  no award applies\n";
       for (const auto& l : ev.lines) {
         std::cout << "  " << pad(l.qualified_rule(), 52) << pad(l.info->citation.clause, 14)
                   << pad(l.info->payer.empty() ? "-" : l.info->payer, 10) << amount_text(l);
@@ -184,6 +185,11 @@ void print_table(const RuleSet& rules, const std::vector<Enterprise>& batch,
         if (l.info->form == AwardForm::in_kind) std::cout << "  in kind: " << l.info->in_kind.zh;
         if (l.info->payer_inferred) std::cout << "  payer inferred (the text names none)";
         if (l.withheld) std::cout << "  WITHHELD: " << l.note;
+        std::cout << "\n";
+      }
+      for (const auto& u : ev.unevaluated) {  // unknown lines, never 0
+        std::cout << "  not evaluated: " << u.qualified_id() << " needs";
+        for (const auto& m : u.missing) std::cout << " " << m;
         std::cout << "\n";
       }
       for (const auto& f : ev.findings) {
@@ -201,11 +207,11 @@ void print_table(const RuleSet& rules, const std::vector<Enterprise>& batch,
     std::map<std::string, Total> by_payer;
     std::size_t errors = 0;
     for (const auto& ev : evals) {
-      if (!ev.ok()) ++errors;
+      if (!ev.complete()) ++errors;
       for (const auto& [payer, t] : ev.totals.by_payer) by_payer[payer] += t;
     }
     std::cout << "── " << (label.empty() ? "scenario" : "under " + label)
-              << (errors ? "  (" + std::to_string(errors) + " enterprises with errors)" : "") << "\n";
+              << (errors ? "  (" + std::to_string(errors) + " enterprises with errors or missing facts)" : "") << "\n";
     for (const auto& [payer, t] : by_payer) std::cout << "    " << pad(payer, 10) << total_text(t) << "\n";
   }
 }
@@ -278,14 +284,14 @@ int run(const Args& a) {
         std::cout << (first ? "" : ",\n") << R"({"scenario":")" << label << R"(","evaluation":)"
                   << to_json(ev, a.scenario.trace) << "}";
         first = false;
-        errors = errors || !ev.ok();
+        errors = errors || !ev.complete();
       }
     }
     std::cout << "]\n";
   } else {
     print_table(rules, batch, results);
     for (const auto& r : results) {
-      for (const auto& ev : r.second) errors = errors || !ev.ok();
+      for (const auto& ev : r.second) errors = errors || !ev.complete();
     }
   }
   return errors ? 1 : 0;
