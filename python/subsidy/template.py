@@ -98,10 +98,10 @@ def _record_column(name: str) -> FactInfo:
 
 def write_template(rules: _core.RuleSet, path: PathLike) -> None:
     """Writes the data template workbook (whole or not at all)."""
-    from openpyxl import Workbook  # type: ignore[import-untyped]
-    from openpyxl.styles import Alignment, Font, PatternFill  # type: ignore[import-untyped]
-    from openpyxl.utils import get_column_letter  # type: ignore[import-untyped]
-    from openpyxl.worksheet.datavalidation import DataValidation  # type: ignore[import-untyped]
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
 
     facts = fact_infos(rules)
     book = Workbook()
