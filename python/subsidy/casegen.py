@@ -243,6 +243,9 @@ def _outcome(case: GeneratedCase) -> str:
 def _expected(result: Any, rule: str) -> tuple[tuple[dict[str, str], ...], str | None]:
     if result.error is not None:
         return (), str(result.error)
+    for left_out in result.unevaluated:  # the rule left out for want of a fact: its error
+        if left_out.qualified_id == rule:
+            return (), left_out.message
     lines = []
     for line in result.lines:
         if line.qualified_rule != rule:
@@ -282,11 +285,16 @@ def _complete(rules: RuleSet, scenario: Scenario, facts: dict[str, Any]) -> Any:
     declared = {f.name: f for f in rules.facts}
     for _ in range(len(declared) + 1):
         result = scenario.evaluate({"id": "case", **facts})
-        missing = re.search(r"missing fact '([^']+)'", str(result.error or ""))
-        if missing is None or missing.group(1) not in declared or missing.group(1) in facts:
+        # The facts of the rules left out for want of them, and one an error may still name.
+        wanted = [name for left_out in result.unevaluated for name in left_out.missing]
+        named = re.search(r"missing fact '([^']+)'", str(result.error or ""))
+        if named is not None:
+            wanted.append(named.group(1))
+        wanted = [name for name in dict.fromkeys(wanted) if name in declared and name not in facts]
+        if not wanted:
             return result
-        fact = declared[missing.group(1)]
-        facts[fact.name] = _filler(fact.unit, fact.values)
+        for name in wanted:
+            facts[name] = _filler(declared[name].unit, declared[name].values)
     return result
 
 
