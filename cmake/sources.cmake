@@ -2,12 +2,14 @@
 set(SUBSIDY_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/../src/error.cpp
   ${CMAKE_CURRENT_LIST_DIR}/../src/decimal.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/../src/amount_text.cpp
   ${CMAKE_CURRENT_LIST_DIR}/../src/document.cpp
   ${CMAKE_CURRENT_LIST_DIR}/../src/sha256.cpp
   ${CMAKE_CURRENT_LIST_DIR}/../src/expression.cpp
   ${CMAKE_CURRENT_LIST_DIR}/../src/rules.cpp
   ${CMAKE_CURRENT_LIST_DIR}/../src/period.cpp
   ${CMAKE_CURRENT_LIST_DIR}/../src/facts.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/../src/needs.cpp
   ${CMAKE_CURRENT_LIST_DIR}/../src/evaluate.cpp
   ${CMAKE_CURRENT_LIST_DIR}/../src/render.cpp
   ${CMAKE_CURRENT_LIST_DIR}/../src/prepared.cpp

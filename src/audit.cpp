@@ -361,6 +361,15 @@ class Auditor {
           std::string("the facts cannot be evaluated: ") + e.error->what());
       return;
     }
+    for (const Unevaluated& u : e.unevaluated) {
+      if (u.kind == "rule" && u.policy_set == g.policy_set && u.id == g.rule) {
+        std::string facts;
+        for (const auto& m : u.missing) facts += (facts.empty() ? "" : ", ") + m;
+        add(i, FindingKind::evaluation_failed, info, nullptr,
+            "the rule cannot be evaluated: the facts lack " + facts + " (" + u.message + ")");
+        return;
+      }
+    }
     const AwardLine* line = nullptr;
     for (const AwardLine& l : e.lines) {
       if (l.policy_set == g.policy_set && l.rule == g.rule) line = &l;

@@ -2020,8 +2020,17 @@ struct Program::Impl {
     std::optional<Enterprise> previous;
     if (plan.previous[row]) previous = table.enterprise(*plan.previous[row]);
     Evaluation ev = reference(table.enterprise(row), previous ? &*previous : nullptr);
+    if (filtered) {
+      ev.unevaluated.erase(std::remove_if(ev.unevaluated.begin(), ev.unevaluated.end(),
+                                          [&](const Unevaluated& u) {
+                                            auto it = r.rule_index.find(u.qualified_id());
+                                            return u.kind != "rule" || it == r.rule_index.end() ||
+                                                   program_rule[it->second] == kNone;
+                                          }),
+                           ev.unevaluated.end());
+    }
     const std::size_t first = chunk.lines.size();
-    bool fits = ev.ok();
+    bool fits = ev.complete();  // a row with rules not evaluated (missing facts) is kept whole
     for (const auto& l : ev.lines) {
       if (!fits) break;
       auto it = r.rule_index.find(l.info->qualified_id);
@@ -2051,6 +2060,7 @@ struct Program::Impl {
                                         }),
                          ev.lines.end());
         detail::add_line_totals(chunk.reference_totals, ev.lines);
+        detail::add_unevaluated_totals(chunk.reference_totals, ev.unevaluated);
       }
       chunk.exact.emplace(row, std::move(ev));
     } else {

@@ -132,6 +132,8 @@ struct ResolvedScenario {
 ResolvedScenario resolve_scenario(const RuleSet& rules, const Scenario& scenario);
 /// Adds the lines that are not withheld to totals by payer, by policy set and overall (evaluate.cpp).
 void add_line_totals(Totals& into, const std::vector<AwardLine>& lines);
+/// Counts the rules left out for want of a fact in the totals they would have entered (evaluate.cpp).
+void add_unevaluated_totals(Totals& into, const std::vector<Unevaluated>& left_out);
 /// The reference evaluator with the scenario prepared once (evaluate.cpp), for the rows the
 /// columnar program hands back to it. Safe to call from several threads.
 std::function<Evaluation(const Enterprise&, const Enterprise* previous)> reference_evaluator(

@@ -9,6 +9,7 @@
 
 #include "compiled.hpp"
 #include "prepared.hpp"
+#include "needs.hpp"
 #include "sha256.hpp"
 
 namespace subsidy {
@@ -157,12 +158,22 @@ class Evaluator : public Env {
           not_in_force(cs.rules, q_.set_out[s], out);
           continue;
         }
-        if (cs.applies_to && !evaluate_condition(cs.applies_to, *this)) continue;
+        bool applies = true;
+        try {
+          applies = !cs.applies_to || evaluate_condition(cs.applies_to, *this);
+        } catch (const Error& err) {
+          if (!missing_) throw;
+          // Whether the policy set applies is unknown: none of its rules can be evaluated.
+          for (std::size_t rule : cs.rules) not_evaluated_rule(rule, err, out);
+          missing_ = false;
+          continue;
+        }
+        if (!applies) continue;
         out.policy_sets.push_back(r_.sets[cs.info].id);
         const std::size_t first_line = out.lines.size();
         for (std::size_t rule : cs.rules) evaluate_rule(rule, out);
         interactions(cs, out, first_line);
-        for (std::size_t c : cs.checks) run_check(r_.checks[c], out);
+        for (std::size_t c : cs.checks) run_check(c, out);
       }
     } catch (Error& err) {
       if (!current_rule_.empty()) {
@@ -171,6 +182,7 @@ class Evaluator : public Env {
       err.locate(e_.mark);
       out.lines.clear();
       out.findings.clear();
+      out.unevaluated.clear();
       out.error = err;
     }
     totals(out);
@@ -181,6 +193,8 @@ class Evaluator : public Env {
   bool tracing() const { return p_.trace; }
 
   [[noreturn]] void missing(const std::string& name, const std::string& label) {
+    missing_ = true;
+    missing_name_ = name;
     throw Error(ErrorKind::fact, "missing fact '" + name + "'" + (label.empty() ? "" : " (" + label + ")") +
                                      " for enterprise '" + e_.id +
                                      "': it is needed and has no default, and is never taken as 0");
@@ -349,7 +363,52 @@ class Evaluator : public Env {
     return o;
   }
 
+  /// The facts among `slots` that the record lacks and that have no default (and the one met).
+  std::vector<std::string> lacking(const std::vector<std::size_t>& slots) {
+    std::vector<std::string> out;
+    for (std::size_t slot : slots) {
+      const bool has_default = slot != kYearSlot && slot < p_.defaults.size() && p_.defaults[slot];
+      if (!present(slot) && !has_default) out.push_back(fact_name(r_, slot));
+    }
+    if (std::find(out.begin(), out.end(), missing_name_) == out.end()) out.push_back(missing_name_);
+    return out;
+  }
+
+  void not_evaluated(Evaluation& out, std::size_t set, std::string id, const char* kind, const RuleInfo* info,
+                     const std::vector<std::size_t>& needs, const Error& err) {
+    Unevaluated u;
+    u.policy_set = r_.sets[r_.csets[set].info].id;
+    u.id = std::move(id);
+    u.kind = kind;
+    u.info = info;
+    u.missing = lacking(needs);
+    u.message = std::string(kind) + " " + u.qualified_id() + ": " + err.message();
+    out.unevaluated.push_back(std::move(u));
+  }
+
+  void not_evaluated_rule(std::size_t crule, const Error& err, Evaluation& out) {
+    const CompiledRule& rule = r_.crules[crule];
+    const RuleInfo& info = r_.rules[rule.info];
+    not_evaluated(out, rule.set, info.id, "rule", &info, rule_needs(r_, crule), err);
+  }
+
+  /// A missing fact fails only the rule that reads it: the rule is listed as not evaluated (with
+  /// the facts it lacks) and the enterprise's other rules go on. Any other error fails the record.
   void evaluate_rule(std::size_t index, Evaluation& out) {
+    try {
+      evaluate_rule_body(index, out);
+    } catch (const Error& err) {
+      if (!missing_) throw;
+      record = nullptr;
+      record_decl = nullptr;
+      notes_.clear();
+      not_evaluated_rule(index, err, out);
+      missing_ = false;
+      finish_rule();
+    }
+  }
+
+  void evaluate_rule_body(std::size_t index, Evaluation& out) {
     const CompiledRule& rule = r_.crules[index];
     const RuleInfo& info = r_.rules[rule.info];
     current_rule_ = info.qualified_id;
@@ -504,7 +563,21 @@ class Evaluator : public Env {
     }
     for (std::size_t c : cs.caps) {
       const CompiledCap& cap = r_.caps[c];
-      Decimal left_min = evaluate_number(cap.max, *this);
+      Decimal left_min;
+      try {
+        left_min = evaluate_number(cap.max, *this);
+      } catch (const Error& err) {
+        if (!missing_) throw;
+        // The cap is unknown, so the lines it limits are too: they become not evaluated.
+        for (std::size_t rule : cap.rules) {
+          AwardLine* l = line_of(rule);
+          if (!l || l->status == LineStatus::unfixed || l->status == LineStatus::recognised) continue;
+          not_evaluated(out, cap.set, l->rule, "rule", l->info, cap_needs(r_, c), err);
+          out.lines.erase(out.lines.begin() + (l - out.lines.data()));
+        }
+        missing_ = false;
+        continue;
+      }
       Decimal left_max = left_min;
       for (std::size_t rule : cap.rules) {
         AwardLine* l = line_of(rule);
@@ -523,7 +596,17 @@ class Evaluator : public Env {
     }
   }
 
-  void run_check(const CompiledCheck& c, Evaluation& out) {
+  void run_check(std::size_t index, Evaluation& out) {
+    try {
+      run_check_body(r_.checks[index], out);
+    } catch (const Error& err) {
+      if (!missing_) throw;
+      not_evaluated(out, r_.checks[index].set, r_.checks[index].id, "check", nullptr, check_needs(r_, index), err);
+      missing_ = false;
+    }
+  }
+
+  void run_check_body(const CompiledCheck& c, Evaluation& out) {
     notes_.clear();
     if (c.when && !evaluate_condition(c.when, *this)) return;
     notes_.clear();
@@ -538,7 +621,10 @@ class Evaluator : public Env {
     out.findings.push_back(std::move(f));
   }
 
-  void totals(Evaluation& out) { add_line_totals(out.totals, out.lines); }
+  void totals(Evaluation& out) {
+    add_line_totals(out.totals, out.lines);
+    add_unevaluated_totals(out.totals, out.unevaluated);
+  }
 
   const Prepared& p_;
   const Period& q_;
@@ -548,6 +634,8 @@ class Evaluator : public Env {
   std::vector<std::optional<Value>> derived_;
   std::vector<std::string> notes_;
   std::string current_rule_;
+  bool missing_ = false;  ///< the error in flight is a missing fact
+  std::string missing_name_;
 };
 
 std::string canonical_facts(const CompiledRules& r, const Enterprise& e) {
@@ -629,6 +717,14 @@ void add_line_totals(Totals& into, const std::vector<AwardLine>& lines) {
     if (!l.info->payer.empty()) add_line(into.by_payer[l.info->payer], l);
     add_line(into.by_policy_set[l.policy_set], l);
     add_line(into.all, l);
+  }
+}
+
+void add_unevaluated_totals(Totals& into, const std::vector<Unevaluated>& left_out) {
+  for (const auto& u : left_out) {
+    if (u.info && !u.info->payer.empty()) ++into.by_payer[u.info->payer].unevaluated;
+    ++into.by_policy_set[u.policy_set].unevaluated;
+    ++into.all.unevaluated;
   }
 }
 

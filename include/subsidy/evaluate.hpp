@@ -80,6 +80,11 @@ struct Total {
   std::int64_t unfixed = 0;     ///< unfixed lines (cash or in kind)
   std::int64_t recognised = 0;  ///< honour and preference lines
   std::int64_t lines = 0;
+  /// Rules that could not be evaluated for want of a fact: when not 0 the total is incomplete
+  /// (their amounts are unknown, never taken as 0).
+  std::int64_t unevaluated = 0;
+
+  bool complete() const { return unevaluated == 0; }
 
   /// Adds another total (population sums, scenario comparisons): bands add end by end.
   Total& operator+=(const Total& other) {
@@ -90,6 +95,7 @@ struct Total {
     unfixed += other.unfixed;
     recognised += other.recognised;
     lines += other.lines;
+    unevaluated += other.unevaluated;
     return *this;
   }
 };
@@ -125,6 +131,20 @@ struct PassedOver {
   std::string qualified_rule() const { return policy_set + "/" + rule; }
 };
 
+/// A rule, check or cap that could not be evaluated because facts it reads are missing (and
+/// have no default). The enterprise's other rules are still evaluated; this one gives no line
+/// and its amount is not taken as 0: the totals count it as unevaluated (incomplete).
+struct Unevaluated {
+  std::string policy_set;
+  std::string id;                  ///< rule id, check id or cap id within the policy set
+  std::string kind;                ///< "rule", "check" or "cap"
+  const RuleInfo* info = nullptr;  ///< for a rule
+  std::vector<std::string> missing;  ///< the facts it needs that the record lacks
+  std::string message;               ///< the first missing fact met, in words
+
+  std::string qualified_id() const { return policy_set + "/" + id; }
+};
+
 struct Evaluation {
   std::string enterprise;
   std::string name;
@@ -135,10 +155,13 @@ struct Evaluation {
   Totals totals;
   std::vector<Finding> findings;
   std::vector<PassedOver> passed_over;  ///< with Scenario::trace only
+  std::vector<Unevaluated> unevaluated;  ///< rules left out for want of facts (see Unevaluated)
   std::optional<Error> error;  ///< set when the evaluation failed (missing fact, ...)
   std::string receipt;         ///< SHA-256 of rules, facts, scenario and engine version
 
   bool ok() const { return !error.has_value(); }
+  /// Every rule that applies was evaluated (no fact was missing).
+  bool complete() const { return ok() && unevaluated.empty(); }
 };
 
 /// Evaluates one enterprise. Errors in the facts are reported in Evaluation::error, not thrown;
@@ -154,8 +177,9 @@ std::vector<Evaluation> evaluate_batch(const RuleSet& rules, const std::vector<E
                                        const Scenario& scenario, unsigned threads = 1);
 
 /// Reads enterprise records from YAML (`enterprises:` list, or a single record), JSON or CSV
-/// (one enterprise per row; list facts are not available in CSV). Throws Error with file,
-/// line/row and field on bad input.
+/// (one enterprise per row, headed by fact names; a list fact cannot be a CSV cell: the Python
+/// package reads list facts from their own CSV files or workbook sheets, docs/data-template.md).
+/// Throws Error with file, line/row and field on bad input.
 std::vector<Enterprise> load_enterprises(const RuleSet& rules, const std::string& path);
 std::vector<Enterprise> parse_enterprises(const RuleSet& rules, const std::string& name,
                                           const std::string& text);
@@ -165,6 +189,11 @@ Enterprise make_enterprise(const RuleSet& rules, const RawValue& record);
 /// Canonical JSON of an evaluation (decimals as strings, keys in a fixed order): the bytes the
 /// receipt vouches for.
 std::string to_json(const Evaluation& evaluation, bool with_trace = false);
+
+/// The facts (names; `year` for the record's year) that a rule (`policy-set/rule-id`), a check or
+/// a cap (`policy-set/id`), or a whole policy set (`policy-set`) reads, in declaration order:
+/// the data dictionary of what a clerk must supply. Throws Error(name) for an unknown id.
+std::vector<std::string> facts_needed(const RuleSet& rules, const std::string& id);
 
 /// The engine version that goes into receipts.
 const char* engine_version() noexcept;

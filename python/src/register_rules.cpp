@@ -204,6 +204,10 @@ void register_rules(py::module_& m) {
       .def("groups", [](const RuleSet& rules) { return list_of(rules.groups(), group_dict); })
       .def("facts", [](const RuleSet& rules) { return list_of(rules.facts(), fact_dict); })
       .def("payers", [](const RuleSet& rules) { return list_of(rules.payers(), payer_dict); })
+      .def(
+          "facts_needed",
+          [](const RuleSet& rules, const std::string& id) { return subsidy::facts_needed(rules, id); },
+          py::arg("id"), "The facts a rule, check, cap or policy set reads (data dictionary).")
       .def("budget", [](const RuleSet& rules) { return list_of(rules.budget(), budget_dict); })
       .def("summary", [](const RuleSet& rules) { return summary_dict(rules.summary()); })
       .def("period_warnings", &RuleSet::period_warnings,

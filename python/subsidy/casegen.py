@@ -243,6 +243,9 @@ def _outcome(case: GeneratedCase) -> str:
 def _expected(result: Any, rule: str) -> tuple[tuple[dict[str, str], ...], str | None]:
     if result.error is not None:
         return (), str(result.error)
+    for left_out in result.unevaluated:  # the rule left out for want of a fact: its error
+        if left_out.qualified_id == rule:
+            return (), left_out.message
     lines = []
     for line in result.lines:
         if line.qualified_rule != rule:
@@ -282,11 +285,14 @@ def _complete(rules: RuleSet, scenario: Scenario, facts: dict[str, Any]) -> Any:
     declared = {f.name: f for f in rules.facts}
     for _ in range(len(declared) + 1):
         result = scenario.evaluate({"id": "case", **facts})
-        name = _missing_fact(str(result.error or ""), declared, facts)
-        if name is None:
+        # The facts of the rules left out for want of them, and one an error may still name.
+        messages = [left_out.message for left_out in result.unevaluated] + [str(result.error or "")]
+        wanted = [name for message in messages
+                  if (name := _missing_fact(message, declared, facts)) is not None]
+        if not wanted:
             return result
-        fact = declared[name]
-        facts[fact.name] = _filler(fact.unit, fact.values)
+        for name in dict.fromkeys(wanted):
+            facts[name] = _filler(declared[name].unit, declared[name].values)
     return result
 
 

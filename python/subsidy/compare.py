@@ -120,8 +120,9 @@ def budget_checks(batch: Batch) -> list[BudgetCheck]:
 class Comparison:
     """Per-enterprise differences and totals by payer, as bands.
 
-    Only enterprises evaluated without error under both scenarios are counted (``ok`` column);
-    the others are listed in ``failed`` with both errors. So ``total.change`` equals the sum of
+    Only enterprises evaluated completely under both scenarios are counted (``ok`` column: no
+    error, no rule left out for want of a fact); the others are listed in ``failed`` with both
+    errors (or the rules left out and the facts they need). So ``total.change`` equals the sum of
     the per-enterprise changes, and the by-payer changes add up to it."""
 
     baseline: str
@@ -266,7 +267,9 @@ def compare(
     base_totals, other_totals = base_batch.totals(), other_batch.totals()
     if list(base_totals["enterprise"]) != list(other_totals["enterprise"]):
         raise ValueError("the two sides read different enterprises from the population")
-    both = np.asarray(base_batch.ok, dtype=bool) & np.asarray(other_batch.ok, dtype=bool)
+    # An incomplete evaluation (a rule left out for want of a fact) is not compared either: its
+    # total is a floor, and a change between floors is not a change in awards.
+    both = np.asarray(base_batch.complete, dtype=bool) & np.asarray(other_batch.complete, dtype=bool)
 
     per_enterprise = pd.DataFrame(
         {
@@ -285,8 +288,8 @@ def compare(
     failed = pd.DataFrame(
         {
             "enterprise": base_totals["enterprise"][~both],
-            "baseline_error": base_totals["error"][~both],
-            "scenario_error": other_totals["error"][~both],
+            "baseline_error": base_totals["error"].fillna(base_totals["incomplete"])[~both],
+            "scenario_error": other_totals["error"].fillna(other_totals["incomplete"])[~both],
         }
     ).reset_index(drop=True)
 

@@ -405,6 +405,17 @@ class RuleSet:
         """The (name, YAML text) pairs it was loaded from."""
         return self._core.sources()
 
+    def facts_needed(self, id: str) -> tuple[str, ...]:
+        """The facts a rule (``policy-set/rule-id``), check, cap or whole policy set reads."""
+        return tuple(self._core.facts_needed(id))
+
+    def data_dictionary(self) -> pd.DataFrame:
+        """Every fact and list field: labels, type, values, default, and the rules and policy
+        sets that read it (see :mod:`subsidy.template`)."""
+        from .template import data_dictionary
+
+        return data_dictionary(self._core)
+
     def rule(self, qualified_id: str) -> Rule:
         found = self._core.find_rule(qualified_id)
         if found is None:
@@ -630,6 +641,17 @@ class Batch(Sequence[Evaluation]):
     @property
     def ok(self) -> list[bool]:
         return self._core.ok()
+
+    @property
+    def complete(self) -> list[bool]:
+        """Evaluated without error and with no rule left out for want of a fact."""
+        columns = self._core.totals_columns("enterprise")
+        return [e is None and not n for e, n in zip(columns["error"], columns["unevaluated"])]
+
+    def incomplete(self) -> list[tuple[str, str]]:
+        """(enterprise, the rules left out and the facts they need) for each incomplete one."""
+        columns = self._core.totals_columns("enterprise")
+        return [(str(e), str(t)) for e, t in zip(columns["enterprise"], columns["incomplete"]) if t is not None]
 
     def lines(self) -> pd.DataFrame:
         """One row per award line."""
