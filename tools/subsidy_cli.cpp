@@ -267,7 +267,8 @@ void explain(const Evaluation& e, const std::string& rule) {
   if (e.lines.empty() && !e.error && e.unevaluated.empty())
     std::cout << "\nno award line: no rule's condition held\n";
   for (const auto& u : e.unevaluated)
-    std::cout << "\n• " << unevaluated_text(u) << " (not in the record: its amount is unknown, not 0)\n";
+    std::cout << "\n• " << unevaluated_text(u)
+              << " (not in the record: its amount is unknown, not 0)\n";
   for (const auto& f : e.findings) {
     std::cout << "\ncheck " << f.policy_set << "/" << f.check << ": "
               << (f.passed ? "passed" : "FAILED");
@@ -459,8 +460,8 @@ int run(const Args& a) {
     }
     std::vector<std::vector<std::string>> rows;
     for (const auto& p : rules.policy_sets()) {
-      rows.push_back({p.id, to_string(p.status), p.in_force.to_string(), std::to_string(p.rule_count),
-                      p.title.zh});
+      rows.push_back({p.id, to_string(p.status), p.in_force.to_string(),
+                      std::to_string(p.rule_count), p.title.zh});
     }
     table({"policy set", "status", "in force", "rules", "title"}, rows);
     for (const auto& warning : rules.period_warnings()) std::cout << "warning: " << warning << "\n";
