@@ -76,6 +76,7 @@ def run_facts(args: argparse.Namespace, out: TextIO) -> int:
     if wanted:
         needed = set(rules._core.facts_needed(wanted))
         frame = frame[frame["name"].isin(needed) | frame["list"].isin(needed)]
+        frame = frame.astype(object).where(frame.notna(), None)  # pandas may turn None into NaN
     if args.format == "json":
         records = [{k: (list(v) if isinstance(v, tuple) else v) for k, v in row.items()}
                    for row in frame.to_dict(orient="records")]

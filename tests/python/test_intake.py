@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from pathlib import Path
 from typing import Any
 
@@ -236,6 +237,16 @@ def test_the_data_dictionary_lists_facts_and_the_rules_that_read_them(rules: sub
     out = io.StringIO()
     assert cli.main(["facts", "--rules", str(ROOT / "rules"), "--policy", "em-opinions-draft"], out=out) == 0
     assert "sales_revenue" in out.getvalue() and "first_unit_products" in out.getvalue()
+    # A rule's facts, as a table and as JSON: a fact of no list has no list (never "nan").
+    out = io.StringIO()
+    assert cli.main(["facts", "--rules", str(ROOT / "rules"), "--rule", "machining-survey/J4-tax-rebate"], out=out) == 0
+    assert out.getvalue().splitlines()[0].startswith("industry ") and "nan" not in out.getvalue()
+    out = io.StringIO()
+    assert cli.main(["facts", "--rules", str(ROOT / "rules"), "--rule", "machining-survey/J4-tax-rebate",
+                     "--format", "json"], out=out) == 0
+    listed = json.loads(out.getvalue())
+    assert {"industry", "sales_revenue", "land_use_tax"} <= {f["name"] for f in listed}
+    assert all(f["list"] is None for f in listed)
 
 
 def test_the_command_line_reads_tables_and_says_what_is_incomplete(tmp_path: Path, rules: subsidy.RuleSet,
