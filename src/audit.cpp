@@ -135,6 +135,7 @@ Grant grant_from(const RawValue& record) {
   Grant g;
   g.mark = row;
   g.enterprise = required_text(record, "enterprise", row);
+  detail::check_id(g.enterprise, ErrorKind::audit, cell(record, "enterprise", row).mark);
   g.policy_set = required_text(record, "policy_set", row);
   g.rule = required_text(record, "rule", row);
   g.year = parse_year(cell(record, "year", row));
@@ -204,6 +205,7 @@ class Auditor {
     index_enterprises();
     evaluate_needed();
     std::map<std::tuple<std::string, std::string, std::int64_t>, std::size_t> seen;
+    std::map<std::pair<std::string, std::string>, std::size_t> once;  // one-time awards
     for (std::size_t i = 0; i < ledger_.size(); ++i) {
       const Grant& g = ledger_[i];
       report_.granted += g.amount;
@@ -215,6 +217,19 @@ class Auditor {
                 std::to_string(g.year) + " was already granted in row " +
                 std::to_string(ledger_[first->second].mark.line));
         continue;
+      }
+      // A one-time award is paid once per enterprise, whatever the year of the grant.
+      const RuleInfo* info = matches_[i].info;
+      if (info != nullptr && info->recurrence.kind == Recurrence::Kind::one_time) {
+        const auto [earlier, fresh] = once.emplace(std::make_pair(g.enterprise, g.qualified_rule()), i);
+        if (!fresh) {
+          const Grant& e = ledger_[earlier->second];
+          add(i, FindingKind::duplicate, info, nullptr,
+              "granted again: " + g.qualified_rule() + " is a one-time award, and " + g.enterprise +
+                  " was already granted it for " + std::to_string(e.year) + " in row " +
+                  std::to_string(e.mark.line));
+          continue;
+        }
       }
       check(i);
     }
@@ -404,6 +419,7 @@ class Auditor {
 AuditReport audit(const RuleSet& rules, const std::vector<Enterprise>& enterprises,
                   const std::vector<Grant>& ledger, const Scenario& scenario) {
   scenario.validate(rules);
+  check_unique(enterprises);
   return Auditor(rules, enterprises, ledger, scenario).run();
 }
 

@@ -1,11 +1,13 @@
 // The compiled form of a rule set, shared (read-only) by every evaluation.
 #pragma once
 
+#include <algorithm>
 #include <functional>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "expression.hpp"
@@ -133,5 +135,20 @@ void add_line_totals(Totals& into, const std::vector<AwardLine>& lines);
 /// columnar program hands back to it. Safe to call from several threads.
 std::function<Evaluation(const Enterprise&)> reference_evaluator(const RuleSet& rules,
                                                                  const Scenario& scenario);
+
+/// The unit rules a parameter's value obeys, in a rule file and in an override alike: money takes
+/// 元 or a bare number, a rate takes % or a bare number of at most 1, a count a whole number.
+/// `text` is the value as written (for the message). Throws Error(unit) at `mark`.
+void check_parameter_value(const ParameterInfo& p, const Amount& amount, const std::string& text,
+                           const Mark& mark);
+
+/// The worker threads a batch runs on: 0 means one per core. A request beyond the cores (and
+/// beyond 64) is cut down: extra threads only cost memory, and tens of thousands of them end the
+/// process when the system refuses one.
+inline unsigned worker_threads(unsigned requested) {
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  if (requested == 0) return cores;
+  return std::min(requested, std::max(64u, cores));
+}
 
 }  // namespace subsidy::detail

@@ -5,13 +5,16 @@
 #include <yaml-cpp/parser.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <cstdint>
 #include <fstream>
+#include <iomanip>
 #include <istream>
 #include <optional>
 #include <set>
 #include <sstream>
 #include <streambuf>
+#include <string_view>
 #include <unordered_set>
 #include <vector>
 
@@ -40,9 +43,34 @@ void check_file_size(const std::string& name, std::size_t size) {
   }
 }
 
+std::string not_a_file(std::filesystem::file_type type) {
+  switch (type) {
+    case std::filesystem::file_type::directory:
+      return "a directory";
+    case std::filesystem::file_type::fifo:
+      return "a named pipe (FIFO)";
+    case std::filesystem::file_type::socket:
+      return "a socket";
+    case std::filesystem::file_type::block:
+    case std::filesystem::file_type::character:
+      return "a device";
+    default:
+      return "not a regular file";
+  }
+}
+
 }  // namespace
 
 std::string read_file(const std::string& path) {
+  // Opening a FIFO blocks until a writer comes, and a directory or a device has no size worth
+  // the name: only a regular file (or a symbolic link to one) is read.
+  std::error_code ec;
+  const auto status = std::filesystem::status(path, ec);
+  if (!ec && status.type() != std::filesystem::file_type::regular &&
+      status.type() != std::filesystem::file_type::not_found) {
+    throw Error::expected(ErrorKind::io, "a regular file", not_a_file(status.type()),
+                          Mark{path, 0, 0, {}});
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error(ErrorKind::io, "cannot open file for reading", Mark{path, 0, 0, {}});
   in.seekg(0, std::ios::end);
@@ -54,6 +82,28 @@ std::string read_file(const std::string& path) {
   in.read(text.data(), static_cast<std::streamsize>(size));
   return text;
 }
+
+namespace {
+
+// Spreadsheet programs on Chinese systems save "text" as GBK (GB18030) or UTF-16: say so, since
+// "invalid byte 0xd6" alone sends the reader looking for a typo.
+std::string encoding_hint(const std::string& text, std::size_t at) {
+  auto byte = [&](std::size_t i) { return static_cast<unsigned char>(text[i]); };
+  const bool utf16_bom =
+      text.size() >= 2 && ((byte(0) == 0xFF && byte(1) == 0xFE) || (byte(0) == 0xFE && byte(1) == 0xFF));
+  const bool utf16_zeros = at + 1 < text.size() && text.find('\0') != std::string::npos &&
+                           (byte(at) == 0 || (at > 0 && byte(at - 1) == 0) || byte(at + 1) == 0);
+  if (utf16_bom || utf16_zeros) return " (the file looks like UTF-16: save it as UTF-8)";
+  if (at + 1 < text.size() && byte(at) >= 0x81 && byte(at) <= 0xFE && byte(at + 1) >= 0x80 &&
+      byte(at + 1) <= 0xFE) {
+    // Two high bytes that are no UTF-8 sequence: a Chinese character in GBK (Latin-1 text has
+    // an accented letter among ASCII ones, and gets no hint).
+    return " (the file looks like GBK/GB18030: save it as UTF-8)";
+  }
+  return "";
+}
+
+}  // namespace
 
 std::string check_utf8(const std::string& name, const std::string& text) {
   std::size_t start = 0;
@@ -89,8 +139,18 @@ std::string check_utf8(const std::string& name, const std::string& text) {
     if (!ok) {
       std::ostringstream hex;
       hex << "byte 0x" << std::hex << static_cast<int>(c);
-      throw Error::expected(ErrorKind::parse, "UTF-8 text", "invalid " + hex.str(),
+      throw Error::expected(ErrorKind::parse, "UTF-8 text",
+                            "invalid " + hex.str() + encoding_hint(text, i),
                             Mark{name, line, column, {}});
+    }
+    if ((c < 0x20 && c != '\n' && c != '\r' && c != '\t') || c == 0x7F) {
+      // NUL, ESC and the like are never part of a rule or a fact, and printed back they would
+      // drive the reader's terminal.
+      std::ostringstream code;
+      code << "control character U+" << std::hex << std::uppercase << std::setw(4)
+           << std::setfill('0') << static_cast<int>(c);
+      throw Error::expected(ErrorKind::parse, "text without control characters",
+                            code.str() + encoding_hint(text, i), Mark{name, line, column, {}});
     }
     if (c == '\n') {
       ++line;
@@ -160,7 +220,14 @@ class TreeBuilder : public YAML::EventHandler {
   /// The document's root; nullopt if the input held no document.
   std::optional<RawValue>& root() { return root_; }
 
-  void OnDocumentStart(const YAML::Mark&) override {}
+  // A second document ('---') would be dropped by a reader that takes the first, and the
+  // rules or facts in it silently lost: one document per file.
+  void OnDocumentStart(const YAML::Mark& mark) override {
+    if (++documents_ > 1) {
+      throw Error::expected(ErrorKind::yaml, "one YAML document per file",
+                            "a second document (after '---')", mark_of(mark));
+    }
+  }
   void OnDocumentEnd() override {}
   void OnAnchor(const YAML::Mark&, const std::string& anchor) override {
     anchor_names_.push_back(anchor);
@@ -174,6 +241,7 @@ class TreeBuilder : public YAML::EventHandler {
 
   void OnScalar(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
                 const std::string& value) override {
+    untagged(tag, mark);
     closed_quote(mark);
     RawValue v;
     v.kind = RawValue::Kind::text;
@@ -212,13 +280,15 @@ class TreeBuilder : public YAML::EventHandler {
     complete(RawValue(a.value), YAML::NullAnchor, a.nodes);
   }
 
-  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
+  void OnSequenceStart(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
                        YAML::EmitterStyle::value) override {
+    untagged(tag, mark);
     open(mark, anchor, RawValue::Kind::list);
   }
   void OnSequenceEnd() override { close(); }
-  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
+  void OnMapStart(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
                   YAML::EmitterStyle::value) override {
+    untagged(tag, mark);
     open(mark, anchor, RawValue::Kind::map);
   }
   void OnMapEnd() override { close(); }
@@ -242,6 +312,17 @@ class TreeBuilder : public YAML::EventHandler {
 
   std::string anchor_name(YAML::anchor_t anchor) const {
     return anchor >= 1 && anchor <= anchor_names_.size() ? anchor_names_[anchor - 1] : "?";
+  }
+
+  // A tag changes what a value means (`!!null 2亿` is no amount, `!!float` is binary), and the
+  // library reads every value by its declared unit instead: a tag is refused, not ignored.
+  // yaml-cpp reports "?" for a plain value and "!" for a quoted one.
+  void untagged(const std::string& tag, const YAML::Mark& mark) const {
+    if (tag.empty() || tag == "?" || tag == "!") return;
+    const std::string core = "tag:yaml.org,2002:";
+    const std::string shown = tag.compare(0, core.size(), core) == 0 ? "!!" + tag.substr(core.size()) : tag;
+    throw Error::expected(ErrorKind::yaml, "a value without a YAML tag", "the tag '" + shown + "'",
+                          mark_of(mark));
   }
 
   // yaml-cpp accepts a quoted scalar that runs to the end of the file ("P<EOF>), which would
@@ -305,6 +386,16 @@ class TreeBuilder : public YAML::EventHandler {
   void complete(RawValue v, YAML::anchor_t anchor, std::size_t nodes) {
     count(v.mark, nodes);
     if (anchor != YAML::NullAnchor) {
+      // Every anchored value is kept for its aliases: nested anchors without a single alias
+      // would copy their contents once per level, so what anchors hold is bounded like what
+      // aliases copy.
+      anchored_nodes_ += nodes;
+      if (anchored_nodes_ > Limits::max_alias_nodes) {
+        throw Error::expected(ErrorKind::limit,
+                              "at most " + std::to_string(Limits::max_alias_nodes) +
+                                  " values held by anchors",
+                              "more, at anchor &" + anchor_name(anchor), v.mark);
+      }
       if (anchor >= anchored_.size()) anchored_.resize(anchor + 1);
       anchored_[anchor] = Anchored{v, nodes};
     }
@@ -367,6 +458,8 @@ class TreeBuilder : public YAML::EventHandler {
   std::vector<std::string> anchor_names_;          // anchor id - 1 → name
   std::size_t nodes_ = 0;
   std::size_t alias_nodes_ = 0;
+  std::size_t anchored_nodes_ = 0;
+  int documents_ = 0;
 };
 
 // Reads a string through an istream without copying it (YAML::Parser wants a stream).
@@ -383,13 +476,16 @@ class TextBuffer : public std::streambuf {
 RawValue parse_yaml(const std::string& name, const std::string& raw_text) {
   check_file_size(name, raw_text.size());
   const std::string text = check_utf8(name, raw_text);
+  if (named_json(name)) check_strict_json(name, text);
   const CharacterColumns columns(text);
   TreeBuilder builder(name, text, columns);
   try {
     TextBuffer buffer(text);
     std::istream stream(&buffer);
     YAML::Parser parser(stream);
-    parser.HandleNextDocument(builder);  // the first document, as YAML::Load reads it
+    if (parser.HandleNextDocument(builder)) {
+      (void)parser.HandleNextDocument(builder);  // a second document is refused at its start
+    }
   } catch (const YAML::Exception& e) {
     throw Error(ErrorKind::yaml, e.msg,
                 Mark{name, e.mark.line + 1, columns.column(e.mark.pos, e.mark.column), {}});
@@ -542,6 +638,29 @@ RawValue parse_csv(const std::string& name, const std::string& raw_text) {
     out.items.push_back(std::move(record));
   }
   return out;
+}
+
+void check_id(const std::string& id, ErrorKind kind, const Mark& mark) {
+  // Spaces (ASCII, no-break, full-width) count only at either end; the invisible ones anywhere.
+  static constexpr std::string_view kSpaces[] = {" ", "\t", "\u00a0", "\u3000", "\u202f"};
+  static constexpr std::string_view kInvisible[] = {"\u200b", "\u200c", "\u200d", "\u2060",
+                                                    "\ufeff", "\u00ad"};
+  auto fail = [&](const std::string& what) {
+    throw Error::expected(kind, "an enterprise id without " + what, "\"" + id + "\"", mark);
+  };
+  for (const auto space : kSpaces) {
+    if (id.size() >= space.size() &&
+        (id.compare(0, space.size(), space) == 0 ||
+         id.compare(id.size() - space.size(), space.size(), space) == 0)) {
+      fail("spaces around it");
+    }
+  }
+  for (const auto invisible : kInvisible) {
+    if (id.find(invisible) != std::string::npos) fail("invisible characters (zero-width space, soft hyphen)");
+  }
+  for (const char c : id) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) fail("control characters");
+  }
 }
 
 std::string describe(const RawValue& value) {

@@ -32,13 +32,25 @@ std::string check_utf8(const std::string& name, const std::string& text);
 
 /// Parses YAML (or JSON) into a RawValue tree. Duplicate keys, non-scalar keys, exceeded limits
 /// (docs/limits.md), aliases inside the node they name and a quoted string still open at the end
-/// of the file are errors with file, line and column. An empty document is an error. Only the
-/// first document of a multi-document stream is read.
+/// of the file are errors with file, line and column. An empty document is an error, and so are
+/// a second document (`---`), a YAML tag, and (for a name ending in .json) anything that is not
+/// strict JSON: comments, trailing commas.
 RawValue parse_yaml(const std::string& name, const std::string& text);
+
+/// True for a name ending in .json (any case): such text must be strict JSON.
+bool named_json(const std::string& name);
+
+/// Checks strict JSON syntax (RFC 8259); throws Error(parse) at the first character that is not.
+void check_strict_json(const std::string& name, const std::string& text);
 
 /// Parses CSV (RFC 4180: quoted fields, doubled quotes) into a list of maps keyed by the header.
 /// Marks carry the row (line) and the field name. Rows with a missing or extra column are errors.
 RawValue parse_csv(const std::string& name, const std::string& text);
+
+/// Refuses an enterprise id with spaces around it or an invisible character in it (a zero-width
+/// space, a no-break space, a control character): "A1" and "A1\u200b" print alike and would count
+/// as two enterprises. Throws Error(kind) at `mark`.
+void check_id(const std::string& id, ErrorKind kind, const Mark& mark);
 
 /// "a map", "a list", "text \"x\"", "nothing" — for "expected …, found …" messages.
 std::string describe(const RawValue& value);

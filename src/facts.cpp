@@ -1,6 +1,8 @@
 // Typing enterprise records against the rule set's fact declarations.
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
+#include <map>
 #include <set>
 
 #include "compiled.hpp"
@@ -148,6 +150,7 @@ Enterprise make_enterprise(const RuleSet& rules, const RawValue& record) {
       if (v.kind != RawValue::Kind::text || v.text.empty()) {
         throw Error::expected(ErrorKind::fact, "text for '" + key + "'", describe(v), detail::field_mark(v, key));
       }
+      if (key == "id") detail::check_id(v.text, ErrorKind::fact, detail::field_mark(v, key));
       (key == "id" ? e.id : e.name) = v.text;
       has_id = has_id || key == "id";
       continue;
@@ -212,8 +215,9 @@ Enterprise make_enterprise(const RuleSet& rules, const RawValue& record) {
 
 std::vector<Enterprise> parse_enterprises(const RuleSet& rules, const std::string& name,
                                           const std::string& text) {
-  const std::string ext = std::filesystem::path(name).extension().string();
-  RawValue root = (ext == ".csv" || ext == ".CSV") ? detail::parse_csv(name, text) : detail::parse_yaml(name, text);
+  std::string ext = std::filesystem::path(name).extension().string();
+  for (char& ch : ext) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  RawValue root = ext == ".csv" ? detail::parse_csv(name, text) : detail::parse_yaml(name, text);
   const RawValue* list = &root;
   if (root.kind == RawValue::Kind::map) {
     if (const RawValue* e = detail::find(root, "enterprises")) {
@@ -232,14 +236,28 @@ std::vector<Enterprise> parse_enterprises(const RuleSet& rules, const std::strin
   }
   std::vector<Enterprise> out;
   out.reserve(list->items.size());
-  std::set<std::string> ids;
-  for (const auto& item : list->items) {
-    out.push_back(make_enterprise(rules, item));
-    if (!ids.insert(out.back().id + "#" + (out.back().year ? std::to_string(*out.back().year) : "")).second) {
-      throw Error(ErrorKind::fact, "enterprise '" + out.back().id + "' appears twice for the same year", item.mark);
-    }
-  }
+  for (const auto& item : list->items) out.push_back(make_enterprise(rules, item));
+  check_unique(out);
   return out;
+}
+
+void check_unique(const std::vector<Enterprise>& enterprises) {
+  std::map<std::pair<std::string, std::int64_t>, std::size_t> seen;  // (id, year or -1) → index
+  for (std::size_t i = 0; i < enterprises.size(); ++i) {
+    const Enterprise& e = enterprises[i];
+    const auto [first, inserted] = seen.emplace(std::make_pair(e.id, e.year.value_or(-1)), i);
+    if (inserted) continue;
+    const Mark& at = enterprises[first->second].mark;
+    std::string where;
+    if (at.line > 0) {
+      where = at.file == e.mark.file
+                  ? " (first at line " + std::to_string(at.line) + ")"
+                  : " (first in " + std::filesystem::path(at.file).filename().string() + ", line " +
+                        std::to_string(at.line) + ")";
+    }
+    throw Error(ErrorKind::fact, "enterprise '" + e.id + "' appears twice for the same year" + where,
+                e.mark);
+  }
 }
 
 std::vector<Enterprise> load_enterprises(const RuleSet& rules, const std::string& path) {

@@ -1,5 +1,6 @@
 // subsidy-cpp: the C++ command line over the library (check, evaluate, explain, audit).
 // The Python package installs the full `subsidy` command; this one needs nothing but the library.
+#include <algorithm>
 #include <cstring>
 #include <iostream>
 #include <map>
@@ -83,7 +84,15 @@ struct Args {
   std::string rules, format = "table", enterprise, rule, grants;
   bool alternatives = false;
   Scenario scenario;
+  std::vector<std::pair<std::string, std::string>> settings;  ///< --set NAME=VALUE, as written
 };
+
+// Overrides are read by the unit rules of the rule files: `--set rate=50万元` is refused.
+Scenario with_settings(const RuleSet& rules, const Args& a) {
+  Scenario s = a.scenario;
+  for (const auto& [name, text] : a.settings) s.parameters[name] = parameter_value(rules, name, text);
+  return s;
+}
 
 std::pair<std::string, std::string> split(const std::string& kv, const char* flag) {
   const auto eq = kv.find('=');
@@ -114,8 +123,7 @@ Args parse_args(int argc, char** argv) {
     else if (arg == "--option") a.scenario.options.insert(split(value(), "--option"));
     else if (arg == "--choose") a.scenario.choose.insert(split(value(), "--choose"));
     else if (arg == "--set") {
-      auto [k, v] = split(value(), "--set");
-      a.scenario.parameters[k] = Decimal::parse(v);
+      a.settings.push_back(split(value(), "--set"));  // read once the rules say each one's unit
     } else if (arg == "--help" || arg == "-h") {
       a.command = "help";
     } else if (!arg.empty() && arg[0] == '-') {
@@ -134,7 +142,7 @@ Args parse_args(int argc, char** argv) {
 std::vector<std::pair<std::string, Scenario>> scenarios(const RuleSet& rules, const Args& a) {
   std::vector<std::pair<std::string, Scenario>> out;
   if (!a.alternatives || rules.groups().empty()) {
-    out.emplace_back("", a.scenario);
+    out.emplace_back("", with_settings(rules, a));
     return out;
   }
   for (const auto& g : rules.groups()) {
@@ -143,7 +151,7 @@ std::vector<std::pair<std::string, Scenario>> scenarios(const RuleSet& rules, co
       if (m != g.default_member) members.push_back(m);
     }
     for (const auto& m : members) {
-      Scenario s = a.scenario;
+      Scenario s = with_settings(rules, a);
       s.choose[g.id] = m;
       out.emplace_back(m, s);
     }
@@ -229,7 +237,8 @@ int run(const Args& a) {
     for (const auto& path : a.positional) {
       for (auto& e : load_enterprises(rules, path)) firms.push_back(std::move(e));
     }
-    const AuditReport report = audit(rules, firms, load_ledger(a.grants), a.scenario);
+    check_unique(firms);
+    const AuditReport report = audit(rules, firms, load_ledger(a.grants), with_settings(rules, a));
     std::cout << (a.format == "json" ? to_json(report) + "\n" : to_markdown(report));
     return report.failing() == 0 ? 0 : 1;
   }
@@ -248,7 +257,12 @@ int run(const Args& a) {
       if (e.id == a.enterprise) one.push_back(e);
     }
     if (one.empty()) throw Error(ErrorKind::usage, "no enterprise '" + a.enterprise + "' in the facts");
-    Scenario s = a.scenario;
+    if (!a.rule.empty() && std::none_of(rules.rules().begin(), rules.rules().end(), [&](const RuleInfo& r) {
+          return r.qualified_id == a.rule || r.id == a.rule;
+        })) {
+      throw Error(ErrorKind::name, "no rule '" + a.rule + "' in the rule set (write policy-set/rule-id)");
+    }
+    Scenario s = with_settings(rules, a);
     s.trace = true;
     const Evaluation ev = evaluate(rules, one.front(), s);
     if (!ev.ok()) {

@@ -129,6 +129,14 @@ struct Evaluation {
   bool ok() const { return !error.has_value(); }
 };
 
+/// The value of an override of parameter `name` (qualified, or a bare name used once), checked
+/// by the unit rules of a rule file's value (docs/rule-language.md): "60%" or "0.6" for a rate
+/// (a bare number above 1 is refused), "30万" or "300000" for money, a whole number for a count.
+/// Throws Error(parameter) for an unknown name, Error(parse) or Error(unit) for a bad value.
+Decimal parameter_value(const RuleSet& rules, const std::string& name, std::string_view text);
+/// The same for a number a program hands over (it carries no unit: read as a bare number).
+Decimal parameter_value(const RuleSet& rules, const std::string& name, const Decimal& value);
+
 /// Evaluates one enterprise. Errors in the facts are reported in Evaluation::error, not thrown;
 /// an invalid scenario throws.
 Evaluation evaluate(const RuleSet& rules, const Enterprise& enterprise, const Scenario& scenario);
@@ -146,6 +154,11 @@ std::vector<Enterprise> parse_enterprises(const RuleSet& rules, const std::strin
                                           const std::string& text);
 /// Types one raw record (a map) against the rule set's fact declarations.
 Enterprise make_enterprise(const RuleSet& rules, const RawValue& record);
+/// Refuses the same enterprise twice for the same year (a record without a year counts as one
+/// year): records joined from several files, frames or lists are checked like one file, since
+/// a duplicate would double totals and make an audit depend on the order of the files.
+/// Throws Error(fact) at the second record.
+void check_unique(const std::vector<Enterprise>& enterprises);
 
 /// Canonical JSON of an evaluation (decimals as strings, keys in a fixed order): the bytes the
 /// receipt vouches for.

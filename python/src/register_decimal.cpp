@@ -51,6 +51,31 @@ void check_finite(py::handle value, const std::string& what) {
   }
 }
 
+// A Decimal's size is known from its exponent before any digit is written out: 1E+999999999 is
+// refused here at once, instead of after formatting a billion zeros (or a MemoryError).
+void check_size(py::handle value, const subsidy::Mark& mark) {
+  py::tuple t = value.attr("as_tuple")().cast<py::tuple>();
+  const auto digits = py::len(t[1]);
+  const auto exponent = t[2].cast<long long>();
+  const bool zero = digits == 1 && t[1].cast<py::tuple>()[0].cast<int>() == 0;
+  const auto limit = static_cast<long long>(subsidy::Decimal::kMaxDigits);
+  if (exponent < -static_cast<long long>(subsidy::Decimal::kMaxExponent) ||
+      exponent > static_cast<long long>(subsidy::Decimal::kMaxExponent)) {
+    throw subsidy::Error(subsidy::ErrorKind::overflow,
+                         repr_of(value) + " has the exponent " + std::to_string(exponent) +
+                             ", beyond the limit of ±" +
+                             std::to_string(subsidy::Decimal::kMaxExponent),
+                         mark);
+  }
+  if (!zero && exponent > 0 && static_cast<long long>(digits) + exponent > limit) {
+    throw subsidy::Error(subsidy::ErrorKind::overflow,
+                         repr_of(value) + " written out has " +
+                             std::to_string(static_cast<long long>(digits) + exponent) +
+                             " digits, beyond the limit of " + std::to_string(limit) + " digits",
+                         mark);
+  }
+}
+
 std::string child_field(const std::string& parent, const std::string& child) {
   return parent.empty() ? child : parent + "." + child;
 }
@@ -87,6 +112,7 @@ bool decimal_from_python(py::handle value, subsidy::Decimal& out, const char* wh
   if (!value || value.is_none() || PyBool_Check(value.ptr())) return false;
   if (is_decimal(value)) {
     check_finite(value, what);
+    check_size(value, subsidy::Mark{});
     out = subsidy::Decimal::parse_scientific(py::str(value).cast<std::string>());
     return true;
   }
@@ -166,6 +192,7 @@ subsidy::RawValue raw_from_python(py::handle value, const subsidy::Mark& mark) {
   if (PyUnicode_Check(value.ptr())) return subsidy::RawValue::of_text(value.cast<std::string>(), mark);
   if (is_decimal(value)) {
     check_finite(value, what);
+    check_size(value, mark);
     // Plain notation with every digit the exponent implies: the engine's parser reads it exactly.
     py::object plain = py::reinterpret_steal<py::object>(
         PyObject_Format(value.ptr(), py::str("f").ptr()));

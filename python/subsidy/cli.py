@@ -11,9 +11,7 @@ import contextlib
 import csv
 import io
 import json
-import os
 import sys
-import tempfile
 import time
 import unicodedata
 from collections.abc import Iterator, Sequence
@@ -22,6 +20,7 @@ from typing import Any, TextIO
 
 from . import _core, _frames
 from ._core import SubsidyError
+from ._output import check_target, write_atomic
 from .audit import Ledger, audit
 from .compare import BudgetCheck, Comparison, compare
 from .results import Band, Evaluation, money
@@ -110,6 +109,16 @@ def _setting(text: str) -> tuple[str, str]:
     return name.strip(), value.strip()
 
 
+def _threads(text: str) -> int:
+    try:
+        count = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number of threads, found {text!r}") from None
+    if count < 0:
+        raise argparse.ArgumentTypeError(f"expected 0 (all cores) or more threads, found {count}")
+    return count
+
+
 def _command(
     commands: Any, name: str, help_text: str, description: str, epilog: str
 ) -> argparse.ArgumentParser:
@@ -189,7 +198,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="print each line's cited sentence and trace (table format) or include the trace (json)",
     )
     evaluate.add_argument(
-        "--threads", type=int, default=0, help="worker threads (0: all cores; results identical)"
+        "--threads", type=_threads, default=0,
+        help="worker threads (0: all cores; results identical)"
     )
     evaluate.set_defaults(run=run_evaluate)
 
@@ -244,7 +254,8 @@ def build_parser() -> argparse.ArgumentParser:
     compare_parser.add_argument("--scenario", required=True, metavar="SPEC", help="settings")
     _add_output(compare_parser, FORMATS, "table")
     compare_parser.add_argument(
-        "--threads", type=int, default=0, help="worker threads (0: all cores; results identical)"
+        "--threads", type=_threads, default=0,
+        help="worker threads (0: all cores; results identical)"
     )
     compare_parser.set_defaults(run=run_compare)
     return parser
@@ -283,31 +294,24 @@ def _markdown(header: Sequence[str], rows: Sequence[Sequence[str]], out: TextIO)
 
 
 @contextlib.contextmanager
-def _output(path: str | None, stdout: TextIO) -> Iterator[TextIO]:
-    """Where a command writes: stdout, or a file written whole or not at all. The text is built in
-    memory, then written to a temporary file beside the target and renamed over it, so an error
-    or an interruption leaves no partial file (and an older file as it was)."""
+def _output(path: str | None, stdout: TextIO, inputs: Sequence[str] = ()) -> Iterator[TextIO]:
+    """Where a command writes: stdout, or a file written whole or not at all (``_output``)."""
     if path is None or path == "-":
         yield stdout
         return
+    check_target(path, inputs)  # before the work, not after it
     buffer = io.StringIO()
     yield buffer
-    write_atomic(path, buffer.getvalue())
+    write_atomic(path, buffer.getvalue(), inputs)
 
 
-def write_atomic(path: str, text: str) -> None:
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, temporary = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        raise
+def _inputs(args: argparse.Namespace) -> list[str]:
+    """The files and folders a command reads: never a place to write its result."""
+    paths: list[str] = []
+    for name in ("rules", "enterprises", "facts", "population", "grants"):
+        value = getattr(args, name, None)
+        paths.extend([value] if isinstance(value, str) else value or [])
+    return paths
 
 
 PROGRESS_AFTER = 1.0  # seconds: shorter batches show no bar
@@ -506,6 +510,12 @@ def run_explain(args: argparse.Namespace, out: TextIO) -> int:
         print(f"subsidy: error: no enterprise {args.enterprise!r}{year} in "
               f"{', '.join(args.enterprises)}{hint}", file=sys.stderr)
         return 1
+    if args.rule is not None and not any(
+        args.rule in (r.qualified_id, r.id) for r in scenario.rules.rules
+    ):
+        print(f"subsidy: error: no rule {args.rule!r} in the rule set (write policy-set/rule-id)",
+              file=sys.stderr)
+        return 1
     parts = [records.slice(i, i + 1) for i in chosen]
     batch = scenario.evaluate_many(_core.Enterprises.join(parts), trace=True)
     if args.format == "json":
@@ -524,9 +534,9 @@ def run_audit(args: argparse.Namespace, out: TextIO) -> int:
     records = _records(scenario.rules, args.facts)
     report = audit(scenario, records, Ledger.load(args.grants))
     if args.markdown:
-        write_atomic(args.markdown, report.markdown)
+        write_atomic(args.markdown, report.markdown, _inputs(args))
     if args.json:
-        write_atomic(args.json, report.json + "\n")
+        write_atomic(args.json, report.json + "\n", _inputs(args))
     out.write(report.json + "\n" if args.format == "json" else report.markdown)
     if not report.passed:
         counts = ", ".join(f"{n} {kind}" for kind, n in report.counts().items() if n)
@@ -696,7 +706,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         parser.print_help(sys.stderr)
         return 2
     try:
-        with _output(args.output, out or sys.stdout) as stream:
+        with _output(args.output, out or sys.stdout, _inputs(args)) as stream:
             code: int = args.run(args, stream)
         return code
     except SubsidyError as error:
