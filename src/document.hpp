@@ -3,7 +3,9 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <string>
+#include <string_view>
 
 #include "subsidy/facts.hpp"
 
@@ -21,6 +23,9 @@ struct Limits {
   static constexpr std::size_t max_scalar_bytes = 1'000'000;
   static constexpr std::size_t max_expression_depth = 64;
   static constexpr std::size_t max_expression_bytes = 10'000;
+  /// Enterprise records in one file: each holds a slot for every fact the rules declare.
+  static constexpr std::size_t max_records = 1'000'000;
+  static constexpr std::size_t max_record_slots = 20'000'000;  ///< records × declared facts
 };
 
 /// Reads a whole file; throws Error(io) / Error(limit).
@@ -28,7 +33,7 @@ std::string read_file(const std::string& path);
 
 /// Checks that `text` is valid UTF-8 without a byte-order mark problem; throws Error(parse) with
 /// the line and column of the first bad byte. A leading UTF-8 BOM is accepted and skipped.
-std::string check_utf8(const std::string& name, const std::string& text);
+std::string_view check_utf8(const std::string& name, const std::string& text);
 
 /// Parses YAML (or JSON) into a RawValue tree. Duplicate keys, non-scalar keys, exceeded limits
 /// (docs/limits.md), aliases inside the node they name and a quoted string still open at the end
@@ -46,6 +51,10 @@ void check_strict_json(const std::string& name, const std::string& text);
 /// Parses CSV (RFC 4180: quoted fields, doubled quotes) into a list of maps keyed by the header.
 /// Marks carry the row (line) and the field name. Rows with a missing or extra column are errors.
 RawValue parse_csv(const std::string& name, const std::string& text);
+/// The same, record by record: `take` gets each row's map as soon as the row ends, so a large
+/// file is never held as one tree. The errors of parse_csv, at the same places.
+void for_each_csv_record(const std::string& name, const std::string& text,
+                         const std::function<void(RawValue&&)>& take);
 
 /// Refuses an enterprise id with spaces around it or an invisible character in it (a zero-width
 /// space, a no-break space, a control character): "A1" and "A1\u200b" print alike and would count

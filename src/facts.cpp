@@ -213,20 +213,48 @@ Enterprise make_enterprise(const RuleSet& rules, const RawValue& record) {
   return e;
 }
 
+namespace {
+
+// Each record keeps a slot for every fact the rules declare: the memory of a population is its
+// records times the declared facts, bounded so that any population within it fits in 1 GiB.
+void within_population_limit(const RuleSet& rules, std::size_t records, const Mark& mark) {
+  const std::size_t slots = std::max<std::size_t>(rules.facts().size(), 1);
+  const std::size_t most = std::min(detail::Limits::max_records,
+                                    detail::Limits::max_record_slots / slots);
+  if (records < most) return;
+  throw Error::expected(ErrorKind::limit,
+                        "at most " + std::to_string(most) + " enterprise records (" +
+                            std::to_string(detail::Limits::max_record_slots) +
+                            " facts in all, and these rules declare " +
+                            std::to_string(rules.facts().size()) + " per record)",
+                        "more", mark);
+}
+
+}  // namespace
+
 std::vector<Enterprise> parse_enterprises(const RuleSet& rules, const std::string& name,
                                           const std::string& text) {
   std::string ext = std::filesystem::path(name).extension().string();
   for (char& ch : ext) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  RawValue root = ext == ".csv" ? detail::parse_csv(name, text) : detail::parse_yaml(name, text);
-  const RawValue* list = &root;
+  std::vector<Enterprise> out;
+  if (ext == ".csv") {  // typed row by row as the rows are read: never the whole file as a tree
+    detail::for_each_csv_record(name, text, [&](RawValue&& record) {
+      within_population_limit(rules, out.size(), record.mark);
+      out.push_back(make_enterprise(rules, record));
+    });
+    check_unique(out);
+    return out;
+  }
+  RawValue root = detail::parse_yaml(name, text);
+  RawValue* list = &root;
   if (root.kind == RawValue::Kind::map) {
-    if (const RawValue* e = detail::find(root, "enterprises")) {
-      for (const auto& [k, v] : root.entries) {
+    if (detail::find(root, "enterprises") != nullptr) {
+      for (auto& [k, v] : root.entries) {
         if (k != "enterprises") {
           throw Error::expected(ErrorKind::schema, "only 'enterprises' at the top", "'" + k + "'", v.mark);
         }
+        list = &v;  // the one entry: root is ours, its records are consumed below
       }
-      list = e;
     } else {
       return {make_enterprise(rules, root)};
     }
@@ -234,9 +262,12 @@ std::vector<Enterprise> parse_enterprises(const RuleSet& rules, const std::strin
   if (list->kind != RawValue::Kind::list) {
     throw Error::expected(ErrorKind::schema, "a list of enterprise records", detail::describe(*list), list->mark);
   }
-  std::vector<Enterprise> out;
   out.reserve(list->items.size());
-  for (const auto& item : list->items) out.push_back(make_enterprise(rules, item));
+  for (auto& item : list->items) {
+    within_population_limit(rules, out.size(), item.mark);
+    out.push_back(make_enterprise(rules, item));
+    item = RawValue();  // each record's text freed once typed: never the whole file twice
+  }
   check_unique(out);
   return out;
 }
