@@ -148,6 +148,19 @@ Grant grant_from(const RawValue& record) {
 
 }  // namespace
 
+namespace {
+
+// A grant costs its row and, in the report, a finding: bounded so that an audit fits in 1 GiB.
+void within_ledger_limit(std::size_t grants, const Mark& mark) {
+  if (grants < detail::Limits::max_grants) return;
+  throw Error::expected(
+      ErrorKind::limit,
+      "a ledger of at most " + std::to_string(detail::Limits::max_grants) + " grants", "more",
+      mark);
+}
+
+}  // namespace
+
 std::vector<Grant> ledger_from_records(const RawValue& records) {
   const RawValue* list = &records;
   if (records.kind == RawValue::Kind::map) {
@@ -162,8 +175,11 @@ std::vector<Grant> ledger_from_records(const RawValue& records) {
                           list->mark);
   }
   std::vector<Grant> ledger;
-  ledger.reserve(list->items.size());
-  for (const RawValue& record : list->items) ledger.push_back(grant_from(record));
+  ledger.reserve(std::min(list->items.size(), detail::Limits::max_grants));
+  for (const RawValue& record : list->items) {
+    within_ledger_limit(ledger.size(), record.mark);
+    ledger.push_back(grant_from(record));
+  }
   return ledger;
 }
 
@@ -172,9 +188,15 @@ std::vector<Grant> parse_ledger(const std::string& name, const std::string& text
   std::string ext = dot == std::string::npos ? std::string() : name.substr(dot);
   std::transform(ext.begin(), ext.end(), ext.begin(),
                  [](char c) { return c >= 'A' && c <= 'Z' ? c + 32 : c; });
-  const RawValue root =
-      ext == ".csv" ? detail::parse_csv(name, text) : detail::parse_yaml(name, text);
-  return ledger_from_records(root);
+  if (ext == ".csv") {  // row by row as the rows are read: never the whole file as a tree
+    std::vector<Grant> ledger;
+    detail::for_each_csv_record(name, text, [&](RawValue&& record) {
+      within_ledger_limit(ledger.size(), record.mark);
+      ledger.push_back(grant_from(record));
+    });
+    return ledger;
+  }
+  return ledger_from_records(detail::parse_yaml(name, text));
 }
 
 std::vector<Grant> load_ledger(const std::string& path) {
@@ -221,7 +243,8 @@ class Auditor {
       // A one-time award is paid once per enterprise, whatever the year of the grant.
       const RuleInfo* info = matches_[i].info;
       if (info != nullptr && info->recurrence.kind == Recurrence::Kind::one_time) {
-        const auto [earlier, fresh] = once.emplace(std::make_pair(g.enterprise, g.qualified_rule()), i);
+        const auto [earlier, fresh] =
+            once.emplace(std::make_pair(g.enterprise, g.qualified_rule()), i);
         if (!fresh) {
           const Grant& e = ledger_[earlier->second];
           add(i, FindingKind::duplicate, info, nullptr,
@@ -419,7 +442,7 @@ class Auditor {
 AuditReport audit(const RuleSet& rules, const std::vector<Enterprise>& enterprises,
                   const std::vector<Grant>& ledger, const Scenario& scenario) {
   scenario.validate(rules);
-  check_unique(enterprises);
+  check_population(enterprises);
   return Auditor(rules, enterprises, ledger, scenario).run();
 }
 

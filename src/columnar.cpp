@@ -2027,8 +2027,8 @@ struct Program::Impl {
       throw Error(ErrorKind::usage, "the fact table was built for another rule set");
     }
     const std::size_t rows = table.rows();
-    threads = static_cast<unsigned>(
-        std::min<std::size_t>(detail::worker_threads(threads), std::max<std::size_t>(1, rows / 1024)));
+    threads = static_cast<unsigned>(std::min<std::size_t>(detail::worker_threads(threads),
+                                                          std::max<std::size_t>(1, rows / 1024)));
     threads = std::max(threads, 1u);
     std::vector<Chunk> chunks(threads);
     if (threads == 1) {

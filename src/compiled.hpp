@@ -18,7 +18,8 @@ namespace subsidy::detail {
 
 struct CompiledAward {
   AmountKind kind = AmountKind::fixed;
-  Expression a;  ///< fixed: amount; band: min; rate_of_base: rate; formula: amount; tiers: on; per_item: count
+  Expression a;  ///< fixed: amount; band: min; rate_of_base: rate; formula: amount; tiers: on;
+                 ///< per_item: count
   Expression b;  ///< band: max; rate_of_base: base
   std::optional<std::size_t> list_slot;  ///< per_item for_each: the list fact
   const FactDecl* list_decl = nullptr;
@@ -129,7 +130,8 @@ struct ResolvedScenario {
   std::vector<std::optional<FactValue>> defaults;  ///< by fact slot
 };
 ResolvedScenario resolve_scenario(const RuleSet& rules, const Scenario& scenario);
-/// Adds the lines that are not withheld to totals by payer, by policy set and overall (evaluate.cpp).
+/// Adds the lines that are not withheld to totals by payer, by policy set and overall
+/// (evaluate.cpp).
 void add_line_totals(Totals& into, const std::vector<AwardLine>& lines);
 /// The reference evaluator with the scenario prepared once (evaluate.cpp), for the rows the
 /// columnar program hands back to it. Safe to call from several threads.

@@ -351,10 +351,14 @@ std::string first_char(std::string_view s) {
 // web page or a spreadsheet prints as `" "` and looks like no mistake at all.
 std::string shown_char(std::string_view s) {
   static constexpr std::pair<std::string_view, std::string_view> kInvisible[] = {
-      {"\u00a0", "U+00A0, a no-break space"},     {"\u202f", "U+202F, a narrow no-break space"},
-      {"\u2009", "U+2009, a thin space"},         {"\u3000", "U+3000, a full-width space"},
-      {"\u200b", "U+200B, a zero-width space"},   {"\u200c", "U+200C, a zero-width non-joiner"},
-      {"\u200d", "U+200D, a zero-width joiner"},  {"\u2060", "U+2060, a word joiner"},
+      {"\u00a0", "U+00A0, a no-break space"},
+      {"\u202f", "U+202F, a narrow no-break space"},
+      {"\u2009", "U+2009, a thin space"},
+      {"\u3000", "U+3000, a full-width space"},
+      {"\u200b", "U+200B, a zero-width space"},
+      {"\u200c", "U+200C, a zero-width non-joiner"},
+      {"\u200d", "U+200D, a zero-width joiner"},
+      {"\u2060", "U+2060, a word joiner"},
       {"\ufeff", "U+FEFF, a zero-width no-break space"},
   };
   const std::string c = first_char(s);
@@ -489,8 +493,7 @@ Digits parse_chinese_numeral(std::string_view whole, std::string_view s) {
   while (!s.empty() && !starts_with(s, kPoint)) {
     const Numeral* n = numeral_at(s);
     if (n == nullptr) {
-      bad_amount(whole,
-                 "unexpected " + shown_char(s) + " in a Chinese numeral after 百分之");
+      bad_amount(whole, "unexpected " + shown_char(s) + " in a Chinese numeral after 百分之");
     }
     s.remove_prefix(n->text.size());
     if (!n->unit) {
@@ -556,8 +559,7 @@ Digits parse_plain_digits(std::string_view whole, std::string_view s) {
       --out.exponent;
     }
   }
-  if (i < s.size())
-    bad_amount(whole, "unexpected " + shown_char(s.substr(i)) + " after 百分之");
+  if (i < s.size()) bad_amount(whole, "unexpected " + shown_char(s.substr(i)) + " after 百分之");
   return out;
 }
 

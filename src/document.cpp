@@ -5,8 +5,8 @@
 #include <yaml-cpp/parser.h>
 
 #include <algorithm>
-#include <filesystem>
 #include <cstdint>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <iomanip>
@@ -90,11 +90,12 @@ namespace {
 // "invalid byte 0xd6" alone sends the reader looking for a typo.
 std::string encoding_hint(const std::string& text, std::size_t at) {
   auto byte = [&](std::size_t i) { return static_cast<unsigned char>(text[i]); };
-  const bool utf16_bom =
-      text.size() >= 2 && ((byte(0) == 0xFF && byte(1) == 0xFE) || (byte(0) == 0xFE && byte(1) == 0xFF));
+  const bool utf16_bom = text.size() >= 2 && ((byte(0) == 0xFF && byte(1) == 0xFE) ||
+                                              (byte(0) == 0xFE && byte(1) == 0xFF));
   // Without a byte-order mark, UTF-16 text shows itself by a zero byte beside every ASCII one.
   const std::size_t head = std::min<std::size_t>(text.size(), 256);
-  const auto zeros = static_cast<std::size_t>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(head), '\0'));
+  const auto zeros = static_cast<std::size_t>(
+      std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(head), '\0'));
   const bool utf16_zeros = head >= 8 && zeros * 3 >= head;
   if (utf16_bom || utf16_zeros) return " (the file looks like UTF-16: save it as UTF-8)";
   // Two Chinese characters in GBK: four high bytes, each pair a lead 0x81-0xFE and a trail
@@ -325,7 +326,8 @@ class TreeBuilder : public YAML::EventHandler {
   void untagged(const std::string& tag, const YAML::Mark& mark) const {
     if (tag.empty() || tag == "?" || tag == "!") return;
     const std::string core = "tag:yaml.org,2002:";
-    const std::string shown = tag.compare(0, core.size(), core) == 0 ? "!!" + tag.substr(core.size()) : tag;
+    const std::string shown =
+        tag.compare(0, core.size(), core) == 0 ? "!!" + tag.substr(core.size()) : tag;
     throw Error::expected(ErrorKind::yaml, "a value without a YAML tag", "the tag '" + shown + "'",
                           mark_of(mark));
   }
@@ -396,10 +398,10 @@ class TreeBuilder : public YAML::EventHandler {
       // aliases copy.
       anchored_nodes_ += nodes;
       if (anchored_nodes_ > Limits::max_alias_nodes) {
-        throw Error::expected(ErrorKind::limit,
-                              "at most " + std::to_string(Limits::max_alias_nodes) +
-                                  " values held by anchors",
-                              "more, at anchor &" + anchor_name(anchor), v.mark);
+        throw Error::expected(
+            ErrorKind::limit,
+            "at most " + std::to_string(Limits::max_alias_nodes) + " values held by anchors",
+            "more, at anchor &" + anchor_name(anchor), v.mark);
       }
       if (anchor >= anchored_.size()) anchored_.resize(anchor + 1);
       anchored_[anchor] = Anchored{v, nodes};
@@ -511,7 +513,8 @@ RawValue parse_csv(const std::string& name, const std::string& raw_text) {
   RawValue out;
   out.kind = RawValue::Kind::list;
   out.mark = Mark{name, 1, 1, {}};
-  for_each_csv_record(name, raw_text, [&](RawValue&& record) { out.items.push_back(std::move(record)); });
+  for_each_csv_record(name, raw_text,
+                      [&](RawValue&& record) { out.items.push_back(std::move(record)); });
   return out;
 }
 
@@ -554,7 +557,8 @@ void for_each_csv_record(const std::string& name, const std::string& raw_text,
                               Mark{name, row_line, col, {}});
       }
       if (!seen.insert(h).second) {
-        throw Error(ErrorKind::schema, "duplicate column '" + h + "'", Mark{name, row_line, col, {}});
+        throw Error(ErrorKind::schema, "duplicate column '" + h + "'",
+                    Mark{name, row_line, col, {}});
       }
     }
     header = std::move(row);
@@ -679,7 +683,8 @@ std::string shown_id(const std::string& id) {
                         code == 0x3000 || code == 0xFEFF;
     if (hidden) {
       std::ostringstream hex;
-      hex << "<U+" << std::hex << std::uppercase << std::setw(4) << std::setfill('0') << code << ">";
+      hex << "<U+" << std::hex << std::uppercase << std::setw(4) << std::setfill('0') << code
+          << ">";
       out += hex.str();
     } else {
       out += id.substr(i, len);
@@ -694,10 +699,11 @@ std::string shown_id(const std::string& id) {
 void check_id(const std::string& id, ErrorKind kind, const Mark& mark) {
   // Spaces (ASCII, no-break, full-width) count only at either end; the invisible ones anywhere.
   static constexpr std::string_view kSpaces[] = {" ", "\t", "\u00a0", "\u3000", "\u202f"};
-  static constexpr std::string_view kInvisible[] = {"\u200b", "\u200c", "\u200d", "\u2060",
-                                                    "\ufeff", "\u00ad"};
+  static constexpr std::string_view kInvisible[] = {"\u200b", "\u200c", "\u200d",
+                                                    "\u2060", "\ufeff", "\u00ad"};
   auto fail = [&](const std::string& what) {
-    throw Error::expected(kind, "an enterprise id without " + what, "\"" + shown_id(id) + "\"", mark);
+    throw Error::expected(kind, "an enterprise id without " + what, "\"" + shown_id(id) + "\"",
+                          mark);
   };
   for (const auto space : kSpaces) {
     if (id.size() >= space.size() &&
@@ -707,7 +713,8 @@ void check_id(const std::string& id, ErrorKind kind, const Mark& mark) {
     }
   }
   for (const auto invisible : kInvisible) {
-    if (id.find(invisible) != std::string::npos) fail("invisible characters (zero-width space, soft hyphen)");
+    if (id.find(invisible) != std::string::npos)
+      fail("invisible characters (zero-width space, soft hyphen)");
   }
   for (const char c : id) {
     if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) fail("control characters");

@@ -23,9 +23,11 @@ struct Limits {
   static constexpr std::size_t max_scalar_bytes = 1'000'000;
   static constexpr std::size_t max_expression_depth = 64;
   static constexpr std::size_t max_expression_bytes = 10'000;
-  /// Enterprise records in one file: each holds a slot for every fact the rules declare.
-  static constexpr std::size_t max_records = 1'000'000;
-  static constexpr std::size_t max_record_slots = 20'000'000;  ///< records × declared facts
+  /// Enterprise records in one population (a file, or the files of one command together): each
+  /// holds a slot for every fact the rules declare (96 bytes) and its evaluation (docs/limits.md).
+  static constexpr std::size_t max_records = 100'000;
+  static constexpr std::size_t max_record_slots = 4'000'000;  ///< records × declared facts
+  static constexpr std::size_t max_grants = 100'000;          ///< rows of one grant ledger
 };
 
 /// Reads a whole file; throws Error(io) / Error(limit).
@@ -60,6 +62,11 @@ void for_each_csv_record(const std::string& name, const std::string& text,
 /// space, a no-break space, a control character): "A1" and "A1\u200b" print alike and would count
 /// as two enterprises. Throws Error(kind) at `mark`.
 void check_id(const std::string& id, ErrorKind kind, const Mark& mark);
+
+/// Refuses a population of `records` records or more when each record has `facts` slots (the
+/// facts the rules declare): Limits::max_records, Limits::max_record_slots. Error(limit) at
+/// `mark`, the record that would cross the limit.
+void within_population_limit(std::size_t facts, std::size_t records, const Mark& mark);
 
 /// "a map", "a list", "text \"x\"", "nothing" — for "expected …, found …" messages.
 std::string describe(const RawValue& value);

@@ -645,7 +645,8 @@ namespace {
 const ParameterInfo& known_parameter(const RuleSet& rules, const std::string& name) {
   const ParameterInfo* p = rules.find_parameter(name);
   if (!p) {
-    throw Error::expected(ErrorKind::parameter, "a parameter name (policy-set.name, or a bare name used once)",
+    throw Error::expected(ErrorKind::parameter,
+                          "a parameter name (policy-set.name, or a bare name used once)",
                           "'" + name + "'");
   }
   return *p;
@@ -720,8 +721,8 @@ std::vector<Evaluation> evaluate_batch(const RuleSet& rules, const std::vector<E
                                        const Scenario& scenario, unsigned threads) {
   const detail::Prepared p = detail::prepare(rules, scenario);
   std::vector<Evaluation> out(batch.size());
-  threads = static_cast<unsigned>(
-      std::min<std::size_t>(detail::worker_threads(threads), std::max<std::size_t>(1, batch.size())));
+  threads = static_cast<unsigned>(std::min<std::size_t>(detail::worker_threads(threads),
+                                                        std::max<std::size_t>(1, batch.size())));
   if (threads <= 1) {
     for (std::size_t i = 0; i < batch.size(); ++i) out[i] = detail::evaluate_prepared(p, batch[i]);
     return out;

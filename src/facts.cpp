@@ -213,24 +213,24 @@ Enterprise make_enterprise(const RuleSet& rules, const RawValue& record) {
   return e;
 }
 
-namespace {
+namespace detail {
 
 // Each record keeps a slot for every fact the rules declare: the memory of a population is its
 // records times the declared facts, bounded so that any population within it fits in 1 GiB.
-void within_population_limit(const RuleSet& rules, std::size_t records, const Mark& mark) {
-  const std::size_t slots = std::max<std::size_t>(rules.facts().size(), 1);
-  const std::size_t most = std::min(detail::Limits::max_records,
-                                    detail::Limits::max_record_slots / slots);
+void within_population_limit(std::size_t facts, std::size_t records, const Mark& mark) {
+  const std::size_t slots = std::max<std::size_t>(facts, 1);
+  const std::size_t most =
+      std::min(detail::Limits::max_records, detail::Limits::max_record_slots / slots);
   if (records < most) return;
   throw Error::expected(ErrorKind::limit,
                         "at most " + std::to_string(most) + " enterprise records (" +
                             std::to_string(detail::Limits::max_record_slots) +
-                            " facts in all, and these rules declare " +
-                            std::to_string(rules.facts().size()) + " per record)",
+                            " facts in all, and these rules declare " + std::to_string(facts) +
+                            " per record)",
                         "more", mark);
 }
 
-}  // namespace
+}  // namespace detail
 
 std::vector<Enterprise> parse_enterprises(const RuleSet& rules, const std::string& name,
                                           const std::string& text) {
@@ -239,10 +239,10 @@ std::vector<Enterprise> parse_enterprises(const RuleSet& rules, const std::strin
   std::vector<Enterprise> out;
   if (ext == ".csv") {  // typed row by row as the rows are read: never the whole file as a tree
     detail::for_each_csv_record(name, text, [&](RawValue&& record) {
-      within_population_limit(rules, out.size(), record.mark);
+      detail::within_population_limit(rules.facts().size(), out.size(), record.mark);
       out.push_back(make_enterprise(rules, record));
     });
-    check_unique(out);
+    check_population(out);
     return out;
   }
   RawValue root = detail::parse_yaml(name, text);
@@ -264,15 +264,23 @@ std::vector<Enterprise> parse_enterprises(const RuleSet& rules, const std::strin
   }
   out.reserve(list->items.size());
   for (auto& item : list->items) {
-    within_population_limit(rules, out.size(), item.mark);
+    detail::within_population_limit(rules.facts().size(), out.size(), item.mark);
     out.push_back(make_enterprise(rules, item));
     item = RawValue();  // each record's text freed once typed: never the whole file twice
   }
-  check_unique(out);
+  check_population(out);
   return out;
 }
 
-void check_unique(const std::vector<Enterprise>& enterprises) {
+void check_population(const std::vector<Enterprise>& enterprises) {
+  if (!enterprises.empty()) {  // every record has a slot per declared fact: the first says how many
+    const std::size_t slots = enterprises.front().facts.size();
+    const std::size_t most =
+        std::min(detail::Limits::max_records,
+                 detail::Limits::max_record_slots / std::max<std::size_t>(slots, 1));
+    if (enterprises.size() > most)
+      detail::within_population_limit(slots, most, enterprises[most].mark);
+  }
   std::map<std::pair<std::string, std::int64_t>, std::size_t> seen;  // (id, year or -1) → index
   for (std::size_t i = 0; i < enterprises.size(); ++i) {
     const Enterprise& e = enterprises[i];
@@ -286,8 +294,8 @@ void check_unique(const std::vector<Enterprise>& enterprises) {
                   : " (first in " + std::filesystem::path(at.file).filename().string() + ", line " +
                         std::to_string(at.line) + ")";
     }
-    throw Error(ErrorKind::fact, "enterprise '" + e.id + "' appears twice for the same year" + where,
-                e.mark);
+    throw Error(ErrorKind::fact,
+                "enterprise '" + e.id + "' appears twice for the same year" + where, e.mark);
   }
 }
 

@@ -96,7 +96,8 @@ class JsonChecker {
     advance();  // the opening quote
     while (pos_ < text_.size() && text_[pos_] != '"') {
       const auto c = static_cast<unsigned char>(text_[pos_]);
-      if (c < 0x20) fail("a closing '\"' on the same line", " (JSON strings hold no raw line breaks or tabs)");
+      if (c < 0x20)
+        fail("a closing '\"' on the same line", " (JSON strings hold no raw line breaks or tabs)");
       if (c == '\\') {
         advance();
         if (pos_ >= text_.size()) break;
@@ -142,8 +143,8 @@ class JsonChecker {
   }
 
   void skip_space() {
-    while (pos_ < text_.size() &&
-           (text_[pos_] == ' ' || text_[pos_] == '\n' || text_[pos_] == '\r' || text_[pos_] == '\t')) {
+    while (pos_ < text_.size() && (text_[pos_] == ' ' || text_[pos_] == '\n' ||
+                                   text_[pos_] == '\r' || text_[pos_] == '\t')) {
       advance();
     }
   }
@@ -163,14 +164,17 @@ class JsonChecker {
     if (pos_ < text_.size()) {
       const char c = text_[pos_];
       std::size_t len = 1;
-      while (pos_ + len < text_.size() && (static_cast<unsigned char>(text_[pos_ + len]) & 0xC0) == 0x80) ++len;
+      while (pos_ + len < text_.size() &&
+             (static_cast<unsigned char>(text_[pos_ + len]) & 0xC0) == 0x80)
+        ++len;
       found = "'" + text_.substr(pos_, len) + "'";
       if (hint.empty() && (c == '#' || (c == '/' && pos_ + 1 < text_.size() &&
-                                         (text_[pos_ + 1] == '/' || text_[pos_ + 1] == '*')))) {
+                                        (text_[pos_ + 1] == '/' || text_[pos_ + 1] == '*')))) {
         hint = " (JSON has no comments)";
       }
     }
-    throw Error::expected(ErrorKind::parse, expected, found + hint, Mark{name_, line_, column_, {}});
+    throw Error::expected(ErrorKind::parse, expected, found + hint,
+                          Mark{name_, line_, column_, {}});
   }
 
   const std::string& name_;

@@ -259,13 +259,15 @@ void check_parameter_value(const ParameterInfo& p, const Amount& amount, const s
   // A bare 60 for a rate would be 6000%: a rate above 100% is written with its % sign.
   if (p.unit.kind == UnitKind::rate && written == AmountUnit::number && Decimal(1) < amount.value) {
     throw Error::expected(ErrorKind::unit,
-                          "a rate for parameter '" + p.name + "' written with % (60%) or as a "
-                          "fraction of 1 (0.6)",
+                          "a rate for parameter '" + p.name +
+                              "' written with % (60%) or as a "
+                              "fraction of 1 (0.6)",
                           "the bare number '" + text + "', which would be " +
                               (amount.value * Decimal(100)).to_string() + "%",
                           mark);
   }
-  if (p.unit.kind == UnitKind::count && (amount.value.is_negative() || amount.value.reduce().exponent() < 0)) {
+  if (p.unit.kind == UnitKind::count &&
+      (amount.value.is_negative() || amount.value.reduce().exponent() < 0)) {
     throw Error::expected(ErrorKind::unit, "a whole number", "'" + text + "'", mark);
   }
 }

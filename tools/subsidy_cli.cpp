@@ -90,7 +90,8 @@ struct Args {
 // Overrides are read by the unit rules of the rule files: `--set rate=50万元` is refused.
 Scenario with_settings(const RuleSet& rules, const Args& a) {
   Scenario s = a.scenario;
-  for (const auto& [name, text] : a.settings) s.parameters[name] = parameter_value(rules, name, text);
+  for (const auto& [name, text] : a.settings)
+    s.parameters[name] = parameter_value(rules, name, text);
   return s;
 }
 
@@ -237,7 +238,7 @@ int run(const Args& a) {
     for (const auto& path : a.positional) {
       for (auto& e : load_enterprises(rules, path)) firms.push_back(std::move(e));
     }
-    check_unique(firms);
+    check_population(firms);
     const AuditReport report = audit(rules, firms, load_ledger(a.grants), with_settings(rules, a));
     std::cout << (a.format == "json" ? to_json(report) + "\n" : to_markdown(report));
     return report.failing() == 0 ? 0 : 1;
@@ -257,10 +258,12 @@ int run(const Args& a) {
       if (e.id == a.enterprise) one.push_back(e);
     }
     if (one.empty()) throw Error(ErrorKind::usage, "no enterprise '" + a.enterprise + "' in the facts");
-    if (!a.rule.empty() && std::none_of(rules.rules().begin(), rules.rules().end(), [&](const RuleInfo& r) {
+    if (!a.rule.empty() &&
+        std::none_of(rules.rules().begin(), rules.rules().end(), [&](const RuleInfo& r) {
           return r.qualified_id == a.rule || r.id == a.rule;
         })) {
-      throw Error(ErrorKind::name, "no rule '" + a.rule + "' in the rule set (write policy-set/rule-id)");
+      throw Error(ErrorKind::name,
+                  "no rule '" + a.rule + "' in the rule set (write policy-set/rule-id)");
     }
     Scenario s = with_settings(rules, a);
     s.trace = true;

@@ -154,11 +154,12 @@ std::vector<Enterprise> parse_enterprises(const RuleSet& rules, const std::strin
                                           const std::string& text);
 /// Types one raw record (a map) against the rule set's fact declarations.
 Enterprise make_enterprise(const RuleSet& rules, const RawValue& record);
-/// Refuses the same enterprise twice for the same year (a record without a year counts as one
-/// year): records joined from several files, frames or lists are checked like one file, since
-/// a duplicate would double totals and make an audit depend on the order of the files.
-/// Throws Error(fact) at the second record.
-void check_unique(const std::vector<Enterprise>& enterprises);
+/// Checks a population as one whole, however many files, frames or lists it was joined from:
+/// no more records than the limits allow (docs/limits.md; Error(limit)), and never the same
+/// enterprise twice for the same year (a record without a year counts as one year; Error(fact)
+/// at the second record), since a duplicate would double totals and make an audit depend on the
+/// order of the files.
+void check_population(const std::vector<Enterprise>& enterprises);
 
 /// Canonical JSON of an evaluation (decimals as strings, keys in a fixed order): the bytes the
 /// receipt vouches for.

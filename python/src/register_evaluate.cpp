@@ -47,7 +47,7 @@ Enterprises type_records(const subsidy::RuleSet& rules, const std::vector<subsid
   }
   if (errors.size() == 1) throw errors.front();
   if (!errors.empty()) throw subsidy::ErrorList(std::move(errors));
-  subsidy::check_unique(out.items);
+  subsidy::check_population(out.items);
   return out;
 }
 
@@ -416,7 +416,7 @@ void register_evaluate(py::module_& m) {
               out.fingerprint = part->fingerprint;
               out.items.insert(out.items.end(), part->items.begin(), part->items.end());
             }
-            subsidy::check_unique(out.items);  // across the parts, as within one file
+            subsidy::check_population(out.items);  // across the parts, as within one file
             return out;
           },
           py::arg("parts"), "The records of several files, in order.")
@@ -494,7 +494,8 @@ void register_evaluate(py::module_& m) {
         }
         subsidy::Decimal number;
         if (!decimal_from_python(value, number, "a parameter value")) {
-          throw py::type_error("parameter '" + name + "': expected a str, int or decimal.Decimal, found " +
+          throw py::type_error("parameter '" + name +
+                               "': expected a str, int or decimal.Decimal, found " +
                                py::repr(value).cast<std::string>());
         }
         return subsidy::parameter_value(rules, name, number);

@@ -235,9 +235,10 @@ std::optional<Error> first_error(const Case& c, const fs::path& scratch) {
       const auto rules = subsidy::RuleSet::load(paths);
       std::vector<subsidy::Enterprise> firms;  // several inputs: one population, as in the CLIs
       for (const auto& input : inputs) {
-        for (auto& e : subsidy::load_enterprises(rules, input.string())) firms.push_back(std::move(e));
+        for (auto& e : subsidy::load_enterprises(rules, input.string()))
+          firms.push_back(std::move(e));
       }
-      subsidy::check_unique(firms);
+      subsidy::check_population(firms);
       if (c.evaluate) {
         for (const auto& firm : firms) {
           auto evaluation = subsidy::evaluate(rules, firm, {});
