@@ -240,9 +240,11 @@ class Auditor {
                 std::to_string(ledger_[first->second].mark.line));
         continue;
       }
-      // A one-time award is paid once per enterprise, whatever the year of the grant.
+      // A one-time award is paid once per enterprise, whatever the year of the grant (a grant
+      // whose rule or enterprise-year is unknown gets that finding first).
       const RuleInfo* info = matches_[i].info;
-      if (info != nullptr && info->recurrence.kind == Recurrence::Kind::one_time) {
+      if (info != nullptr && matches_[i].record &&
+          info->recurrence.kind == Recurrence::Kind::one_time) {
         const auto [earlier, fresh] =
             once.emplace(std::make_pair(g.enterprise, g.qualified_rule()), i);
         if (!fresh) {

@@ -320,8 +320,8 @@ class TreeBuilder : public YAML::EventHandler {
     return anchor >= 1 && anchor <= anchor_names_.size() ? anchor_names_[anchor - 1] : "?";
   }
 
-  // A tag changes what a value means (`!!null 2亿` is no amount, `!!float` is binary), and the
-  // library reads every value by its declared unit instead: a tag is refused, not ignored.
+  // A tag changes what a value means (`!!null 2亿` is no amount at all, `!!str 30万` only text),
+  // and the library reads every value by its declared unit instead: a tag is refused, not ignored.
   // yaml-cpp reports "?" for a plain value and "!" for a quoted one.
   void untagged(const std::string& tag, const YAML::Mark& mark) const {
     if (tag.empty() || tag == "?" || tag == "!") return;

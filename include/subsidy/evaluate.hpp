@@ -157,8 +157,8 @@ Enterprise make_enterprise(const RuleSet& rules, const RawValue& record);
 /// Checks a population as one whole, however many files, frames or lists it was joined from:
 /// no more records than the limits allow (docs/limits.md; Error(limit)), and never the same
 /// enterprise twice for the same year (a record without a year counts as one year; Error(fact)
-/// at the second record), since a duplicate would double totals and make an audit depend on the
-/// order of the files.
+/// at the second record), since a duplicate would count twice in totals and make an audit
+/// depend on the order of the files.
 void check_population(const std::vector<Enterprise>& enterprises);
 
 /// Canonical JSON of an evaluation (decimals as strings, keys in a fixed order): the bytes the

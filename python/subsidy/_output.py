@@ -17,8 +17,9 @@ import stat
 import tempfile
 from collections.abc import Iterable, Iterator
 from types import FrameType
+from typing import TextIO
 
-__all__ = ["check_target", "write_atomic"]
+__all__ = ["atomic_file", "check_target", "write_atomic"]
 
 
 def _kind(mode: int) -> str | None:
@@ -90,7 +91,10 @@ def _terminate_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def write_atomic(path: str, text: str, inputs: Iterable[str] = ()) -> None:
+@contextlib.contextmanager
+def atomic_file(path: str, inputs: Iterable[str] = ()) -> Iterator[TextIO]:
+    """A text file to write the result into, streamed (a large result is not held in memory
+    first): it appears under ``path`` only when the block ends without an exception."""
     check_target(path, inputs)
     directory = os.path.dirname(os.path.abspath(path))
     mode = _mode_for(path)
@@ -100,7 +104,7 @@ def write_atomic(path: str, text: str, inputs: Iterable[str] = ()) -> None:
         )
         try:
             with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-                handle.write(text)
+                yield handle
                 handle.flush()
                 os.fchmod(handle.fileno(), mode)
                 os.fsync(handle.fileno())
@@ -109,3 +113,8 @@ def write_atomic(path: str, text: str, inputs: Iterable[str] = ()) -> None:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(temporary)
             raise
+
+
+def write_atomic(path: str, text: str, inputs: Iterable[str] = ()) -> None:
+    with atomic_file(path, inputs) as handle:
+        handle.write(text)

@@ -20,7 +20,7 @@ from typing import Any, TextIO
 
 from . import _core, _frames
 from ._core import SubsidyError
-from ._output import check_target, write_atomic
+from ._output import atomic_file, write_atomic
 from .audit import Ledger, audit
 from .compare import BudgetCheck, Comparison, compare
 from .results import Band, Evaluation, money
@@ -299,10 +299,8 @@ def _output(path: str | None, stdout: TextIO, inputs: Sequence[str] = ()) -> Ite
     if path is None or path == "-":
         yield stdout
         return
-    check_target(path, inputs)  # before the work, not after it
-    buffer = io.StringIO()
-    yield buffer
-    write_atomic(path, buffer.getvalue(), inputs)
+    with atomic_file(path, inputs) as handle:  # checked before the work, not after it
+        yield handle
 
 
 def _inputs(args: argparse.Namespace) -> list[str]:
@@ -440,9 +438,13 @@ def _heading(evaluation: Evaluation) -> str:
 
 
 def _write_batches(batches: Sequence[Batch], args: argparse.Namespace, out: TextIO) -> None:
-    if args.format == "json":
-        documents = [doc for batch in batches for doc in batch.to_json(with_trace=args.explain)]
-        out.write("[\n" + ",\n".join(documents) + "\n]\n")
+    if args.format == "json":  # document by document: the whole array is never one string
+        separator = "[\n"
+        for batch in batches:
+            for document in batch.to_json(with_trace=args.explain):
+                out.write(separator + document)
+                separator = ",\n"
+        out.write("[\n\n]\n" if separator == "[\n" else "\n]\n")
         return
     if args.format == "csv":
         buffer = io.StringIO()
