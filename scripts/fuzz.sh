@@ -5,7 +5,7 @@
 # Exits non-zero if any target crashed, leaked, hung or ran out of memory; the offending input is
 # saved as $FUZZ_WORK/artifacts/<target>-crash-* (add it to tests/bad/ with the fix).
 #   scripts/fuzz.sh [SECONDS] [TARGET...]      targets: decimal rules expression facts ledger
-#   FUZZ_WORK=/work/fuzz-work scripts/fuzz.sh 1800   keeps corpora and artifacts outside the tree
+#   FUZZ_WORK=../fuzz-work scripts/fuzz.sh 1800   keeps corpora and artifacts outside the tree
 #   FUZZ_PARALLEL (2), FUZZ_NICE (0), FUZZ_BIN (prebuilt targets) adjust it
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -62,7 +62,7 @@ run() {
   local target="$1" dict=()
   [[ -f "fuzz/$target.dict" ]] && dict=(-dict="$PWD/fuzz/$target.dict")
   (cd "$work" && nice -n "${FUZZ_NICE:-0}" "$bin/fuzz_$target" "corpus/$target" \
-    -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 \
+    -max_total_time="$seconds" -timeout=120 -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 \
     -artifact_prefix="artifacts/$target-" "${dict[@]}" >"$target.log" 2>&1)
 }
 declare -A status=()

@@ -13,22 +13,49 @@ export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_ROOT_USER_ACTION=ignore
 PYTHON="${PYTHON:-python3}"
 jobs="$(nproc)"
 
+# Python tests that need C++ tools (the decimal oracle) find this build, wherever the tree lives.
+export SUBSIDY_BUILD_DIR="$PWD/build"
+
 step() { printf '\n==> %s\n' "$*"; }
+stages=()  # "NAME SECONDS RESULT", printed as a table at the end, also when a build step stops the run
 failed=()
-check() {  # check NAME COMMAND...: runs a test stage, remembering a failure instead of stopping
-  local name="$1"
-  shift
-  "$@" || failed+=("$name")
+summary() {  # the table of stages, then the verdict (the last line of the run)
+  local rc=$?
+  printf '\n==> stages (seconds, result)\n'
+  ((${#stages[@]})) && printf '  %-12s %6s  %s\n' "${stages[@]}"
+  printf '  %-12s %6s\n' "total" "$SECONDS"
+  if ((${#failed[@]})) || ((rc != 0)); then
+    step "FAILED: ${failed[*]:-exit status $rc}"
+  else
+    step "all tests passed"
+  fi
 }
+trap summary EXIT
+run_stage() {  # run_stage MUST NAME COMMAND...: times a stage; MUST=1 stops the run on failure
+  local must="$1" name="$2" started=$SECONDS rc=0
+  shift 2
+  "$@" || rc=$?
+  stages+=("$name" "$((SECONDS - started))" "$([[ $rc == 0 ]] && echo ok || echo "FAILED (exit $rc)")")
+  if ((rc != 0)); then
+    failed+=("$name")
+    ((must == 0)) || exit "$rc"
+  fi
+  return 0
+}
+must() { run_stage 1 "$@"; }   # a build step: nothing after it can run without it
+check() { run_stage 0 "$@"; }  # a test stage: remembered, and the later stages still run
 
 step "dependencies"
-bash scripts/install-deps.sh
+must "deps" bash scripts/install-deps.sh
 
 step "C++: configure and build (build/, -Werror)"
 generator=()
 [[ -f build/CMakeCache.txt ]] || generator=(-G Ninja)
-cmake -S . -B build "${generator[@]}" -DCMAKE_BUILD_TYPE=Release -DSUBSIDY_WERROR=ON
-cmake --build build --parallel "$jobs"
+build_cpp() {
+  cmake -S . -B build "${generator[@]}" -DCMAKE_BUILD_TYPE=Release -DSUBSIDY_WERROR=ON &&
+    cmake --build build --parallel "$jobs"
+}
+must "build" build_cpp
 
 step "C++: tests"
 check "ctest" ctest --test-dir build --output-on-failure --parallel "$jobs"
@@ -37,7 +64,7 @@ step "C++: install, then build and run tests/consumer against the installed pack
 check "consumer" bash scripts/consumer.sh build
 
 step "Python: build and install the package (bindings with -Werror too)"
-"$PYTHON" -m pip install --no-build-isolation --config-settings=cmake.define.SUBSIDY_WERROR=ON .
+must "pip-install" "$PYTHON" -m pip install --no-build-isolation --config-settings=cmake.define.SUBSIDY_WERROR=ON .
 
 step "Python: tests"
 check "pytest" "$PYTHON" -m pytest tests/python
@@ -54,8 +81,4 @@ check "sanitizers" bash scripts/sanitizers.sh
 step "C++: fuzz smoke (libFuzzer, 60 s per target, two at a time)"
 check "fuzz" bash scripts/fuzz.sh 60
 
-if ((${#failed[@]})); then
-  step "FAILED: ${failed[*]}"
-  exit 1
-fi
-step "all tests passed"
+((${#failed[@]} == 0))  # the exit status; the EXIT trap prints the table and the verdict

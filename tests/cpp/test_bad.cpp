@@ -1,8 +1,8 @@
 // The bad-input catalogue (tests/bad/, format in tests/bad/README.md): every case is one bad rule
 // file, facts file, amount or expression, and the exact error it must give (kind, file, line,
-// column, field, message). Each case runs under a watchdog: a case that hangs ends the test
-// process with its name. Big inputs (a 100 MB file, a 2 MB line, deep nesting, a million items)
-// are written by this runner into the build tree at test time, never committed.
+// column, field, message). Each case runs under a watchdog (watchdog.hpp): a case that spins or
+// blocks ends the test process with its name. Big inputs (a 100 MB file, a 2 MB line, deep nesting,
+// a million items) are written by this runner into the build tree at test time, never committed.
 #include <doctest/doctest.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -10,20 +10,18 @@
 
 #include <algorithm>
 #include <chrono>
-#include <condition_variable>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "document.hpp"    // private: parse_yaml, read_file (for expected.yaml and inputs)
 #include "expression.hpp"  // private: parse_expression
 #include "subsidy/subsidy.hpp"
+#include "watchdog.hpp"
 
 namespace fs = std::filesystem;
 using subsidy::Error;
@@ -32,62 +30,9 @@ using subsidy::RawValue;
 namespace {
 
 const fs::path kCatalogue = fs::path(SUBSIDY_SOURCE_DIR) / "tests" / "bad";
-constexpr auto kTimeLimit = std::chrono::seconds(20);  // generous: sanitizer builds are slow
-
-/// Ends the process if one case runs longer than the time limit: a hang is a failure, not a
-/// stuck CI job. (A thread cannot be cancelled, so the whole test stops, naming the case.)
-class Watchdog {
- public:
-  Watchdog() : thread_([this] { watch(); }) {}
-  ~Watchdog() {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      stop_ = true;
-    }
-    wake_.notify_all();
-    thread_.join();
-  }
-  Watchdog(const Watchdog&) = delete;
-  Watchdog& operator=(const Watchdog&) = delete;
-
-  void start(const std::string& name) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    name_ = name;
-    deadline_ = std::chrono::steady_clock::now() + kTimeLimit;
-    ++generation_;
-    wake_.notify_all();
-  }
-  void done() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    name_.clear();
-  }
-
- private:
-  void watch() {
-    std::unique_lock<std::mutex> lock(mutex_);
-    while (!stop_) {
-      if (name_.empty()) {
-        wake_.wait(lock);
-        continue;
-      }
-      const auto generation = generation_;
-      if (!wake_.wait_until(lock, deadline_,
-                            [&] { return stop_ || generation != generation_ || name_.empty(); })) {
-        std::cerr << "tests/bad: case '" << name_ << "' did not finish within "
-                  << kTimeLimit.count() << " s (a hang)\n";
-        std::_Exit(3);
-      }
-    }
-  }
-
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  std::string name_;
-  std::chrono::steady_clock::time_point deadline_;
-  unsigned long generation_ = 0;
-  bool stop_ = false;
-  std::thread thread_;
-};
+// A case hangs when it spins past this much CPU time or uses no CPU for the stall time; both are
+// far above what any case needs, even under sanitizers, and neither depends on the machine's load.
+constexpr subsidy_test::WatchdogLimits kLimits{std::chrono::seconds(60), std::chrono::seconds(120)};
 
 std::string text_of(const RawValue* v) {
   return v && v->kind == RawValue::Kind::text ? v->text : std::string();
@@ -318,7 +263,7 @@ TEST_CASE("tests/bad: every bad input gives exactly its catalogued error, in tim
   CHECK(dirs.size() >= 50);
   const fs::path scratch =
       fs::temp_directory_path() / ("subsidy-bad-" + std::to_string(::getpid()));
-  Watchdog watchdog;
+  subsidy_test::Watchdog watchdog(kLimits);
   for (const auto& dir : dirs) {
     const Case c = read_case(dir);
     INFO("case " << c.name);

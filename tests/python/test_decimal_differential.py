@@ -4,8 +4,9 @@ Random operands, seeded so that a failure reproduces: small and large coefficien
 ties such as x.xx5, negatives and zeros, and coefficients at the 64-bit boundaries where the C++
 fast paths hand over to arbitrary precision. Every case must agree exactly, exponent included.
 
-The oracle is looked up in $SUBSIDY_BUILD_DIR/tools (default /work/main/build); a missing oracle
-is a failure, not a skip, so that an unbuilt tree cannot pass silently.
+The oracle is looked up in $SUBSIDY_BUILD_DIR/tools (ctest and scripts/test.sh set it to the build
+they made; by default the repository's own build/ folder); a missing oracle is a failure, not a
+skip, so that an unbuilt tree cannot pass silently.
 """
 
 from __future__ import annotations
@@ -34,7 +35,8 @@ from decimal import (
 import pytest
 
 CASES = 10_000
-BUILD_DIR = pathlib.Path(os.environ.get("SUBSIDY_BUILD_DIR", "/work/main/build"))
+REPOSITORY = pathlib.Path(__file__).resolve().parents[2]
+BUILD_DIR = pathlib.Path(os.environ.get("SUBSIDY_BUILD_DIR", REPOSITORY / "build"))
 ORACLE = BUILD_DIR / "tools" / "decimal_oracle"
 
 # Our rule-file names, with Python's constant for each.
