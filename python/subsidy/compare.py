@@ -95,7 +95,8 @@ def budget_checks(batch: Batch) -> list[BudgetCheck]:
     per year of the population (``year`` None when records carry none, and for outlays)."""
     scenario = batch.scenario
     lines = batch.lines()
-    qualified = lines["policy_set"] + "/" + lines["rule"]
+    # astype(str): with no line at all the empty columns are float64, and "+" would fail.
+    qualified = lines["policy_set"].astype(str) + "/" + lines["rule"].astype(str)
     years = sorted({int(y) for y in lines["year"] if y is not None})
     periods: list[int | None] = [*years] if years else [None]
     checks: list[BudgetCheck] = []

@@ -170,6 +170,15 @@ def test_sums_and_changes_ignore_a_hostile_decimal_context() -> None:
     assert compared.total == normal.total
 
 
+def test_compare_of_a_population_with_no_award_line(tmp_path: Path) -> None:
+    facts = tmp_path / "facts.csv"
+    facts.write_text("id,year,industry,sales_revenue\nE1,2010,机械加工,1亿\n", encoding="utf-8")
+    code, out = run("compare", "--rules", RULES, "--population", str(facts), "--baseline",
+                    "default", "--scenario", "choose.electromechanical-policy=machining-survey")
+    assert code == 0
+    assert "E1" in out
+
+
 # --- messages -------------------------------------------------------------------------------------
 
 
