@@ -52,25 +52,23 @@ void check_finite(py::handle value, const std::string& what) {
 }
 
 // A Decimal's size is known from its exponent before any digit is written out: 1E+999999999 is
-// refused here at once, instead of after formatting a billion zeros (or a MemoryError).
+// refused here at once, instead of after formatting a billion zeros (or a MemoryError). Facts
+// are handed over in plain notation, so the digits before the point count against the limit.
+// Only C methods are called (adjusted, is_zero): no Python code runs per cell of a frame.
 void check_size(py::handle value, const subsidy::Mark& mark) {
-  py::tuple t = value.attr("as_tuple")().cast<py::tuple>();
-  const auto digits = py::len(t[1]);
-  const auto exponent = t[2].cast<long long>();
-  const bool zero = digits == 1 && t[1].cast<py::tuple>()[0].cast<int>() == 0;
-  const auto limit = static_cast<long long>(subsidy::Decimal::kMaxDigits);
-  if (exponent < -static_cast<long long>(subsidy::Decimal::kMaxExponent) ||
-      exponent > static_cast<long long>(subsidy::Decimal::kMaxExponent)) {
+  if (value.attr("is_zero")().cast<bool>()) return;
+  const auto adjusted = value.attr("adjusted")().cast<long long>();  // the first digit's exponent
+  const auto most = static_cast<long long>(subsidy::Decimal::kMaxExponent);
+  if (adjusted > most || adjusted < -most) {
     throw subsidy::Error(subsidy::ErrorKind::overflow,
-                         repr_of(value) + " has the exponent " + std::to_string(exponent) +
-                             ", beyond the limit of ±" +
-                             std::to_string(subsidy::Decimal::kMaxExponent),
+                         repr_of(value) + " has the exponent " + std::to_string(adjusted) +
+                             ", beyond the limit of ±" + std::to_string(most),
                          mark);
   }
-  if (!zero && exponent > 0 && static_cast<long long>(digits) + exponent > limit) {
+  const auto limit = static_cast<long long>(subsidy::Decimal::kMaxDigits);
+  if (adjusted + 1 > limit) {
     throw subsidy::Error(subsidy::ErrorKind::overflow,
-                         repr_of(value) + " written out has " +
-                             std::to_string(static_cast<long long>(digits) + exponent) +
+                         repr_of(value) + " written out has " + std::to_string(adjusted + 1) +
                              " digits, beyond the limit of " + std::to_string(limit) + " digits",
                          mark);
   }
@@ -112,7 +110,6 @@ bool decimal_from_python(py::handle value, subsidy::Decimal& out, const char* wh
   if (!value || value.is_none() || PyBool_Check(value.ptr())) return false;
   if (is_decimal(value)) {
     check_finite(value, what);
-    check_size(value, subsidy::Mark{});
     out = subsidy::Decimal::parse_scientific(py::str(value).cast<std::string>());
     return true;
   }
