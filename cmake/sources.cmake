@@ -12,4 +12,5 @@ set(SUBSIDY_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/../src/json.cpp
   ${CMAKE_CURRENT_LIST_DIR}/../src/columnar.cpp
   ${CMAKE_CURRENT_LIST_DIR}/../src/audit.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/../src/structure.cpp
 )

@@ -218,7 +218,7 @@ def render(link_pages: str | None = None) -> str:
                 name = f"[{name}]({link_pages}/{ps['id']}/{rule['id']}.md)"
             w(
                 f"| {cell(c.get('clause', ''))} | {name} | {FORM_ZH.get(rule.get('form'), rule.get('form', ''))} | "
-                f"{cell(amount)} | {cell(rule.get('payer', '—'))} | {counts.get(ref, 0)} |"
+                f"{cell(amount)} | {cell(rule.get('payer', '—'))}{' (inferred 推定)' if str(rule.get('payer_inferred', '')).lower() == 'true' else ''} | {counts.get(ref, 0)} |"
             )
         w("")
         if formulas:

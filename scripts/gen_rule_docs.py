@@ -28,6 +28,7 @@ from typing import Any
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import gen_coverage  # noqa: E402  (the coverage page and the woven texts)
 import gen_policies_md  # noqa: E402  (the overview page; shares the reading of the YAML)
 
 REPO = Path(__file__).resolve().parents[1]
@@ -490,6 +491,12 @@ def rule_page(folder: Folder, doc: dict[str, Any], rule: dict[str, Any]) -> str:
     else:
         p = folder.payers.get(payer, {})
         out += [f"**{payer}**: {p.get('en', '')} (level 层级: {p.get('level', '')})", ""]
+        if str(rule.get("payer_inferred", "")).lower() == "true":
+            out += [
+                "Inferred 推定: the cited text names no payer; this is the encoders' reading "
+                "(see [inferred payers](../../interpretations.md#inferred-payers)).",
+                "",
+            ]
 
     texts = [str(when or "")] + expressions(rule.get("award", {}))
     table = names_table(folder, doc, texts)
@@ -549,7 +556,7 @@ def set_page(folder: Folder, doc: dict[str, Any]) -> str:
         counts[ref] = len(cases_of(folder, ref))
         out.append(
             f"| {cell(c.get('clause', ''))} | [`{rule['id']}`]({rule['id']}.md) | {cell(both(rule.get('title')))} | "
-            f"{FORMS.get(rule.get('form', 'cash'), '')} | {cell(rule.get('payer') or '—')} | {counts[ref]} |"
+            f"{FORMS.get(rule.get('form', 'cash'), '')} | {cell(gen_coverage.payer_text(rule))} | {counts[ref]} |"
         )
     out.append("")
 
@@ -626,7 +633,7 @@ def set_page(folder: Folder, doc: dict[str, Any]) -> str:
 def pages() -> dict[str, str]:
     """Every generated page: its path inside the site's docs → its Markdown."""
     folder = read_folder()
-    out = {"policies.md": gen_policies_md.render(link_pages=PAGES)}
+    out = {"policies.md": gen_policies_md.render(link_pages=PAGES), **gen_coverage.pages()}
     for doc in folder.sets:
         sid = doc["policy_set"]["id"]
         out[f"{PAGES}/{sid}/index.md"] = set_page(folder, doc)
@@ -641,7 +648,7 @@ def nav() -> list[dict[str, str]]:
     for doc in read_folder().sets:
         ps = doc["policy_set"]
         entries.append({f"{ps['id']}": f"{PAGES}/{ps['id']}/index.md"})
-    return entries
+    return entries + gen_coverage.nav()
 
 
 def main(argv: list[str] | None = None) -> int:

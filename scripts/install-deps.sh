@@ -8,6 +8,8 @@ set -euo pipefail
 apt_wanted=(libboost-dev libyaml-cpp-dev doctest-dev ninja-build g++)
 # clang and its sanitizer and libFuzzer runtimes: scripts/sanitizers.sh, scripts/fuzz.sh
 apt_wanted+=(clang libclang-rt-dev)
+# headless Chromium and its WebDriver for the web page's browser test (Selenium drives them)
+apt_wanted+=(chromium chromium-driver)
 command -v clang-format >/dev/null 2>&1 || apt_wanted+=(clang-format)
 command -v cmake >/dev/null 2>&1 || apt_wanted+=(cmake)   # pip's cmake (>= 3.20) also does
 
@@ -47,6 +49,12 @@ pip_wanted=(
   "jsonschema>=4"
   "mkdocs>=1.6"
   "pymdown-extensions>=10"
+  # subsidy serve (HTTP API and web page) and its tests: a real HTTP client and a real browser
+  "fastapi>=0.110"
+  "uvicorn>=0.29"
+  "python-multipart>=0.0.9"
+  "httpx>=0.27"
+  "selenium>=4.15"
 )
 mapfile -t pip_missing < <("$PYTHON" - "${pip_wanted[@]}" <<'PY'
 import re

@@ -67,6 +67,10 @@ std::string to_json(const Evaluation& e, bool with_trace) {
     w.str(l.info->citation.clause);
     w.key("payer");
     w.str(l.info->payer);
+    if (l.info->payer_inferred) {
+      w.key("payer_inferred");
+      w.boolean(true);
+    }
     w.key("form");
     w.str(to_string(l.info->form));
     w.key("status");

@@ -875,8 +875,8 @@ class Loader {
 
   void compile_rule(std::size_t set, const SetScope& scope, const RawValue& v) {
     Fields f(v, "a rule",
-             {"id", "title", "citation", "payer", "form", "in_kind", "recurrence", "when", "award", "rounding",
-              "notes"});
+             {"id", "title", "citation", "payer", "payer_inferred", "form", "in_kind", "recurrence", "when", "award",
+              "rounding", "notes"});
     RuleInfo info;
     info.policy_set = r_.sets[set].id;
     info.id = f.need_text("id");
@@ -913,6 +913,13 @@ class Loader {
       for (const auto& p : r_.payers) names.push_back(p.id);
       throw Error::expected(ErrorKind::name, "a declared payer (" + join(names) + ")", "'" + info.payer + "'",
                             f.key_mark("payer"));
+    }
+    if (const RawValue* inferred = f.get("payer_inferred")) {
+      info.payer_inferred = read_bool(*inferred, "'payer_inferred'");
+      if (info.payer_inferred && info.payer.empty()) {
+        throw Error::expected(ErrorKind::schema, "a 'payer' that 'payer_inferred' can describe", "none",
+                              f.key_mark("payer_inferred"));
+      }
     }
     CompiledRule rule;
     rule.set = set;

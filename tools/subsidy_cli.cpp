@@ -191,6 +191,7 @@ void print_table(const RuleSet& rules, const std::vector<Enterprise>& batch,
         if (!l.tier.empty()) std::cout << "  [" << l.tier << "]";
         if (l.items > 1) std::cout << "  ×" << l.items;
         if (l.info->form == AwardForm::in_kind) std::cout << "  in kind: " << l.info->in_kind.zh;
+        if (l.info->payer_inferred) std::cout << "  payer inferred (the text names none)";
         if (l.withheld) std::cout << "  WITHHELD: " << l.note;
         std::cout << "\n";
       }

@@ -125,6 +125,7 @@ struct RuleInfo {
   Text title;
   Citation citation;
   std::string payer;
+  bool payer_inferred = false;  ///< the cited text names no payer: `payer` is the encoder's reading
   AwardForm form = AwardForm::cash;
   Text in_kind;
   Recurrence recurrence;

@@ -8,3 +8,4 @@
 #include "subsidy/evaluate.hpp"
 #include "subsidy/facts.hpp"
 #include "subsidy/rules.hpp"
+#include "subsidy/structure.hpp"

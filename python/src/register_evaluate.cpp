@@ -164,6 +164,7 @@ py::dict line_dict(const subsidy::AwardLine& line) {
   out["title"] = info ? text_dict(info->title) : text_dict({});
   out["citation"] = info ? citation_dict(info->citation) : citation_dict({});
   out["payer"] = info ? info->payer : std::string();
+  out["payer_inferred"] = info ? info->payer_inferred : false;
   out["form"] = info ? subsidy::to_string(info->form) : "";
   out["kind"] = info ? subsidy::to_string(info->kind) : "";
   out["recurrence"] = info ? info->recurrence.to_string() : std::string();
@@ -440,6 +441,7 @@ void register_evaluate(py::module_& m) {
       .def(
           "to_json",
           [](const EvaluationHandle& h, bool with_trace) {
+            py::gil_scoped_release release;  // a traced evaluation writes a long text
             return subsidy::to_json(h.evaluation, with_trace);
           },
           py::arg("with_trace") = false,
@@ -466,8 +468,11 @@ void register_evaluate(py::module_& m) {
           "to_json",
           [](const EvaluationBatch& b, bool with_trace) {
             std::vector<std::string> out;
-            out.reserve(b.evaluations.size());
-            for (const auto& e : b.evaluations) out.push_back(subsidy::to_json(e, with_trace));
+            {
+              py::gil_scoped_release release;  // writing a batch is engine work, not Python's
+              out.reserve(b.evaluations.size());
+              for (const auto& e : b.evaluations) out.push_back(subsidy::to_json(e, with_trace));
+            }
             return out;
           },
           py::arg("with_trace") = false);

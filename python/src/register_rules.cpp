@@ -51,7 +51,8 @@ py::dict rule_dict(const subsidy::RuleInfo& info) {
   return py::dict(
       "policy_set"_a = info.policy_set, "id"_a = info.id, "qualified_id"_a = info.qualified_id,
       "title"_a = text_dict(info.title), "citation"_a = citation_dict(info.citation),
-      "payer"_a = info.payer, "form"_a = subsidy::to_string(info.form),
+      "payer"_a = info.payer,
+      "payer_inferred"_a = info.payer_inferred, "form"_a = subsidy::to_string(info.form),
       "in_kind"_a = text_dict(info.in_kind), "recurrence"_a = info.recurrence.to_string(),
       "kind"_a = subsidy::to_string(info.kind), "when"_a = info.when,
       "amount_summary"_a = info.amount_summary,
@@ -119,6 +120,51 @@ py::dict summary_dict(const subsidy::RuleSetSummary& summary) {
                   "text"_a = summary.to_string());
 }
 
+py::object shape_dict(const std::optional<subsidy::ExprShape>& shape);
+
+py::dict expr_dict(const subsidy::ExprShape& x) {
+  py::list args;
+  for (const auto& a : x.args) args.append(expr_dict(a));
+  return py::dict("id"_a = x.id, "op"_a = x.op, "text"_a = x.text, "cmp"_a = x.cmp, "ref"_a = x.ref,
+                  "qualified"_a = x.qualified, "unit"_a = x.unit,
+                  "value"_a = x.value ? decimal_to_python(*x.value) : py::object(py::none()),
+                  "boolean"_a = x.boolean, "strings"_a = x.strings, "pos"_a = x.pos,
+                  "args"_a = args);
+}
+
+py::object shape_dict(const std::optional<subsidy::ExprShape>& shape) {
+  return shape ? py::object(expr_dict(*shape)) : py::object(py::none());
+}
+
+py::dict award_shape_dict(const subsidy::AwardShape& award) {
+  py::list levels;
+  for (const auto& level : award.levels) {
+    levels.append(py::dict("tier"_a = tier_dict(level.info), "lower"_a = shape_dict(level.lower),
+                           "upper"_a = shape_dict(level.upper),
+                           "award"_a = level.award.empty()
+                                           ? py::object(py::none())
+                                           : py::object(award_shape_dict(level.award[0]))));
+  }
+  return py::dict("kind"_a = award.kind, "a"_a = shape_dict(award.a), "b"_a = shape_dict(award.b),
+                  "list"_a = award.list, "where"_a = shape_dict(award.where),
+                  "each"_a = award.each.empty() ? py::object(py::none())
+                                                : py::object(award_shape_dict(award.each[0])),
+                  "levels"_a = levels, "hit"_a = award.hit);
+}
+
+py::dict rule_shape_dict(const subsidy::RuleShape& shape) {
+  py::list derived;
+  for (const auto& d : shape.derived) {
+    derived.append(
+        py::dict("name"_a = d.name, "source"_a = d.source, "shape"_a = expr_dict(d.shape)));
+  }
+  return py::dict(
+      "qualified_id"_a = shape.qualified_id, "when_source"_a = shape.when_source,
+      "when"_a = shape_dict(shape.when), "applies_to_source"_a = shape.applies_to_source,
+      "applies_to"_a = shape_dict(shape.applies_to), "award"_a = award_shape_dict(shape.award),
+      "derived"_a = derived, "nodes"_a = shape.nodes);
+}
+
 template <class T, class F>
 py::list list_of(const std::vector<T>& items, F convert) {
   py::list out;
@@ -173,6 +219,37 @@ void register_rules(py::module_& m) {
             return info ? py::object(parameter_dict(*info)) : py::object(py::none());
           },
           py::arg("name"))
+      .def(
+          "rule_shape",
+          [](const RuleSet& rules, const std::string& id, const subsidy::Scenario& scenario) {
+            return rule_shape_dict(subsidy::rule_shape(rules, id, scenario));
+          },
+          py::arg("qualified_id"), py::arg("scenario"),
+          "The rule's compiled condition, award and derived values as trees (bounds valued).")
+      .def(
+          "probe_rule",
+          [](const RuleSet& rules, const std::string& id, const Enterprises& batch,
+             std::size_t index, const subsidy::Scenario& scenario) {
+            if (index >= batch.items.size()) throw py::index_error("no such record");
+            py::list out;
+            for (const auto& [node, value] :
+                 subsidy::probe_rule(rules, id, batch.items[index], scenario)) {
+              out.append(py::make_tuple(node, decimal_to_python(value)));
+            }
+            return out;
+          },
+          py::arg("qualified_id"), py::arg("records"), py::arg("index"), py::arg("scenario"),
+          "The (node id, value) pairs the rule's comparison sides take for one record.")
+      .def(
+          "parameter_values",
+          [](const RuleSet& rules, const subsidy::Scenario& scenario) {
+            py::list out;
+            for (const auto& value : subsidy::parameter_values(rules, scenario)) {
+              out.append(decimal_to_python(value));
+            }
+            return out;
+          },
+          py::arg("scenario"), "Each parameter's value under the scenario, in parameters() order.")
       .def("sources", [](const RuleSet& rules) { return rules.sources(); })
       .def_property_readonly("fingerprint",
                              [](const RuleSet& rules) { return rules.fingerprint(); })

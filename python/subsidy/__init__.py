@@ -21,6 +21,7 @@ from ._core import SubsidyError
 from ._frames import Frames
 from .audit import AuditFinding, AuditReport, Ledger, audit
 from .compare import BudgetCheck, Change, Comparison, budget_checks, compare
+from .goalseek import GoalSeek, Sensitivity, goal_seek, sensitivity
 from .results import (
     AwardLine,
     Band,
@@ -34,6 +35,7 @@ from .results import (
     Totals,
     TraceStep,
 )
+from .testing import TestReport, run_tests
 from .rules import (
     Batch,
     BudgetLine,
@@ -68,6 +70,7 @@ __all__ = [
     "Fact",
     "Finding",
     "Frames",
+    "GoalSeek",
     "Group",
     "Ledger",
     "Option",
@@ -80,9 +83,11 @@ __all__ = [
     "Rule",
     "RuleSet",
     "Scenario",
+    "Sensitivity",
     "SubsidyError",
     "Summary",
     "Text",
+    "TestReport",
     "Tier",
     "Total",
     "Totals",
@@ -93,8 +98,11 @@ __all__ = [
     "budget_checks",
     "compare",
     "engine_version",
+    "goal_seek",
     "parse_amount",
     "parse_decimal",
+    "run_tests",
+    "sensitivity",
 ]
 
 

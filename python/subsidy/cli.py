@@ -258,6 +258,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="worker threads (0: all cores; results identical)"
     )
     compare_parser.set_defaults(run=run_compare)
+
+    from .serve.command import add_command as add_serve
+
+    add_serve(commands)
+
+    from . import _tools_cli  # test, cases, goal-seek, sensitivity
+
+    _tools_cli.register(commands, _command, _add_rules, _add_scenario, _add_output)
     return parser
 
 

@@ -155,6 +155,7 @@ class AwardLine:
     recurrence: str = ""
     in_kind: Text = Text("", "")
     trace: tuple[TraceStep, ...] = ()
+    payer_inferred: bool = False
 
     @classmethod
     def _from(cls, data: Mapping[str, Any]) -> AwardLine:
@@ -178,6 +179,7 @@ class AwardLine:
             recurrence=str(data["recurrence"]),
             in_kind=Text._from(data["in_kind"]),
             trace=tuple(TraceStep(str(k), str(d)) for k, d in data["trace"]),
+            payer_inferred=bool(data.get("payer_inferred", False)),
         )
 
     @property
@@ -433,6 +435,8 @@ class Evaluation:
     def _write_line(line: AwardLine, out: TextIO) -> None:
         out.write(f"\n• {line.qualified_rule} — {line.title}\n")
         payer = f"; payer {line.payer}" if line.payer else ""
+        if line.payer_inferred:
+            payer += " (inferred: the text names no payer)"
         out.write(f"  {line.value_text}{payer}; {line.form}")
         if line.recurrence:
             out.write(f"; {line.recurrence}")

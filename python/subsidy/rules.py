@@ -111,6 +111,7 @@ class Rule:
     file: str
     line: int
     column: int
+    payer_inferred: bool = False
 
     @classmethod
     def _from(cls, d: Mapping[str, Any]) -> Rule:
@@ -135,6 +136,7 @@ class Rule:
             file=mark["file"],
             line=int(mark["line"]),
             column=int(mark["column"]),
+            payer_inferred=bool(d.get("payer_inferred", False)),
         )
 
     def __repr__(self) -> str:

@@ -84,7 +84,8 @@ Enterprise random_enterprise(const RuleSet& rules, SplitMix& g, std::size_t inde
   e.id = "E" + std::to_string(index);
   // One enterprise in five carries values beyond int64 or finer than their column.
   const bool wild = g.chance(20);
-  if (!g.chance(absent_percent)) e.year = 2008 + g.below(10);
+  // 2008-2024: up to the reading festival's year, whose honours go to 2024 records only.
+  if (!g.chance(absent_percent)) e.year = 2008 + g.below(17);
   const auto& facts = rules.facts();
   e.facts.resize(facts.size());
   for (std::size_t k = 0; k < facts.size(); ++k) {
@@ -391,7 +392,7 @@ TEST_SUITE("columnar: the fast path gives the reference path's results") {
       // The fast path must carry most rows, or this test would only test the fallback.
       CHECK(a.fast * 10 > a.rows * 6);
       CHECK(a.reference > 0);  // the overflow-sized amounts did take the fallback
-      CHECK(a.lines > a.rows);
+      CHECK(a.lines * 10 > a.rows * 9);  // about a line a row: the random records do reach the rules
       const Outcome b = differential(rules, scenarios[s], sparse, 2);
       CHECK(b.errors > 0);  // missing facts: errors, as the reference reports them
     }

@@ -189,3 +189,25 @@ TEST_CASE("golden cases under tests/rules") {
   std::cout << "golden: " << counts.files << " files, " << counts.cases << " cases\n";
   CHECK(counts.files > 0);
 }
+
+TEST_CASE("an inferred payer is read from the rule files, and needs a payer") {
+  const RuleSet rules = RuleSet::load({(fs::path(SUBSIDY_SOURCE_DIR) / "rules").string()});
+  const RuleInfo* j2 = rules.find_rule("machining-survey/J2-new-rd-centre");
+  const RuleInfo* j4 = rules.find_rule("machining-survey/J4-tax-rebate");
+  REQUIRE((j2 != nullptr && j4 != nullptr));
+  CHECK(j2->payer_inferred);
+  CHECK(j2->payer == "市财政");
+  CHECK_FALSE(j4->payer_inferred);
+  const std::string catalogue = "catalogue:\n  id: c\n  title: C\npayers:\n  市财政: {en: City, level: city}\n";
+  const std::string set = "policy_set:\n  id: p\n  title: P\nrules:\n  - id: R1\n"
+                          "    citation: {clause: 一, text: 授予称号}\n    form: honour\n"
+                          "    payer_inferred: true\n    award: {honour: 称号}\n";
+  try {
+    (void)RuleSet::load_texts({{"c.yaml", catalogue}, {"p.yaml", set}});
+    FAIL_CHECK("payer_inferred without a payer should not load");
+  } catch (const ErrorList& list) {
+    REQUIRE(list.errors().size() == 1);
+    CHECK(std::string(list.errors()[0].what()).find("payer_inferred") != std::string::npos);
+    CHECK(list.errors()[0].mark().line == 8);
+  }
+}
