@@ -9,6 +9,7 @@ set(SUBSIDY_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/../src/rules.cpp
   ${CMAKE_CURRENT_LIST_DIR}/../src/facts.cpp
   ${CMAKE_CURRENT_LIST_DIR}/../src/evaluate.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/../src/render.cpp
   ${CMAKE_CURRENT_LIST_DIR}/../src/json.cpp
   ${CMAKE_CURRENT_LIST_DIR}/../src/columnar.cpp
   ${CMAKE_CURRENT_LIST_DIR}/../src/audit.cpp

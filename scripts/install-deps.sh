@@ -8,6 +8,8 @@ set -euo pipefail
 apt_wanted=(libboost-dev libyaml-cpp-dev doctest-dev ninja-build g++)
 # clang and its sanitizer and libFuzzer runtimes: scripts/sanitizers.sh, scripts/fuzz.sh
 apt_wanted+=(clang libclang-rt-dev)
+# a CJK font for the charts (Comparison.plot draws the payers' Chinese names): tests/python/test_plot.py
+apt_wanted+=(fonts-noto-cjk)
 # headless Chromium and its WebDriver for the web page's browser test (Selenium drives them)
 apt_wanted+=(chromium chromium-driver)
 command -v clang-format >/dev/null 2>&1 || apt_wanted+=(clang-format)

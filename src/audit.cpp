@@ -344,6 +344,31 @@ class Auditor {
     report_.findings.push_back(std::move(f));
   }
 
+  // Why a rule gave the grant's enterprise no line, said as the trace says it: conditions not
+  // met, or met with a value that reaches no tier (or no record that qualifies). Evaluated again
+  // with a trace for this grant alone, so the batch above stays untraced.
+  std::string why_no_line(std::size_t i, const RuleInfo& info) const {
+    const Grant& g = ledger_[i];
+    Scenario s = scenario_;
+    s.choose = choice_for(g);
+    s.trace = true;
+    const Evaluation e = evaluate(rules_, enterprises_[*matches_[i].record], s);
+    for (const PassedOver& p : e.passed_over) {
+      if (p.policy_set != g.policy_set || p.rule != g.rule) continue;
+      std::string figures;
+      for (const TraceStep& step : p.trace) {
+        if (step.kind == "tier" || step.kind == "tier value" || step.kind == "recurrence") figures = step.detail;
+      }
+      if (p.reason == "no_tier")
+        return "no tier reached: the conditions of " + g.qualified_rule() + " are met, but " + figures;
+      if (p.reason == "no_item")
+        return "not eligible: the conditions of " + g.qualified_rule() + " are met, but no item qualifies";
+      if (p.reason == "recurrence")
+        return "not eligible: " + g.qualified_rule() + " is not due this year (" + figures + ")";
+    }
+    return "not eligible: the conditions of " + g.qualified_rule() + " are not met (" + info.when + ")";
+  }
+
   void check(std::size_t i) {
     const Grant& g = ledger_[i];
     const RuleInfo* info = matches_[i].info;
@@ -374,9 +399,7 @@ class Auditor {
           "paid by " + g.payer + ", but the rule's payer is " + info->payer);
     }
     if (line == nullptr) {
-      add(i, FindingKind::not_eligible, info, nullptr,
-          "not eligible: the conditions of " + g.qualified_rule() + " are not met (" + info->when +
-              ")");
+      add(i, FindingKind::not_eligible, info, nullptr, why_no_line(i, *info));
       return;
     }
     if (line->withheld && line->band.max.is_zero()) {
@@ -524,17 +547,32 @@ std::string to_json(const AuditReport& report) {
 }
 
 std::string to_markdown(const AuditReport& report) {
-  auto cell = [](std::string s) {
+  // A cell of the table: a pipe cannot end it, and control characters (a newline that would
+  // start a forged row, terminal escapes) are shown as escapes.
+  auto cell = [](const std::string& s) {
+    static const char* hex = "0123456789abcdef";
     std::string out;
     for (char c : s) {
+      const auto u = static_cast<unsigned char>(c);
       if (c == '|')
         out += "\\|";
       else if (c == '\n')
-        out += ' ';
+        out += "\\n";
+      else if (c == '\r')
+        out += "\\r";
+      else if (c == '\t')
+        out += "\\t";
+      else if (u < 0x20 || u == 0x7f)
+        out += std::string("\\x") + hex[u >> 4] + hex[u & 15];
       else
         out += c;
     }
     return out;
+  };
+  // A cited sentence's own line breaks (list items in the policy text) read as spaces.
+  auto sentence = [](std::string s) {
+    std::replace(s.begin(), s.end(), '\n', ' ');
+    return s;
   };
   std::map<Severity, std::size_t> counts;
   for (const AuditFinding& f : report.findings) ++counts[f.severity];
@@ -555,7 +593,7 @@ std::string to_markdown(const AuditReport& report) {
       "message |\n";
   out += "|---|---|---|---|---|---|---|---|---|---|\n";
   for (const AuditFinding& f : report.findings) {
-    out += "| " + f.row.file + ":" + std::to_string(f.row.line) + " | " + to_string(f.severity) +
+    out += "| " + cell(f.row.file) + ":" + std::to_string(f.row.line) + " | " + to_string(f.severity) +
            " | " + to_string(f.kind) + " | " + cell(f.enterprise) + " | " + std::to_string(f.year) +
            " | " + cell(f.rule) + " | " + money(f.granted) + " | " +
            (f.computed ? band_text(*f.computed) : (f.status.empty() ? "—" : f.status)) + " | " +
@@ -567,7 +605,7 @@ std::string to_markdown(const AuditReport& report) {
   for (const AuditFinding& f : report.findings) {
     if (f.info == nullptr || !cited.insert(f.info->qualified_id).second) continue;
     out += "- **" + f.info->qualified_id + "** (" + f.info->citation.document + " " +
-           f.info->citation.clause + "): " + cell(f.info->citation.text) + "\n";
+           f.info->citation.clause + "): " + cell(sentence(f.info->citation.text)) + "\n";
   }
   return out;
 }

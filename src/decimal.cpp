@@ -1029,7 +1029,12 @@ std::string Decimal::to_money_string(std::string_view symbol) const {
     if (i > 0 && (int_len - i) % 3 == 0) out += ',';
     out += plain[i];
   }
+  // Money always shows at least fen (¥1,000.00, ¥0.00): zeros appended, never a rounding;
+  // finer digits an exact amount carries are all kept.
+  const std::size_t decimals = point == std::string::npos ? 0 : plain.size() - point - 1;
   out.append(plain, int_len, std::string::npos);
+  if (decimals == 0) out += '.';
+  if (decimals < 2) out.append(2 - decimals, '0');
   return out;
 }
 

@@ -213,7 +213,14 @@ class Evaluator : public Env {
 
   std::string join_notes() const {
     std::string s;
-    for (const auto& n : notes_) s += (s.empty() ? "" : "; ") + n;
+    std::vector<const std::string*> seen;  // a value read twice (explanations re-read) is noted once
+    for (const auto& n : notes_) {
+      if (std::find_if(seen.begin(), seen.end(), [&](const std::string* x) { return *x == n; }) != seen.end()) {
+        continue;
+      }
+      seen.push_back(&n);
+      s += (s.empty() ? "" : "; ") + n;
+    }
     return s;
   }
 
@@ -227,7 +234,7 @@ class Evaluator : public Env {
   Decimal number(const Expression& e, std::vector<TraceStep>* trace, const std::string& kind) {
     notes_.clear();
     Decimal v = evaluate_number(e, *this);
-    step(trace, kind, e.source + " = " + v.to_string());
+    if (trace != nullptr) step(trace, kind, explain_number(*e.root, v, *this));
     return v;
   }
 
@@ -374,11 +381,12 @@ class Evaluator : public Env {
     std::vector<TraceStep> local;
     std::vector<TraceStep>* trace = tracing() ? &local : nullptr;
     notes_.clear();
-    step(trace, "rule", info.qualified_id + " " + info.citation.clause + " " + info.citation.text);
+    // The cited sentence is the line's citation; the trace names the rule and clause only.
+    step(trace, "rule", info.qualified_id + " " + info.citation.clause);
     if (rule.when) {
       const bool ok = evaluate_condition(rule.when, *this);
       step(trace, "condition", rule.when.source + " → " + (ok ? "true" : "false"));
-      if (!ok) return pass_over(info, local, out);
+      if (!ok) return pass_over(info, local, out, "condition");
     }
     if (info.recurrence.kind == Recurrence::Kind::years_from) {
       const Decimal from = evaluate_number(rule.recurrence_from, *this);
@@ -386,12 +394,14 @@ class Evaluator : public Env {
       const bool ok = from <= year && year < from + Decimal(info.recurrence.years);
       step(trace, "recurrence", "year " + year.to_string() + " within " + std::to_string(info.recurrence.years) +
                                     " years from " + from.to_string() + " → " + (ok ? "true" : "false"));
-      if (!ok) return pass_over(info, local, out);
+      if (!ok) return pass_over(info, local, out, "recurrence");
     }
     Outcome o = award(rule.award, trace);
     if (!o.any) {
-      step(trace, "amount", "no item and no tier reached: no line");
-      return pass_over(info, local, out);
+      // The conditions held: what failed is the amount's own table or list, said as such.
+      const bool tiers = rule.award.kind == AmountKind::tiers;
+      step(trace, "amount", tiers ? "no tier reached: no line" : "no item qualifies: no line");
+      return pass_over(info, local, out, tiers ? "no_tier" : "no_item");
     }
     if (o.status == LineStatus::exact || o.status == LineStatus::band) {
       if (o.band.min.is_negative() || o.amount.is_negative()) {
@@ -432,8 +442,8 @@ class Evaluator : public Env {
   void finish_rule() { current_rule_.clear(); }
 
   // Keeps the trace of a rule that gave no line, so an explanation can say why not.
-  void pass_over(const RuleInfo& info, std::vector<TraceStep>& local, Evaluation& out) {
-    if (tracing()) out.passed_over.push_back({info.policy_set, info.id, &info, std::move(local)});
+  void pass_over(const RuleInfo& info, std::vector<TraceStep>& local, Evaluation& out, const char* reason) {
+    if (tracing()) out.passed_over.push_back({info.policy_set, info.id, &info, std::move(local), reason});
     finish_rule();
   }
 

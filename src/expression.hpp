@@ -111,6 +111,11 @@ inline Value evaluate(const Expression& e, Env& env) { return evaluate(*e.root, 
 Decimal evaluate_number(const Expression& e, Env& env);
 bool evaluate_condition(const Expression& e, Env& env);
 
+/// An evaluated number explained for a reader: the branch each if() took, then the same with
+/// the figures, then the value (`a * x + b * y = 50% × 1,125,000.00 + 70% × 4,500,000.00 =
+/// 3,712,500.00`), each part only where it adds something. Evaluates again: tracing only.
+std::string explain_number(const Expr& expr, const Decimal& value, Env& env);
+
 /// Scalar → Value.
 Value to_value(const Scalar& scalar);
 

@@ -144,6 +144,8 @@ std::string to_json(const Evaluation& e, bool with_trace) {
       w.str(p.rule);
       w.key("clause");
       w.str(p.info->citation.clause);
+      w.key("reason");
+      w.str(p.reason);
       trace(w, p.trace);
       w.close('}');
     }

@@ -62,6 +62,9 @@ struct AwardLine {
   bool withheld = false;     ///< gave way to another line (exclusion) or cut by a cap
   std::string note;          ///< why it was withheld or reduced
   std::vector<TraceStep> trace;
+  /// Why no line: "condition" (not met), "recurrence" (outside its years), "no_tier" (the
+  /// conditions held, the value reaches no tier) or "no_item" (no list record qualifies).
+  std::string reason;
 
   std::string qualified_rule() const { return policy_set + "/" + rule; }
 };
@@ -110,6 +113,9 @@ struct PassedOver {
   std::string rule;
   const RuleInfo* info = nullptr;
   std::vector<TraceStep> trace;
+  /// Why no line: "condition" (not met), "recurrence" (outside its years), "no_tier" (the
+  /// conditions held, the value reaches no tier) or "no_item" (no list record qualifies).
+  std::string reason;
 
   std::string qualified_rule() const { return policy_set + "/" + rule; }
 };

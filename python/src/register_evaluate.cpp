@@ -189,7 +189,7 @@ py::dict evaluation_dict(const subsidy::Evaluation& evaluation) {
   for (const auto& p : evaluation.passed_over) {
     passed_over.append(py::dict("policy_set"_a = p.policy_set, "rule"_a = p.rule,
                                 "citation"_a = citation_dict(p.info->citation),
-                                "trace"_a = trace_list(p.trace)));
+                                "trace"_a = trace_list(p.trace), "reason"_a = p.reason));
   }
   py::dict totals("all"_a = total_dict(evaluation.totals.all),
                   "by_payer"_a = totals_map(evaluation.totals.by_payer),

@@ -115,6 +115,11 @@ def atomic_file(path: str, inputs: Iterable[str] = ()) -> Iterator[TextIO]:
             raise
 
 
-def write_atomic(path: str, text: str, inputs: Iterable[str] = ()) -> None:
+def write_atomic(path: str, text: str | bytes, inputs: Iterable[str] = ()) -> None:
+    """The whole text (or a workbook's bytes) at once, through ``atomic_file``."""
     with atomic_file(path, inputs) as handle:
-        handle.write(text)
+        if isinstance(text, bytes):
+            handle.flush()
+            handle.buffer.write(text)
+        else:
+            handle.write(text)

@@ -8,27 +8,29 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import csv
-import io
 import json
+import os
 import sys
 import time
-import unicodedata
 from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from typing import Any, TextIO
 
-from . import _core, _frames
+from . import _core, _frames, reports
 from ._core import SubsidyError
 from ._output import atomic_file, write_atomic
 from .audit import Ledger, audit
 from .compare import BudgetCheck, Comparison, compare
-from .results import Band, Evaluation, money
+from ._text import markdown_table as _markdown
+from ._text import text_table as _table
+from .reports import label, printable
+from .results import Band, Evaluation, Total, money
 from .rules import Batch, RuleSet, Scenario
 
 __all__ = ["main"]
 
 FORMATS = ("table", "json", "csv", "markdown")
+REPORTS = (*FORMATS, "xlsx")  # -o FILE.xlsx (or --format xlsx -o FILE) writes a workbook
 
 EPILOG_MAIN = """\
 examples:
@@ -159,10 +161,19 @@ def _add_scenario(parser: argparse.ArgumentParser) -> None:
 
 def _add_output(parser: argparse.ArgumentParser, formats: Sequence[str], default: str) -> None:
     parser.add_argument("--format", choices=formats, default=default, help="output format")
+    parser.set_defaults(formats=tuple(formats))
     parser.add_argument(
         "-o", "--output", metavar="FILE",
-        help="write to FILE (whole or not at all) instead of standard output",
+        help="write to FILE (whole or not at all) instead of standard output"
+        + ("; FILE.xlsx writes an Excel workbook" if "xlsx" in formats else ""),
     )
+    if "csv" in formats:
+        parser.add_argument(
+            "--excel", action="store_true",
+            help="CSV for Excel: begins with the UTF-8 byte-order mark (no mojibake in Excel)",
+        )
+    parser.add_argument("--lang", choices=reports.LANGS, default="en",
+                        help="language of the report's headings and labels")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -191,7 +202,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument(
         "enterprises", nargs="+", metavar="ENTERPRISES", help="YAML, JSON or CSV record files"
     )
-    _add_output(evaluate, FORMATS, "table")
+    _add_output(evaluate, REPORTS, "table")
     _add_scenario(evaluate)
     evaluate.add_argument(
         "--explain", action="store_true",
@@ -200,6 +211,10 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument(
         "--threads", type=_threads, default=0,
         help="worker threads (0: all cores; results identical)"
+    )
+    evaluate.add_argument(
+        "--alternatives", action="store_true",
+        help="evaluate every member of each alternative group side by side (the default first)",
     )
     evaluate.set_defaults(run=run_evaluate)
 
@@ -233,7 +248,7 @@ def build_parser() -> argparse.ArgumentParser:
     audit_parser.add_argument(
         "--grants", required=True, metavar="LEDGER", help="the ledger: CSV, .xlsx, YAML or JSON"
     )
-    _add_output(audit_parser, ("markdown", "json"), "markdown")
+    _add_output(audit_parser, ("markdown", "json", "csv", "xlsx"), "markdown")
     audit_parser.add_argument("--markdown", metavar="FILE", help="also write the Markdown report here")
     audit_parser.add_argument("--json", metavar="FILE", help="also write the JSON report here")
     _add_scenario(audit_parser)
@@ -252,7 +267,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     compare_parser.add_argument("--baseline", required=True, metavar="SPEC", help="'default' or settings")
     compare_parser.add_argument("--scenario", required=True, metavar="SPEC", help="settings")
-    _add_output(compare_parser, FORMATS, "table")
+    _add_output(compare_parser, REPORTS, "table")
     compare_parser.add_argument(
         "--threads", type=_threads, default=0,
         help="worker threads (0: all cores; results identical)"
@@ -269,46 +284,29 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-# --- text layout -------------------------------------------------------------------------------
-
-
-def _width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
-def _pad(text: str, width: int) -> str:
-    return text + " " * (width - _width(text))
-
-
-def _table(header: Sequence[str], rows: Sequence[Sequence[str]], out: TextIO) -> None:
-    widths = [max(_width(row[i]) for row in [header, *rows]) for i in range(len(header))]
-    out.write("  ".join(_pad(h, w) for h, w in zip(header, widths)).rstrip() + "\n")
-    out.write("  ".join("-" * w for w in widths) + "\n")
-    for row in rows:
-        out.write("  ".join(_pad(c, w) for c, w in zip(row, widths)).rstrip() + "\n")
-
-
-def _markdown(header: Sequence[str], rows: Sequence[Sequence[str]], out: TextIO) -> None:
-    def cell(text: str) -> str:
-        return text.replace("|", "\\|").replace("\n", " ")
-
-    out.write("| " + " | ".join(cell(h) for h in header) + " |\n")
-    out.write("|" + "|".join("---" for _ in header) + "|\n")
-    for row in rows:
-        out.write("| " + " | ".join(cell(c) for c in row) + " |\n")
-
-
 # --- output and progress ------------------------------------------------------------------------
 
 
 @contextlib.contextmanager
-def _output(path: str | None, stdout: TextIO, inputs: Sequence[str] = ()) -> Iterator[TextIO]:
-    """Where a command writes: stdout, or a file written whole or not at all (``_output``)."""
+def _output(
+    path: str | None, stdout: TextIO, args: argparse.Namespace | None = None
+) -> Iterator[TextIO]:
+    """Where a command writes: stdout, or a file written whole or not at all (``_output.py``:
+    streamed into a temporary file beside the target, renamed over it at the end; the target is
+    checked before the work). A command that makes a workbook leaves its bytes in
+    ``args.payload``: they are the file then."""
+    payload = argparse.Namespace(payload=None) if args is None else args
+    payload.payload = None
     if path is None or path == "-":
         yield stdout
         return
-    with atomic_file(path, inputs) as handle:  # checked before the work, not after it
+    with atomic_file(path, _inputs(args) if args is not None else []) as handle:
         yield handle
+        if payload.payload is not None:
+            handle.flush()
+            handle.buffer.seek(0)
+            handle.buffer.truncate()
+            handle.buffer.write(payload.payload)
 
 
 def _inputs(args: argparse.Namespace) -> list[str]:
@@ -318,6 +316,15 @@ def _inputs(args: argparse.Namespace) -> list[str]:
         value = getattr(args, name, None)
         paths.extend([value] if isinstance(value, str) else value or [])
     return paths
+
+
+def _emit(args: argparse.Namespace, data: bytes, out: TextIO) -> None:
+    """A report made as bytes: a workbook goes to the -o file, CSV text (its byte-order mark
+    included) to wherever the command writes."""
+    if args.format == "xlsx":
+        args.payload = data
+    else:
+        out.write(data.decode("utf-8"))
 
 
 PROGRESS_AFTER = 1.0  # seconds: shorter batches show no bar
@@ -396,9 +403,9 @@ def run_check(args: argparse.Namespace, out: TextIO) -> int:
     header = ["policy set", "status", "rules", "title"]
     rows = [[p.id, p.status, str(p.rule_count), p.title.zh] for p in rules.policy_sets]
     if args.format == "csv":
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(header)
-        writer.writerows(rows)
+        cells: list[list[reports.Cell]] = [list(row) for row in rows]
+        _emit(args, reports.tables_csv([reports.Table("policy sets", header, cells)],
+                                       excel=args.excel), out)
         return 0
     if args.format == "markdown":
         _markdown(header, rows, out)
@@ -425,9 +432,9 @@ def _scenario(args: argparse.Namespace, rules: RuleSet | None = None) -> Scenari
     return scenario
 
 
-def _line_rows(evaluation: Evaluation) -> list[list[str]]:
+def _line_rows(evaluation: Evaluation, lang: str = "en") -> list[list[str]]:
     return [
-        [line.qualified_rule, line.title.zh or line.title.en, line.payer, line.value_text,
+        [line.qualified_rule, line.title.zh or line.title.en, line.payer, line.value_in(lang),
          line.citation.clause]
         for line in evaluation.lines
     ]
@@ -442,7 +449,16 @@ def _heading(evaluation: Evaluation) -> str:
         text += f" {evaluation.name}"
     if evaluation.year is not None:
         text += f" ({evaluation.year})"
-    return text
+    return printable(text)
+
+
+def _failed_checks(evaluation: Evaluation, lang: str) -> list[str]:
+    """Checks that failed (a decided amount outside its band among them): shown, never dropped."""
+    return [
+        printable(f"{label('failed check', lang)}: {f.policy_set}/{f.check}: {f.message}"
+                  + (f" ({f.detail})" if f.detail else ""))
+        for f in evaluation.findings if not f.passed
+    ]
 
 
 def _write_batches(batches: Sequence[Batch], args: argparse.Namespace, out: TextIO) -> None:
@@ -454,52 +470,80 @@ def _write_batches(batches: Sequence[Batch], args: argparse.Namespace, out: Text
                 separator = ",\n"
         out.write("[\n\n]\n" if separator == "[\n" else "\n]\n")
         return
-    if args.format == "csv":
-        buffer = io.StringIO()
-        first = True
-        for batch in batches:
-            frame = batch.lines()
-            frame.to_csv(buffer, index=False, header=first, lineterminator="\n")
-            first = False
-        out.write(buffer.getvalue())
+    if args.format in ("csv", "xlsx"):
+        _emit(args, reports.evaluation_xlsx(batches, lang=args.lang) if args.format == "xlsx"
+              else reports.evaluation_csv(batches, excel=args.excel, lang=args.lang), out)
         return
-    for batch in batches:
-        for evaluation in batch:
-            if args.format == "markdown":
-                out.write(f"### {_heading(evaluation)}\n\n")
-                if evaluation.error is not None:
-                    out.write(f"error: `{evaluation.error}`\n\n")
-                    continue
-                _markdown(LINE_HEADER, _line_rows(evaluation), out)
-                out.write(f"\n**total**: {evaluation.totals.all}\n\n")
-            elif args.explain:
-                out.write(evaluation.explain_text() + "\n")
-            else:
-                out.write(f"{_heading(evaluation)}\n")
-                if evaluation.error is not None:
-                    out.write(f"  error: {evaluation.error}\n\n")
-                    continue
-                if evaluation.lines:
-                    _table(LINE_HEADER, _line_rows(evaluation), out)
-                else:
-                    out.write("  no award line\n")
-                out.write(f"total: {evaluation.totals.all}\n")
-                for payer, total in evaluation.totals.by_payer.items():
-                    out.write(f"  {payer}: {total}\n")
-                out.write("\n")
+    lang, markdown = args.lang, args.format == "markdown"
+    header = [label(h, lang) for h in LINE_HEADER]
+    population: dict[str, Total] = {}
+    count = 0
+    for evaluation in (e for batch in batches for e in batch):
+        count += 1
+        for payer, total in evaluation.totals.by_payer.items():
+            population[payer] = population.get(payer, Total.zero()) + total
+        if args.explain and not markdown:
+            out.write(evaluation.explain_text(lang=lang) + "\n")
+            continue
+        # A heading is marked as one: an id such as "total: ..." starts no line of its own.
+        out.write(f"### {_heading(evaluation)}\n\n" if markdown else f"── {_heading(evaluation)}\n")
+        if evaluation.error is not None:
+            out.write(f"  {label('error', lang)}: {printable(str(evaluation.error))}\n\n")
+            continue
+        if evaluation.lines:
+            (_markdown if markdown else _table)(header, _line_rows(evaluation, lang), out)
+        else:
+            out.write(f"  {label('no award line', lang)}\n")
+        for failed in _failed_checks(evaluation, lang):
+            out.write(f"{'- ' if markdown else '  '}{failed}\n")
+        bold = "**" if markdown else ""
+        out.write(f"{chr(10) if markdown else ''}{bold}{label('total', lang)}{bold}: {evaluation.totals.all.text(lang)}\n")
+        for payer, total in evaluation.totals.by_payer.items():
+            out.write(f"{'- ' if markdown else '  '}{printable(payer)}: {total.text(lang)}\n")
+        out.write("\n")
+    title = (f"按出资方合计（{count} 家企业）" if lang == "zh"
+             else f"totals by payer ({count} enterprises)")
+    out.write(f"## {title}\n\n" if markdown else f"{title}\n")
+    for payer in sorted(population):
+        out.write(f"{'- ' if markdown else '  '}{printable(payer)}: {population[payer].text(lang)}\n")
+
+
+def _alternatives(scenario: Scenario, args: argparse.Namespace) -> list[tuple[str, Scenario]]:
+    """The scenario, or (with --alternatives) one per member of each alternative group."""
+    groups = scenario.rules.groups if args.alternatives else ()
+    if not groups:
+        return [("", scenario)]
+    if args.format in ("csv", "xlsx"):
+        raise ValueError("--alternatives writes table, markdown or json (one report per member)")
+    return [
+        (member, scenario.choose({group.id: member}))
+        for group in groups
+        for member in [group.default, *(m for m in group.members if m != group.default)]
+    ]
 
 
 def run_evaluate(args: argparse.Namespace, out: TextIO) -> int:
-    scenario = _scenario(args)
-    batches = []
-    for path in args.enterprises:
-        records = _frames.enterprises_from(scenario.rules._core, path)
-        batches += _evaluate(scenario, records, threads=args.threads, trace=args.explain, label=path)
-    _write_batches(batches, args, out)
+    batches, documents = [], []
+    for member, scenario in _alternatives(_scenario(args), args):
+        part = []
+        for path in args.enterprises:
+            records = _frames.enterprises_from(scenario.rules._core, path)
+            part += _evaluate(scenario, records, threads=args.threads, trace=args.explain, label=path)
+        batches += part
+        if member and args.format == "json":
+            documents += [f'{{"scenario":"{member}","evaluation":{doc}}}'
+                          for batch in part for doc in batch.to_json(with_trace=args.explain)]
+        elif member:
+            out.write(f"══ under {member} ══\n\n")
+        if not member or args.format != "json":
+            _write_batches(part, args, out)
+    if documents:
+        out.write("[\n" + ",\n".join(documents) + "\n]\n")
     failed = [error for batch in batches for _, error in batch.errors()]
     for error in failed:
-        print(error, file=sys.stderr)
-    return 1 if failed else 0
+        print(printable(error), file=sys.stderr)
+    checks = [c for batch in batches for e in batch for c in _failed_checks(e, "en")]
+    return 1 if failed or checks else 0
 
 
 # --- explain -----------------------------------------------------------------------------------
@@ -517,8 +561,8 @@ def run_explain(args: argparse.Namespace, out: TextIO) -> int:
         known = sorted(set(ids))
         hint = f"; the files have {', '.join(known[:10])}{' ...' if len(known) > 10 else ''}"
         year = f" for {args.year}" if args.year is not None else ""
-        print(f"subsidy: error: no enterprise {args.enterprise!r}{year} in "
-              f"{', '.join(args.enterprises)}{hint}", file=sys.stderr)
+        print(printable(f"subsidy: error: no enterprise {args.enterprise!r}{year} in "
+                        f"{', '.join(args.enterprises)}{hint}"), file=sys.stderr)
         return 1
     if args.rule is not None and not any(
         args.rule in (r.qualified_id, r.id) for r in scenario.rules.rules
@@ -531,7 +575,7 @@ def run_explain(args: argparse.Namespace, out: TextIO) -> int:
     if args.format == "json":
         out.write("[\n" + ",\n".join(batch.to_json(with_trace=True)) + "\n]\n")
     else:
-        out.write("\n".join(evaluation.explain_text(args.rule) for evaluation in batch))
+        out.write("\n".join(evaluation.explain_text(args.rule, args.lang) for evaluation in batch))
     failed = batch.errors()
     return 1 if failed else 0
 
@@ -547,7 +591,11 @@ def run_audit(args: argparse.Namespace, out: TextIO) -> int:
         write_atomic(args.markdown, report.markdown, _inputs(args))
     if args.json:
         write_atomic(args.json, report.json + "\n", _inputs(args))
-    out.write(report.json + "\n" if args.format == "json" else report.markdown)
+    if args.format in ("csv", "xlsx"):
+        _emit(args, reports.audit_xlsx(report, lang=args.lang) if args.format == "xlsx"
+              else reports.audit_csv(report, excel=args.excel, lang=args.lang), out)
+    else:
+        out.write(report.json + "\n" if args.format == "json" else report.markdown)
     if not report.passed:
         counts = ", ".join(f"{n} {kind}" for kind, n in report.counts().items() if n)
         print(f"subsidy audit: {len(report.findings)} findings ({counts})", file=sys.stderr)
@@ -656,6 +704,10 @@ def run_compare(args: argparse.Namespace, out: TextIO) -> int:
     if args.format == "json":
         out.write(json.dumps(_comparison_json(comparison), ensure_ascii=False, indent=2) + "\n")
         return 0
+    if args.format in ("csv", "xlsx"):
+        _emit(args, reports.comparison_xlsx(comparison, lang=args.lang) if args.format == "xlsx"
+              else reports.comparison_csv(comparison, excel=args.excel, lang=args.lang), out)
+        return 1 if len(comparison.failed) else 0
     frame = comparison.per_enterprise
     enterprise_header = ["enterprise", "baseline", "scenario", "change"]
     enterprise_rows = [
@@ -674,16 +726,10 @@ def run_compare(args: argparse.Namespace, out: TextIO) -> int:
     ]
     budget_header = ["side", "budget line", "payer", "budget", "per", "year", "projected", "verdict"]
     budget_rows = _budget_rows(comparison)
-    if args.format == "csv":
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(["table", *enterprise_header])
-        writer.writerows(["enterprise", *row] for row in enterprise_rows)
-        writer.writerows(["payer", *row] for row in payer_rows)
-        writer.writerows(["budget", *row] for row in budget_rows)
-        return 0
     write = _markdown if args.format == "markdown" else _table
     heading = "## " if args.format == "markdown" else ""
-    out.write(f"{heading}baseline: {comparison.baseline}\n{heading}scenario: {comparison.scenario}\n\n")
+    out.write(printable(f"{heading}baseline: {comparison.baseline}") + "\n"
+              + printable(f"{heading}scenario: {comparison.scenario}") + "\n\n")
     write(enterprise_header, enterprise_rows, out)
     out.write(f"\n{heading}totals by payer (floor – ceiling)\n\n")
     write(payer_header, payer_rows, out)
@@ -691,8 +737,8 @@ def run_compare(args: argparse.Namespace, out: TextIO) -> int:
         out.write(f"\n{heading}budget lines against the awards they cover\n\n")
         write(budget_header, budget_rows, out)
     for row in comparison.failed.to_dict(orient="records"):
-        print(f"{row['enterprise']}: baseline {row['baseline_error']}; scenario {row['scenario_error']}",
-              file=sys.stderr)
+        print(printable(f"{row['enterprise']}: baseline {row['baseline_error']}; "
+                        f"scenario {row['scenario_error']}"), file=sys.stderr)
     return 1 if len(comparison.failed) else 0
 
 
@@ -701,7 +747,15 @@ def run_compare(args: argparse.Namespace, out: TextIO) -> int:
 
 def _report(error: SubsidyError) -> None:
     for item in error.errors or [error]:
-        print(str(item), file=sys.stderr)
+        print(printable(str(item)), file=sys.stderr)
+
+
+def _quiet_stdout() -> None:
+    """Points stdout at /dev/null, so that the interpreter's final flush of a closed pipe
+    raises nothing."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
@@ -715,15 +769,27 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     if args.command is None:
         parser.print_help(sys.stderr)
         return 2
+    # Commands registered elsewhere (serve, ...) may have no -o or --format of their own.
+    workbook = (getattr(args, "output", None) or "").lower().endswith(".xlsx")
+    if workbook or getattr(args, "format", None) == "xlsx":
+        if "xlsx" not in getattr(args, "formats", ()):
+            parser.error(f"{args.command} writes no workbook: -o {args.output} needs another name")
+        if not workbook:
+            parser.error("--format xlsx needs -o FILE.xlsx (a workbook is not written to a terminal)")
+        args.format = "xlsx"
     try:
-        with _output(args.output, out or sys.stdout, _inputs(args)) as stream:
+        with _output(args.output, out or sys.stdout, args) as stream:
             code: int = args.run(args, stream)
         return code
+    except BrokenPipeError:
+        # The reader went away (`subsidy evaluate ... | head`): end quietly, as `cat` does.
+        _quiet_stdout()
+        return 1
     except SubsidyError as error:
         _report(error)
         return 1
     except (TypeError, ValueError, OSError) as error:
-        print(f"subsidy: error: {error}", file=sys.stderr)
+        print(printable(f"subsidy: error: {error}"), file=sys.stderr)
         return 1
 
 

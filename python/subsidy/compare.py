@@ -6,7 +6,7 @@ import html
 import os
 from decimal import Decimal
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Union
 
 import numpy as np
@@ -132,27 +132,45 @@ class Comparison:
     total: Change
     failed: pd.DataFrame
     budget: tuple[BudgetCheck, ...] = ()  # baseline's checks, then the scenario's
+    payer_en: Mapping[str, str] = field(default_factory=dict)  # a payer's English name
 
-    def plot(self, ax: Any = None) -> Any:
-        """Totals by payer under both scenarios: a solid bar up to the floor and a hatched range up
-        to the ceiling of the cash band. Heights are whole yuan (the chart is for reading, the exact
-        figures are in :meth:`payer_frame`). Needs matplotlib (``pip install subsidy[plot]``)."""
+    def plot(
+        self,
+        ax: Any = None,
+        *,
+        title: str | None = None,
+        ylabel: str | None = None,
+        labels: Mapping[str, str] | None = None,
+        baseline_label: str | None = None,
+        scenario_label: str | None = None,
+        chinese: bool | None = None,
+    ) -> Any:
+        """Cash totals by payer under both scenarios: a solid bar up to the floor and a hatched
+        range up to the ceiling, the axis in 万元 or 亿元 (whole yuan; the chart is for reading,
+        the exact figures are in :meth:`payer_frame`). Chinese labels when a CJK font is found
+        (``chinese=None``), else the payers' English names; ``labels`` renames payers, and
+        ``title``, ``ylabel``, ``baseline_label``, ``scenario_label`` replace the defaults.
+        Needs matplotlib (``pip install subsidy[plot]``)."""
         import matplotlib.pyplot as plt
 
+        from .plotting import cjk_font, plot_bands
+
+        if chinese is None:
+            chinese = cjk_font() is not None
         if ax is None:
-            _, ax = plt.subplots()
+            _, ax = plt.subplots(figsize=(8, 5))
         payers = list(self.by_payer)
-        for offset, (label, side) in enumerate(((self.baseline, "baseline"), (self.scenario, "scenario"))):
-            totals = [getattr(self.by_payer[p], side).cash for p in payers]
-            floors = [int(t.min) for t in totals]
-            ranges = [int(t.max) - int(t.min) for t in totals]
-            xs = [3 * i + offset for i in range(len(payers))]
-            ax.bar(xs, floors, label=f"{label}: floor")
-            ax.bar(xs, ranges, bottom=floors, fill=False, hatch="//", label=f"{label}: band to ceiling")
-        ax.set_xticks([3 * i + 0.5 for i in range(len(payers))])
-        ax.set_xticklabels(payers)
-        ax.set_ylabel("元 (yuan)")
-        ax.legend()
+        names = dict(labels or {})
+        categories = [names.get(p) or (p if chinese else self.payer_en.get(p, p)) for p in payers]
+        series = [
+            (name, [(int(getattr(self.by_payer[p], side).cash.min),
+                     int(getattr(self.by_payer[p], side).cash.max)) for p in payers])
+            for name, side in ((baseline_label or self.baseline, "baseline"),
+                               (scenario_label or self.scenario, "scenario"))
+        ]
+        default_title = "现金奖励合计（按出资方）" if chinese else "Cash awards by payer"
+        plot_bands(ax, categories, series, chinese=chinese, title=title or default_title,
+                   ylabel=ylabel)
         return ax
 
     def payer_frame(self) -> pd.DataFrame:
@@ -292,4 +310,5 @@ def compare(
         total=total,
         failed=failed,
         budget=(*budget_checks(base_batch), *budget_checks(other_batch)),
+        payer_en={p.id: p.en.split(" (")[0] for p in (*base.rules.payers, *other.rules.payers)},
     )

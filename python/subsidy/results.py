@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any, TextIO
 
 from . import _core, _exact
+from ._text import printable
 from ._core import SubsidyError
 
 __all__ = [
@@ -30,6 +31,26 @@ __all__ = [
 ]
 
 _ZERO = Decimal(0)
+
+# The explanation's own words in Chinese (--lang zh); rule titles and sentences are the rules'.
+_ZH = {
+    "cash": "现金", "in kind": "实物", "unfixed": "项金额未定", "recognised": "项荣誉/优惠",
+    "Evaluation of": "评估：", "policy sets": "政策", "error": "错误", "payer": "出资方",
+    "tier": "档次", "items": "项数", "note": "说明", "cited": "引用", "check": "检查",
+    "passed": "通过", "FAILED": "未通过", "total": "合计", "receipt": "回执",
+    "no award line": "无奖励", "no rule's condition held": "没有规则的条件成立",
+    "its conditions are not met": "条件不满足",
+    "it is not due in this year": "本年度不在其适用年限内",
+    "no tier reached (the conditions are met)": "未达到任何档次（条件已满足）",
+    "no item qualifies (the conditions are met)": "没有符合的项目（条件已满足）",
+    "decided in": "已决定，区间", "withheld": "暂缓", "exact": "确定", "band": "区间",
+    "recognised line": "荣誉/优惠", "cash_form": "现金", "in_kind_form": "实物",
+    "preference": "优惠", "honour": "荣誉", "one_time": "一次性", "yearly": "每年",
+}
+
+
+def _say(text: str, lang: str) -> str:
+    return _ZH.get(text, text) if lang == "zh" else text
 
 
 def money(value: Decimal) -> str:
@@ -189,20 +210,26 @@ class AwardLine:
     @property
     def value_text(self) -> str:
         """The amount as a person reads it: ``¥550,000.00``, a band, ``unfixed: 奖金若干``, ..."""
+        return self.value_in("en")
+
+    def value_in(self, lang: str) -> str:
+        """:attr:`value_text` in ``lang`` ("en" or "zh": ``金额未定：奖金若干``)."""
+        zh = lang == "zh"
         if self.amount is not None:
             text = money(self.amount)
             if self.status == "decided" and self.band is not None:
-                text += f" (decided in {self.band})"
+                text += f"（已决定，区间 {self.band}）" if zh else f" (decided in {self.band})"
         elif self.status == "band" and self.band is not None:
             text = str(self.band)
         elif self.status == "unfixed":
-            text = f"unfixed: {self.unfixed_text}" if self.unfixed_text else "unfixed"
+            word = "金额未定" if zh else "unfixed"
+            text = (f"{word}：" if zh else f"{word}: ") + self.unfixed_text if self.unfixed_text else word
         else:
-            text = self.status
+            text = _say("recognised line", lang) if zh and self.status == "recognised" else self.status
         if self.form == "in_kind" and str(self.in_kind):
-            text += f" in kind ({self.in_kind})"
+            text += f" 实物（{self.in_kind.zh or self.in_kind.en}）" if zh else f" in kind ({self.in_kind})"
         if self.withheld:
-            text += " [withheld]"
+            text += f" [{_say('withheld', lang)}]"
         return text
 
     def __repr__(self) -> str:
@@ -218,6 +245,7 @@ class PassedOver:
     rule: str
     citation: Citation
     trace: tuple[TraceStep, ...]
+    reason: str = "condition"  # or "recurrence", "no_tier", "no_item"
 
     @classmethod
     def _from(cls, data: Mapping[str, Any]) -> PassedOver:
@@ -226,7 +254,18 @@ class PassedOver:
             rule=str(data["rule"]),
             citation=Citation._from(data["citation"]),
             trace=tuple(TraceStep(str(k), str(d)) for k, d in data["trace"]),
+            reason=str(data.get("reason", "condition")),
         )
+
+    @property
+    def why(self) -> str:
+        """The reason in words: the conditions not met, or met and no tier reached, ..."""
+        return {
+            "condition": "its conditions are not met",
+            "recurrence": "it is not due in this year",
+            "no_tier": "no tier reached (the conditions are met)",
+            "no_item": "no item qualifies (the conditions are met)",
+        }.get(self.reason, self.reason)
 
     @property
     def qualified_rule(self) -> str:
@@ -267,14 +306,19 @@ class Total:
         )
 
     def __str__(self) -> str:
-        parts = [f"cash {self.cash}"]
+        return self.text()
+
+    def text(self, lang: str = "en") -> str:
+        """``cash ¥1,000.00, in kind ¥500.00, 2 unfixed`` (``lang="zh"``: 现金 ¥1,000.00，...)."""
+        space = "" if lang == "zh" else " "
+        parts = [f"{_say('cash', lang)} {self.cash}"]
         if self.in_kind != Band.zero():
-            parts.append(f"in kind {self.in_kind}")
+            parts.append(f"{_say('in kind', lang)} {self.in_kind}")
         if self.unfixed:
-            parts.append(f"{self.unfixed} unfixed")
+            parts.append(f"{self.unfixed}{space}{_say('unfixed', lang)}")
         if self.recognised:
-            parts.append(f"{self.recognised} recognised")
-        return ", ".join(parts)
+            parts.append(f"{self.recognised}{space}{_say('recognised', lang)}")
+        return ("，" if lang == "zh" else ", ").join(parts)
 
     def __repr__(self) -> str:
         return f"Total({self}; {self.lines} line{'' if self.lines == 1 else 's'})"
@@ -396,82 +440,94 @@ class Evaluation:
                 return line
         raise KeyError(f"no award line from {qualified_rule!r}")
 
-    def explain_text(self, rule: str | None = None) -> str:
+    def explain_text(self, rule: str | None = None, lang: str = "en") -> str:
         """The explanation as text: each line with its cited sentence and trace, then totals.
         With ``rule`` (qualified ``policy-set/rule-id``, or a bare rule id), only that rule: its
-        line, or why it gave none (the condition that failed, with the figures substituted)."""
+        line, or why it gave none (the condition that failed, with the figures substituted, or
+        the tier not reached). ``lang="zh"`` writes the explanation's own words in Chinese."""
         out = io.StringIO()
-        title = self.enterprise + (f" {self.name}" if self.name else "")
+        def say(text: str) -> str:
+            return _say(text, lang)
+
+        colon = "：" if lang == "zh" else ": "
+        title = printable(self.enterprise + (f" {self.name}" if self.name else ""))
         if self.year is not None:
             title += f", {self.year}"
-        out.write(f"Evaluation of {title}\n")
+        out.write(f"{say('Evaluation of')}{'' if lang == 'zh' else ' '}{title}\n")
         if self.policy_sets:
-            out.write(f"policy sets: {', '.join(self.policy_sets)}\n")
+            out.write(f"{say('policy sets')}{colon}{', '.join(self.policy_sets)}\n")
         if self.error is not None:
-            out.write(f"error: {self.error}\n")
+            out.write(f"{say('error')}{colon}{printable(str(self.error))}\n")
         if rule is not None:
-            return out.getvalue() + self._explain_rule(rule)
+            return out.getvalue() + self._explain_rule(rule, lang)
         for line in self.lines:
-            self._write_line(line, out)
+            self._write_line(line, out, lang)
         if not self.lines and self.error is None:
-            out.write("\nno award line: no rule's condition held\n")
+            out.write(f"\n{say('no award line')}{colon}{say('no rule' + chr(39) + 's condition held')}\n")
         for finding in self.findings:
-            verdict = "passed" if finding.passed else "FAILED"
-            out.write(f"\ncheck {finding.policy_set}/{finding.check}: {verdict}")
+            verdict = say("passed" if finding.passed else "FAILED")
+            out.write(f"\n{say('check')} {finding.policy_set}/{finding.check}{colon}{verdict}")
             if finding.message:
                 out.write(f" — {finding.message}")
             out.write("\n")
             if finding.detail:
-                out.write(f"  {finding.detail}\n")
+                out.write(f"  {printable(finding.detail)}\n")
             if finding.citation is not None:
-                out.write(f"  cited: {finding.citation}\n")
-        out.write(f"\ntotal: {self.totals.all}\n")
+                out.write(f"  {say('cited')}{colon}{finding.citation}\n")
+        out.write(f"\n{say('total')}{colon}{self.totals.all.text(lang)}\n")
         for payer, total in self.totals.by_payer.items():
-            out.write(f"  {payer}: {total}\n")
-        out.write(f"receipt: {self.receipt}\n")
+            out.write(f"  {payer}{colon}{total.text(lang)}\n")
+        out.write(f"{say('receipt')}{colon}{self.receipt}\n")
         return out.getvalue()
 
     @staticmethod
-    def _write_line(line: AwardLine, out: TextIO) -> None:
-        out.write(f"\n• {line.qualified_rule} — {line.title}\n")
-        payer = f"; payer {line.payer}" if line.payer else ""
+    def _write_line(line: AwardLine, out: TextIO, lang: str = "en") -> None:
+        zh = lang == "zh"
+        colon = "：" if zh else ": "
+        title = (line.title.zh or line.title.en) if zh else str(line.title)
+        out.write(f"\n• {line.qualified_rule} — {title}\n")
+        payer = f"; {_say('payer', lang)} {line.payer}" if line.payer else ""
         if line.payer_inferred:
-            payer += " (inferred: the text names no payer)"
-        out.write(f"  {line.value_text}{payer}; {line.form}")
+            payer += "（推定：原文未写明出资方）" if zh else " (inferred: the text names no payer)"
+        form = _say(f"{line.form}_form" if line.form in ("cash", "in_kind") else line.form, lang)
+        out.write(f"  {line.value_in(lang)}{payer}; {form if zh else line.form}")
         if line.recurrence:
-            out.write(f"; {line.recurrence}")
+            out.write(f"; {_say(line.recurrence, lang)}")
         out.write("\n")
-        if line.tier:
-            out.write(f"  tier: {line.tier}\n")
-        if line.items:
-            out.write(f"  items: {line.items}\n")
-        if line.note:
-            out.write(f"  note: {line.note}\n")
-        out.write(f"  cited: {line.citation.where}\n")
+        for word, value in (("tier", line.tier), ("items", line.items), ("note", line.note)):
+            if value:
+                out.write(f"  {_say(word, lang)}{colon}{value}\n")
+        out.write(f"  {_say('cited', lang)}{colon}{line.citation.where}\n")
         out.write(f"    「{line.citation.text}」\n")
-        for step in line.trace:
-            out.write(f"    {step.kind}: {step.detail}\n")
+        Evaluation._write_steps(line.trace, out)
 
-    def _explain_rule(self, rule: str) -> str:
+    @staticmethod
+    def _write_steps(trace: tuple[TraceStep, ...], out: TextIO) -> None:
+        for step in trace:
+            if step.kind != "rule":  # the heading names the rule, the citation its sentence
+                out.write(f"    {step.kind}: {printable(step.detail)}\n")
+
+    def _explain_rule(self, rule: str, lang: str = "en") -> str:
         def matches(qualified: str) -> bool:
             return qualified == rule or qualified.split("/", 1)[1] == rule
 
+        colon = "：" if lang == "zh" else ": "
         out = io.StringIO()
         found = False
         for line in self.lines:
             if matches(line.qualified_rule):
                 found = True
-                self._write_line(line, out)
+                self._write_line(line, out, lang)
         for passed in self.passed_over:
             if matches(passed.qualified_rule):
-                out.write(f"\n• {passed.qualified_rule}: no award line\n")
-                out.write(f"  cited: {passed.citation.where}\n")
+                why = _say(passed.why, lang)
+                out.write(f"\n• {passed.qualified_rule}{colon}{_say('no award line', lang)}{colon}{why}\n")
+                out.write(f"  {_say('cited', lang)}{colon}{passed.citation.where}\n")
                 out.write(f"    「{passed.citation.text}」\n")
-                for step in passed.trace:
-                    out.write(f"    {step.kind}: {step.detail}\n")
+                self._write_steps(passed.trace, out)
                 found = True
         if not found:
-            out.write(f"\n{rule}: not evaluated (no such rule in the policy sets evaluated: "
+            out.write(f"\n{printable(rule)}: not evaluated (no such rule in the policy sets evaluated: "
                       f"{', '.join(self.policy_sets)})\n")
         return out.getvalue()
 

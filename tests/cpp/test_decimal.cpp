@@ -551,18 +551,19 @@ TEST_CASE("to_scientific_string follows the GDA rules") {
   CHECK(make(1, 2).to_scientific_string() == "1E+2");
 }
 
-TEST_CASE("to_money_string groups the integer part") {
+TEST_CASE("to_money_string groups the integer part and shows at least two decimals") {
   CHECK(d("1234567.89").to_money_string() == "¥1,234,567.89");
   CHECK(d("-5.00").to_money_string() == "-¥5.00");
-  CHECK(d("0.5").to_money_string() == "¥0.5");
-  CHECK(d("999").to_money_string() == "¥999");
-  CHECK(d("1000").to_money_string() == "¥1,000");
-  CHECK(d("100000").to_money_string() == "¥100,000");
-  CHECK(d("30万").to_money_string() == "¥300,000");
+  CHECK(d("0.5").to_money_string() == "¥0.50");
+  CHECK(d("999").to_money_string() == "¥999.00");
+  CHECK(d("1000").to_money_string() == "¥1,000.00");
+  CHECK(d("100000").to_money_string() == "¥100,000.00");
+  CHECK(d("30万").to_money_string() == "¥300,000.00");
   CHECK(d("0.00").to_money_string() == "¥0.00");
-  CHECK(d("-1234.5").to_money_string("$") == "-$1,234.5");
-  CHECK(d("1234").to_money_string("") == "1,234");
+  CHECK(d("-1234.5").to_money_string("$") == "-$1,234.50");
+  CHECK(d("1234").to_money_string("") == "1,234.00");
   CHECK(d("1234.565").to_fen().to_money_string() == "¥1,234.57");
+  CHECK(d("0.0000000001").to_money_string() == "¥0.0000000001");  // exact: never rounded
 }
 
 TEST_CASE("to_wan_string shows 万元 without trailing zeros") {

@@ -77,10 +77,16 @@ def test_evaluate_json_is_the_canonical_json(records: Path) -> None:
     assert "440000.00" in json.dumps(documents[0], ensure_ascii=False)
 
 
-def test_evaluate_csv_has_one_row_per_line(records: Path) -> None:
+def test_evaluate_csv_has_one_row_per_line_every_enterprise_and_totals(records: Path) -> None:
     code, out = run("evaluate", "--rules", str(TOY_RULES), str(records), "--format", "csv")
     assert code == 0
-    rows = list(csv.DictReader(io.StringIO(out)))
+    every = list(csv.DictReader(io.StringIO(out)))
+    assert [(r["row"], r["enterprise"]) for r in every if r["row"] != "line"][:1] == [
+        ("no award line", "E2")  # an enterprise without any award is a row of its own
+    ]
+    assert {r["payer"] for r in every if r["row"] == "total" and r["enterprise"] == "all"} >= {"total"}
+    rows = [r for r in every if r["row"] == "line"]
+    assert all(r["title"] for r in rows)
     assert [r["rule"] for r in rows] == [
         "rate-rebate",
         "investment-tiers",
