@@ -2,14 +2,18 @@
 set(SUBSIDY_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/../src/error.cpp
   ${CMAKE_CURRENT_LIST_DIR}/../src/decimal.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/../src/amount_text.cpp
   ${CMAKE_CURRENT_LIST_DIR}/../src/document.cpp
   ${CMAKE_CURRENT_LIST_DIR}/../src/json_check.cpp
   ${CMAKE_CURRENT_LIST_DIR}/../src/sha256.cpp
   ${CMAKE_CURRENT_LIST_DIR}/../src/expression.cpp
   ${CMAKE_CURRENT_LIST_DIR}/../src/rules.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/../src/period.cpp
   ${CMAKE_CURRENT_LIST_DIR}/../src/facts.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/../src/needs.cpp
   ${CMAKE_CURRENT_LIST_DIR}/../src/evaluate.cpp
   ${CMAKE_CURRENT_LIST_DIR}/../src/render.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/../src/prepared.cpp
   ${CMAKE_CURRENT_LIST_DIR}/../src/json.cpp
   ${CMAKE_CURRENT_LIST_DIR}/../src/columnar.cpp
   ${CMAKE_CURRENT_LIST_DIR}/../src/audit.cpp

@@ -4,7 +4,9 @@
 # bad-input catalogue (tests/bad/), and runs every target for SECONDS (default 60), two at a time.
 # Exits non-zero if any target crashed, leaked, hung or ran out of memory; the offending input is
 # saved as $FUZZ_WORK/artifacts/<target>-crash-* (add it to tests/bad/ with the fix).
-#   scripts/fuzz.sh [SECONDS] [TARGET...]      targets: decimal rules expression facts ledger
+#   scripts/fuzz.sh [SECONDS] [TARGET...]      targets: decimal rules expression facts ledger xlsx
+# (xlsx: the Python package's workbook reader, fuzzed with Hypothesis by fuzz/fuzz_xlsx.py under
+# $PYTHON, default python3, which must have the package installed)
 #   FUZZ_WORK=../fuzz-work scripts/fuzz.sh 1800   keeps corpora and artifacts outside the tree
 #   FUZZ_PARALLEL (2), FUZZ_NICE (0), FUZZ_BIN (prebuilt targets) adjust it
 set -euo pipefail
@@ -12,15 +14,17 @@ cd "$(dirname "$0")/.."
 seconds="${1:-60}"
 shift || true
 targets=("$@")
-((${#targets[@]})) || targets=(decimal rules expression facts ledger)
+((${#targets[@]})) || targets=(decimal rules expression facts ledger xlsx)
+native=()
+for t in "${targets[@]}"; do [[ "$t" == xlsx ]] || native+=("$t"); done
 build=build-asan  # shared with scripts/sanitizers.sh asan: one instrumented library for both
 work="${FUZZ_WORK:-$build/fuzz-work}"
 parallel="${FUZZ_PARALLEL:-2}"
 
 bin="${FUZZ_BIN:-$PWD/$build/fuzz}"  # FUZZ_BIN: prebuilt targets (a long run while the tree changes)
-if [[ -z "${FUZZ_BIN:-}" ]]; then
+if [[ -z "${FUZZ_BIN:-}" ]] && ((${#native[@]})); then
   bash scripts/sanitizers.sh configure
-  cmake --build "$build" --parallel "$parallel" --target "${targets[@]/#/fuzz_}"
+  cmake --build "$build" --parallel "$parallel" --target "${native[@]/#/fuzz_}"
 fi
 
 # Seeds: small committed ones, then whole rule folders (files joined by the "#---" separator that
@@ -61,6 +65,10 @@ done
 # Runs the targets, `parallel` at a time; each writes its log to $work/<target>.log.
 run() {
   local target="$1" dict=()
+  if [[ "$target" == xlsx ]]; then
+    nice -n "${FUZZ_NICE:-0}" "${PYTHON:-python3}" fuzz/fuzz_xlsx.py "$seconds" "$work/artifacts" >"$work/$target.log" 2>&1
+    return
+  fi
   [[ -f "fuzz/$target.dict" ]] && dict=(-dict="$PWD/fuzz/$target.dict")
   (cd "$work" && nice -n "${FUZZ_NICE:-0}" "$bin/fuzz_$target" "corpus/$target" \
     -max_total_time="$seconds" -timeout=120 -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 \

@@ -41,6 +41,13 @@ def cell(text) -> str:
     return s.replace("|", "\\|") if s else "—"
 
 
+def in_force_text(period) -> str:
+    """A period of force as the rule file gives it: 'from 2024-07-06', 'always'."""
+    period = period if isinstance(period, dict) else {}
+    parts = [f"{k} {period[k]}" for k in ("from", "until") if period.get(k)]
+    return " ".join(parts) or "always (no dates given)"
+
+
 def latest_values(parameters: dict) -> dict:
     out = {}
     for name, p in (parameters or {}).items():
@@ -201,6 +208,7 @@ def render(link_pages: str | None = None) -> str:
         src = ps.get("source", {})
         lines = src.get("lines", [])
         w(f"- issuer: {issuer}{number}; {ps.get('status', '')}; dated {ps.get('date_as_written', '')} ({ps.get('date', '')})")
+        w(f"- in force: {in_force_text(ps.get('in_force'))} (a record of year Y is judged on Y-12-31)")
         if lines:
             w(f"- source: `{src.get('file', '')}` lines {lines[0]}–{lines[-1]}")
         w(f"- applies to: `{ps.get('applies_to', '')}`")

@@ -482,6 +482,10 @@ def rule_page(folder: Folder, doc: dict[str, Any], rule: dict[str, Any]) -> str:
         f"- rounding 舍入: {rounding.get('mode', 'half_up')} to 至 {rounding.get('quantum', '0.01')}"
         + (" (the default: 四舍五入到分)" if not rounding else "")
     )
+    period = gen_policies_md.in_force_text(doc["policy_set"].get("in_force"))
+    if rule.get("in_force"):
+        period += "; the rule itself 本条: " + gen_policies_md.in_force_text(rule.get("in_force"))
+    out.append(f"- in force 施行期间: {period} (a record of year Y is judged on Y-12-31)")
     out.append("")
 
     out += ["## 支付方 Payer", ""]
@@ -529,6 +533,7 @@ def set_page(folder: Folder, doc: dict[str, Any]) -> str:
         ("issuer 发文机关", ps.get("issuer", "")),
         ("document number 文号", "" if absent(ps.get("document_number")) else ps["document_number"]),
         ("date 日期", f"{ps.get('date_as_written', '')} ({ps.get('date', '')})"),
+        ("in force 施行期间", gen_policies_md.in_force_text(ps.get("in_force")) + "; a record of year Y is judged on Y-12-31 按年度末日评估"),
         ("status 状态", STATUS.get(ps.get("status", ""), ps.get("status", ""))),
         ("source 来源", f"`{src.get('file', '')}` lines {lines[0]}–{lines[-1]}" if lines else ""),
         ("applies to 适用范围", code(ps.get("applies_to", ""))),
@@ -565,8 +570,9 @@ def set_page(folder: Folder, doc: dict[str, Any]) -> str:
         out += [
             "## 参数 Parameters",
             "",
-            "A parameter keeps its dated versions: the version in force on the evaluation date applies "
-            "(the latest when no date is given). 参数按生效日期分版本。",
+            "A parameter keeps its dated versions: the version in force on the record's day applies "
+            "(the last day of its year, or the date given; the latest for a record with neither). "
+            "参数按生效日期分版本，按记录所属年度的年末日取值。",
             "",
             "| parameter 参数 | meaning 含义 | unit 单位 | value 取值 (from 起) | reference 依据 |",
             "|---|---|---|---|---|",

@@ -12,6 +12,8 @@ apt_wanted+=(clang libclang-rt-dev)
 apt_wanted+=(fonts-noto-cjk)
 # headless Chromium and its WebDriver for the web page's browser test (Selenium drives them)
 apt_wanted+=(chromium chromium-driver)
+# Java for Spark (subsidy.spark and its tests run Spark in local mode)
+apt_wanted+=(openjdk-17-jre-headless)
 command -v clang-format >/dev/null 2>&1 || apt_wanted+=(clang-format)
 command -v cmake >/dev/null 2>&1 || apt_wanted+=(cmake)   # pip's cmake (>= 3.20) also does
 
@@ -57,6 +59,9 @@ pip_wanted=(
   "python-multipart>=0.0.9"
   "httpx>=0.27"
   "selenium>=4.15"
+  "dask[dataframe]>=2024.12"   # subsidy.dask and its tests (a LocalCluster of worker processes)
+  "distributed>=2024.12"
+  "pyspark>=3.5"               # subsidy.spark and its tests (local[2])
 )
 mapfile -t pip_missing < <("$PYTHON" - "${pip_wanted[@]}" <<'PY'
 import re
@@ -64,7 +69,7 @@ import sys
 from importlib import metadata
 
 for requirement in sys.argv[1:]:
-    name = re.split(r"[<>=!~ ]", requirement, maxsplit=1)[0]
+    name = re.split(r"[<>=!~\[ ]", requirement, maxsplit=1)[0]
     try:
         metadata.version(name)
     except metadata.PackageNotFoundError:

@@ -78,7 +78,7 @@ check "docs" env PYTHON="$PYTHON" bash scripts/docs.sh
 step "C++: sanitizers (ASan + UBSan: every ctest suite; TSan: the concurrency test)"
 check "sanitizers" bash scripts/sanitizers.sh
 
-step "C++: fuzz smoke (libFuzzer, 60 s per target, two at a time)"
-check "fuzz" bash scripts/fuzz.sh 60
+step "Fuzz smoke (libFuzzer targets and the Python xlsx reader's, 60 s each, two at a time)"
+check "fuzz" env PYTHON="$PYTHON" bash scripts/fuzz.sh 60
 
 ((${#failed[@]} == 0))  # the exit status; the EXIT trap prints the table and the verdict

@@ -303,8 +303,10 @@ class Auditor {
       if (m.info != nullptr && m.record) wanted[choice_for(ledger_[i])].push_back(i);
     }
     for (auto& [choose, grants] : wanted) {
-      std::vector<std::size_t> records;
-      for (std::size_t i : grants) records.push_back(*matches_[i].record);
+      // Each grant is judged at its own year: a record without a year is evaluated as the
+      // record of the grant's year.
+      std::vector<std::pair<std::size_t, std::int64_t>> records;
+      for (std::size_t i : grants) records.emplace_back(*matches_[i].record, ledger_[i].year);
       std::sort(records.begin(), records.end());
       records.erase(std::unique(records.begin(), records.end()), records.end());
       Scenario s = scenario_;
@@ -312,11 +314,22 @@ class Auditor {
       s.trace = false;
       std::vector<Enterprise> batch;
       batch.reserve(records.size());
-      for (std::size_t r : records) batch.push_back(enterprises_[r]);
+      for (const auto& [r, year] : records) {
+        batch.push_back(enterprises_[r]);
+        if (!batch.back().year) batch.back().year = year;
+      }
+      // The records of the year before, for rules that read last_year(...); their own results
+      // are not used.
+      for (const auto& [r, year] : records) {
+        auto it = by_key_.find({enterprises_[r].id, year - 1});
+        if (it != by_key_.end()) batch.push_back(enterprises_[it->second]);
+      }
       const std::size_t first = evaluations_.size();
-      for (auto& e : evaluate_batch(rules_, batch, s, 0)) evaluations_.push_back(std::move(e));
+      auto results = evaluate_batch(rules_, batch, s, 0);
+      for (std::size_t k = 0; k < records.size(); ++k) evaluations_.push_back(std::move(results[k]));
       for (std::size_t i : grants) {
-        const auto at = std::lower_bound(records.begin(), records.end(), *matches_[i].record);
+        const auto at = std::lower_bound(records.begin(), records.end(),
+                                         std::make_pair(*matches_[i].record, ledger_[i].year));
         matches_[i].evaluation = first + static_cast<std::size_t>(at - records.begin());
       }
     }
@@ -390,6 +403,15 @@ class Auditor {
           std::string("the facts cannot be evaluated: ") + e.error->what());
       return;
     }
+    for (const Unevaluated& u : e.unevaluated) {
+      if (u.kind == "rule" && u.policy_set == g.policy_set && u.id == g.rule) {
+        std::string facts;
+        for (const auto& m : u.missing) facts += (facts.empty() ? "" : ", ") + m;
+        add(i, FindingKind::evaluation_failed, info, nullptr,
+            "the rule cannot be evaluated: the facts lack " + facts + " (" + u.message + ")");
+        return;
+      }
+    }
     const AwardLine* line = nullptr;
     for (const AwardLine& l : e.lines) {
       if (l.policy_set == g.policy_set && l.rule == g.rule) line = &l;
@@ -397,6 +419,12 @@ class Auditor {
     if (g.payer != info->payer) {
       add(i, FindingKind::payer_mismatch, info, line,
           "paid by " + g.payer + ", but the rule's payer is " + info->payer);
+    }
+    const Date day = scenario_.on ? *scenario_.on
+                                  : Date{static_cast<int>(std::clamp<std::int64_t>(g.year, 1, 9999)), 12, 31};
+    if (std::string why = rules_.not_in_force(*info, day); line == nullptr && !why.empty()) {
+      add(i, FindingKind::not_eligible, info, nullptr, "not eligible: " + why);
+      return;
     }
     if (line == nullptr) {
       add(i, FindingKind::not_eligible, info, nullptr, why_no_line(i, *info));

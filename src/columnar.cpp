@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <mutex>
 #include <thread>
 
 #include "compiled.hpp"
@@ -162,6 +163,7 @@ enum class N : std::uint8_t {
   not_,
   cmp,
   in,
+  last_year,  ///< a scalar fact of the row's previous-year row
 };
 
 // Sums of int64 amounts over a whole batch.
@@ -169,6 +171,7 @@ __extension__ typedef __int128 Int128;
 __extension__ typedef unsigned __int128 UInt128;
 
 constexpr std::uint32_t kNone = static_cast<std::uint32_t>(-1);
+constexpr std::size_t kNoRow = static_cast<std::size_t>(-1);
 
 struct Node {
   N op = N::constant;
@@ -218,6 +221,7 @@ enum class H : std::uint8_t {
   fact_in,
   field_in,
   field_cmp_k,
+  last_year,
   all_of,  ///< a and b and …: operands[a .. a + b), flattened
   any_of,  ///< a or b or …
 };
@@ -629,7 +633,13 @@ struct Program::Impl {
   const RuleSet rules;  ///< a handle: keeps the compiled rules alive
   const CompiledRules& r;
   detail::ResolvedScenario scenario;
-  std::function<Evaluation(const Enterprise&)> reference;
+  std::function<Evaluation(const Enterprise&, const Enterprise*)> reference;
+  const Scenario given;             ///< as the caller gave it
+  std::vector<std::string> selection;  ///< the rule selection
+  /// Programs for the days rows are evaluated on when the scenario has no `on`: each row on the
+  /// last day of its own year. Compiled the first time a run meets the year, then kept.
+  mutable std::mutex years_mutex;
+  mutable std::map<std::int64_t, std::unique_ptr<Impl>> year_programs;
   std::string unsupported_reason;
   bool compiled = false;
   bool filtered = false;
@@ -646,7 +656,8 @@ struct Program::Impl {
       : rules(rs),
         r(rs.compiled()),
         scenario(detail::resolve_scenario(rs, s)),
-        reference(detail::reference_evaluator(rs, s)) {}
+        reference(detail::reference_evaluator(rs, s)),
+        given(s) {}
 
   // ---- compiling ----
 
@@ -818,6 +829,8 @@ struct Program::Impl {
           case RefKind::field:
             return compile_field(x, record);
           case RefKind::parameter:
+            // No version on the program's day: the reference path says why, row by row.
+            if (!scenario.param_known.at(x.slot)) refuse("a parameter without a version on the day");
             return constant_number(scenario.params.at(x.slot));
           case RefKind::derived: {
             if (derived_nodes[x.slot] == kNone) {
@@ -925,6 +938,11 @@ struct Program::Impl {
             n.kind = Kind::boolean;
         }
         return push(std::move(n));
+      }
+      case Op::last_year: {
+        const std::uint32_t k = compile_scalar_fact(x.slot);
+        nodes[k].op = N::last_year;
+        return k;
       }
       case Op::present: {
         const Expr& a = *x.args[0];
@@ -1086,6 +1104,7 @@ struct Program::Impl {
   }
 
   void compile_all(const std::vector<std::string>& only) {
+    selection = only;
     program_rule.assign(r.crules.size(), kNone);
     filtered = !only.empty();
     std::vector<bool> keep(r.crules.size(), only.empty());
@@ -1128,7 +1147,9 @@ struct Program::Impl {
         if (scenario.set_active[s] && (kept || !filtered)) {
           set.applies_to = compile_expression(cs.applies_to, Kind::boolean);
           for (std::size_t rule : cs.rules) {
-            if (program_rule[rule] != kNone) set.rules.push_back(program_rule[rule]);
+            if (program_rule[rule] != kNone && scenario.rule_active[rule]) {
+              set.rules.push_back(program_rule[rule]);
+            }
           }
           for (std::size_t x : cs.exclusions) {
             const auto& ex = r.exclusions[x];
@@ -1161,6 +1182,10 @@ struct Program::Impl {
         const RuleInfo& info = r.rules[cr.info];
         RuleCode& code = rule_codes[program_rule[rule]];
         code.crule = rule;
+        code.in_kind = info.form == AwardForm::in_kind;
+        // Not evaluated on this day (its set not chosen or not in force, the rule not in force):
+        // its parameters may have no version then, so its code is not compiled.
+        if (!scenario.set_active[cr.set] || !scenario.rule_active[rule]) continue;
         code.when = compile_expression(cr.when, Kind::boolean);
         if (info.recurrence.kind == Recurrence::Kind::years_from) {
           code.from = compile_expression(cr.recurrence_from, Kind::number);
@@ -1229,6 +1254,9 @@ struct Program::Impl {
         break;
       case N::fact:
         h.op = H::fact;
+        break;
+      case N::last_year:
+        h.op = H::last_year;
         break;
       case N::field:
         h.op = H::field;
@@ -1436,6 +1464,7 @@ struct Program::Impl {
   struct Cursor {
     const FactTable& table;
     std::size_t row;
+    std::size_t previous = kNoRow;  ///< the same enterprise's row of the year before
     const ListColumn* list = nullptr;
     std::size_t record = 0;
   };
@@ -1561,6 +1590,14 @@ struct Program::Impl {
         const FactColumn& col = c.table.year();
         if (!col.has(c.row)) fall_back();
         return col.at(c.row);
+      }
+      case H::last_year: {
+        // A previous row kept exact has no usable columns: the reference path reads its facts.
+        if (c.previous == kNoRow || c.table.exact_only(c.previous)) fall_back();
+        const FactColumn& col = c.table.scalar(n.slot);
+        if (col.has(c.previous)) return col.at(c.previous);
+        if (n.flag) return n.value;
+        fall_back();
       }
       case H::rescale:
         return scale_up(eval(n.a, c), n.shift);
@@ -1922,11 +1959,78 @@ struct Program::Impl {
     return true;
   }
 
+  /// Which program evaluates each row (the row's own year's, unless the scenario fixes the day),
+  /// and each row's previous-year row of the same enterprise.
+  struct RowPlan {
+    std::int64_t first_year = 0;
+    std::vector<const Impl*> by_year;  ///< by year − first_year
+    std::vector<std::optional<std::size_t>> previous;
+    const Impl& program(const FactTable& table, std::size_t row, const Impl& self) const {
+      if (by_year.empty() || !table.year().has(row)) return self;
+      return *by_year[static_cast<std::size_t>(clamp_year(table.year().at(row)) - first_year)];
+    }
+  };
+
+  /// Years are read as days 0001-12-31 .. 9999-12-31, as the reference evaluator reads them.
+  static std::int64_t clamp_year(std::int64_t year) { return std::clamp<std::int64_t>(year, 1, 9999); }
+
+  RowPlan plan_rows(const FactTable& table) const {
+    RowPlan plan;
+    const FactColumn& years = table.year();
+    const std::size_t rows = table.rows();
+    const auto& ids = table.row_ids();
+    plan.previous = detail::previous_records(rows, [&](std::size_t row) {
+      static const std::string none;
+      std::optional<std::int64_t> year;
+      if (row < ids.size() && years.has(row)) year = years.at(row);
+      return std::make_pair(row < ids.size() ? &ids[row] : &none, year);
+    });
+    if (given.on) return plan;
+    std::int64_t lo = 0, hi = -1;
+    for (std::size_t row = 0; row < rows; ++row) {
+      if (!years.has(row)) continue;
+      const std::int64_t y = clamp_year(years.at(row));
+      if (hi < lo) lo = hi = y;
+      lo = std::min(lo, y);
+      hi = std::max(hi, y);
+    }
+    if (hi < lo) return plan;
+    plan.first_year = lo;
+    plan.by_year.assign(static_cast<std::size_t>(hi - lo + 1), nullptr);
+    const std::lock_guard<std::mutex> lock(years_mutex);
+    for (std::size_t row = 0; row < rows; ++row) {
+      if (!years.has(row)) continue;
+      const std::int64_t y = clamp_year(years.at(row));
+      const Impl*& slot = plan.by_year[static_cast<std::size_t>(y - lo)];
+      if (slot != nullptr) continue;
+      auto& program = year_programs[y];
+      if (!program) {
+        Scenario s = given;
+        s.on = Date{static_cast<int>(y), 12, 31};
+        program = std::make_unique<Impl>(rules, s);
+        program->compile_all(selection);
+      }
+      slot = program.get();
+    }
+    return plan;
+  }
+
   /// The reference evaluator's result for a row, as columnar lines (or kept whole).
-  void reference_row(const FactTable& table, std::size_t row, Chunk& chunk) const {
-    Evaluation ev = reference(table.enterprise(row));
+  void reference_row(const FactTable& table, std::size_t row, const RowPlan& plan, Chunk& chunk) const {
+    std::optional<Enterprise> previous;
+    if (plan.previous[row]) previous = table.enterprise(*plan.previous[row]);
+    Evaluation ev = reference(table.enterprise(row), previous ? &*previous : nullptr);
+    if (filtered) {
+      ev.unevaluated.erase(std::remove_if(ev.unevaluated.begin(), ev.unevaluated.end(),
+                                          [&](const Unevaluated& u) {
+                                            auto it = r.rule_index.find(u.qualified_id());
+                                            return u.kind != "rule" || it == r.rule_index.end() ||
+                                                   program_rule[it->second] == kNone;
+                                          }),
+                           ev.unevaluated.end());
+    }
     const std::size_t first = chunk.lines.size();
-    bool fits = ev.ok();
+    bool fits = ev.complete();  // a row with rules not evaluated (missing facts) is kept whole
     for (const auto& l : ev.lines) {
       if (!fits) break;
       auto it = r.rule_index.find(l.info->qualified_id);
@@ -1956,6 +2060,7 @@ struct Program::Impl {
                                         }),
                          ev.lines.end());
         detail::add_line_totals(chunk.reference_totals, ev.lines);
+        detail::add_unevaluated_totals(chunk.reference_totals, ev.unevaluated);
       }
       chunk.exact.emplace(row, std::move(ev));
     } else {
@@ -1969,8 +2074,8 @@ struct Program::Impl {
 
   /// Evaluates rows [from, to) into `chunk`, whose columns get room for `room` rows (the
   /// first chunk reserves room for every row: see run()).
-  void run_range(const FactTable& table, std::size_t from, std::size_t to, std::size_t room,
-                 Chunk& chunk) const {
+  void run_range(const FactTable& table, const RowPlan& plan, std::size_t from, std::size_t to,
+                 std::size_t room, Chunk& chunk) const {
     chunk.totals.assign(rule_codes.size(), RuleTotals{});
     const std::size_t n = room;
     chunk.counts.reserve(to - from);
@@ -1985,23 +2090,24 @@ struct Program::Impl {
         chunk.lines.reserve(chunk.lines.size() * n / kSample +
                             chunk.lines.size() * n / kSample / 8 + 64);
       }
-      if (!compiled || table.exact_only(row)) {
-        reference_row(table, row, chunk);
+      const Impl& program = plan.program(table, row, *this);
+      if (!program.compiled || table.exact_only(row)) {
+        reference_row(table, row, plan, chunk);
         continue;
       }
       const std::size_t first = chunk.lines.size();
-      Cursor c{table, row};
+      Cursor c{table, row, plan.previous[row] ? *plan.previous[row] : kNoRow};
       std::int64_t lo = 0, hi = 0;
       bool ok = true;
       try {
-        run_row(c, chunk.lines);
+        program.run_row(c, chunk.lines);
         ok = row_cash(chunk.lines, first, lo, hi);
       } catch (const Fallback&) {
         ok = false;
       }
       if (!ok) {
         chunk.lines.resize(first);
-        reference_row(table, row, chunk);
+        reference_row(table, row, plan, chunk);
         continue;
       }
       for (std::size_t i = first; i < chunk.lines.size(); ++i) count_line(chunk, chunk.lines[i]);
@@ -2027,19 +2133,20 @@ struct Program::Impl {
       throw Error(ErrorKind::usage, "the fact table was built for another rule set");
     }
     const std::size_t rows = table.rows();
+    const RowPlan plan = plan_rows(table);
     threads = static_cast<unsigned>(std::min<std::size_t>(detail::worker_threads(threads),
                                                           std::max<std::size_t>(1, rows / 1024)));
     threads = std::max(threads, 1u);
     std::vector<Chunk> chunks(threads);
     if (threads == 1) {
-      run_range(table, 0, rows, rows, chunks[0]);
+      run_range(table, plan, 0, rows, rows, chunks[0]);
     } else {
       std::vector<std::thread> pool;
       for (unsigned t = 0; t < threads; ++t) {
         pool.emplace_back([&, t] {
           const std::size_t from = rows * t / threads;
           const std::size_t to = rows * (t + 1) / threads;
-          run_range(table, from, to, t == 0 ? rows : to - from, chunks[t]);
+          run_range(table, plan, from, to, t == 0 ? rows : to - from, chunks[t]);
         });
       }
       for (auto& th : pool) th.join();

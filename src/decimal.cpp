@@ -5,6 +5,8 @@
 // reapplies the sign afterwards.
 #include "subsidy/decimal.hpp"
 
+#include "amount_text.hpp"
+
 #include <algorithm>
 #include <array>
 #include <charconv>
@@ -783,7 +785,11 @@ Decimal::Decimal(BigInt coefficient, std::int32_t exponent)
 
 Decimal Decimal::parse(std::string_view text) { return parse_policy_amount(text).value; }
 
-Amount Decimal::parse_amount(std::string_view text) { return parse_policy_amount(text); }
+// Amounts as people type them (facts, ledgers, rule values): full-width forms, spaces and a
+// leading ¥ are folded first (see amount_text.hpp); Decimal::parse keeps the strict form.
+Amount Decimal::parse_amount(std::string_view text) {
+  return parse_policy_amount(detail::normalise_amount_text(text));
+}
 
 Decimal Decimal::parse_scientific(std::string_view text) { return parse_gda(text); }
 

@@ -3,10 +3,13 @@
 
 #include <algorithm>
 #include <memory>
+#include <mutex>
 #include <sstream>
 #include <thread>
 
 #include "compiled.hpp"
+#include "prepared.hpp"
+#include "needs.hpp"
 #include "sha256.hpp"
 
 namespace subsidy {
@@ -28,66 +31,6 @@ namespace detail {
 FactValue parse_fact(const FactDecl& decl, const RawValue& v);
 
 namespace {
-
-/// The scenario resolved against a rule set once, shared by every enterprise of a batch.
-struct Prepared {
-  const CompiledRules& r;
-  std::vector<Decimal> params;
-  std::vector<std::string> param_notes;
-  std::vector<std::string> options;     // chosen choice per option
-  std::vector<bool> set_active;         // policy sets chosen (or outside any group)
-  std::vector<std::optional<FactValue>> defaults;
-  std::string scenario_text;
-  bool trace = false;
-};
-
-Prepared prepare(const RuleSet& rules, const Scenario& s) {
-  s.validate(rules);
-  const CompiledRules& r = rules.compiled();
-  Prepared p{r, {}, {}, {}, {}, {}, s.canonical(), s.trace};
-  for (const auto& info : r.parameters) {
-    const ParameterVersion* chosen = nullptr;
-    if (s.on) {
-      for (const auto& v : info.versions) {
-        if (!v.from || *v.from <= *s.on) chosen = &v;
-      }
-      if (!chosen) {
-        throw Error(ErrorKind::parameter, "parameter '" + info.qualified_name + "' has no version in force on " +
-                                              s.on->to_string());
-      }
-    } else {
-      chosen = &info.versions.back();
-    }
-    std::string note = chosen->from ? "version from " + chosen->from->to_string() : std::string("in force");
-    if (!chosen->reference.empty()) note += "; " + chosen->reference;
-    Decimal value = chosen->value;
-    for (const auto& [name, v] : s.parameters) {
-      if (name == info.qualified_name || (name == info.name && rules.find_parameter(name) == &info)) {
-        value = v;
-        note = "what-if override (text: " + chosen->value.to_string() + ")";
-      }
-    }
-    p.params.push_back(std::move(value));
-    p.param_notes.push_back(std::move(note));
-  }
-  for (const auto& o : r.options) {
-    auto it = s.options.find(o.name);
-    p.options.push_back(it == s.options.end() ? o.default_choice : it->second);
-  }
-  for (const auto& cs : r.csets) {
-    bool active = true;
-    if (cs.group) {
-      const GroupInfo& g = r.groups[*cs.group];
-      auto it = s.choose.find(g.id);
-      active = r.sets[cs.info].id == (it == s.choose.end() ? g.default_member : it->second);
-    }
-    p.set_active.push_back(active);
-  }
-  for (const auto& f : r.facts) {
-    p.defaults.push_back(f.default_value ? std::optional<FactValue>(parse_fact(f, *f.default_value)) : std::nullopt);
-  }
-  return p;
-}
 
 struct Outcome {
   bool any = false;
@@ -119,7 +62,8 @@ void add(Outcome& into, const Outcome& x) {
 
 class Evaluator : public Env {
  public:
-  Evaluator(const Prepared& p, const Enterprise& e) : p_(p), r_(p.r), e_(e), derived_(p.r.derived.size()) {}
+  Evaluator(const Prepared& p, const Enterprise& e, const Enterprise* previous)
+      : p_(p), q_(p.period(p.day_of(e))), r_(p.r), e_(e), previous_(previous), derived_(p.r.derived.size()) {}
 
   // ---- Env ----
   Value fact(std::size_t slot) override {
@@ -139,17 +83,44 @@ class Evaluator : public Env {
     if (slot == kYearSlot) return e_.year.has_value();
     return slot < e_.facts.size() && e_.facts[slot].has_value();
   }
+  // last_year(fact): the fact as the same enterprise's record of the year before gives it (or
+  // its default); no such record is a missing fact like any other.
+  Value last_year(std::size_t slot) override {
+    const std::optional<FactValue>* value = &p_.defaults[slot];
+    if (previous_ != nullptr && slot < previous_->facts.size() && previous_->facts[slot]) {
+      value = &previous_->facts[slot];
+    }
+    const std::string name = "last_year(" + r_.facts[slot].name + ")";
+    if (previous_ == nullptr) {
+      missing(name, e_.year ? "no record of the enterprise for " + std::to_string(*e_.year - 1)
+                            : std::string("the record has no year"));
+    }
+    if (!*value) missing(name, r_.facts[slot].label.zh);
+    return to_value(std::get<Scalar>(**value));
+  }
   Value parameter(std::size_t slot) override {
-    if (tracing()) notes_.push_back(r_.parameters[slot].name + " = " + p_.params[slot].to_string() + " (" +
-                                    p_.param_notes[slot] + ")");
-    return p_.params[slot];
+    if (!q_.param_gaps[slot].empty()) throw Error(ErrorKind::parameter, q_.param_gaps[slot]);
+    if (tracing()) notes_.push_back(r_.parameters[slot].name + " = " + q_.params[slot].to_string() + " (" +
+                                    q_.param_notes[slot] + ")");
+    return q_.params[slot];
   }
   Value derived(std::size_t slot) override {
     if (!derived_[slot]) {
       const CompiledDerived& d = r_.derived[slot];
       std::vector<std::string> saved;
       saved.swap(notes_);
-      Value v = evaluate(d.expr, *this);
+      Value v;
+      try {
+        v = evaluate(d.expr, *this);
+      } catch (const Error& err) {
+        // A missing earlier year names the derived value that wanted it, whose expression shows
+        // what else would do (e.g. the record's own *_last_year figure).
+        if (err.kind() != ErrorKind::fact || err.message().rfind("missing fact 'last_year(", 0) != 0 ||
+            err.message().find("; needed by ") != std::string::npos) {
+          throw;
+        }
+        throw Error(err.kind(), err.message() + "; needed by " + d.name + " = " + d.expr.source, err.mark());
+      }
       if (tracing()) {
         std::string line = d.name + " = " + d.expr.source + " = " + value_to_string(v);
         if (!notes_.empty()) line += "  [" + join_notes() + "]";
@@ -178,16 +149,31 @@ class Evaluator : public Env {
     out.enterprise = e_.id;
     out.name = e_.name;
     out.year = e_.year;
+    out.on = q_.on;
     try {
       for (std::size_t s = 0; s < r_.csets.size(); ++s) {
         if (!p_.set_active[s]) continue;
         const CompiledSet& cs = r_.csets[s];
-        if (cs.applies_to && !evaluate_condition(cs.applies_to, *this)) continue;
+        if (!q_.set_out[s].empty()) {
+          not_in_force(cs.rules, q_.set_out[s], out);
+          continue;
+        }
+        bool applies = true;
+        try {
+          applies = !cs.applies_to || evaluate_condition(cs.applies_to, *this);
+        } catch (const Error& err) {
+          if (!missing_) throw;
+          // Whether the policy set applies is unknown: none of its rules can be evaluated.
+          for (std::size_t rule : cs.rules) not_evaluated_rule(rule, err, out);
+          missing_ = false;
+          continue;
+        }
+        if (!applies) continue;
         out.policy_sets.push_back(r_.sets[cs.info].id);
         const std::size_t first_line = out.lines.size();
         for (std::size_t rule : cs.rules) evaluate_rule(rule, out);
         interactions(cs, out, first_line);
-        for (std::size_t c : cs.checks) run_check(r_.checks[c], out);
+        for (std::size_t c : cs.checks) run_check(c, out);
       }
     } catch (Error& err) {
       if (!current_rule_.empty()) {
@@ -196,6 +182,7 @@ class Evaluator : public Env {
       err.locate(e_.mark);
       out.lines.clear();
       out.findings.clear();
+      out.unevaluated.clear();
       out.error = err;
     }
     totals(out);
@@ -206,6 +193,8 @@ class Evaluator : public Env {
   bool tracing() const { return p_.trace; }
 
   [[noreturn]] void missing(const std::string& name, const std::string& label) {
+    missing_ = true;
+    missing_name_ = name;
     throw Error(ErrorKind::fact, "missing fact '" + name + "'" + (label.empty() ? "" : " (" + label + ")") +
                                      " for enterprise '" + e_.id +
                                      "': it is needed and has no default, and is never taken as 0");
@@ -374,7 +363,52 @@ class Evaluator : public Env {
     return o;
   }
 
+  /// The facts among `slots` that the record lacks and that have no default (and the one met).
+  std::vector<std::string> lacking(const std::vector<std::size_t>& slots) {
+    std::vector<std::string> out;
+    for (std::size_t slot : slots) {
+      const bool has_default = slot != kYearSlot && slot < p_.defaults.size() && p_.defaults[slot];
+      if (!present(slot) && !has_default) out.push_back(fact_name(r_, slot));
+    }
+    if (std::find(out.begin(), out.end(), missing_name_) == out.end()) out.push_back(missing_name_);
+    return out;
+  }
+
+  void not_evaluated(Evaluation& out, std::size_t set, std::string id, const char* kind, const RuleInfo* info,
+                     const std::vector<std::size_t>& needs, const Error& err) {
+    Unevaluated u;
+    u.policy_set = r_.sets[r_.csets[set].info].id;
+    u.id = std::move(id);
+    u.kind = kind;
+    u.info = info;
+    u.missing = lacking(needs);
+    u.message = std::string(kind) + " " + u.qualified_id() + ": " + err.message();
+    out.unevaluated.push_back(std::move(u));
+  }
+
+  void not_evaluated_rule(std::size_t crule, const Error& err, Evaluation& out) {
+    const CompiledRule& rule = r_.crules[crule];
+    const RuleInfo& info = r_.rules[rule.info];
+    not_evaluated(out, rule.set, info.id, "rule", &info, rule_needs(r_, crule), err);
+  }
+
+  /// A missing fact fails only the rule that reads it: the rule is listed as not evaluated (with
+  /// the facts it lacks) and the enterprise's other rules go on. Any other error fails the record.
   void evaluate_rule(std::size_t index, Evaluation& out) {
+    try {
+      evaluate_rule_body(index, out);
+    } catch (const Error& err) {
+      if (!missing_) throw;
+      record = nullptr;
+      record_decl = nullptr;
+      notes_.clear();
+      not_evaluated_rule(index, err, out);
+      missing_ = false;
+      finish_rule();
+    }
+  }
+
+  void evaluate_rule_body(std::size_t index, Evaluation& out) {
     const CompiledRule& rule = r_.crules[index];
     const RuleInfo& info = r_.rules[rule.info];
     current_rule_ = info.qualified_id;
@@ -383,6 +417,10 @@ class Evaluator : public Env {
     notes_.clear();
     // The cited sentence is the line's citation; the trace names the rule and clause only.
     step(trace, "rule", info.qualified_id + " " + info.citation.clause);
+    if (!q_.rule_out[index].empty()) {
+      step(trace, "in force", q_.rule_out[index]);
+      return pass_over(info, local, out, "not_in_force");
+    }
     if (rule.when) {
       const bool ok = evaluate_condition(rule.when, *this);
       step(trace, "condition", rule.when.source + " → " + (ok ? "true" : "false"));
@@ -440,6 +478,18 @@ class Evaluator : public Env {
   }
 
   void finish_rule() { current_rule_.clear(); }
+
+  // A policy set not in force on the record's day: none of its rules gives a line, and an
+  // explanation says so for each.
+  void not_in_force(const std::vector<std::size_t>& rules, const std::string& why, Evaluation& out) {
+    if (!tracing()) return;
+    for (std::size_t index : rules) {
+      const RuleInfo& info = r_.rules[r_.crules[index].info];
+      std::vector<TraceStep> local{{"rule", info.qualified_id + " " + info.citation.clause},
+                                   {"in force", why}};
+      out.passed_over.push_back({info.policy_set, info.id, &info, std::move(local), "not_in_force"});
+    }
+  }
 
   // Keeps the trace of a rule that gave no line, so an explanation can say why not.
   void pass_over(const RuleInfo& info, std::vector<TraceStep>& local, Evaluation& out, const char* reason) {
@@ -513,7 +563,21 @@ class Evaluator : public Env {
     }
     for (std::size_t c : cs.caps) {
       const CompiledCap& cap = r_.caps[c];
-      Decimal left_min = evaluate_number(cap.max, *this);
+      Decimal left_min;
+      try {
+        left_min = evaluate_number(cap.max, *this);
+      } catch (const Error& err) {
+        if (!missing_) throw;
+        // The cap is unknown, so the lines it limits are too: they become not evaluated.
+        for (std::size_t rule : cap.rules) {
+          AwardLine* l = line_of(rule);
+          if (!l || l->status == LineStatus::unfixed || l->status == LineStatus::recognised) continue;
+          not_evaluated(out, cap.set, l->rule, "rule", l->info, cap_needs(r_, c), err);
+          out.lines.erase(out.lines.begin() + (l - out.lines.data()));
+        }
+        missing_ = false;
+        continue;
+      }
       Decimal left_max = left_min;
       for (std::size_t rule : cap.rules) {
         AwardLine* l = line_of(rule);
@@ -532,7 +596,17 @@ class Evaluator : public Env {
     }
   }
 
-  void run_check(const CompiledCheck& c, Evaluation& out) {
+  void run_check(std::size_t index, Evaluation& out) {
+    try {
+      run_check_body(r_.checks[index], out);
+    } catch (const Error& err) {
+      if (!missing_) throw;
+      not_evaluated(out, r_.checks[index].set, r_.checks[index].id, "check", nullptr, check_needs(r_, index), err);
+      missing_ = false;
+    }
+  }
+
+  void run_check_body(const CompiledCheck& c, Evaluation& out) {
     notes_.clear();
     if (c.when && !evaluate_condition(c.when, *this)) return;
     notes_.clear();
@@ -547,14 +621,21 @@ class Evaluator : public Env {
     out.findings.push_back(std::move(f));
   }
 
-  void totals(Evaluation& out) { add_line_totals(out.totals, out.lines); }
+  void totals(Evaluation& out) {
+    add_line_totals(out.totals, out.lines);
+    add_unevaluated_totals(out.totals, out.unevaluated);
+  }
 
   const Prepared& p_;
+  const Period& q_;
   const CompiledRules& r_;
   const Enterprise& e_;
+  const Enterprise* previous_;  ///< the same enterprise's record of the year before, if given
   std::vector<std::optional<Value>> derived_;
   std::vector<std::string> notes_;
   std::string current_rule_;
+  bool missing_ = false;  ///< the error in flight is a missing fact
+  std::string missing_name_;
 };
 
 std::string canonical_facts(const CompiledRules& r, const Enterprise& e) {
@@ -580,7 +661,7 @@ std::string canonical_facts(const CompiledRules& r, const Enterprise& e) {
   return out.str();
 }
 
-Evaluation evaluate_prepared(const Prepared& p, const Enterprise& e) {
+Evaluation evaluate_prepared(const Prepared& p, const Enterprise& e, const Enterprise* previous) {
   // Facts typed against another rule set sit in that rule set's slots: reading them here would
   // misread every fact, so the record is refused as a usage error of its own.
   if ((!e.rules_fingerprint.empty() && e.rules_fingerprint != p.r.fingerprint) ||
@@ -596,7 +677,7 @@ Evaluation evaluate_prepared(const Prepared& p, const Enterprise& e) {
                       e.mark);
     return out;
   }
-  Evaluator ev(p, e);
+  Evaluator ev(p, e, previous);
   Evaluation out;
   try {
     out = ev.run();
@@ -639,14 +720,48 @@ void add_line_totals(Totals& into, const std::vector<AwardLine>& lines) {
   }
 }
 
-ResolvedScenario resolve_scenario(const RuleSet& rules, const Scenario& scenario) {
-  Prepared p = prepare(rules, scenario);
-  return {std::move(p.params), std::move(p.options), std::move(p.set_active), std::move(p.defaults)};
+void add_unevaluated_totals(Totals& into, const std::vector<Unevaluated>& left_out) {
+  for (const auto& u : left_out) {
+    if (u.info && !u.info->payer.empty()) ++into.by_payer[u.info->payer].unevaluated;
+    ++into.by_policy_set[u.policy_set].unevaluated;
+    ++into.all.unevaluated;
+  }
 }
 
-std::function<Evaluation(const Enterprise&)> reference_evaluator(const RuleSet& rules, const Scenario& scenario) {
-  auto p = std::make_shared<const Prepared>(prepare(rules, scenario));
-  return [p](const Enterprise& e) { return evaluate_prepared(*p, e); };
+ResolvedScenario resolve_scenario(const RuleSet& rules, const Scenario& scenario) {
+  const std::unique_ptr<Prepared> p = prepare(rules, scenario);
+  const Period& q = p->period(scenario.on);
+  ResolvedScenario out{q.params, p->options, p->set_active, p->defaults, {}, {}};
+  for (std::size_t s = 0; s < out.set_active.size(); ++s) {
+    if (!q.set_out[s].empty()) out.set_active[s] = false;
+  }
+  for (const auto& gap : q.param_gaps) out.param_known.push_back(gap.empty());
+  for (const auto& why : q.rule_out) out.rule_active.push_back(why.empty());
+  return out;
+}
+
+std::function<Evaluation(const Enterprise&, const Enterprise*)> reference_evaluator(const RuleSet& rules,
+                                                                                  const Scenario& scenario) {
+  std::shared_ptr<const Prepared> p = prepare(rules, scenario);
+  return [p](const Enterprise& e, const Enterprise* previous) { return evaluate_prepared(*p, e, previous); };
+}
+
+std::vector<std::optional<std::size_t>> previous_records(
+    std::size_t n, const std::function<std::pair<const std::string*, std::optional<std::int64_t>>(std::size_t)>& key) {
+  std::map<std::pair<std::string_view, std::int64_t>, std::size_t> at;
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto [id, year] = key(i);
+    if (year) at.emplace(std::make_pair(std::string_view(*id), *year), i);
+  }
+  std::vector<std::optional<std::size_t>> out(n);
+  if (at.size() < 2) return out;
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto [id, year] = key(i);
+    if (!year) continue;
+    auto it = at.find({std::string_view(*id), *year - 1});
+    if (it != at.end()) out[i] = it->second;
+  }
+  return out;
 }
 }  // namespace detail
 
@@ -723,18 +838,24 @@ std::string Scenario::canonical() const {
 }
 
 Evaluation evaluate(const RuleSet& rules, const Enterprise& enterprise, const Scenario& scenario) {
-  const detail::Prepared p = detail::prepare(rules, scenario);
-  return detail::evaluate_prepared(p, enterprise);
+  const auto p = detail::prepare(rules, scenario);
+  return detail::evaluate_prepared(*p, enterprise, nullptr);
 }
 
 std::vector<Evaluation> evaluate_batch(const RuleSet& rules, const std::vector<Enterprise>& batch,
                                        const Scenario& scenario, unsigned threads) {
-  const detail::Prepared p = detail::prepare(rules, scenario);
+  const auto prepared = detail::prepare(rules, scenario);
+  const detail::Prepared& p = *prepared;
+  // A multi-year population: each record can read its enterprise's record of the year before.
+  const auto previous = detail::previous_records(batch.size(), [&](std::size_t i) {
+    return std::make_pair(&batch[i].id, batch[i].year);
+  });
+  const auto prev = [&](std::size_t i) -> const Enterprise* { return previous[i] ? &batch[*previous[i]] : nullptr; };
   std::vector<Evaluation> out(batch.size());
   threads = static_cast<unsigned>(std::min<std::size_t>(detail::worker_threads(threads),
                                                         std::max<std::size_t>(1, batch.size())));
   if (threads <= 1) {
-    for (std::size_t i = 0; i < batch.size(); ++i) out[i] = detail::evaluate_prepared(p, batch[i]);
+    for (std::size_t i = 0; i < batch.size(); ++i) out[i] = detail::evaluate_prepared(p, batch[i], prev(i));
     return out;
   }
   // Contiguous slices: each thread writes its own range, so results do not depend on scheduling.
@@ -744,7 +865,7 @@ std::vector<Evaluation> evaluate_batch(const RuleSet& rules, const std::vector<E
     const std::size_t from = n * t / threads;
     const std::size_t to = n * (t + 1) / threads;
     pool.emplace_back([&, from, to] {
-      for (std::size_t i = from; i < to; ++i) out[i] = detail::evaluate_prepared(p, batch[i]);
+      for (std::size_t i = from; i < to; ++i) out[i] = detail::evaluate_prepared(p, batch[i], prev(i));
     });
   }
   for (auto& th : pool) th.join();

@@ -418,14 +418,15 @@ class Parser {
       static const std::pair<const char*, Op> functions[] = {
           {"min", Op::min},     {"max", Op::max},         {"if", Op::if_},     {"round", Op::round},
           {"sum", Op::sum},     {"count", Op::count},     {"any", Op::any},
-          {"all", Op::all},     {"present", Op::present}, {"option", Op::option}};
+          {"all", Op::all},     {"present", Op::present}, {"option", Op::option},
+          {"last_year", Op::last_year}};
       for (const auto& [fname, op] : functions) {
         if (t.text == fname && peek().kind == Tok::punct && peek().text == "(") {
           take();
           enter();
           auto e = node(op, t.pos);
           e->text = t.text;
-          if (op == Op::present || op == Op::option) {
+          if (op == Op::present || op == Op::option || op == Op::last_year) {
             if (peek().kind != Tok::ident) fail("a name");
             auto arg = node(Op::name, peek().pos);
             arg->text = take().text;
@@ -688,6 +689,22 @@ class Checker {
         a.slot = b->slot;
         a.unit = b->unit;
         x.unit = boolean_unit();
+        return;
+      }
+      case Op::last_year: {
+        Expr& a = *x.args[0];
+        std::optional<Binding> b = record_ == nullptr ? scope_.lookup(a.text) : std::nullopt;
+        if (!b || b->ref != RefKind::fact || b->slot == kYearSlot || b->unit.kind == UnitKind::list) {
+          throw Error::expected(ErrorKind::name, "the name of a fact that is not a list (nor the year)",
+                                "'" + a.text + "'", at(a), "last_year()");
+        }
+        a.ref = b->ref;
+        a.slot = b->slot;
+        a.unit = b->unit;
+        a.enum_values = b->enum_values;
+        x.slot = b->slot;
+        x.unit = b->unit;
+        x.enum_values = b->enum_values;
         return;
       }
       case Op::option: {
@@ -981,6 +998,11 @@ Value evaluate(const Expr& x, Env& env) {
       return env.present(a.slot);
     }
     case Op::option: return env.option(x.slot);
+    case Op::last_year: {
+      Value v = env.last_year(x.slot);
+      env.note("last_year(" + x.args[0]->text + ")", v);
+      return v;
+    }
     case Op::and_:
       return truth(evaluate(*x.args[0], env)) && truth(evaluate(*x.args[1], env));
     case Op::or_:

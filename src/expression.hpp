@@ -19,6 +19,7 @@ enum class Op : std::uint8_t {
   add, sub, mul, neg, min, max, if_, round,
   sum, count, any, all, present, option,
   and_, or_, not_, compare, in,
+  last_year,  ///< last_year(fact): the fact in the same enterprise's record of the year before
 };
 enum class Cmp : std::uint8_t { ge, gt, le, lt, eq, ne };
 /// The fact slot of the record's `year`, which every enterprise record may carry.
@@ -96,6 +97,9 @@ class Env {
   virtual ~Env() = default;
   virtual Value fact(std::size_t slot) = 0;  ///< throws Error(fact) if missing without default
   virtual bool present(std::size_t slot) = 0;
+  /// A scalar fact of the same enterprise's record of the year before; throws Error(fact) when
+  /// there is none (no such record, or it lacks the fact and there is no default).
+  virtual Value last_year(std::size_t slot) = 0;
   virtual Value parameter(std::size_t slot) = 0;
   virtual Value derived(std::size_t slot) = 0;
   virtual const std::string& option(std::size_t slot) = 0;

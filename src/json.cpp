@@ -21,6 +21,10 @@ void total(Writer& w, const Total& t) {
   w.integer(t.recognised);
   w.key("lines");
   w.integer(t.lines);
+  if (!t.complete()) {  // only then, so complete results keep their bytes (and receipts)
+    w.key("unevaluated");
+    w.integer(t.unevaluated);
+  }
   w.close('}');
 }
 
@@ -133,6 +137,25 @@ std::string to_json(const Evaluation& e, bool with_trace) {
     w.close('}');
   }
   w.close(']');
+  if (!e.unevaluated.empty()) {
+    w.key("unevaluated");
+    w.open('[');
+    for (const auto& u : e.unevaluated) {
+      w.open('{');
+      w.key("policy_set");
+      w.str(u.policy_set);
+      w.key("id");
+      w.str(u.id);
+      w.key("kind");
+      w.str(u.kind);
+      w.key("missing");
+      w.open('[');
+      for (const auto& m : u.missing) w.str(m);
+      w.close(']');
+      w.close('}');
+    }
+    w.close(']');
+  }
   if (with_trace) {
     w.key("passed_over");
     w.open('[');

@@ -225,6 +225,28 @@ bool read_bool(const RawValue& v, const std::string& what) {
   throw Error::expected(ErrorKind::schema, what + " true or false", describe(v), v.mark);
 }
 
+// `in_force: {from: YYYY-MM-DD, until: YYYY-MM-DD}`, both optional, both days included.
+InForce read_in_force(const RawValue& v) {
+  Fields f(v, "'in_force'", {"from", "until"});
+  InForce out;
+  auto day = [&](const char* key, std::optional<Date>& into) {
+    const RawValue* x = f.get(key);
+    if (!x) return;
+    try {
+      into = Date::parse(Fields::scalar(*x, std::string("'") + key + "'"));
+    } catch (Error& e) {
+      throw e.locate(x->mark);
+    }
+  };
+  day("from", out.from);
+  day("until", out.until);
+  if (out.from && out.until && *out.until < *out.from) {
+    throw Error::expected(ErrorKind::schema, "'until' on or after 'from' (" + out.from->to_string() + ")",
+                          out.until->to_string(), f.key_mark("until"));
+  }
+  return out;
+}
+
 Mark mark_in_scalar(const RawValue& v) {
   Mark m = v.mark;
   // Plain scalars start at the mark; quoted ones one column later.
@@ -411,8 +433,8 @@ class Loader {
       return;
     }
     Fields p(f.need("policy_set"), "'policy_set'",
-             {"id", "title", "issuer", "document_number", "date", "date_as_written", "status", "source",
-              "applies_to", "group", "notes"});
+             {"id", "title", "issuer", "document_number", "date", "date_as_written", "status", "in_force",
+              "source", "applies_to", "group", "notes"});
     PolicySetInfo info;
     info.id = p.need_text("id");
     if (!valid_id(info.id, false)) {
@@ -442,6 +464,7 @@ class Loader {
                             p.key_mark("status"));
     }
     if (const RawValue* src = p.get("source")) Fields(*src, "'source'", {"file", "lines"});
+    if (const RawValue* x = p.get("in_force")) info.in_force = read_in_force(*x);
     info.applies_to = p.text("applies_to");
     info.group = p.text("group");
     info.file = d.name;
@@ -656,7 +679,7 @@ class Loader {
     const std::string& set_id = r_.sets[set].id;
     if (const RawValue* params = find(d.root, "parameters"); params && params->kind != RawValue::Kind::null) {
       each_entry(*params, "'parameters'", [&](const std::string& name, const RawValue& v) {
-        Fields f(v, "parameter '" + name + "'", {"unit", "measure", "label", "value", "versions", "reference", "notes"});
+        Fields f(v, "parameter '" + name + "'", {"unit", "measure", "label", "value", "versions", "reference", "in_force", "notes"});
         ParameterInfo p;
         p.policy_set = set_id;
         p.name = name;
@@ -667,6 +690,7 @@ class Loader {
                                 p.unit.to_string(), f.key_mark("unit"));
         }
         if (const RawValue* l = f.get("label")) p.label = read_text(*l, "'label'");
+        if (const RawValue* x = f.get("in_force")) p.in_force = read_in_force(*x);
         const RawValue* value = f.get("value");
         const RawValue* versions = f.get("versions");
         if ((value != nullptr) == (versions != nullptr)) {
@@ -876,7 +900,7 @@ class Loader {
   void compile_rule(std::size_t set, const SetScope& scope, const RawValue& v) {
     Fields f(v, "a rule",
              {"id", "title", "citation", "payer", "payer_inferred", "form", "in_kind", "recurrence", "when", "award",
-              "rounding", "notes"});
+              "rounding", "in_force", "notes"});
     RuleInfo info;
     info.policy_set = r_.sets[set].id;
     info.id = f.need_text("id");
@@ -890,6 +914,7 @@ class Loader {
       throw Error(ErrorKind::name, "rule '" + info.id + "' is defined twice in this policy set", f.key_mark("id"));
     }
     if (const RawValue* t = f.get("title")) info.title = read_text(*t, "'title'");
+    if (const RawValue* x = f.get("in_force")) info.in_force = read_in_force(*x);
     info.citation = read_citation(f, info.policy_set);
     const std::string form = f.text("form", "cash");
     if (form == "cash") info.form = AwardForm::cash;

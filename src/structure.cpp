@@ -24,7 +24,7 @@ const char* op_name(Op op) {
   static const char* const names[] = {"number", "boolean", "string", "name",    "add",     "sub",
                                       "mul",    "neg",     "min",    "max",     "if",      "round",
                                       "sum",    "count",   "any",    "all",     "present", "option",
-                                      "and",    "or",      "not",    "compare", "in"};
+                                      "and",    "or",      "not",    "compare", "in",     "last_year"};
   return names[static_cast<std::size_t>(op)];
 }
 
@@ -61,7 +61,17 @@ class ProbeEnv : public Env {
     if (slot == detail::kYearSlot) return e_->year.has_value();
     return slot < e_->facts.size() && e_->facts[slot].has_value();
   }
-  Value parameter(std::size_t slot) override { return s_.params[slot]; }
+  // A probe sees one record alone: it has no earlier year.
+  Value last_year(std::size_t slot) override {
+    throw Error(ErrorKind::fact, "missing fact last_year(" + r_.facts[slot].name + ")");
+  }
+  Value parameter(std::size_t slot) override {
+    if (!s_.param_known[slot]) {
+      throw Error(ErrorKind::parameter, "parameter " + r_.parameters[slot].qualified_name +
+                                            " has no version on the scenario's day");
+    }
+    return s_.params[slot];
+  }
   Value derived(std::size_t slot) override {
     if (e_ == nullptr) throw Error(ErrorKind::usage, "not a constant");
     if (!derived_[slot]) derived_[slot] = detail::evaluate(r_.derived[slot].expr, *this);

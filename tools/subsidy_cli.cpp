@@ -134,7 +134,16 @@ std::string total_text(const Total& t) {
     s += ", in kind " + band_text(t.in_kind);
   if (t.unfixed) s += ", " + std::to_string(t.unfixed) + " unfixed";
   if (t.recognised) s += ", " + std::to_string(t.recognised) + " recognised";
+  if (!t.complete())
+    s += ", incomplete: " + std::to_string(t.unevaluated) + " not evaluated (missing facts)";
   return s;
+}
+
+// A rule a missing fact kept from being evaluated: its amount is unknown, never 0.
+std::string unevaluated_text(const Unevaluated& u) {
+  std::string s = u.qualified_id() + " not evaluated: needs ";
+  for (std::size_t i = 0; i < u.missing.size(); ++i) s += (i ? ", " : "") + u.missing[i];
+  return printable(s);
 }
 
 std::string value_text(const AwardLine& l) {
@@ -239,6 +248,11 @@ void explain(const Evaluation& e, const std::string& rule) {
                 << "」\n";
       print_steps(p.trace);
     }
+    for (const auto& u : e.unevaluated) {
+      if (!matches(u.qualified_id())) continue;
+      found = true;
+      std::cout << "\n• " << unevaluated_text(u) << "\n  " << printable(u.message) << "\n";
+    }
     if (!found) {
       std::cout << "\n"
                 << printable(rule)
@@ -250,7 +264,10 @@ void explain(const Evaluation& e, const std::string& rule) {
     return;
   }
   for (const auto& l : e.lines) print_line(l);
-  if (e.lines.empty() && !e.error) std::cout << "\nno award line: no rule's condition held\n";
+  if (e.lines.empty() && !e.error && e.unevaluated.empty())
+    std::cout << "\nno award line: no rule's condition held\n";
+  for (const auto& u : e.unevaluated)
+    std::cout << "\n• " << unevaluated_text(u) << " (not in the record: its amount is unknown, not 0)\n";
   for (const auto& f : e.findings) {
     std::cout << "\ncheck " << f.policy_set << "/" << f.check << ": "
               << (f.passed ? "passed" : "FAILED");
@@ -399,7 +416,7 @@ bool print_table(const std::vector<Evaluation>& evals, bool explained) {
   std::map<std::string, Total> population;
   for (const Evaluation& e : evals) {
     for (const auto& [payer, t] : e.totals.by_payer) population[payer] += t;
-    failed = failed || !e.ok() || !failed_checks(e).empty();
+    failed = failed || !e.ok() || !e.complete() || !failed_checks(e).empty();
     if (explained) {
       explain(e, "");
       std::cout << "\n";
@@ -416,10 +433,11 @@ bool print_table(const std::vector<Evaluation>& evals, bool explained) {
                       l.info->title.zh.empty() ? l.info->title.en : l.info->title.zh, l.info->payer,
                       value_text(l), l.info->citation.clause});
     }
-    if (rows.empty())
-      std::cout << "  no award line\n";
-    else
+    if (!rows.empty())
       table({"rule", "title", "payer", "amount", "clause"}, rows);
+    else if (e.unevaluated.empty())
+      std::cout << "  no award line\n";
+    for (const auto& u : e.unevaluated) std::cout << "  " << unevaluated_text(u) << "\n";
     for (const auto& f : failed_checks(e)) std::cout << "  " << f << "\n";
     std::cout << "total: " << total_text(e.totals.all) << "\n";
     for (const auto& [payer, t] : e.totals.by_payer)
@@ -450,9 +468,11 @@ int run(const Args& a) {
     }
     std::vector<std::vector<std::string>> rows;
     for (const auto& p : rules.policy_sets()) {
-      rows.push_back({p.id, to_string(p.status), std::to_string(p.rule_count), p.title.zh});
+      rows.push_back({p.id, to_string(p.status), p.in_force.to_string(), std::to_string(p.rule_count),
+                      p.title.zh});
     }
-    table({"policy set", "status", "rules", "title"}, rows);
+    table({"policy set", "status", "in force", "rules", "title"}, rows);
+    for (const auto& warning : rules.period_warnings()) std::cout << "warning: " << warning << "\n";
     std::cout << "\nok: " << rules.summary().to_string() << "\nfingerprint: " << rules.fingerprint()
               << "\n";
     return 0;
@@ -502,7 +522,7 @@ int run(const Args& a) {
         std::cout << (i ? ",\n" : "[\n") << to_json(chosen[i], true);
       else
         std::cout << (i ? "\n" : ""), explain(chosen[i], a.rule);
-      failed = failed || !chosen[i].ok();
+      failed = failed || !chosen[i].ok() || !chosen[i].complete();
     }
     if (a.format == "json") std::cout << "\n]\n";
     return failed ? 1 : 0;
@@ -520,7 +540,7 @@ int run(const Args& a) {
         json +=
             (json.empty() ? "" : ",\n") +
             (label.empty() ? doc : "{\"scenario\":\"" + label + "\",\"evaluation\":" + doc + "}");
-        failed = failed || !e.ok() || !failed_checks(e).empty();
+        failed = failed || !e.ok() || !e.complete() || !failed_checks(e).empty();
       }
       continue;
     }

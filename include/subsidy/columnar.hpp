@@ -123,6 +123,7 @@ class FactTable {
   const ListColumn& list(std::size_t slot) const { return lists_[slot]; }
   const FactColumn& year() const { return year_; }
   std::vector<std::string>& ids() { return ids_; }
+  const std::vector<std::string>& row_ids() const { return ids_; }
 
   /// Marks a row for the reference path, keeping its exact facts (a value too wide for int64).
   void keep_exact(std::size_t row, Enterprise enterprise);
@@ -170,7 +171,10 @@ struct ColumnarResult {
   Decimal amount(std::int64_t units) const { return Decimal::from_scaled_int64(units, exponent); }
 };
 
-/// Rules compiled for one scenario into checked int64 fixed-point code.
+/// Rules compiled for one scenario into checked int64 fixed-point code. Without a date in the
+/// scenario each row is evaluated at its own year (as the reference evaluator does): the program
+/// compiles one variant per year it meets, with that year's parameter versions and policy sets in
+/// force, and reads last_year(fact) from the row of the same id and the year before.
 class Program {
  public:
   /// `only`: qualified rule ids to keep (empty: every rule). Exclusions and caps apply among the

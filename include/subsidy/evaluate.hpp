@@ -16,7 +16,10 @@ namespace subsidy {
 
 /// The choices an evaluation is made under: a what-if scenario.
 struct Scenario {
-  std::optional<Date> on;                          ///< parameter versions in force on this date
+  /// Evaluate every record on this date (policies in force, parameter versions valid then),
+  /// whatever its year. Empty: each record on the last day of its own year (a record without a
+  /// year: the latest versions, every policy set taken as in force).
+  std::optional<Date> on;
   std::map<std::string, std::string> options;      ///< interpretation option → choice
   std::map<std::string, std::string> choose;       ///< alternative group → chosen policy set
   std::map<std::string, Decimal> parameters;       ///< parameter (qualified or bare) → value
@@ -63,7 +66,8 @@ struct AwardLine {
   std::string note;          ///< why it was withheld or reduced
   std::vector<TraceStep> trace;
   /// Why no line: "condition" (not met), "recurrence" (outside its years), "no_tier" (the
-  /// conditions held, the value reaches no tier) or "no_item" (no list record qualifies).
+  /// conditions held, the value reaches no tier), "no_item" (no list record qualifies) or
+  /// "not_in_force" (the rule or its policy set is not in force on the record's day).
   std::string reason;
 
   std::string qualified_rule() const { return policy_set + "/" + rule; }
@@ -76,6 +80,11 @@ struct Total {
   std::int64_t unfixed = 0;     ///< unfixed lines (cash or in kind)
   std::int64_t recognised = 0;  ///< honour and preference lines
   std::int64_t lines = 0;
+  /// Rules that could not be evaluated for want of a fact: when not 0 the total is incomplete
+  /// (their amounts are unknown, never taken as 0).
+  std::int64_t unevaluated = 0;
+
+  bool complete() const { return unevaluated == 0; }
 
   /// Adds another total (population sums, scenario comparisons): bands add end by end.
   Total& operator+=(const Total& other) {
@@ -86,6 +95,7 @@ struct Total {
     unfixed += other.unfixed;
     recognised += other.recognised;
     lines += other.lines;
+    unevaluated += other.unevaluated;
     return *this;
   }
 };
@@ -114,25 +124,44 @@ struct PassedOver {
   const RuleInfo* info = nullptr;
   std::vector<TraceStep> trace;
   /// Why no line: "condition" (not met), "recurrence" (outside its years), "no_tier" (the
-  /// conditions held, the value reaches no tier) or "no_item" (no list record qualifies).
+  /// conditions held, the value reaches no tier), "no_item" (no list record qualifies) or
+  /// "not_in_force" (the rule or its policy set is not in force on the record's day).
   std::string reason;
 
   std::string qualified_rule() const { return policy_set + "/" + rule; }
+};
+
+/// A rule, check or cap that could not be evaluated because facts it reads are missing (and
+/// have no default). The enterprise's other rules are still evaluated; this one gives no line
+/// and its amount is not taken as 0: the totals count it as unevaluated (incomplete).
+struct Unevaluated {
+  std::string policy_set;
+  std::string id;                  ///< rule id, check id or cap id within the policy set
+  std::string kind;                ///< "rule", "check" or "cap"
+  const RuleInfo* info = nullptr;  ///< for a rule
+  std::vector<std::string> missing;  ///< the facts it needs that the record lacks
+  std::string message;               ///< the first missing fact met, in words
+
+  std::string qualified_id() const { return policy_set + "/" + id; }
 };
 
 struct Evaluation {
   std::string enterprise;
   std::string name;
   std::optional<std::int64_t> year;
+  std::optional<Date> on;  ///< the day evaluated on (empty: latest versions, no year)
   std::vector<std::string> policy_sets;  ///< evaluated, in order
   std::vector<AwardLine> lines;
   Totals totals;
   std::vector<Finding> findings;
   std::vector<PassedOver> passed_over;  ///< with Scenario::trace only
+  std::vector<Unevaluated> unevaluated;  ///< rules left out for want of facts (see Unevaluated)
   std::optional<Error> error;  ///< set when the evaluation failed (missing fact, ...)
   std::string receipt;         ///< SHA-256 of rules, facts, scenario and engine version
 
   bool ok() const { return !error.has_value(); }
+  /// Every rule that applies was evaluated (no fact was missing).
+  bool complete() const { return ok() && unevaluated.empty(); }
 };
 
 /// The value of an override of parameter `name` (qualified, or a bare name used once), checked
@@ -145,16 +174,20 @@ Decimal parameter_value(const RuleSet& rules, const std::string& name, const Dec
 
 /// Evaluates one enterprise. Errors in the facts are reported in Evaluation::error, not thrown;
 /// an invalid scenario throws.
+/// The record is evaluated at its own year (or the scenario's date); alone, it has no earlier
+/// year, so last_year(fact) is a missing fact.
 Evaluation evaluate(const RuleSet& rules, const Enterprise& enterprise, const Scenario& scenario);
 
 /// Evaluates many enterprises, on `threads` threads (0: hardware concurrency); results in input
-/// order, identical whatever the thread count.
+/// order, identical whatever the thread count. Each record is evaluated at its own year; a record
+/// reads last_year(fact) from the batch's record with the same id and the year before.
 std::vector<Evaluation> evaluate_batch(const RuleSet& rules, const std::vector<Enterprise>& batch,
                                        const Scenario& scenario, unsigned threads = 1);
 
 /// Reads enterprise records from YAML (`enterprises:` list, or a single record), JSON or CSV
-/// (one enterprise per row; list facts are not available in CSV). Throws Error with file,
-/// line/row and field on bad input.
+/// (one enterprise per row, headed by fact names; a list fact cannot be a CSV cell: the Python
+/// package reads list facts from their own CSV files or workbook sheets, docs/data-template.md).
+/// Throws Error with file, line/row and field on bad input.
 std::vector<Enterprise> load_enterprises(const RuleSet& rules, const std::string& path);
 std::vector<Enterprise> parse_enterprises(const RuleSet& rules, const std::string& name,
                                           const std::string& text);
@@ -170,6 +203,11 @@ void check_population(const std::vector<Enterprise>& enterprises);
 /// Canonical JSON of an evaluation (decimals as strings, keys in a fixed order): the bytes the
 /// receipt vouches for.
 std::string to_json(const Evaluation& evaluation, bool with_trace = false);
+
+/// The facts (names; `year` for the record's year) that a rule (`policy-set/rule-id`), a check or
+/// a cap (`policy-set/id`), or a whole policy set (`policy-set`) reads, in declaration order:
+/// the data dictionary of what a clerk must supply. Throws Error(name) for an unknown id.
+std::vector<std::string> facts_needed(const RuleSet& rules, const std::string& id);
 
 /// The engine version that goes into receipts.
 const char* engine_version() noexcept;

@@ -78,6 +78,21 @@ struct FactDecl {
   std::optional<RawValue> default_value;
 };
 
+/// When a policy set, a rule or a parameter is in force: the dates as the text writes them, both
+/// days included. An empty end is open. A record evaluated on a day outside gives no line from it.
+struct InForce {
+  std::optional<Date> from;   ///< first day in force; empty: from the beginning
+  std::optional<Date> until;  ///< last day in force; empty: no end written
+  bool contains(const Date& day) const {
+    return (!from || *from <= day) && (!until || day <= *until);
+  }
+  bool bounded() const { return from.has_value() || until.has_value(); }
+  /// "from 2024-07-06", "from 2010-01-28 until 2012-12-31", "until 2012-12-31", "always".
+  std::string to_string() const;
+  /// "not in force on 2010-12-31: in force from 2024-07-06"; empty when `day` is inside.
+  std::string why_not(const Date& day) const;
+};
+
 struct ParameterVersion {
   std::optional<Date> from;  ///< empty: in force from the beginning
   Decimal value;
@@ -91,6 +106,7 @@ struct ParameterInfo {
   Unit unit;
   Text label;
   std::vector<ParameterVersion> versions;
+  InForce in_force;  ///< outside it the parameter has no value (its versions start at their 'from')
 };
 
 struct OptionInfo {
@@ -136,6 +152,7 @@ struct RuleInfo {
   std::int32_t rounding_exponent = -2;
   std::vector<TierInfo> tiers;
   HitPolicy hit = HitPolicy::unique;
+  InForce in_force;  ///< the rule's own dates, inside its policy set's
   Mark mark;
 };
 
@@ -164,6 +181,7 @@ struct PolicySetInfo {
   std::optional<Date> date;
   std::string date_as_written;
   PolicyStatus status = PolicyStatus::in_force;
+  InForce in_force;  ///< the period of force as the text gives it (施行日期, 有效期)
   std::string applies_to;
   std::string group;
   std::string file;
@@ -198,6 +216,14 @@ class RuleSet {
   const RuleInfo* find_rule(std::string_view qualified_id) const;
   const ParameterInfo* find_parameter(std::string_view name) const;  ///< qualified or unique bare
   std::optional<std::size_t> fact_slot(std::string_view name) const;
+
+  /// Why a rule gives no line on `day` because it (or its policy set) is not in force there
+  /// ("policy set worker-library-award not in force on 2010-12-31: in force from 2024-07-06");
+  /// empty when it is in force.
+  std::string not_in_force(const RuleInfo& rule, const Date& day) const;
+  /// What `subsidy check` warns about periods: a parameter whose versions leave a gap inside its
+  /// policy set's period of force, a rule reading a parameter outside the parameter's period.
+  std::vector<std::string> period_warnings() const;
 
   /// The sources it was loaded from (name, text), so a rule set can be rebuilt elsewhere
   /// (pickling, distributed workers).

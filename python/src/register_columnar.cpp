@@ -643,6 +643,7 @@ py::dict total_dict(const subsidy::Total& t) {
   d["unfixed"] = t.unfixed;
   d["recognised"] = t.recognised;
   d["lines"] = t.lines;
+  d["unevaluated"] = t.unevaluated;  // rules left out for want of a fact: incomplete when not 0
   return d;
 }
 
@@ -763,6 +764,9 @@ py::dict result_dict(const subsidy::ColumnarResult& r, unsigned threads) {
                                   decimal_to_python(l.band.min), decimal_to_python(l.band.max)));
     }
     e["lines"] = lines;
+    py::list unevaluated;
+    for (const auto& u : ev.unevaluated) unevaluated.append(py::make_tuple(u.qualified_id(), u.missing));
+    e["unevaluated"] = unevaluated;
     exact.append(e);
   }
   d["exact"] = exact;

@@ -59,8 +59,13 @@ subsidy::Mark row_mark(const std::string& source, std::size_t row, const std::st
   return mark;
 }
 
+/// `lines` (optional) gives each record's line or row in `source`, for error locations.
 Enterprises from_records(const subsidy::RuleSet& rules, const py::sequence& records,
-                         const std::string& source) {
+                         const std::string& source, const std::optional<std::vector<int>>& lines) {
+  if (lines && lines->size() != records.size()) {
+    throw py::value_error("from_records: " + std::to_string(lines->size()) + " lines for " +
+                          std::to_string(records.size()) + " records");
+  }
   std::vector<subsidy::RawValue> raw;
   raw.reserve(records.size());
   std::size_t row = 0;
@@ -69,7 +74,9 @@ Enterprises from_records(const subsidy::RuleSet& rules, const py::sequence& reco
       throw py::type_error("record " + std::to_string(row + 1) +
                            ": expected a dict of facts, found " + py::repr(record).cast<std::string>());
     }
-    raw.push_back(raw_from_python(record, row_mark(source, row)));
+    subsidy::Mark mark = row_mark(source, row);
+    if (lines) mark.line = (*lines)[row];
+    raw.push_back(raw_from_python(record, mark));
     ++row;
   }
   return type_records(rules, raw);
@@ -135,7 +142,7 @@ py::dict total_dict(const subsidy::Total& total) {
                   "in_kind_min"_a = decimal_to_python(total.in_kind.min),
                   "in_kind_max"_a = decimal_to_python(total.in_kind.max),
                   "unfixed"_a = total.unfixed, "recognised"_a = total.recognised,
-                  "lines"_a = total.lines);
+                  "lines"_a = total.lines, "unevaluated"_a = total.unevaluated);
 }
 
 py::dict totals_map(const std::map<std::string, subsidy::Total>& totals) {
@@ -191,6 +198,13 @@ py::dict evaluation_dict(const subsidy::Evaluation& evaluation) {
                                 "citation"_a = citation_dict(p.info->citation),
                                 "trace"_a = trace_list(p.trace), "reason"_a = p.reason));
   }
+  py::list unevaluated;
+  for (const auto& u : evaluation.unevaluated) {
+    unevaluated.append(py::dict("policy_set"_a = u.policy_set, "id"_a = u.id, "kind"_a = u.kind,
+                                "qualified_id"_a = u.qualified_id(), "missing"_a = u.missing,
+                                "message"_a = u.message,
+                                "title"_a = u.info ? text_dict(u.info->title) : text_dict({})));
+  }
   py::dict totals("all"_a = total_dict(evaluation.totals.all),
                   "by_payer"_a = totals_map(evaluation.totals.by_payer),
                   "by_policy_set"_a = totals_map(evaluation.totals.by_policy_set));
@@ -198,7 +212,7 @@ py::dict evaluation_dict(const subsidy::Evaluation& evaluation) {
       "enterprise"_a = evaluation.enterprise, "name"_a = evaluation.name,
       "year"_a = evaluation.year ? py::object(py::int_(*evaluation.year)) : py::object(py::none()),
       "policy_sets"_a = evaluation.policy_sets, "lines"_a = lines, "totals"_a = totals,
-      "findings"_a = findings, "passed_over"_a = passed_over,
+      "findings"_a = findings, "passed_over"_a = passed_over, "unevaluated"_a = unevaluated,
       "error"_a = evaluation.error ? error_to_python(*evaluation.error) : py::object(py::none()),
       "receipt"_a = evaluation.receipt);
 }
@@ -225,6 +239,18 @@ class Columns {
 
 py::object error_text(const subsidy::Evaluation& evaluation) {
   return evaluation.error ? py::object(py::str(evaluation.error->what())) : py::object(py::none());
+}
+
+/// The rules a missing fact kept from being evaluated, with the facts they need; None if none.
+py::object incomplete_text(const subsidy::Evaluation& evaluation) {
+  if (evaluation.unevaluated.empty()) return py::none();
+  std::string text;
+  for (const auto& u : evaluation.unevaluated) {
+    std::string facts;
+    for (const auto& m : u.missing) facts += (facts.empty() ? "" : ", ") + m;
+    text += (text.empty() ? "" : "; ") + u.qualified_id() + " needs " + facts;
+  }
+  return py::str(text);
 }
 
 py::dict lines_columns(const EvaluationBatch& batch) {
@@ -267,16 +293,17 @@ void add_total(Columns& columns, std::size_t& c, const subsidy::Total& total) {
   columns.add(c++, py::int_(total.unfixed));
   columns.add(c++, py::int_(total.recognised));
   columns.add(c++, py::int_(total.lines));
+  columns.add(c++, py::int_(total.unevaluated));
 }
 
 const std::vector<std::string> kTotalNames = {"cash_min", "cash_max", "in_kind_min", "in_kind_max",
-                                              "unfixed",  "recognised", "lines"};
+                                              "unfixed",  "recognised", "lines", "unevaluated"};
 
 /// by: "enterprise" (one row per enterprise, with ok / error / receipt), "payer" or "policy_set"
 /// (one row per enterprise and payer or policy set, for evaluations that succeeded).
 py::dict totals_columns(const EvaluationBatch& batch, const std::string& by) {
   if (by == "enterprise") {
-    std::vector<std::string> names = {"enterprise", "name", "ok", "error"};
+    std::vector<std::string> names = {"enterprise", "name", "ok", "error", "incomplete"};
     names.insert(names.end(), kTotalNames.begin(), kTotalNames.end());
     names.emplace_back("receipt");
     Columns columns(names);
@@ -286,6 +313,7 @@ py::dict totals_columns(const EvaluationBatch& batch, const std::string& by) {
       columns.add(c++, py::str(evaluation.name));
       columns.add(c++, py::bool_(evaluation.ok()));
       columns.add(c++, error_text(evaluation));
+      columns.add(c++, incomplete_text(evaluation));
       add_total(columns, c, evaluation.totals.all);
       columns.add(c++, py::str(evaluation.receipt));
     }
@@ -375,7 +403,7 @@ void register_evaluate(py::module_& m) {
 
   py::class_<Enterprises>(m, "Enterprises", "Enterprise records typed against one rule set.")
       .def_static("from_records", &from_records, py::arg("rules"), py::arg("records"),
-                  py::arg("source") = "<records>")
+                  py::arg("source") = "<records>", py::arg("lines") = py::none())
       .def_static("from_columns", &from_columns, py::arg("rules"), py::arg("names"),
                   py::arg("columns"), py::arg("rows"), py::arg("source") = "<frame>")
       .def_static(

@@ -32,7 +32,8 @@ py::dict policy_set_dict(const subsidy::PolicySetInfo& info) {
                   "document_number"_a = info.document_number, "date"_a = optional_date(info.date),
                   "date_as_written"_a = info.date_as_written,
                   "status"_a = subsidy::to_string(info.status), "applies_to"_a = info.applies_to,
-                  "group"_a = info.group, "file"_a = info.file, "rule_count"_a = info.rule_count);
+                  "group"_a = info.group, "file"_a = info.file, "rule_count"_a = info.rule_count,
+                  "in_force"_a = info.in_force.to_string());
 }
 
 py::dict tier_dict(const subsidy::TierInfo& tier) {
@@ -203,8 +204,15 @@ void register_rules(py::module_& m) {
       .def("groups", [](const RuleSet& rules) { return list_of(rules.groups(), group_dict); })
       .def("facts", [](const RuleSet& rules) { return list_of(rules.facts(), fact_dict); })
       .def("payers", [](const RuleSet& rules) { return list_of(rules.payers(), payer_dict); })
+      .def(
+          "facts_needed",
+          [](const RuleSet& rules, const std::string& id) { return subsidy::facts_needed(rules, id); },
+          py::arg("id"), "The facts a rule, check, cap or policy set reads (data dictionary).")
       .def("budget", [](const RuleSet& rules) { return list_of(rules.budget(), budget_dict); })
       .def("summary", [](const RuleSet& rules) { return summary_dict(rules.summary()); })
+      .def("period_warnings", &RuleSet::period_warnings,
+           "Parameters whose versions leave a gap inside their policy set's period of force, and "
+           "rules reading a parameter on days it has no value.")
       .def(
           "find_rule",
           [](const RuleSet& rules, const std::string& qualified_id) -> py::object {

@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
-from . import _core
+from . import _core, intake
 
 __all__ = ["Frames", "Population", "enterprises_from", "frames_from_batch"]
 
@@ -98,7 +98,10 @@ def _from_frame(rules: _core.RuleSet, frame: pd.DataFrame, source: str) -> _core
         if name in names:
             raise ValueError(f"column {name!r} appears twice")
         names.append(name)
-        columns.append(_column_values(name, frame[name]))
+    # Labels (行业, 当年销售收入) name their facts; an unknown column is reported once, here.
+    names = intake.frame_names(rules, names, source)
+    for original, name in zip(frame.columns, names):
+        columns.append(_column_values(name, frame[original]))
     return _core.Enterprises.from_columns(rules, names, columns, len(frame), source)
 
 
@@ -112,7 +115,10 @@ def enterprises_from(rules: _core.RuleSet, data: Population) -> _core.Enterprise
         # decimal128 columns arrive as Decimal objects, dates as datetime.date; floats are refused.
         return _from_frame(rules, data.to_pandas(), "<pyarrow.Table>")
     if isinstance(data, (str, os.PathLike)):
-        return _core.Enterprises.load(rules, os.fspath(data))
+        path = os.fspath(data)
+        if intake.is_tabular(path):
+            return intake.read_facts(rules, [path])
+        return _core.Enterprises.load(rules, path)
     if isinstance(data, Mapping):
         return _core.Enterprises.from_records(rules, [data], "<record>")
     if isinstance(data, Iterable):

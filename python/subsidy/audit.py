@@ -6,13 +6,10 @@ from __future__ import annotations
 
 import json
 import os
-import re
-import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Union
-from xml.etree import ElementTree
 
 import pandas as pd
 
@@ -20,6 +17,7 @@ from . import _core, _frames
 from ._frames import Population
 from .results import Band, Citation
 from .rules import RuleSet, Scenario
+from .xlsx import located_error, plain_number, read_workbook
 
 __all__ = ["AuditFinding", "AuditReport", "Ledger", "audit"]
 
@@ -41,70 +39,39 @@ FINDING_KINDS = (
 
 # --- reading spreadsheets exactly ----------------------------------------------------------------
 
-_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
-_PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
-
-
-def _column_index(reference: str) -> int:
-    letters = re.match(r"[A-Z]+", reference)
-    if letters is None:
-        raise ValueError(f"bad cell reference {reference!r}")
-    index = 0
-    for ch in letters.group(0):
-        index = index * 26 + (ord(ch) - ord("A") + 1)
-    return index - 1
-
-
-def _text_of(element: ElementTree.Element | None) -> str:
-    return "".join(t.text or "" for t in element.iter(f"{_MAIN}t")) if element is not None else ""
-
-
-def _first_sheet(book: zipfile.ZipFile) -> str:
-    workbook = ElementTree.fromstring(book.read("xl/workbook.xml"))
-    sheet = workbook.find(f"{_MAIN}sheets/{_MAIN}sheet")
-    if sheet is None:
-        raise ValueError("the workbook has no sheet")
-    rel_id = sheet.get(f"{_REL}id")
-    rels = ElementTree.fromstring(book.read("xl/_rels/workbook.xml.rels"))
-    for rel in rels.iter(f"{_PKG_REL}Relationship"):
-        if rel.get("Id") == rel_id:
-            target = rel.get("Target", "")
-            return target.lstrip("/") if target.startswith("/") else f"xl/{target}"
-    raise ValueError(f"the workbook does not locate its sheet {sheet.get('name')!r}")
-
 
 def read_xlsx_rows(path: PathLike) -> list[tuple[int, list[str | None]]]:
-    """The first sheet's rows as (row number, cell texts), reading the XML directly: a number
-    cell is the digits the file stores (``350000.5``, or ``1.23E+8`` for a scientific format),
-    never a binary float, so the engine decides whether the text is an exact amount."""
-    with zipfile.ZipFile(path) as book:
-        shared: list[str] = []
-        if "xl/sharedStrings.xml" in book.namelist():
-            strings = ElementTree.fromstring(book.read("xl/sharedStrings.xml"))
-            shared = [_text_of(si) for si in strings.iter(f"{_MAIN}si")]
-        sheet = ElementTree.fromstring(book.read(_first_sheet(book)))
+    """The ledger sheet of a workbook as rows of cell texts, the header first: number
+    cells as the digits the file stores, never a binary float (see subsidy.xlsx). The grants
+    must be on one sheet: data on any other sheet is refused rather than left unread, and a
+    boolean cell (no ledger column is one) is refused rather than read as 1."""
+    book = read_workbook(path)
+    with_data = [sheet for sheet in book.sheets if sheet.rows]
+    if len(with_data) > 1:
+        listed = ", ".join(repr(sheet.name) for sheet in with_data)
+        raise located_error("audit", f"the ledger has data on {len(with_data)} sheets ({listed}); "
+                            "put every grant on one sheet (the others would be left unread)",
+                            book.path)
+    if not with_data:
+        raise located_error("audit", "the workbook holds no ledger: every sheet is blank", book.path)
+    sheet = with_data[0]
+    _, header = sheet.rows[0]
+    names = [cell.text if cell is not None else "" for cell in header]
     rows: list[tuple[int, list[str | None]]] = []
-    for row in sheet.iter(f"{_MAIN}row"):
-        number = int(row.get("r", len(rows) + 1))
-        cells: list[str | None] = []
-        for position, c in enumerate(row.iter(f"{_MAIN}c")):
-            index = _column_index(c.get("r", "")) if c.get("r") else position
-            kind = c.get("t", "n")
-            value = c.find(f"{_MAIN}v")
-            if kind == "inlineStr":
-                text: str | None = _text_of(c.find(f"{_MAIN}is"))
-            elif value is None or value.text is None:
-                text = None
-            elif kind == "s":
-                text = shared[int(value.text)]
-            else:  # n (number), str (formula text), b (boolean), e (error), d (ISO date)
-                text = value.text
-            cells.extend([None] * (index + 1 - len(cells)))
-            cells[index] = text.strip() if text is not None else None
-        if any(cell for cell in cells):
-            rows.append((number, cells))
-    return rows
+    for number, cells in sheet.rows[1:]:
+        texts: list[str | None] = []
+        for column, cell in enumerate(cells):
+            what = names[column] if column < len(names) else ""
+            if cell is None or cell.text == "":
+                texts.append(None)
+            elif cell.kind in ("n", "b", "e"):
+                texts.append(plain_number(cell, sheet, number, column, what))
+            else:
+                texts.append(cell.text)
+        rows.append((number, texts))
+    if not rows:
+        raise sheet.error("audit", "the ledger sheet has a header and no grant row", sheet.rows[0][0])
+    return [(sheet.rows[0][0], list(names)), *rows]
 
 
 class Ledger:
@@ -121,10 +88,7 @@ class Ledger:
         name = os.fspath(path)
         if name.lower().endswith((".xlsx", ".xlsm")):
             rows = read_xlsx_rows(name)
-            if not rows:
-                return cls(_core.Ledger.from_rows(name, [], []), name)
-            _, header = rows[0]
-            names = [(h or "").strip() for h in header]
+            names = [(h or "").strip() for h in rows[0][1]]
             return cls(_core.Ledger.from_rows(name, names, rows[1:]), name)
         return cls(_core.Ledger.load(name), name)
 

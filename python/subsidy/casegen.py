@@ -8,7 +8,7 @@ from __future__ import annotations
 import io
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -243,6 +243,9 @@ def _outcome(case: GeneratedCase) -> str:
 def _expected(result: Any, rule: str) -> tuple[tuple[dict[str, str], ...], str | None]:
     if result.error is not None:
         return (), str(result.error)
+    for left_out in result.unevaluated:  # the rule left out for want of a fact: its error
+        if left_out.qualified_id == rule:
+            return (), left_out.message
     lines = []
     for line in result.lines:
         if line.qualified_rule != rule:
@@ -282,12 +285,28 @@ def _complete(rules: RuleSet, scenario: Scenario, facts: dict[str, Any]) -> Any:
     declared = {f.name: f for f in rules.facts}
     for _ in range(len(declared) + 1):
         result = scenario.evaluate({"id": "case", **facts})
-        missing = re.search(r"missing fact '([^']+)'", str(result.error or ""))
-        if missing is None or missing.group(1) not in declared or missing.group(1) in facts:
+        # The facts of the rules left out for want of them, and one an error may still name.
+        messages = [left_out.message for left_out in result.unevaluated] + [str(result.error or "")]
+        wanted = [name for message in messages
+                  if (name := _missing_fact(message, declared, facts)) is not None]
+        if not wanted:
             return result
-        fact = declared[missing.group(1)]
-        facts[fact.name] = _filler(fact.unit, fact.values)
+        for name in dict.fromkeys(wanted):
+            facts[name] = _filler(declared[name].unit, declared[name].values)
     return result
+
+
+def _missing_fact(error: str, declared: Mapping[str, Any], facts: Mapping[str, Any]) -> str | None:
+    """The declared fact an evaluation error asks for. A lone record has no earlier year, so for
+    last_year(...) it is the fact whose presence the derived value needing it tests instead."""
+    missing = re.search(r"missing fact '([^']+)'", error)
+    if missing is None:
+        return None
+    names = [missing.group(1)]
+    if names[0].startswith("last_year("):
+        needed = re.search(r"; needed by \S+ = (.*)$", error)
+        names = re.findall(r"present\((\w+)\)", needed.group(1)) if needed else []
+    return next((n for n in names if n in declared and n not in facts), None)
 
 
 def _seed(rules: RuleSet, rule: str, seeds: Iterable[str | Path]) -> tuple[dict[str, Any], dict[str, str], dict[str, str]] | None:

@@ -16,7 +16,7 @@ from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from typing import Any, TextIO
 
-from . import _core, _frames, reports
+from . import _core, cli_intake, intake, reports
 from ._core import SubsidyError
 from ._output import atomic_file, write_atomic
 from .audit import Ledger, audit
@@ -281,6 +281,8 @@ def build_parser() -> argparse.ArgumentParser:
     from . import _tools_cli  # test, cases, goal-seek, sensitivity
 
     _tools_cli.register(commands, _command, _add_rules, _add_scenario, _add_output)
+
+    cli_intake.register(commands, _command, _add_rules, _add_output)
     return parser
 
 
@@ -378,8 +380,8 @@ def _evaluate(
     return batches
 
 
-def _records(rules: RuleSet, paths: Sequence[str]) -> _core.Enterprises:
-    parts = [_frames.enterprises_from(rules._core, path) for path in paths]
+def _records(rules: RuleSet, paths: Sequence[str], encoding: str | None = None) -> _core.Enterprises:
+    parts = [records for _, records in intake.read_inputs(rules._core, paths, encoding)]
     return parts[0] if len(parts) == 1 else _core.Enterprises.join(parts)
 
 
@@ -394,14 +396,16 @@ def run_check(args: argparse.Namespace, out: TextIO) -> int:
             "summary": {k: v for k, v in vars(summary).items() if k != "text"},
             "fingerprint": rules.fingerprint,
             "policy_sets": [
-                {"id": p.id, "title": p.title.zh, "status": p.status, "rules": p.rule_count}
+                {"id": p.id, "title": p.title.zh, "status": p.status, "rules": p.rule_count,
+                 "in_force": p.in_force}
                 for p in rules.policy_sets
             ],
+            "warnings": list(rules.period_warnings),
         }
         out.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
         return 0
-    header = ["policy set", "status", "rules", "title"]
-    rows = [[p.id, p.status, str(p.rule_count), p.title.zh] for p in rules.policy_sets]
+    header = ["policy set", "status", "in force", "rules", "title"]
+    rows = [[p.id, p.status, p.in_force, str(p.rule_count), p.title.zh] for p in rules.policy_sets]
     if args.format == "csv":
         cells: list[list[reports.Cell]] = [list(row) for row in rows]
         _emit(args, reports.tables_csv([reports.Table("policy sets", header, cells)],
@@ -411,6 +415,8 @@ def run_check(args: argparse.Namespace, out: TextIO) -> int:
         _markdown(header, rows, out)
     else:
         _table(header, rows, out)
+    for warning in rules.period_warnings:
+        out.write(f"warning: {warning}\n")
     out.write(f"\nok: {summary}\nfingerprint: {rules.fingerprint}\n")
     return 0
 
@@ -492,8 +498,10 @@ def _write_batches(batches: Sequence[Batch], args: argparse.Namespace, out: Text
             continue
         if evaluation.lines:
             (_markdown if markdown else _table)(header, _line_rows(evaluation, lang), out)
-        else:
+        elif not evaluation.unevaluated:
             out.write(f"  {label('no award line', lang)}\n")
+        for left_out in evaluation.unevaluated:  # lines whose amount is unknown, never 0
+            out.write(f"{'- ' if markdown else '  '}{printable(str(left_out))}\n")
         for failed in _failed_checks(evaluation, lang):
             out.write(f"{'- ' if markdown else '  '}{failed}\n")
         bold = "**" if markdown else ""
@@ -526,8 +534,7 @@ def run_evaluate(args: argparse.Namespace, out: TextIO) -> int:
     batches, documents = [], []
     for member, scenario in _alternatives(_scenario(args), args):
         part = []
-        for path in args.enterprises:
-            records = _frames.enterprises_from(scenario.rules._core, path)
+        for path, records in intake.read_inputs(scenario.rules._core, args.enterprises, args.encoding):
             part += _evaluate(scenario, records, threads=args.threads, trace=args.explain, label=path)
         batches += part
         if member and args.format == "json":
@@ -543,7 +550,11 @@ def run_evaluate(args: argparse.Namespace, out: TextIO) -> int:
     for error in failed:
         print(printable(error), file=sys.stderr)
     checks = [c for batch in batches for e in batch for c in _failed_checks(e, "en")]
-    return 1 if failed or checks else 0
+    # Lines a missing fact kept from being computed: the totals above are incomplete.
+    incomplete = [item for batch in batches for item in batch.incomplete()]
+    for enterprise, rules in incomplete:
+        print(printable(f"subsidy: {enterprise}: incomplete, not evaluated: {rules}"), file=sys.stderr)
+    return 1 if failed or checks or incomplete else 0
 
 
 # --- explain -----------------------------------------------------------------------------------
@@ -551,7 +562,7 @@ def run_evaluate(args: argparse.Namespace, out: TextIO) -> int:
 
 def run_explain(args: argparse.Namespace, out: TextIO) -> int:
     scenario = _scenario(args)
-    records = _records(scenario.rules, args.enterprises)
+    records = _records(scenario.rules, args.enterprises, args.encoding)
     ids, years = records.ids(), records.years()
     chosen = [
         i for i, (ident, year) in enumerate(zip(ids, years))
@@ -585,7 +596,7 @@ def run_explain(args: argparse.Namespace, out: TextIO) -> int:
 
 def run_audit(args: argparse.Namespace, out: TextIO) -> int:
     scenario = _scenario(args)
-    records = _records(scenario.rules, args.facts)
+    records = _records(scenario.rules, args.facts, args.encoding)
     report = audit(scenario, records, Ledger.load(args.grants))
     if args.markdown:
         write_atomic(args.markdown, report.markdown, _inputs(args))
@@ -699,7 +710,7 @@ def _comparison_json(comparison: Comparison) -> dict[str, Any]:
 def run_compare(args: argparse.Namespace, out: TextIO) -> int:
     rules = RuleSet.load(*args.rules)
     baseline, scenario = parse_spec(rules, args.baseline), parse_spec(rules, args.scenario)
-    records = _records(rules, args.population)
+    records = _records(rules, args.population, args.encoding)
     comparison = compare(baseline, scenario, records, threads=args.threads)
     if args.format == "json":
         out.write(json.dumps(_comparison_json(comparison), ensure_ascii=False, indent=2) + "\n")

@@ -81,8 +81,11 @@ class ColumnarResults:
     decimal128). ``enterprises``: one row per input row (cash floor and ceiling of its lines that
     are not withheld, and whether the reference evaluator computed it). ``total``, ``by_payer`` and
     ``by_policy_set``: exact sums as ``decimal.Decimal``. ``errors``: row → SubsidyError for rows
-    whose evaluation failed (they have no lines). ``oversized``: rows whose amounts do not fit
-    int64 fixed point, with their lines as (rule, status, withheld, floor, ceiling) tuples."""
+    whose evaluation failed (they have no lines). ``oversized``: rows evaluated whole by the
+    reference evaluator (amounts that do not fit int64 fixed point, or rules left unevaluated),
+    with their lines as (rule, status, withheld, floor, ceiling) tuples. ``incomplete``: row →
+    (rule, facts it lacks) for the rules a missing fact kept from being evaluated: those rows'
+    totals are incomplete (``unevaluated`` counts them), never taken as 0."""
 
     lines: Any
     enterprises: Any
@@ -91,6 +94,7 @@ class ColumnarResults:
     by_policy_set: dict[str, dict[str, Any]]
     errors: dict[int, Exception] = field(default_factory=dict)
     oversized: dict[int, list[tuple[Any, ...]]] = field(default_factory=dict)
+    incomplete: dict[int, list[tuple[str, list[str]]]] = field(default_factory=dict)
 
     @classmethod
     def _from_core(cls, raw: dict[str, Any]) -> ColumnarResults:
@@ -136,7 +140,10 @@ class ColumnarResults:
         )
         errors: dict[int, Exception] = {}
         oversized: dict[int, list[tuple[Any, ...]]] = {}
+        incomplete: dict[int, list[tuple[str, list[str]]]] = {}
         for entry in raw["exact"]:
+            if entry["unevaluated"]:
+                incomplete[int(entry["row"])] = [(str(r), list(m)) for r, m in entry["unevaluated"]]
             if entry["error"] is not None:
                 errors[int(entry["row"])] = entry["error"]
             else:
@@ -152,6 +159,7 @@ class ColumnarResults:
             by_policy_set=raw["by_policy_set"],
             errors=errors,
             oversized=oversized,
+            incomplete=incomplete,
         )
 
     def to_pandas(self) -> tuple[Any, Any]:

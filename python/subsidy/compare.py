@@ -95,8 +95,7 @@ def budget_checks(batch: Batch) -> list[BudgetCheck]:
     per year of the population (``year`` None when records carry none, and for outlays)."""
     scenario = batch.scenario
     lines = batch.lines()
-    # astype(str): with no line at all the empty columns are float64, and "+" would fail.
-    qualified = lines["policy_set"].astype(str) + "/" + lines["rule"].astype(str)
+    qualified = lines["policy_set"].astype(str) + "/" + lines["rule"].astype(str)  # str: also when empty
     years = sorted({int(y) for y in lines["year"] if y is not None})
     periods: list[int | None] = [*years] if years else [None]
     checks: list[BudgetCheck] = []
@@ -121,8 +120,9 @@ def budget_checks(batch: Batch) -> list[BudgetCheck]:
 class Comparison:
     """Per-enterprise differences and totals by payer, as bands.
 
-    Only enterprises evaluated without error under both scenarios are counted (``ok`` column);
-    the others are listed in ``failed`` with both errors. So ``total.change`` equals the sum of
+    Only enterprises evaluated completely under both scenarios are counted (``ok`` column: no
+    error, no rule left out for want of a fact); the others are listed in ``failed`` with both
+    errors (or the rules left out and the facts they need). So ``total.change`` equals the sum of
     the per-enterprise changes, and the by-payer changes add up to it."""
 
     baseline: str
@@ -203,13 +203,17 @@ class Comparison:
         )
         return frame
 
+    def _counts(self) -> tuple[int, int]:
+        """Enterprises compared and enterprises that failed."""
+        return int(self.per_enterprise["ok"].sum()), len(self.failed)
+
     def __repr__(self) -> str:
         lines = [f"Comparison: {self.baseline}  ->  {self.scenario}"]
         for key, change in self.by_payer.items():
             lines.append(f"  {key}: {change.baseline.cash} -> {change.scenario.cash} ({change.change})")
         lines.append(f"  all: {self.total.baseline.cash} -> {self.total.scenario.cash} ({self.total.change})")
-        counted = int(self.per_enterprise["ok"].sum())
-        lines.append(f"  {counted} enterprises compared, {len(self.failed)} failed")
+        counted, failed = self._counts()
+        lines.append(f"  {counted} enterprises compared, {failed} failed")
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
@@ -263,7 +267,9 @@ def compare(
     base_totals, other_totals = base_batch.totals(), other_batch.totals()
     if list(base_totals["enterprise"]) != list(other_totals["enterprise"]):
         raise ValueError("the two sides read different enterprises from the population")
-    both = np.asarray(base_batch.ok, dtype=bool) & np.asarray(other_batch.ok, dtype=bool)
+    # An incomplete evaluation (a rule left out for want of a fact) is not compared either: its
+    # total is a floor, and a change between floors is not a change in awards.
+    both = np.asarray(base_batch.complete, dtype=bool) & np.asarray(other_batch.complete, dtype=bool)
 
     with _exact.exact():  # the change columns subtract Decimal objects, element by element
         change_min = other_totals["cash_min"] - base_totals["cash_min"]
@@ -285,8 +291,8 @@ def compare(
     failed = pd.DataFrame(
         {
             "enterprise": base_totals["enterprise"][~both],
-            "baseline_error": base_totals["error"][~both],
-            "scenario_error": other_totals["error"][~both],
+            "baseline_error": base_totals["error"].fillna(base_totals["incomplete"])[~both],
+            "scenario_error": other_totals["error"].fillna(other_totals["incomplete"])[~both],
         }
     ).reset_index(drop=True)
 

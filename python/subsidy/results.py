@@ -24,6 +24,7 @@ __all__ = [
     "PassedOver",
     "Receipt",
     "Text",
+    "Unevaluated",
     "Total",
     "Totals",
     "TraceStep",
@@ -46,6 +47,9 @@ _ZH = {
     "decided in": "已决定，区间", "withheld": "暂缓", "exact": "确定", "band": "区间",
     "recognised line": "荣誉/优惠", "cash_form": "现金", "in_kind_form": "实物",
     "preference": "优惠", "honour": "荣誉", "one_time": "一次性", "yearly": "每年",
+    "it is not in force on the record's day": "在记录的日期不在施行期内",
+    "incomplete": "不完整", "not evaluated (missing facts)": "项未评估（缺少数据）",
+    "not in the record: its amount is unknown, not 0": "记录中缺少数据：金额未知，不按0计",
 }
 
 
@@ -238,6 +242,37 @@ class AwardLine:
 
 
 @dataclass(frozen=True)
+class Unevaluated:
+    """A rule (or check, or cap) that a missing fact kept from being evaluated: it gives no
+    line, its amount is unknown (never taken as 0), and ``missing`` names the facts to supply."""
+
+    policy_set: str
+    id: str
+    kind: str  # "rule", "check" or "cap"
+    missing: tuple[str, ...]
+    message: str
+    title: Text
+
+    @classmethod
+    def _from(cls, data: Mapping[str, Any]) -> Unevaluated:
+        return cls(
+            policy_set=str(data["policy_set"]),
+            id=str(data["id"]),
+            kind=str(data["kind"]),
+            missing=tuple(str(m) for m in data["missing"]),
+            message=str(data["message"]),
+            title=Text._from(data["title"]),
+        )
+
+    @property
+    def qualified_id(self) -> str:
+        return f"{self.policy_set}/{self.id}"
+
+    def __str__(self) -> str:
+        return f"{self.qualified_id} not evaluated: needs {', '.join(self.missing)}"
+
+
+@dataclass(frozen=True)
 class PassedOver:
     """A rule that gave no line, with the trace that says why (traced evaluations only)."""
 
@@ -245,7 +280,7 @@ class PassedOver:
     rule: str
     citation: Citation
     trace: tuple[TraceStep, ...]
-    reason: str = "condition"  # or "recurrence", "no_tier", "no_item"
+    reason: str = "condition"  # or "recurrence", "no_tier", "no_item", "not_in_force"
 
     @classmethod
     def _from(cls, data: Mapping[str, Any]) -> PassedOver:
@@ -265,6 +300,7 @@ class PassedOver:
             "recurrence": "it is not due in this year",
             "no_tier": "no tier reached (the conditions are met)",
             "no_item": "no item qualifies (the conditions are met)",
+            "not_in_force": "it is not in force on the record's day",
         }.get(self.reason, self.reason)
 
     @property
@@ -281,6 +317,12 @@ class Total:
     unfixed: int = 0
     recognised: int = 0
     lines: int = 0
+    #: Rules not evaluated for want of a fact: when not 0 the total is incomplete.
+    unevaluated: int = 0
+
+    @property
+    def complete(self) -> bool:
+        return self.unevaluated == 0
 
     @classmethod
     def _from(cls, data: Mapping[str, Any]) -> Total:
@@ -290,6 +332,7 @@ class Total:
             unfixed=int(data["unfixed"]),
             recognised=int(data["recognised"]),
             lines=int(data["lines"]),
+            unevaluated=int(data.get("unevaluated", 0)),
         )
 
     @classmethod
@@ -303,6 +346,7 @@ class Total:
             self.unfixed + other.unfixed,
             self.recognised + other.recognised,
             self.lines + other.lines,
+            self.unevaluated + other.unevaluated,
         )
 
     def __str__(self) -> str:
@@ -318,6 +362,9 @@ class Total:
             parts.append(f"{self.unfixed}{space}{_say('unfixed', lang)}")
         if self.recognised:
             parts.append(f"{self.recognised}{space}{_say('recognised', lang)}")
+        if self.unevaluated:
+            parts.append(f"{_say('incomplete', lang)}: {self.unevaluated}{space}"
+                         f"{_say('not evaluated (missing facts)', lang)}")
         return ("，" if lang == "zh" else ", ").join(parts)
 
     def __repr__(self) -> str:
@@ -397,6 +444,8 @@ class Evaluation:
     receipt: Receipt
     json: str = field(repr=False, default="")
     passed_over: tuple[PassedOver, ...] = field(repr=False, default=())
+    #: Rules a missing fact kept from being evaluated; the totals are then incomplete.
+    unevaluated: tuple[Unevaluated, ...] = ()
 
     @classmethod
     def _from_core(cls, handle: _core.Evaluation, fingerprint: str, scenario: str) -> Evaluation:
@@ -418,11 +467,17 @@ class Evaluation:
             ),
             json=handle.to_json(False),
             passed_over=tuple(PassedOver._from(p) for p in data["passed_over"]),
+            unevaluated=tuple(Unevaluated._from(u) for u in data["unevaluated"]),
         )
 
     @property
     def ok(self) -> bool:
         return self.error is None
+
+    @property
+    def complete(self) -> bool:
+        """Evaluated without error and with every rule that applies (no fact missing)."""
+        return self.error is None and not self.unevaluated
 
     @property
     def total(self) -> Total:
@@ -462,8 +517,10 @@ class Evaluation:
             return out.getvalue() + self._explain_rule(rule, lang)
         for line in self.lines:
             self._write_line(line, out, lang)
-        if not self.lines and self.error is None:
+        if not self.lines and self.error is None and not self.unevaluated:
             out.write(f"\n{say('no award line')}{colon}{say('no rule' + chr(39) + 's condition held')}\n")
+        for left_out in self.unevaluated:
+            out.write(f"\n• {left_out} ({say('not in the record: its amount is unknown, not 0')})\n")
         for finding in self.findings:
             verdict = say("passed" if finding.passed else "FAILED")
             out.write(f"\n{say('check')} {finding.policy_set}/{finding.check}{colon}{verdict}")
@@ -525,6 +582,10 @@ class Evaluation:
                 out.write(f"  {_say('cited', lang)}{colon}{passed.citation.where}\n")
                 out.write(f"    「{passed.citation.text}」\n")
                 self._write_steps(passed.trace, out)
+                found = True
+        for left_out in self.unevaluated:
+            if matches(left_out.qualified_id):
+                out.write(f"\n• {left_out}\n  {left_out.message}\n")
                 found = True
         if not found:
             out.write(f"\n{printable(rule)}: not evaluated (no such rule in the policy sets evaluated: "

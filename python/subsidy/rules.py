@@ -61,6 +61,7 @@ class PolicySet:
     group: str
     file: str
     rule_count: int
+    in_force: str = "always"  # "from 2024-07-06": outside it a record gets no line from the set
 
     @classmethod
     def _from(cls, d: Mapping[str, Any]) -> PolicySet:
@@ -76,6 +77,7 @@ class PolicySet:
             group=d["group"],
             file=d["file"],
             rule_count=int(d["rule_count"]),
+            in_force=d["in_force"],
         )
 
 
@@ -388,6 +390,12 @@ class RuleSet:
         return Summary(**self._core.summary())
 
     @property
+    def period_warnings(self) -> tuple[str, ...]:
+        """Dates that do not fit together: a parameter with no version for part of its policy
+        set's period of force, a rule reading a parameter on days it has no value."""
+        return tuple(self._core.period_warnings())
+
+    @property
     def fingerprint(self) -> str:
         """SHA-256 of the canonical sources: same rules, same fingerprint."""
         return self._core.fingerprint
@@ -396,6 +404,17 @@ class RuleSet:
     def sources(self) -> list[tuple[str, str]]:
         """The (name, YAML text) pairs it was loaded from."""
         return self._core.sources()
+
+    def facts_needed(self, id: str) -> tuple[str, ...]:
+        """The facts a rule (``policy-set/rule-id``), check, cap or whole policy set reads."""
+        return tuple(self._core.facts_needed(id))
+
+    def data_dictionary(self) -> pd.DataFrame:
+        """Every fact and list field: labels, type, values, default, and the rules and policy
+        sets that read it (see :mod:`subsidy.template`)."""
+        from .template import data_dictionary
+
+        return data_dictionary(self._core)
 
     def rule(self, qualified_id: str) -> Rule:
         found = self._core.find_rule(qualified_id)
@@ -626,6 +645,17 @@ class Batch(Sequence[Evaluation]):
     @property
     def ok(self) -> list[bool]:
         return self._core.ok()
+
+    @property
+    def complete(self) -> list[bool]:
+        """Evaluated without error and with no rule left out for want of a fact."""
+        columns = self._core.totals_columns("enterprise")
+        return [e is None and not n for e, n in zip(columns["error"], columns["unevaluated"])]
+
+    def incomplete(self) -> list[tuple[str, str]]:
+        """(enterprise, the rules left out and the facts they need) for each incomplete one."""
+        columns = self._core.totals_columns("enterprise")
+        return [(str(e), str(t)) for e, t in zip(columns["enterprise"], columns["incomplete"]) if t is not None]
 
     def lines(self) -> pd.DataFrame:
         """One row per award line."""

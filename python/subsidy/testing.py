@@ -275,6 +275,11 @@ def check_case(rules: RuleSet, focus: Iterable[str], case: GoldenCase) -> CaseRe
         result = scenario_of(rules, case.data).evaluate(facts)
         if result.error is not None:
             error = str(result.error)
+        # A rule left out for want of a fact (the others are still evaluated) is the case's
+        # error when one is expected, or when it is a rule the case is about.
+        left_out = [u.message for u in result.unevaluated if "error" in expect or u.qualified_id in focus]
+        if left_out:
+            error = "; ".join(([error] if error else []) + left_out)
     except (SubsidyError, TypeError, ValueError) as raised:
         error = str(raised)
     if "error" in expect:

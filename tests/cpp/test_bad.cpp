@@ -188,6 +188,10 @@ std::optional<Error> first_error(const Case& c, const fs::path& scratch) {
         for (const auto& firm : firms) {
           auto evaluation = subsidy::evaluate(rules, firm, {});
           if (evaluation.error) return evaluation.error;
+          // A rule left out for want of a fact: the first one, as an error at the record.
+          if (!evaluation.unevaluated.empty()) {
+            return Error(subsidy::ErrorKind::fact, evaluation.unevaluated.front().message, firm.mark);
+          }
         }
       }
     } else if (c.target == "ledger") {
@@ -266,6 +270,8 @@ TEST_CASE("tests/bad: every bad input gives exactly its catalogued error, in tim
   subsidy_test::Watchdog watchdog(kLimits);
   for (const auto& dir : dirs) {
     const Case c = read_case(dir);
+    // Workbooks are read by the Python package: tests/python/test_bad_python.py runs those cases.
+    if (c.target.rfind("python-", 0) == 0) continue;
     INFO("case " << c.name);
     watchdog.start(c.name);
     const auto started = std::chrono::steady_clock::now();

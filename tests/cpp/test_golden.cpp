@@ -52,14 +52,20 @@ std::vector<std::string> run_case(const RuleSet& rules, const std::set<std::stri
   } catch (const Error& e) {
     ev.error = e;
   }
+  // An expected error is the evaluation's, or a rule left out for want of a fact (the other rules
+  // are still evaluated): its message names the fact.
+  std::string failure = ev.ok() ? std::string() : std::string(ev.error->what());
+  for (const auto& u : ev.unevaluated) {
+    if (focus.count(u.qualified_id()) || find(*expect, "error")) failure += (failure.empty() ? "" : "; ") + u.message;
+  }
   if (const RawValue* err = find(*expect, "error")) {
-    if (ev.ok()) return {"expected an error containing '" + text_of(*err) + "', got none"};
-    if (std::string(ev.error->what()).find(text_of(*err)) == std::string::npos) {
-      return {"expected an error containing '" + text_of(*err) + "', got: " + ev.error->what()};
+    if (failure.empty()) return {"expected an error containing '" + text_of(*err) + "', got none"};
+    if (failure.find(text_of(*err)) == std::string::npos) {
+      return {"expected an error containing '" + text_of(*err) + "', got: " + failure};
     }
     return {};
   }
-  if (!ev.ok()) return {std::string("unexpected error: ") + ev.error->what()};
+  if (!failure.empty()) return {"unexpected error: " + failure};
   std::map<std::string, const AwardLine*> got;
   for (const auto& l : ev.lines) {
     if (focus.count(l.qualified_rule())) got[l.qualified_rule()] = &l;

@@ -355,7 +355,7 @@ def test_the_audit_guide_table_is_the_real_report(monkeypatch: pytest.MonkeyPatc
                     "--grants", "examples/ledger.csv")
     assert code == 1
     real = [line for line in out.splitlines() if line.startswith("| examples/ledger.csv:")]
-    assert shown == real and len(real) == 6
+    assert shown == real and len(real) == 7
 
 
 def test_the_audit_guide_python_example_prints_what_it_says(

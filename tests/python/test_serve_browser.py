@@ -128,7 +128,7 @@ def test_the_clerks_page(server: Running, browser: WebDriver, tmp_path: Path) ->
     run(browser, "audit")
     report = subsidy.audit(library, ENTERPRISES, LEDGER)
     summary = browser.find_element(By.ID, "audit-summary")
-    assert summary.get_attribute("data-findings") == str(len(report.findings)) == "6"
+    assert summary.get_attribute("data-findings") == str(len(report.findings)) == "7"
     for finding in report.findings:
         row = browser.find_element(By.CSS_SELECTOR, f'tr[data-finding="{finding.row}|{finding.kind}"]')
         assert row.find_element(By.CSS_SELECTOR, "td[data-granted]").get_attribute("data-granted") == format(

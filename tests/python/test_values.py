@@ -246,16 +246,16 @@ def test_rule_file_errors_name_file_line_and_column() -> None:
     assert str(located[0]).startswith(f"broken.yaml:{located[0].line}:")
 
 
-def test_a_missing_fact_is_an_error_not_zero(toy_rules: subsidy.RuleSet) -> None:
+def test_a_missing_fact_is_never_zero(toy_rules: subsidy.RuleSet) -> None:
     record = toy_record()
     del record["income_tax_paid_last_year"]
     result = toy_rules.evaluate(record)
-    assert not result.ok
-    assert result.error is not None
-    assert "income_tax_paid_last_year" in str(result.error)
-    assert result.lines == ()
-    with pytest.raises(subsidy.SubsidyError):
-        result.raise_for_error()
+    assert result.ok and not result.complete
+    (left_out,) = result.unevaluated
+    assert left_out.missing == ("income_tax_paid_last_year",)
+    assert "income_tax_paid_last_year" in left_out.message
+    assert left_out.qualified_id not in {line.qualified_rule for line in result.lines}
+    assert result.total.unevaluated == 1 and not result.total.complete
 
 
 def test_a_wrong_enum_value_is_located_at_the_field(toy_rules: subsidy.RuleSet) -> None:
