@@ -4,6 +4,7 @@ set(SUBSIDY_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/../src/decimal.cpp
   ${CMAKE_CURRENT_LIST_DIR}/../src/amount_text.cpp
   ${CMAKE_CURRENT_LIST_DIR}/../src/document.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/../src/json_check.cpp
   ${CMAKE_CURRENT_LIST_DIR}/../src/sha256.cpp
   ${CMAKE_CURRENT_LIST_DIR}/../src/expression.cpp
   ${CMAKE_CURRENT_LIST_DIR}/../src/rules.cpp

@@ -54,6 +54,7 @@ for target in "${targets[@]}"; do
       dir="$(dirname "$expected")"
       grep -qE "^target: $target\$" "$expected" || continue
       for f in "$dir"/*; do
+        [[ -f "$f" ]] || continue  # a case may hold a folder (a rules folder, a folder as input)
         [[ "$(basename "$f")" == expected.yaml || $(stat -c %s "$f") -gt 65536 ]] && continue
         cp -f "$f" "$corpus/bad-$(basename "$dir")-$(basename "$f")"
       done

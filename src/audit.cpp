@@ -135,6 +135,7 @@ Grant grant_from(const RawValue& record) {
   Grant g;
   g.mark = row;
   g.enterprise = required_text(record, "enterprise", row);
+  detail::check_id(g.enterprise, ErrorKind::audit, cell(record, "enterprise", row).mark);
   g.policy_set = required_text(record, "policy_set", row);
   g.rule = required_text(record, "rule", row);
   g.year = parse_year(cell(record, "year", row));
@@ -143,6 +144,19 @@ Grant grant_from(const RawValue& record) {
   g.approval = optional_text(record, "approval");
   g.basis = optional_text(record, "basis");
   return g;
+}
+
+}  // namespace
+
+namespace {
+
+// A grant costs its row and, in the report, a finding: bounded so that an audit fits in 1 GiB.
+void within_ledger_limit(std::size_t grants, const Mark& mark) {
+  if (grants < detail::Limits::max_grants) return;
+  throw Error::expected(
+      ErrorKind::limit,
+      "a ledger of at most " + std::to_string(detail::Limits::max_grants) + " grants", "more",
+      mark);
 }
 
 }  // namespace
@@ -161,8 +175,11 @@ std::vector<Grant> ledger_from_records(const RawValue& records) {
                           list->mark);
   }
   std::vector<Grant> ledger;
-  ledger.reserve(list->items.size());
-  for (const RawValue& record : list->items) ledger.push_back(grant_from(record));
+  ledger.reserve(std::min(list->items.size(), detail::Limits::max_grants));
+  for (const RawValue& record : list->items) {
+    within_ledger_limit(ledger.size(), record.mark);
+    ledger.push_back(grant_from(record));
+  }
   return ledger;
 }
 
@@ -171,9 +188,15 @@ std::vector<Grant> parse_ledger(const std::string& name, const std::string& text
   std::string ext = dot == std::string::npos ? std::string() : name.substr(dot);
   std::transform(ext.begin(), ext.end(), ext.begin(),
                  [](char c) { return c >= 'A' && c <= 'Z' ? c + 32 : c; });
-  const RawValue root =
-      ext == ".csv" ? detail::parse_csv(name, text) : detail::parse_yaml(name, text);
-  return ledger_from_records(root);
+  if (ext == ".csv") {  // row by row as the rows are read: never the whole file as a tree
+    std::vector<Grant> ledger;
+    detail::for_each_csv_record(name, text, [&](RawValue&& record) {
+      within_ledger_limit(ledger.size(), record.mark);
+      ledger.push_back(grant_from(record));
+    });
+    return ledger;
+  }
+  return ledger_from_records(detail::parse_yaml(name, text));
 }
 
 std::vector<Grant> load_ledger(const std::string& path) {
@@ -204,6 +227,7 @@ class Auditor {
     index_enterprises();
     evaluate_needed();
     std::map<std::tuple<std::string, std::string, std::int64_t>, std::size_t> seen;
+    std::map<std::pair<std::string, std::string>, std::size_t> once;  // one-time awards
     for (std::size_t i = 0; i < ledger_.size(); ++i) {
       const Grant& g = ledger_[i];
       report_.granted += g.amount;
@@ -215,6 +239,24 @@ class Auditor {
                 std::to_string(g.year) + " was already granted in row " +
                 std::to_string(ledger_[first->second].mark.line));
         continue;
+      }
+      // A one-time award is paid once per enterprise, whatever the year of the grant (a grant
+      // whose rule or enterprise-year is unknown gets that finding first). An award per item
+      // (per merger, per standard) is paid once per event, and events come in different years.
+      const RuleInfo* info = matches_[i].info;
+      if (info != nullptr && matches_[i].record &&
+          info->recurrence.kind == Recurrence::Kind::one_time &&
+          info->kind != AmountKind::per_item) {
+        const auto [earlier, fresh] =
+            once.emplace(std::make_pair(g.enterprise, g.qualified_rule()), i);
+        if (!fresh) {
+          const Grant& e = ledger_[earlier->second];
+          add(i, FindingKind::duplicate, info, nullptr,
+              "granted again: " + g.qualified_rule() + " is a one-time award, and " + g.enterprise +
+                  " was already granted it for " + std::to_string(e.year) + " in row " +
+                  std::to_string(e.mark.line));
+          continue;
+        }
       }
       check(i);
     }
@@ -455,6 +497,7 @@ class Auditor {
 AuditReport audit(const RuleSet& rules, const std::vector<Enterprise>& enterprises,
                   const std::vector<Grant>& ledger, const Scenario& scenario) {
   scenario.validate(rules);
+  check_population(enterprises);
   return Auditor(rules, enterprises, ledger, scenario).run();
 }
 

@@ -2134,9 +2134,8 @@ struct Program::Impl {
     }
     const std::size_t rows = table.rows();
     const RowPlan plan = plan_rows(table);
-    if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
-    threads = static_cast<unsigned>(
-        std::min<std::size_t>(threads, std::max<std::size_t>(1, rows / 1024)));
+    threads = static_cast<unsigned>(std::min<std::size_t>(detail::worker_threads(threads),
+                                                          std::max<std::size_t>(1, rows / 1024)));
     threads = std::max(threads, 1u);
     std::vector<Chunk> chunks(threads);
     if (threads == 1) {

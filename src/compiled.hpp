@@ -1,11 +1,13 @@
 // The compiled form of a rule set, shared (read-only) by every evaluation.
 #pragma once
 
+#include <algorithm>
 #include <functional>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "expression.hpp"
@@ -16,7 +18,8 @@ namespace subsidy::detail {
 
 struct CompiledAward {
   AmountKind kind = AmountKind::fixed;
-  Expression a;  ///< fixed: amount; band: min; rate_of_base: rate; formula: amount; tiers: on; per_item: count
+  Expression a;  ///< fixed: amount; band: min; rate_of_base: rate; formula: amount; tiers: on;
+                 ///< per_item: count
   Expression b;  ///< band: max; rate_of_base: base
   std::optional<std::size_t> list_slot;  ///< per_item for_each: the list fact
   const FactDecl* list_decl = nullptr;
@@ -130,7 +133,8 @@ struct ResolvedScenario {
   std::vector<bool> rule_active;                   ///< by compiled rule: in force on the day
 };
 ResolvedScenario resolve_scenario(const RuleSet& rules, const Scenario& scenario);
-/// Adds the lines that are not withheld to totals by payer, by policy set and overall (evaluate.cpp).
+/// Adds the lines that are not withheld to totals by payer, by policy set and overall
+/// (evaluate.cpp).
 void add_line_totals(Totals& into, const std::vector<AwardLine>& lines);
 /// Counts the rules left out for want of a fact in the totals they would have entered (evaluate.cpp).
 void add_unevaluated_totals(Totals& into, const std::vector<Unevaluated>& left_out);
@@ -142,5 +146,20 @@ std::function<Evaluation(const Enterprise&, const Enterprise* previous)> referen
 /// before, if there is one (evaluate.cpp).
 std::vector<std::optional<std::size_t>> previous_records(
     std::size_t n, const std::function<std::pair<const std::string*, std::optional<std::int64_t>>(std::size_t)>& key);
+
+/// The unit rules a parameter's value obeys, in a rule file and in an override alike: money takes
+/// 元 or a bare number, a rate takes % or a bare number of at most 1, a count a whole number.
+/// `text` is the value as written (for the message). Throws Error(unit) at `mark`.
+void check_parameter_value(const ParameterInfo& p, const Amount& amount, const std::string& text,
+                           const Mark& mark);
+
+/// The worker threads a batch runs on: 0 means one per core. A request beyond the cores (and
+/// beyond 64) is cut down: extra threads only cost memory, and tens of thousands of them end the
+/// process when the system refuses one.
+inline unsigned worker_threads(unsigned requested) {
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  if (requested == 0) return cores;
+  return std::min(requested, std::max(64u, cores));
+}
 
 }  // namespace subsidy::detail

@@ -349,6 +349,27 @@ std::string first_char(std::string_view s) {
   return std::string(s.substr(0, std::min(n, s.size())));
 }
 
+// The first character quoted, and named when it cannot be seen: a no-break space pasted from a
+// web page or a spreadsheet prints as `" "` and looks like no mistake at all.
+std::string shown_char(std::string_view s) {
+  static constexpr std::pair<std::string_view, std::string_view> kInvisible[] = {
+      {"\u00a0", "U+00A0, a no-break space"},
+      {"\u202f", "U+202F, a narrow no-break space"},
+      {"\u2009", "U+2009, a thin space"},
+      {"\u3000", "U+3000, a full-width space"},
+      {"\u200b", "U+200B, a zero-width space"},
+      {"\u200c", "U+200C, a zero-width non-joiner"},
+      {"\u200d", "U+200D, a zero-width joiner"},
+      {"\u2060", "U+2060, a word joiner"},
+      {"\ufeff", "U+FEFF, a zero-width no-break space"},
+  };
+  const std::string c = first_char(s);
+  for (const auto& [text, name] : kInvisible) {
+    if (c == text) return quote(c) + " (" + std::string(name) + ")";
+  }
+  return quote(c);
+}
+
 // Names NaN and the infinities in any case, with an optional sign, so they get their own message.
 bool is_special_name(std::string_view s) {
   if (!s.empty() && (s.front() == '+' || s.front() == '-')) s.remove_prefix(1);
@@ -474,8 +495,7 @@ Digits parse_chinese_numeral(std::string_view whole, std::string_view s) {
   while (!s.empty() && !starts_with(s, kPoint)) {
     const Numeral* n = numeral_at(s);
     if (n == nullptr) {
-      bad_amount(whole,
-                 "unexpected " + quote(first_char(s)) + " in a Chinese numeral after 百分之");
+      bad_amount(whole, "unexpected " + shown_char(s) + " in a Chinese numeral after 百分之");
     }
     s.remove_prefix(n->text.size());
     if (!n->unit) {
@@ -541,8 +561,7 @@ Digits parse_plain_digits(std::string_view whole, std::string_view s) {
       --out.exponent;
     }
   }
-  if (i < s.size())
-    bad_amount(whole, "unexpected " + quote(first_char(s.substr(i))) + " after 百分之");
+  if (i < s.size()) bad_amount(whole, "unexpected " + shown_char(s.substr(i)) + " after 百分之");
   return out;
 }
 
@@ -576,7 +595,7 @@ Amount parse_policy_amount(std::string_view whole) {
       bad_amount(whole, "a number is needed before " + first_char(s));
     }
     if (is_ascii_space(s.front())) bad_amount(whole, "unexpected space inside the amount");
-    bad_amount(whole, "unexpected " + quote(first_char(s)));
+    bad_amount(whole, "unexpected " + shown_char(s));
   }
   std::string digit_text;
   std::size_t group = 0;
@@ -641,7 +660,7 @@ Amount parse_policy_amount(std::string_view whole) {
       bad_amount(whole, "units in the wrong order or repeated (write 30万元 or 50%)");
     }
     if (rest.front() == '+' || rest.front() == '-') bad_amount(whole, "a sign may only come first");
-    bad_amount(whole, "unexpected " + quote(first_char(rest)));
+    bad_amount(whole, "unexpected " + shown_char(rest));
   }
   amount.value = from_parts(digit_text, negative, exponent, "parse");
   return amount;
@@ -687,7 +706,7 @@ Decimal parse_gda(std::string_view text) {
     }
     exponent += exp_negative ? -e : e;
   }
-  if (i < s.size()) bad_scientific(text, "unexpected " + quote(first_char(s.substr(i))));
+  if (i < s.size()) bad_scientific(text, "unexpected " + shown_char(s.substr(i)));
   return from_parts(digit_text, negative, exponent, "parse");
 }
 

@@ -6,12 +6,16 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <filesystem>
 #include <fstream>
+#include <functional>
+#include <iomanip>
 #include <istream>
 #include <optional>
 #include <set>
 #include <sstream>
 #include <streambuf>
+#include <string_view>
 #include <unordered_set>
 #include <vector>
 
@@ -40,9 +44,34 @@ void check_file_size(const std::string& name, std::size_t size) {
   }
 }
 
+std::string not_a_file(std::filesystem::file_type type) {
+  switch (type) {
+    case std::filesystem::file_type::directory:
+      return "a directory";
+    case std::filesystem::file_type::fifo:
+      return "a named pipe (FIFO)";
+    case std::filesystem::file_type::socket:
+      return "a socket";
+    case std::filesystem::file_type::block:
+    case std::filesystem::file_type::character:
+      return "a device";
+    default:
+      return "not a regular file";
+  }
+}
+
 }  // namespace
 
 std::string read_file(const std::string& path) {
+  // Opening a FIFO blocks until a writer comes, and a directory or a device has no size worth
+  // the name: only a regular file (or a symbolic link to one) is read.
+  std::error_code ec;
+  const auto status = std::filesystem::status(path, ec);
+  if (!ec && status.type() != std::filesystem::file_type::regular &&
+      status.type() != std::filesystem::file_type::not_found) {
+    throw Error::expected(ErrorKind::io, "a regular file", not_a_file(status.type()),
+                          Mark{path, 0, 0, {}});
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error(ErrorKind::io, "cannot open file for reading", Mark{path, 0, 0, {}});
   in.seekg(0, std::ios::end);
@@ -55,7 +84,34 @@ std::string read_file(const std::string& path) {
   return text;
 }
 
-std::string check_utf8(const std::string& name, const std::string& text) {
+namespace {
+
+// Spreadsheet programs on Chinese systems save "text" as GBK (GB18030) or UTF-16: say so, since
+// "invalid byte 0xd6" alone sends the reader looking for a typo.
+std::string encoding_hint(const std::string& text, std::size_t at) {
+  auto byte = [&](std::size_t i) { return static_cast<unsigned char>(text[i]); };
+  const bool utf16_bom = text.size() >= 2 && ((byte(0) == 0xFF && byte(1) == 0xFE) ||
+                                              (byte(0) == 0xFE && byte(1) == 0xFF));
+  // Without a byte-order mark, UTF-16 text shows itself by a zero byte beside every ASCII one.
+  const std::size_t head = std::min<std::size_t>(text.size(), 256);
+  const auto zeros = static_cast<std::size_t>(
+      std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(head), '\0'));
+  const bool utf16_zeros = head >= 8 && zeros * 3 >= head;
+  if (utf16_bom || utf16_zeros) return " (the file looks like UTF-16: save it as UTF-8)";
+  // Two Chinese characters in GBK: four high bytes, each pair a lead 0x81-0xFE and a trail
+  // 0x80-0xFE. A lone bad sequence in UTF-8 text (overlong, truncated) or Latin-1 (an accented
+  // letter among ASCII ones) gets no hint.
+  auto pair_at = [&](std::size_t i) {
+    return i + 1 < text.size() && byte(i) >= 0x81 && byte(i) <= 0xFE && byte(i + 1) >= 0x80 &&
+           byte(i + 1) <= 0xFE;
+  };
+  if (pair_at(at) && pair_at(at + 2)) return " (the file looks like GBK/GB18030: save it as UTF-8)";
+  return "";
+}
+
+}  // namespace
+
+std::string_view check_utf8(const std::string& name, const std::string& text) {
   std::size_t start = 0;
   if (text.size() >= 3 && static_cast<unsigned char>(text[0]) == 0xEF &&
       static_cast<unsigned char>(text[1]) == 0xBB && static_cast<unsigned char>(text[2]) == 0xBF) {
@@ -89,8 +145,18 @@ std::string check_utf8(const std::string& name, const std::string& text) {
     if (!ok) {
       std::ostringstream hex;
       hex << "byte 0x" << std::hex << static_cast<int>(c);
-      throw Error::expected(ErrorKind::parse, "UTF-8 text", "invalid " + hex.str(),
+      throw Error::expected(ErrorKind::parse, "UTF-8 text",
+                            "invalid " + hex.str() + encoding_hint(text, i),
                             Mark{name, line, column, {}});
+    }
+    if ((c < 0x20 && c != '\n' && c != '\r' && c != '\t') || c == 0x7F) {
+      // NUL, ESC and the like are never part of a rule or a fact, and printed back they would
+      // drive the reader's terminal.
+      std::ostringstream code;
+      code << "control character U+" << std::hex << std::uppercase << std::setw(4)
+           << std::setfill('0') << static_cast<int>(c);
+      throw Error::expected(ErrorKind::parse, "text without control characters",
+                            code.str() + encoding_hint(text, i), Mark{name, line, column, {}});
     }
     if (c == '\n') {
       ++line;
@@ -100,7 +166,7 @@ std::string check_utf8(const std::string& name, const std::string& text) {
     }
     i += len;
   }
-  return text.substr(start);
+  return std::string_view(text).substr(start);
 }
 
 namespace {
@@ -160,7 +226,14 @@ class TreeBuilder : public YAML::EventHandler {
   /// The document's root; nullopt if the input held no document.
   std::optional<RawValue>& root() { return root_; }
 
-  void OnDocumentStart(const YAML::Mark&) override {}
+  // A second document ('---') would be dropped by a reader that takes the first, and the
+  // rules or facts in it silently lost: one document per file.
+  void OnDocumentStart(const YAML::Mark& mark) override {
+    if (++documents_ > 1) {
+      throw Error::expected(ErrorKind::yaml, "one YAML document per file",
+                            "a second document (after '---')", mark_of(mark));
+    }
+  }
   void OnDocumentEnd() override {}
   void OnAnchor(const YAML::Mark&, const std::string& anchor) override {
     anchor_names_.push_back(anchor);
@@ -174,6 +247,7 @@ class TreeBuilder : public YAML::EventHandler {
 
   void OnScalar(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
                 const std::string& value) override {
+    untagged(tag, mark);
     closed_quote(mark);
     RawValue v;
     v.kind = RawValue::Kind::text;
@@ -212,13 +286,15 @@ class TreeBuilder : public YAML::EventHandler {
     complete(RawValue(a.value), YAML::NullAnchor, a.nodes);
   }
 
-  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
+  void OnSequenceStart(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
                        YAML::EmitterStyle::value) override {
+    untagged(tag, mark);
     open(mark, anchor, RawValue::Kind::list);
   }
   void OnSequenceEnd() override { close(); }
-  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
+  void OnMapStart(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
                   YAML::EmitterStyle::value) override {
+    untagged(tag, mark);
     open(mark, anchor, RawValue::Kind::map);
   }
   void OnMapEnd() override { close(); }
@@ -242,6 +318,18 @@ class TreeBuilder : public YAML::EventHandler {
 
   std::string anchor_name(YAML::anchor_t anchor) const {
     return anchor >= 1 && anchor <= anchor_names_.size() ? anchor_names_[anchor - 1] : "?";
+  }
+
+  // A tag changes what a value means (`!!null 2亿` is no amount at all, `!!str 30万` only text),
+  // and the library reads every value by its declared unit instead: a tag is refused, not ignored.
+  // yaml-cpp reports "?" for a plain value and "!" for a quoted one.
+  void untagged(const std::string& tag, const YAML::Mark& mark) const {
+    if (tag.empty() || tag == "?" || tag == "!") return;
+    const std::string core = "tag:yaml.org,2002:";
+    const std::string shown =
+        tag.compare(0, core.size(), core) == 0 ? "!!" + tag.substr(core.size()) : tag;
+    throw Error::expected(ErrorKind::yaml, "a value without a YAML tag", "the tag '" + shown + "'",
+                          mark_of(mark));
   }
 
   // yaml-cpp accepts a quoted scalar that runs to the end of the file ("P<EOF>), which would
@@ -305,6 +393,16 @@ class TreeBuilder : public YAML::EventHandler {
   void complete(RawValue v, YAML::anchor_t anchor, std::size_t nodes) {
     count(v.mark, nodes);
     if (anchor != YAML::NullAnchor) {
+      // Every anchored value is kept for its aliases: nested anchors without a single alias
+      // would copy their contents once per level, so what anchors hold is bounded like what
+      // aliases copy.
+      anchored_nodes_ += nodes;
+      if (anchored_nodes_ > Limits::max_alias_nodes) {
+        throw Error::expected(
+            ErrorKind::limit,
+            "at most " + std::to_string(Limits::max_alias_nodes) + " values held by anchors",
+            "more, at anchor &" + anchor_name(anchor), v.mark);
+      }
       if (anchor >= anchored_.size()) anchored_.resize(anchor + 1);
       anchored_[anchor] = Anchored{v, nodes};
     }
@@ -367,6 +465,8 @@ class TreeBuilder : public YAML::EventHandler {
   std::vector<std::string> anchor_names_;          // anchor id - 1 → name
   std::size_t nodes_ = 0;
   std::size_t alias_nodes_ = 0;
+  std::size_t anchored_nodes_ = 0;
+  int documents_ = 0;
 };
 
 // Reads a string through an istream without copying it (YAML::Parser wants a stream).
@@ -382,14 +482,21 @@ class TextBuffer : public std::streambuf {
 
 RawValue parse_yaml(const std::string& name, const std::string& raw_text) {
   check_file_size(name, raw_text.size());
-  const std::string text = check_utf8(name, raw_text);
+  // Without a byte-order mark (nearly always) the text is parsed where it lies, not copied.
+  const std::string_view view = check_utf8(name, raw_text);
+  std::string stripped;
+  if (view.size() != raw_text.size()) stripped = std::string(view);
+  const std::string& text = view.size() == raw_text.size() ? raw_text : stripped;
+  if (named_json(name)) check_strict_json(name, text);
   const CharacterColumns columns(text);
   TreeBuilder builder(name, text, columns);
   try {
     TextBuffer buffer(text);
     std::istream stream(&buffer);
     YAML::Parser parser(stream);
-    parser.HandleNextDocument(builder);  // the first document, as YAML::Load reads it
+    if (parser.HandleNextDocument(builder)) {
+      (void)parser.HandleNextDocument(builder);  // a second document is refused at its start
+    }
   } catch (const YAML::Exception& e) {
     throw Error(ErrorKind::yaml, e.msg,
                 Mark{name, e.mark.line + 1, columns.column(e.mark.pos, e.mark.column), {}});
@@ -403,11 +510,24 @@ RawValue parse_yaml(const std::string& name, const std::string& raw_text) {
 }
 
 RawValue parse_csv(const std::string& name, const std::string& raw_text) {
+  RawValue out;
+  out.kind = RawValue::Kind::list;
+  out.mark = Mark{name, 1, 1, {}};
+  for_each_csv_record(name, raw_text,
+                      [&](RawValue&& record) { out.items.push_back(std::move(record)); });
+  return out;
+}
+
+void for_each_csv_record(const std::string& name, const std::string& raw_text,
+                         const std::function<void(RawValue&&)>& take) {
   check_file_size(name, raw_text.size());
-  const std::string text = check_utf8(name, raw_text);
-  std::vector<std::vector<std::pair<std::string, int>>> rows;  // (field text, column)
-  std::vector<int> row_lines;
-  std::vector<std::pair<std::string, int>> row;
+  const std::string_view text = check_utf8(name, raw_text);
+  // Each row is handed over as a record as soon as it ends: the cells of the whole file are
+  // never held at once (a million-row file would cost gigabytes as a tree of values).
+  std::size_t records = 0;
+  std::vector<std::pair<std::string, int>> header;  // (column name, column)
+  int header_line = 0;
+  std::vector<std::pair<std::string, int>> row;  // (field text, column)
   std::string field;
   int line = 1, column = 1, field_column = 1, row_line = 1;
   int quote_line = 1, quote_column = 1;  // where the open quoted field started
@@ -425,21 +545,60 @@ RawValue parse_csv(const std::string& name, const std::string& raw_text) {
           "a row of at most " + std::to_string(Limits::max_csv_columns) + " columns", "more",
           Mark{name, row_line, field_column, {}});
     }
-    row.emplace_back(field, field_column);
+    row.emplace_back(std::move(field), field_column);
     field.clear();
     quoted = false;
+  };
+  auto take_header = [&] {
+    std::set<std::string> seen;
+    for (const auto& [h, col] : row) {
+      if (h.empty()) {
+        throw Error::expected(ErrorKind::schema, "a column name", "an empty header cell",
+                              Mark{name, row_line, col, {}});
+      }
+      if (!seen.insert(h).second) {
+        throw Error(ErrorKind::schema, "duplicate column '" + h + "'",
+                    Mark{name, row_line, col, {}});
+      }
+    }
+    header = std::move(row);
+    header_line = row_line;
+  };
+  auto take_record = [&] {
+    if (records >= Limits::max_items) {
+      throw Error::expected(ErrorKind::limit,
+                            "at most " + std::to_string(Limits::max_items) + " rows", "more",
+                            Mark{name, row_line, 1, {}});
+    }
+    if (row.size() != header.size()) {
+      const bool missing = row.size() < header.size();
+      throw Error::expected(
+          ErrorKind::schema, std::to_string(header.size()) + " columns as in the header",
+          std::to_string(row.size()) + (missing ? " (a missing column)" : " (an extra column)"),
+          Mark{name, row_line, 1,
+               missing ? header[row.size()].first
+                       : std::string("column ") + std::to_string(header.size() + 1)});
+    }
+    RawValue record;
+    record.kind = RawValue::Kind::map;
+    record.mark = Mark{name, row_line, 1, {}};
+    for (std::size_t c = 0; c < row.size(); ++c) {
+      if (row[c].first.empty()) continue;  // an empty cell is a missing fact
+      Mark m{name, row_line, row[c].second, header[c].first};
+      record.entries.emplace_back(header[c].first, RawValue::of_text(std::move(row[c].first), m));
+    }
+    ++records;
+    take(std::move(record));
   };
   auto end_row = [&] {
     end_field();
     const bool blank = row.size() == 1 && row[0].first.empty();
     if (!blank) {
-      if (rows.size() > Limits::max_items) {  // the header and max_items data rows
-        throw Error::expected(ErrorKind::limit,
-                              "at most " + std::to_string(Limits::max_items) + " rows", "more",
-                              Mark{name, row_line, 1, {}});
+      if (header_line == 0) {
+        take_header();
+      } else {
+        take_record();
       }
-      rows.push_back(std::move(row));
-      row_lines.push_back(row_line);
     }
     row.clear();
   };
@@ -496,52 +655,70 @@ RawValue parse_csv(const std::string& name, const std::string& raw_text) {
                           "the end of the file", Mark{name, quote_line, quote_column, {}});
   }
   if (!field.empty() || !row.empty()) end_row();
-  if (!any || rows.empty()) {
+  if (!any || header_line == 0) {
     throw Error::expected(ErrorKind::schema, "a header row and at least one data row",
                           "an empty file", Mark{name, 1, 1, {}});
   }
-  if (rows.size() ==
-      1) {  // a spreadsheet export whose filter left no row is a mistake, not an empty population
+  if (records == 0) {
+    // A spreadsheet export whose filter left no row is a mistake, not an empty population.
     throw Error::expected(ErrorKind::schema, "a header row and at least one data row",
-                          "only the header row", Mark{name, row_lines[0], 1, {}});
+                          "only the header row", Mark{name, header_line, 1, {}});
   }
-  RawValue out;
-  out.kind = RawValue::Kind::list;
-  out.mark = Mark{name, 1, 1, {}};
-  const auto& header = rows.front();
-  std::set<std::string> seen;
-  for (const auto& [h, col] : header) {
-    if (h.empty()) {
-      throw Error::expected(ErrorKind::schema, "a column name", "an empty header cell",
-                            Mark{name, row_lines[0], col, {}});
+}
+
+namespace {
+
+// The id as a reader can see it: an invisible or space-like character is written <U+200B>.
+std::string shown_id(const std::string& id) {
+  std::string out;
+  for (std::size_t i = 0; i < id.size();) {
+    const auto c = static_cast<unsigned char>(id[i]);
+    const std::size_t len = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+    std::uint32_t code = len == 1 ? c : len == 2 ? c & 0x1F : len == 3 ? c & 0x0F : c & 0x07;
+    for (std::size_t k = 1; k < len && i + k < id.size(); ++k) {
+      code = (code << 6) | (static_cast<unsigned char>(id[i + k]) & 0x3F);
     }
-    if (!seen.insert(h).second) {
-      throw Error(ErrorKind::schema, "duplicate column '" + h + "'",
-                  Mark{name, row_lines[0], col, {}});
+    const bool hidden = code < 0x20 || code == 0x7F || code == 0xA0 || code == 0xAD ||
+                        (code >= 0x2000 && code <= 0x200F) || code == 0x202F || code == 0x2060 ||
+                        code == 0x3000 || code == 0xFEFF;
+    if (hidden) {
+      std::ostringstream hex;
+      hex << "<U+" << std::hex << std::uppercase << std::setw(4) << std::setfill('0') << code
+          << ">";
+      out += hex.str();
+    } else {
+      out += id.substr(i, len);
     }
-  }
-  for (std::size_t r = 1; r < rows.size(); ++r) {
-    const auto& cells = rows[r];
-    if (cells.size() != header.size()) {
-      const bool missing = cells.size() < header.size();
-      throw Error::expected(
-          ErrorKind::schema, std::to_string(header.size()) + " columns as in the header",
-          std::to_string(cells.size()) + (missing ? " (a missing column)" : " (an extra column)"),
-          Mark{name, row_lines[r], 1,
-               missing ? header[cells.size()].first
-                       : std::string("column ") + std::to_string(header.size() + 1)});
-    }
-    RawValue record;
-    record.kind = RawValue::Kind::map;
-    record.mark = Mark{name, row_lines[r], 1, {}};
-    for (std::size_t c = 0; c < cells.size(); ++c) {
-      Mark m{name, row_lines[r], cells[c].second, header[c].first};
-      if (cells[c].first.empty()) continue;  // an empty cell is a missing fact
-      record.entries.emplace_back(header[c].first, RawValue::of_text(cells[c].first, m));
-    }
-    out.items.push_back(std::move(record));
+    i += len;
   }
   return out;
+}
+
+}  // namespace
+
+void check_id(const std::string& id, ErrorKind kind, const Mark& mark) {
+  // Spaces (ASCII, no-break, full-width) count only at either end; the invisible ones anywhere.
+  static constexpr std::string_view kSpaces[] = {" ", "\t", "\u00a0", "\u3000", "\u202f"};
+  static constexpr std::string_view kInvisible[] = {"\u200b", "\u200c", "\u200d",
+                                                    "\u2060", "\ufeff", "\u00ad"};
+  auto fail = [&](const std::string& what) {
+    throw Error::expected(kind, "an enterprise id without " + what, "\"" + shown_id(id) + "\"",
+                          mark);
+  };
+  for (const auto space : kSpaces) {
+    if (id.size() >= space.size() &&
+        (id.compare(0, space.size(), space) == 0 ||
+         id.compare(id.size() - space.size(), space.size(), space) == 0)) {
+      fail("spaces around it");
+    }
+  }
+  for (const auto invisible : kInvisible) {
+    if (id.find(invisible) != std::string::npos)
+      fail("invisible characters (zero-width space, soft hyphen)");
+  }
+  for (const char c : id) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) fail("control characters");
+  }
 }
 
 std::string describe(const RawValue& value) {

@@ -765,6 +765,33 @@ std::vector<std::optional<std::size_t>> previous_records(
 }
 }  // namespace detail
 
+namespace {
+
+const ParameterInfo& known_parameter(const RuleSet& rules, const std::string& name) {
+  const ParameterInfo* p = rules.find_parameter(name);
+  if (!p) {
+    throw Error::expected(ErrorKind::parameter,
+                          "a parameter name (policy-set.name, or a bare name used once)",
+                          "'" + name + "'");
+  }
+  return *p;
+}
+
+}  // namespace
+
+Decimal parameter_value(const RuleSet& rules, const std::string& name, std::string_view text) {
+  const ParameterInfo& p = known_parameter(rules, name);
+  const Amount amount = Decimal::parse_amount(text);
+  detail::check_parameter_value(p, amount, std::string(text), Mark{});
+  return amount.value;
+}
+
+Decimal parameter_value(const RuleSet& rules, const std::string& name, const Decimal& value) {
+  const ParameterInfo& p = known_parameter(rules, name);
+  detail::check_parameter_value(p, Amount{value, AmountUnit::number}, value.to_string(), Mark{});
+  return value;
+}
+
 void Scenario::validate(const RuleSet& rules) const {
   const auto& r = rules.compiled();
   for (const auto& [name, choice] : options) {
@@ -795,11 +822,7 @@ void Scenario::validate(const RuleSet& rules) const {
     }
   }
   for (const auto& [name, value] : parameters) {
-    const ParameterInfo* p = rules.find_parameter(name);
-    if (!p) {
-      throw Error::expected(ErrorKind::parameter, "a parameter name (policy-set.name, or a bare name used once)",
-                            "'" + name + "'");
-    }
+    (void)known_parameter(rules, name);
     if (value.is_negative()) {
       throw Error::expected(ErrorKind::parameter, "a value of at least 0 for '" + name + "'", value.to_string());
     }
@@ -829,8 +852,8 @@ std::vector<Evaluation> evaluate_batch(const RuleSet& rules, const std::vector<E
   });
   const auto prev = [&](std::size_t i) -> const Enterprise* { return previous[i] ? &batch[*previous[i]] : nullptr; };
   std::vector<Evaluation> out(batch.size());
-  if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
-  threads = static_cast<unsigned>(std::min<std::size_t>(threads, std::max<std::size_t>(1, batch.size())));
+  threads = static_cast<unsigned>(std::min<std::size_t>(detail::worker_threads(threads),
+                                                        std::max<std::size_t>(1, batch.size())));
   if (threads <= 1) {
     for (std::size_t i = 0; i < batch.size(); ++i) out[i] = detail::evaluate_prepared(p, batch[i], prev(i));
     return out;

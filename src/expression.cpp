@@ -489,6 +489,25 @@ class Checker {
                           at(at_expr), "in '" + e_.source + "'");
   }
 
+  // A bare literal beside a rate takes the rate's unit, so `growth >= 60` would mean 6000%:
+  // above 1 a rate literal is written with its % sign (60%), as a rule file's rate value is.
+  void bare_rate(const Expr& operand, const Unit& unit) const {
+    if (unit.kind != UnitKind::rate || operand.op != Op::number || !is_bare(operand.unit)) return;
+    if (!(Decimal(1) < operand.number) && !(operand.number < Decimal(-1))) return;
+    throw Error::expected(ErrorKind::unit,
+                          "a rate written with % (60%) or as a fraction of 1 (0.6)",
+                          "the bare number '" + operand.text + "' beside a rate, which would be " +
+                              (operand.number * Decimal(100)).to_string() + "%",
+                          at(operand), "in '" + e_.source + "'");
+  }
+
+  Unit unify_operands(const Expr& at_expr, const Expr& a, const Expr& b) const {
+    const Unit u = unify(at_expr, a.unit, b.unit);
+    bare_rate(a, u);
+    bare_rate(b, u);
+    return u;
+  }
+
   void check(Expr& x) {
     switch (x.op) {
       case Op::number:
@@ -537,7 +556,7 @@ class Checker {
           x.unit = count_unit();
           return;
         }
-        x.unit = unify(x, a, b);
+        x.unit = unify_operands(x, *x.args[0], *x.args[1]);
         if (x.unit.kind == UnitKind::date) unit_error(x, "numbers (dates cannot be added)", x.unit);
         return;
       }
@@ -563,6 +582,7 @@ class Checker {
           check(*a);
           u = unify(*a, u, a->unit);
         }
+        for (const auto& a : x.args) bare_rate(*a, u);
         x.unit = u;
         return;
       }
@@ -719,12 +739,12 @@ class Checker {
         Expr& b = *x.args[1];
         if (x.cmp == Cmp::eq || x.cmp == Cmp::ne) {
           if (a.unit.numeric() || b.unit.numeric()) {
-            unify(x, a.unit, b.unit);
+            unify_operands(x, a, b);
           } else {
             check_symbolic_equal(x, a, b);
           }
         } else {
-          unify(x, a.unit, b.unit);
+          unify_operands(x, a, b);
         }
         x.unit = boolean_unit();
         return;

@@ -1,6 +1,8 @@
 // Typing enterprise records against the rule set's fact declarations.
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
+#include <map>
 #include <set>
 
 #include "compiled.hpp"
@@ -148,6 +150,7 @@ Enterprise make_enterprise(const RuleSet& rules, const RawValue& record) {
       if (v.kind != RawValue::Kind::text || v.text.empty()) {
         throw Error::expected(ErrorKind::fact, "text for '" + key + "'", describe(v), detail::field_mark(v, key));
       }
+      if (key == "id") detail::check_id(v.text, ErrorKind::fact, detail::field_mark(v, key));
       (key == "id" ? e.id : e.name) = v.text;
       has_id = has_id || key == "id";
       continue;
@@ -210,19 +213,48 @@ Enterprise make_enterprise(const RuleSet& rules, const RawValue& record) {
   return e;
 }
 
+namespace detail {
+
+// Each record keeps a slot for every fact the rules declare: the memory of a population is its
+// records times the declared facts, bounded so that any population within it fits in 1 GiB.
+void within_population_limit(std::size_t facts, std::size_t records, const Mark& mark) {
+  const std::size_t slots = std::max<std::size_t>(facts, 1);
+  const std::size_t most =
+      std::min(detail::Limits::max_records, detail::Limits::max_record_slots / slots);
+  if (records < most) return;
+  throw Error::expected(ErrorKind::limit,
+                        "at most " + std::to_string(most) + " enterprise records (" +
+                            std::to_string(detail::Limits::max_record_slots) +
+                            " facts in all, and these rules declare " + std::to_string(facts) +
+                            " per record)",
+                        "more", mark);
+}
+
+}  // namespace detail
+
 std::vector<Enterprise> parse_enterprises(const RuleSet& rules, const std::string& name,
                                           const std::string& text) {
-  const std::string ext = std::filesystem::path(name).extension().string();
-  RawValue root = (ext == ".csv" || ext == ".CSV") ? detail::parse_csv(name, text) : detail::parse_yaml(name, text);
-  const RawValue* list = &root;
+  std::string ext = std::filesystem::path(name).extension().string();
+  for (char& ch : ext) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  std::vector<Enterprise> out;
+  if (ext == ".csv") {  // typed row by row as the rows are read: never the whole file as a tree
+    detail::for_each_csv_record(name, text, [&](RawValue&& record) {
+      detail::within_population_limit(rules.facts().size(), out.size(), record.mark);
+      out.push_back(make_enterprise(rules, record));
+    });
+    check_population(out);
+    return out;
+  }
+  RawValue root = detail::parse_yaml(name, text);
+  RawValue* list = &root;
   if (root.kind == RawValue::Kind::map) {
-    if (const RawValue* e = detail::find(root, "enterprises")) {
-      for (const auto& [k, v] : root.entries) {
+    if (detail::find(root, "enterprises") != nullptr) {
+      for (auto& [k, v] : root.entries) {
         if (k != "enterprises") {
           throw Error::expected(ErrorKind::schema, "only 'enterprises' at the top", "'" + k + "'", v.mark);
         }
+        list = &v;  // the one entry: root is ours, its records are consumed below
       }
-      list = e;
     } else {
       return {make_enterprise(rules, root)};
     }
@@ -230,16 +262,41 @@ std::vector<Enterprise> parse_enterprises(const RuleSet& rules, const std::strin
   if (list->kind != RawValue::Kind::list) {
     throw Error::expected(ErrorKind::schema, "a list of enterprise records", detail::describe(*list), list->mark);
   }
-  std::vector<Enterprise> out;
   out.reserve(list->items.size());
-  std::set<std::string> ids;
-  for (const auto& item : list->items) {
+  for (auto& item : list->items) {
+    detail::within_population_limit(rules.facts().size(), out.size(), item.mark);
     out.push_back(make_enterprise(rules, item));
-    if (!ids.insert(out.back().id + "#" + (out.back().year ? std::to_string(*out.back().year) : "")).second) {
-      throw Error(ErrorKind::fact, "enterprise '" + out.back().id + "' appears twice for the same year", item.mark);
-    }
+    item = RawValue();  // each record's text freed once typed: never the whole file twice
   }
+  check_population(out);
   return out;
+}
+
+void check_population(const std::vector<Enterprise>& enterprises) {
+  if (!enterprises.empty()) {  // every record has a slot per declared fact: the first says how many
+    const std::size_t slots = enterprises.front().facts.size();
+    const std::size_t most =
+        std::min(detail::Limits::max_records,
+                 detail::Limits::max_record_slots / std::max<std::size_t>(slots, 1));
+    if (enterprises.size() > most)
+      detail::within_population_limit(slots, most, enterprises[most].mark);
+  }
+  std::map<std::pair<std::string, std::int64_t>, std::size_t> seen;  // (id, year or -1) → index
+  for (std::size_t i = 0; i < enterprises.size(); ++i) {
+    const Enterprise& e = enterprises[i];
+    const auto [first, inserted] = seen.emplace(std::make_pair(e.id, e.year.value_or(-1)), i);
+    if (inserted) continue;
+    const Mark& at = enterprises[first->second].mark;
+    std::string where;
+    if (at.line > 0) {
+      where = at.file == e.mark.file
+                  ? " (first at line " + std::to_string(at.line) + ")"
+                  : " (first in " + std::filesystem::path(at.file).filename().string() + ", line " +
+                        std::to_string(at.line) + ")";
+    }
+    throw Error(ErrorKind::fact,
+                "enterprise '" + e.id + "' appears twice for the same year" + where, e.mark);
+  }
 }
 
 std::vector<Enterprise> load_enterprises(const RuleSet& rules, const std::string& path) {

@@ -2,6 +2,7 @@
 #include "subsidy/rules.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <functional>
 #include <set>
@@ -264,6 +265,36 @@ Decimal read_amount(const RawValue& v, const std::string& what, AmountUnit* unit
     throw;
   }
 }
+
+}  // namespace
+
+void check_parameter_value(const ParameterInfo& p, const Amount& amount, const std::string& text,
+                           const Mark& mark) {
+  const AmountUnit written = amount.unit;
+  const bool ok = written == AmountUnit::number ||
+                  (written == AmountUnit::yuan && p.unit.kind == UnitKind::money) ||
+                  (written == AmountUnit::rate && p.unit.kind == UnitKind::rate);
+  if (!ok) {
+    throw Error::expected(ErrorKind::unit, p.unit.to_string() + " for parameter '" + p.name + "'",
+                          "'" + text + "'", mark);
+  }
+  // A bare 60 for a rate would be 6000%: a rate above 100% is written with its % sign.
+  if (p.unit.kind == UnitKind::rate && written == AmountUnit::number && Decimal(1) < amount.value) {
+    throw Error::expected(ErrorKind::unit,
+                          "a rate for parameter '" + p.name +
+                              "' written with % (60%) or as a "
+                              "fraction of 1 (0.6)",
+                          "the bare number '" + text + "', which would be " +
+                              (amount.value * Decimal(100)).to_string() + "%",
+                          mark);
+  }
+  if (p.unit.kind == UnitKind::count &&
+      (amount.value.is_negative() || amount.value.reduce().exponent() < 0)) {
+    throw Error::expected(ErrorKind::unit, "a whole number", "'" + text + "'", mark);
+  }
+}
+
+namespace {
 
 const std::vector<std::string> kUnitNames = {"money", "rate", "count", "number", "measure", "boolean",
                                              "enum",  "date", "year",  "text",   "list"};
@@ -725,19 +756,10 @@ class Loader {
   }
 
   Decimal param_value(const RawValue& v, const ParameterInfo& p) {
-    AmountUnit written = AmountUnit::number;
-    Decimal value = read_amount(v, "a parameter value", &written);
-    const bool ok = written == AmountUnit::number ||
-                    (written == AmountUnit::yuan && p.unit.kind == UnitKind::money) ||
-                    (written == AmountUnit::rate && p.unit.kind == UnitKind::rate);
-    if (!ok) {
-      throw Error::expected(ErrorKind::unit, p.unit.to_string() + " for parameter '" + p.name + "'",
-                            "'" + v.text + "'", v.mark);
-    }
-    if (p.unit.kind == UnitKind::count && (value.is_negative() || value.reduce().exponent() < 0)) {
-      throw Error::expected(ErrorKind::unit, "a whole number", "'" + v.text + "'", v.mark);
-    }
-    return value;
+    Amount amount;
+    amount.value = read_amount(v, "a parameter value", &amount.unit);
+    check_parameter_value(p, amount, v.text, v.mark);
+    return amount.value;
   }
 
   void compile_set(Doc& d) {
@@ -1399,7 +1421,9 @@ std::vector<std::string> rule_files(const std::string& path) {
   if (fs::is_directory(path, ec)) {
     std::vector<std::string> out;
     for (const auto& entry : fs::directory_iterator(path, ec)) {
-      const auto ext = entry.path().extension().string();
+      // Any case: a file saved as P.YAML on another system is a rule file, not one to skip.
+      std::string ext = entry.path().extension().string();
+      for (char& ch : ext) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
       if (entry.is_regular_file() && (ext == ".yaml" || ext == ".yml")) out.push_back(entry.path().string());
     }
     std::sort(out.begin(), out.end());

@@ -293,7 +293,16 @@ struct Args {
   std::optional<std::int64_t> year;
   bool alternatives = false, explain = false, help = false, version = false;
   Scenario scenario;
+  std::vector<std::pair<std::string, std::string>> settings;  ///< --set NAME=VALUE, as written
 };
+
+// Overrides are read by the unit rules of the rule files: `--set rate=50万元` is refused.
+Scenario with_settings(const RuleSet& rules, const Args& a) {
+  Scenario s = a.scenario;
+  for (const auto& [name, text] : a.settings)
+    s.parameters[name] = parameter_value(rules, name, text);
+  return s;
+}
 
 std::pair<std::string, std::string> split(const std::string& kv, const char* flag) {
   const auto eq = kv.find('=');
@@ -350,8 +359,7 @@ Args parse_args(int argc, char** argv) {
     else if (arg == "--choose")
       a.scenario.choose.insert(split(value(), "--choose"));
     else if (arg == "--set") {
-      auto [k, v] = split(value(), "--set");
-      a.scenario.parameters[k] = Decimal::parse(v);
+      a.settings.push_back(split(value(), "--set"));  // read once the rules say each one's unit
     } else if (!arg.empty() && arg[0] == '-') {
       throw Error(ErrorKind::usage, "unknown option " + arg);
     } else if (a.command.empty()) {
@@ -376,7 +384,7 @@ Args parse_args(int argc, char** argv) {
 std::vector<std::pair<std::string, Scenario>> scenarios(const RuleSet& rules, const Args& a) {
   std::vector<std::pair<std::string, Scenario>> out;
   if (!a.alternatives || rules.groups().empty()) {
-    out.emplace_back("", a.scenario);
+    out.emplace_back("", with_settings(rules, a));
     return out;
   }
   for (const auto& g : rules.groups()) {
@@ -385,7 +393,7 @@ std::vector<std::pair<std::string, Scenario>> scenarios(const RuleSet& rules, co
       if (m != g.default_member) members.push_back(m);
     }
     for (const auto& m : members) {
-      Scenario s = a.scenario;
+      Scenario s = with_settings(rules, a);
       s.choose[g.id] = m;
       out.emplace_back(m, s);
     }
@@ -398,6 +406,7 @@ std::vector<Enterprise> load_all(const RuleSet& rules, const std::vector<std::st
   for (const auto& path : paths) {
     for (auto& e : load_enterprises(rules, path)) firms.push_back(std::move(e));
   }
+  check_population(firms);  // the files together, as one file
   return firms;
 }
 
@@ -479,7 +488,7 @@ int run(const Args& a) {
     if (a.grants.empty() || a.facts.empty())
       throw Error(ErrorKind::usage, "audit needs --facts FILE and --grants LEDGER");
     const AuditReport report =
-        audit(rules, load_all(rules, a.facts), load_ledger(a.grants), a.scenario);
+        audit(rules, load_all(rules, a.facts), load_ledger(a.grants), with_settings(rules, a));
     std::cout << (a.format == "json" ? to_json(report) + "\n" : to_markdown(report));
     return report.failing() == 0 ? 0 : 1;
   }
@@ -488,7 +497,14 @@ int run(const Args& a) {
   const std::vector<Enterprise> batch = load_all(rules, a.positional);
   if (a.command == "explain") {
     if (a.enterprise.empty()) throw Error(ErrorKind::usage, "explain needs --enterprise ID");
-    Scenario s = a.scenario;
+    if (!a.rule.empty() &&
+        std::none_of(rules.rules().begin(), rules.rules().end(), [&](const RuleInfo& r) {
+          return r.qualified_id == a.rule || r.id == a.rule;
+        })) {
+      throw Error(ErrorKind::name,
+                  "no rule '" + a.rule + "' in the rule set (write policy-set/rule-id)");
+    }
+    Scenario s = with_settings(rules, a);
     s.trace = true;
     std::vector<Evaluation> chosen;
     for (const auto& e : batch) {

@@ -164,6 +164,14 @@ struct Evaluation {
   bool complete() const { return ok() && unevaluated.empty(); }
 };
 
+/// The value of an override of parameter `name` (qualified, or a bare name used once), checked
+/// by the unit rules of a rule file's value (docs/rule-language.md): "60%" or "0.6" for a rate
+/// (a bare number above 1 is refused), "30万" or "300000" for money, a whole number for a count.
+/// Throws Error(parameter) for an unknown name, Error(parse) or Error(unit) for a bad value.
+Decimal parameter_value(const RuleSet& rules, const std::string& name, std::string_view text);
+/// The same for a number a program hands over (it carries no unit: read as a bare number).
+Decimal parameter_value(const RuleSet& rules, const std::string& name, const Decimal& value);
+
 /// Evaluates one enterprise. Errors in the facts are reported in Evaluation::error, not thrown;
 /// an invalid scenario throws.
 /// The record is evaluated at its own year (or the scenario's date); alone, it has no earlier
@@ -185,6 +193,12 @@ std::vector<Enterprise> parse_enterprises(const RuleSet& rules, const std::strin
                                           const std::string& text);
 /// Types one raw record (a map) against the rule set's fact declarations.
 Enterprise make_enterprise(const RuleSet& rules, const RawValue& record);
+/// Checks a population as one whole, however many files, frames or lists it was joined from:
+/// no more records than the limits allow (docs/limits.md; Error(limit)), and never the same
+/// enterprise twice for the same year (a record without a year counts as one year; Error(fact)
+/// at the second record), since a duplicate would count twice in totals and make an audit
+/// depend on the order of the files.
+void check_population(const std::vector<Enterprise>& enterprises);
 
 /// Canonical JSON of an evaluation (decimals as strings, keys in a fixed order): the bytes the
 /// receipt vouches for.

@@ -49,6 +49,16 @@ subsidy::RawValue raw_from_python(py::handle value, const subsidy::Mark& mark);
 /// RawValue -> plain Python (str, list, dict, None).
 py::object raw_to_python(const subsidy::RawValue& value);
 
+/// A thread count from Python: 0 means one per core; a negative count is a ValueError (the engine
+/// cuts a count beyond the cores down itself).
+inline unsigned thread_count(long long threads) {
+  if (threads < 0) {
+    throw py::value_error("threads must be 0 (one per core) or a positive count, found " +
+                          std::to_string(threads));
+  }
+  return threads > 1'000'000 ? 1'000'000u : static_cast<unsigned>(threads);
+}
+
 // --- rule metadata (register_rules.cpp) -------------------------------------------------------
 py::dict text_dict(const subsidy::Text& text);
 py::dict citation_dict(const subsidy::Citation& citation);

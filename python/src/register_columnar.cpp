@@ -802,7 +802,8 @@ void register_columnar(py::module_& m) {
                              [](const ProgramHandle& h) { return h.program->rule_count(); })
       .def(
           "run",
-          [](const ProgramHandle& h, const subsidy::FactTable& table, unsigned threads) {
+          [](const ProgramHandle& h, const subsidy::FactTable& table, long long requested) {
+            const unsigned threads = thread_count(requested);
             subsidy::ColumnarResult result;
             {
               py::gil_scoped_release release;

@@ -51,6 +51,29 @@ void check_finite(py::handle value, const std::string& what) {
   }
 }
 
+// A Decimal's size is known from its exponent before any digit is written out: 1E+999999999 is
+// refused here at once, instead of after formatting a billion zeros (or a MemoryError). Facts
+// are handed over in plain notation, so the digits before the point count against the limit.
+// Only C methods are called (adjusted, is_zero): no Python code runs per cell of a frame.
+void check_size(py::handle value, const subsidy::Mark& mark) {
+  if (value.attr("is_zero")().cast<bool>()) return;
+  const auto adjusted = value.attr("adjusted")().cast<long long>();  // the first digit's exponent
+  const auto most = static_cast<long long>(subsidy::Decimal::kMaxExponent);
+  if (adjusted > most || adjusted < -most) {
+    throw subsidy::Error(subsidy::ErrorKind::overflow,
+                         repr_of(value) + " has the exponent " + std::to_string(adjusted) +
+                             ", beyond the limit of ±" + std::to_string(most),
+                         mark);
+  }
+  const auto limit = static_cast<long long>(subsidy::Decimal::kMaxDigits);
+  if (adjusted + 1 > limit) {
+    throw subsidy::Error(subsidy::ErrorKind::overflow,
+                         repr_of(value) + " written out has " + std::to_string(adjusted + 1) +
+                             " digits, beyond the limit of " + std::to_string(limit) + " digits",
+                         mark);
+  }
+}
+
 std::string child_field(const std::string& parent, const std::string& child) {
   return parent.empty() ? child : parent + "." + child;
 }
@@ -166,6 +189,7 @@ subsidy::RawValue raw_from_python(py::handle value, const subsidy::Mark& mark) {
   if (PyUnicode_Check(value.ptr())) return subsidy::RawValue::of_text(value.cast<std::string>(), mark);
   if (is_decimal(value)) {
     check_finite(value, what);
+    check_size(value, mark);
     // Plain notation with every digit the exponent implies: the engine's parser reads it exactly.
     py::object plain = py::reinterpret_steal<py::object>(
         PyObject_Format(value.ptr(), py::str("f").ptr()));

@@ -47,6 +47,7 @@ Enterprises type_records(const subsidy::RuleSet& rules, const std::vector<subsid
   }
   if (errors.size() == 1) throw errors.front();
   if (!errors.empty()) throw subsidy::ErrorList(std::move(errors));
+  subsidy::check_population(out.items);
   return out;
 }
 
@@ -444,6 +445,7 @@ void register_evaluate(py::module_& m) {
               out.fingerprint = part->fingerprint;
               out.items.insert(out.items.end(), part->items.begin(), part->items.end());
             }
+            subsidy::check_population(out.items);  // across the parts, as within one file
             return out;
           },
           py::arg("parts"), "The records of several files, in order.")
@@ -518,9 +520,25 @@ void register_evaluate(py::module_& m) {
       py::arg("rules"), py::arg("enterprises"), py::arg("index"), py::arg("scenario"),
       "Evaluates one enterprise (GIL released).");
   m.def(
+      "parameter_value",
+      [](const subsidy::RuleSet& rules, const std::string& name, py::handle value) {
+        if (PyUnicode_Check(value.ptr())) {
+          return subsidy::parameter_value(rules, name, value.cast<std::string>());
+        }
+        subsidy::Decimal number;
+        if (!decimal_from_python(value, number, "a parameter value")) {
+          throw py::type_error("parameter '" + name +
+                               "': expected a str, int or decimal.Decimal, found " +
+                               py::repr(value).cast<std::string>());
+        }
+        return subsidy::parameter_value(rules, name, number);
+      },
+      py::arg("rules"), py::arg("name"), py::arg("value"),
+      "An override's value, checked by the parameter's unit as a rule file's value is.");
+  m.def(
       "evaluate_batch",
       [](const subsidy::RuleSet& rules, const Enterprises& enterprises, const Scenario& scenario,
-         unsigned threads) {
+         long long threads) {
         if (enterprises.fingerprint != rules.fingerprint()) {
           throw subsidy::Error(subsidy::ErrorKind::usage,
                                "these enterprise records were typed against another rule set");
@@ -528,7 +546,8 @@ void register_evaluate(py::module_& m) {
         std::vector<subsidy::Evaluation> evaluations;
         {
           py::gil_scoped_release release;
-          evaluations = subsidy::evaluate_batch(rules, enterprises.items, scenario, threads);
+          evaluations =
+              subsidy::evaluate_batch(rules, enterprises.items, scenario, thread_count(threads));
         }
         return EvaluationBatch{rules, std::move(evaluations)};
       },

@@ -6,10 +6,12 @@ pandas/numpy calls, and the C++ side reads the cells, types the records and eval
 
 from __future__ import annotations
 
+import decimal
 import os
 from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple
 
+import numpy as np
 import pandas as pd
 
 from . import _core, intake
@@ -40,8 +42,14 @@ def _is_arrow_table(data: object) -> bool:
 def _column_values(name: str, series: pd.Series) -> list[Any]:
     """One column as a list of Python objects, None where missing; floats are refused."""
     rows = len(series)
-    mask = series.isna().to_numpy(dtype=bool)
     kind = series.dtype.kind
+    try:
+        mask = series.isna().to_numpy(dtype=bool)
+    except decimal.InvalidOperation:  # pandas compares each object with itself: an sNaN signals
+        mask = np.zeros(rows, dtype=bool)
+        _refuse_nan(name, series, np.ones(rows, dtype=bool))
+    if kind == "O" and mask.any():
+        _refuse_nan(name, series, mask)  # no Python code per row: see _refuse_nan
     if kind in "fc":
         if rows and mask.all():
             return [None] * rows  # an all-missing column, as pandas writes it
@@ -60,6 +68,23 @@ def _column_values(name: str, series: pd.Series) -> list[Any]:
         values[mask] = None
     result: list[Any] = values.tolist()
     return result
+
+
+def _refuse_nan(name: str, series: pd.Series, candidates: np.ndarray[Any, Any]) -> None:
+    """pandas counts ``Decimal('NaN')`` as a missing cell; the library refuses it as the record
+    API does (a NaN is no amount, and reading it as "not given" would change the verdict).
+    Among the candidate cells, the Decimal ones are found by their type, in C (``map(type)``
+    consumed by numpy), not by a Python call per cell."""
+    values = series.to_numpy(dtype=object)
+    rows = np.flatnonzero(candidates)
+    kinds = np.fromiter(map(type, values[rows]), dtype=object, count=len(rows))
+    for row in rows[kinds == decimal.Decimal]:
+        value = values[row]
+        if not value.is_finite():
+            raise ValueError(
+                f"column {name!r}, row {row + 1}: {value!r} is not a finite number; the library "
+                "holds finite decimals only"
+            )
 
 
 def _from_frame(rules: _core.RuleSet, frame: pd.DataFrame, source: str) -> _core.Enterprises:

@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import io
 import json
 import os
 import sys
-import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from decimal import Decimal
@@ -20,6 +18,7 @@ from typing import Any, TextIO
 
 from . import _core, cli_intake, intake, reports
 from ._core import SubsidyError
+from ._output import atomic_file, write_atomic
 from .audit import Ledger, audit
 from .compare import BudgetCheck, Comparison, compare
 from ._text import markdown_table as _markdown
@@ -112,6 +111,16 @@ def _setting(text: str) -> tuple[str, str]:
     return name.strip(), value.strip()
 
 
+def _threads(text: str) -> int:
+    try:
+        count = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number of threads, found {text!r}") from None
+    if count < 0:
+        raise argparse.ArgumentTypeError(f"expected 0 (all cores) or more threads, found {count}")
+    return count
+
+
 def _command(
     commands: Any, name: str, help_text: str, description: str, epilog: str
 ) -> argparse.ArgumentParser:
@@ -200,7 +209,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="print each line's cited sentence and trace (table format) or include the trace (json)",
     )
     evaluate.add_argument(
-        "--threads", type=int, default=0, help="worker threads (0: all cores; results identical)"
+        "--threads", type=_threads, default=0,
+        help="worker threads (0: all cores; results identical)"
     )
     evaluate.add_argument(
         "--alternatives", action="store_true",
@@ -259,7 +269,8 @@ def build_parser() -> argparse.ArgumentParser:
     compare_parser.add_argument("--scenario", required=True, metavar="SPEC", help="settings")
     _add_output(compare_parser, REPORTS, "table")
     compare_parser.add_argument(
-        "--threads", type=int, default=0, help="worker threads (0: all cores; results identical)"
+        "--threads", type=_threads, default=0,
+        help="worker threads (0: all cores; results identical)"
     )
     compare_parser.set_defaults(run=run_compare)
 
@@ -282,18 +293,31 @@ def build_parser() -> argparse.ArgumentParser:
 def _output(
     path: str | None, stdout: TextIO, args: argparse.Namespace | None = None
 ) -> Iterator[TextIO]:
-    """Where a command writes: stdout, or a file written whole or not at all. The text is built in
-    memory, then written to a temporary file beside the target and renamed over it, so an error
-    or an interruption leaves no partial file (and an older file as it was). A command that makes
-    a workbook leaves its bytes in ``args.payload``."""
+    """Where a command writes: stdout, or a file written whole or not at all (``_output.py``:
+    streamed into a temporary file beside the target, renamed over it at the end; the target is
+    checked before the work). A command that makes a workbook leaves its bytes in
+    ``args.payload``: they are the file then."""
     payload = argparse.Namespace(payload=None) if args is None else args
     payload.payload = None
     if path is None or path == "-":
         yield stdout
         return
-    buffer = io.StringIO()
-    yield buffer
-    write_atomic(path, payload.payload if payload.payload is not None else buffer.getvalue())
+    with atomic_file(path, _inputs(args) if args is not None else []) as handle:
+        yield handle
+        if payload.payload is not None:
+            handle.flush()
+            handle.buffer.seek(0)
+            handle.buffer.truncate()
+            handle.buffer.write(payload.payload)
+
+
+def _inputs(args: argparse.Namespace) -> list[str]:
+    """The files and folders a command reads: never a place to write its result."""
+    paths: list[str] = []
+    for name in ("rules", "enterprises", "facts", "population", "grants"):
+        value = getattr(args, name, None)
+        paths.extend([value] if isinstance(value, str) else value or [])
+    return paths
 
 
 def _emit(args: argparse.Namespace, data: bytes, out: TextIO) -> None:
@@ -303,22 +327,6 @@ def _emit(args: argparse.Namespace, data: bytes, out: TextIO) -> None:
         args.payload = data
     else:
         out.write(data.decode("utf-8"))
-
-
-def write_atomic(path: str, text: str | bytes) -> None:
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, temporary = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory)
-    data = text.encode("utf-8") if isinstance(text, str) else text
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        raise
 
 
 PROGRESS_AFTER = 1.0  # seconds: shorter batches show no bar
@@ -460,9 +468,13 @@ def _failed_checks(evaluation: Evaluation, lang: str) -> list[str]:
 
 
 def _write_batches(batches: Sequence[Batch], args: argparse.Namespace, out: TextIO) -> None:
-    if args.format == "json":
-        documents = [doc for batch in batches for doc in batch.to_json(with_trace=args.explain)]
-        out.write("[\n" + ",\n".join(documents) + "\n]\n")
+    if args.format == "json":  # document by document: the whole array is never one string
+        separator = "[\n"
+        for batch in batches:
+            for document in batch.to_json(with_trace=args.explain):
+                out.write(separator + document)
+                separator = ",\n"
+        out.write("[\n\n]\n" if separator == "[\n" else "\n]\n")
         return
     if args.format in ("csv", "xlsx"):
         _emit(args, reports.evaluation_xlsx(batches, lang=args.lang) if args.format == "xlsx"
@@ -563,6 +575,12 @@ def run_explain(args: argparse.Namespace, out: TextIO) -> int:
         print(printable(f"subsidy: error: no enterprise {args.enterprise!r}{year} in "
                         f"{', '.join(args.enterprises)}{hint}"), file=sys.stderr)
         return 1
+    if args.rule is not None and not any(
+        args.rule in (r.qualified_id, r.id) for r in scenario.rules.rules
+    ):
+        print(f"subsidy: error: no rule {args.rule!r} in the rule set (write policy-set/rule-id)",
+              file=sys.stderr)
+        return 1
     parts = [records.slice(i, i + 1) for i in chosen]
     batch = scenario.evaluate_many(_core.Enterprises.join(parts), trace=True)
     if args.format == "json":
@@ -581,9 +599,9 @@ def run_audit(args: argparse.Namespace, out: TextIO) -> int:
     records = _records(scenario.rules, args.facts, args.encoding)
     report = audit(scenario, records, Ledger.load(args.grants))
     if args.markdown:
-        write_atomic(args.markdown, report.markdown)
+        write_atomic(args.markdown, report.markdown, _inputs(args))
     if args.json:
-        write_atomic(args.json, report.json + "\n")
+        write_atomic(args.json, report.json + "\n", _inputs(args))
     if args.format in ("csv", "xlsx"):
         _emit(args, reports.audit_xlsx(report, lang=args.lang) if args.format == "xlsx"
               else reports.audit_csv(report, excel=args.excel, lang=args.lang), out)

@@ -12,7 +12,7 @@ from typing import Any, Union
 import numpy as np
 import pandas as pd
 
-from . import _core, _frames
+from . import _core, _exact, _frames
 from ._frames import Population
 from .results import Band, Total
 from .rules import Batch, BudgetLine, RuleSet, Scenario
@@ -109,8 +109,8 @@ def budget_checks(batch: Batch) -> list[BudgetCheck]:
             covered = lines[qualified.isin(budget.covers)]
             if year is not None:
                 covered = covered[covered["year"] == year]
-            low = sum((m for m in covered["min"] if m is not None), Decimal(0))
-            high = sum((m for m in covered["max"] if m is not None), Decimal(0))
+            low = _exact.total(m for m in covered["min"] if m is not None)
+            high = _exact.total(m for m in covered["max"] if m is not None)
             unfixed = int((covered["status"] == "unfixed").sum())
             checks.append(BudgetCheck(scenario.describe(), budget, year, Band(low, high), unfixed))
     return checks
@@ -271,6 +271,9 @@ def compare(
     # total is a floor, and a change between floors is not a change in awards.
     both = np.asarray(base_batch.complete, dtype=bool) & np.asarray(other_batch.complete, dtype=bool)
 
+    with _exact.exact():  # the change columns subtract Decimal objects, element by element
+        change_min = other_totals["cash_min"] - base_totals["cash_min"]
+        change_max = other_totals["cash_max"] - base_totals["cash_max"]
     per_enterprise = pd.DataFrame(
         {
             "enterprise": base_totals["enterprise"],
@@ -280,8 +283,8 @@ def compare(
             "baseline_max": _masked(base_totals["cash_max"], both),
             "scenario_min": _masked(other_totals["cash_min"], both),
             "scenario_max": _masked(other_totals["cash_max"], both),
-            "change_min": _masked(other_totals["cash_min"] - base_totals["cash_min"], both),
-            "change_max": _masked(other_totals["cash_max"] - base_totals["cash_max"], both),
+            "change_min": _masked(change_min, both),
+            "change_max": _masked(change_max, both),
             "unfixed_change": _masked(other_totals["unfixed"] - base_totals["unfixed"], both),
         }
     )

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, TextIO
 
-from . import _core
+from . import _core, _exact
 from ._text import printable
 from ._core import SubsidyError
 
@@ -126,10 +126,10 @@ class Band:
         return self.min == self.max
 
     def __add__(self, other: Band) -> Band:
-        return Band(self.min + other.min, self.max + other.max)
+        return Band(_exact.add(self.min, other.min), _exact.add(self.max, other.max))
 
     def __sub__(self, other: Band) -> Band:
-        return Band(self.min - other.min, self.max - other.max)
+        return Band(_exact.subtract(self.min, other.min), _exact.subtract(self.max, other.max))
 
     @classmethod
     def zero(cls) -> Band:

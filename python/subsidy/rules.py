@@ -537,7 +537,8 @@ class Scenario:
         Values are Decimal, int or str (``'60%'``, ``'30万'``); a float raises TypeError."""
         merged = dict(self.parameters)
         for name, value in parameters.items():
-            merged[name] = _core.as_decimal(value)
+            # Checked by the parameter's unit, as a rule file's value: '50万元' is no rate.
+            merged[name] = _core.parameter_value(self.rules._core, name, value)
         return self._replace(parameters=_frozen(merged))
 
     def with_options(self, options: Mapping[str, str]) -> Scenario:
@@ -551,7 +552,10 @@ class Scenario:
     def on(self, date: DateLike | None) -> Scenario:
         """Uses the parameter versions in force on ``date`` (None: the latest)."""
         if isinstance(date, str):
-            date = datetime.date.fromisoformat(date)
+            try:
+                date = datetime.date.fromisoformat(date)
+            except ValueError as error:
+                raise ValueError(f"expected a date written YYYY-MM-DD, found {date!r} ({error})") from None
         return self._replace(date=date)
 
     @property

@@ -5,6 +5,7 @@
 // a million items) are written by this runner into the build tree at test time, never committed.
 #include <doctest/doctest.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -134,6 +135,14 @@ bool generate(const std::string& generator, const fs::path& path) {
     write(path, kPolicyHead + "derived:\n  d: {unit: number, expr: \"" + expr + "\"}\n");
   } else if (generator == "digits-5000") {
     write(path, "1" + std::string(5000, '0'));
+  } else if (generator == "anchors-nested") {  // 60 anchored lists, one inside the other, no alias
+    std::string text = kPolicyHead + "notes: ";
+    for (int depth = 0; depth < 60; ++depth) text += "&a" + std::to_string(depth) + " [";
+    for (int i = 0; i < 30'000; ++i) text += "0,";
+    text += "0" + std::string(60, ']') + "\n";
+    write(path, text);
+  } else if (generator == "fifo") {  // a named pipe with no writer: opening it would block
+    if (::mkfifo(path.c_str(), 0600) != 0) return false;
   } else {
     return false;
   }
@@ -169,8 +178,12 @@ std::optional<Error> first_error(const Case& c, const fs::path& scratch) {
       std::vector<std::string> paths;
       for (const auto& p : c.with) paths.push_back(p.string());
       const auto rules = subsidy::RuleSet::load(paths);
-      REQUIRE(inputs.size() == 1);
-      const auto firms = subsidy::load_enterprises(rules, inputs[0].string());
+      std::vector<subsidy::Enterprise> firms;  // several inputs: one population, as in the CLIs
+      for (const auto& input : inputs) {
+        for (auto& e : subsidy::load_enterprises(rules, input.string()))
+          firms.push_back(std::move(e));
+      }
+      subsidy::check_population(firms);
       if (c.evaluate) {
         for (const auto& firm : firms) {
           auto evaluation = subsidy::evaluate(rules, firm, {});
