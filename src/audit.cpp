@@ -242,7 +242,7 @@ class Auditor {
       }
       // A one-time award is paid once per enterprise, whatever the year of the grant (a grant
       // whose rule or enterprise-year is unknown gets that finding first). An award per item
-      // (per merger, per standard) is paid once per event, and events come in different years.
+      // (per item of a list fact) is paid once per event, and events come in different years.
       const RuleInfo* info = matches_[i].info;
       if (info != nullptr && matches_[i].record &&
           info->recurrence.kind == Recurrence::Kind::one_time &&
