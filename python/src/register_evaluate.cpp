@@ -29,26 +29,34 @@ struct EvaluationBatch {
 
 constexpr std::size_t kMaxListedErrors = 50;
 
-/// Types raw records against the rule set (GIL released); every bad record is reported (up to
-/// kMaxListedErrors), not just the first.
-Enterprises type_records(const subsidy::RuleSet& rules, const std::vector<subsidy::RawValue>& records) {
-  Enterprises out{rules.fingerprint(), {}};
-  std::vector<subsidy::Error> errors;
-  {
-    py::gil_scoped_release release;
-    out.items.reserve(records.size());
-    for (const auto& record : records) {
-      try {
-        out.items.push_back(subsidy::make_enterprise(rules, record));
-      } catch (const subsidy::Error& error) {
-        if (errors.size() < kMaxListedErrors) errors.push_back(error);
-      }
+/// Types raw records against the rule set (GIL released), appending to `out`; every bad record
+/// is kept in `errors` (up to kMaxListedErrors), not just the first.
+void type_into(const subsidy::RuleSet& rules, const std::vector<subsidy::RawValue>& records,
+               Enterprises& out, std::vector<subsidy::Error>& errors) {
+  py::gil_scoped_release release;
+  for (const auto& record : records) {
+    try {
+      out.items.push_back(subsidy::make_enterprise(rules, record));
+    } catch (const subsidy::Error& error) {
+      if (errors.size() < kMaxListedErrors) errors.push_back(error);
     }
   }
+}
+
+Enterprises finish_typing(Enterprises out, std::vector<subsidy::Error> errors) {
   if (errors.size() == 1) throw errors.front();
   if (!errors.empty()) throw subsidy::ErrorList(std::move(errors));
   subsidy::check_population(out.items);
   return out;
+}
+
+Enterprises type_records(const subsidy::RuleSet& rules,
+                         const std::vector<subsidy::RawValue>& records) {
+  Enterprises out{rules.fingerprint(), {}};
+  std::vector<subsidy::Error> errors;
+  out.items.reserve(records.size());
+  type_into(rules, records, out, errors);
+  return finish_typing(std::move(out), std::move(errors));
 }
 
 subsidy::Mark row_mark(const std::string& source, std::size_t row, const std::string& field = {}) {
@@ -66,20 +74,31 @@ Enterprises from_records(const subsidy::RuleSet& rules, const py::sequence& reco
     throw py::value_error("from_records: " + std::to_string(lines->size()) + " lines for " +
                           std::to_string(records.size()) + " records");
   }
+  // Typed a chunk at a time, so the untyped copy of only one chunk is held beside the records.
+  constexpr std::size_t kChunk = 4096;
+  Enterprises out{rules.fingerprint(), {}};
+  out.items.reserve(records.size());
+  std::vector<subsidy::Error> errors;
   std::vector<subsidy::RawValue> raw;
-  raw.reserve(records.size());
+  raw.reserve(std::min(kChunk, records.size()));
   std::size_t row = 0;
   for (py::handle record : records) {
     if (!PyDict_Check(record.ptr()) && !py::hasattr(record, "items")) {
       throw py::type_error("record " + std::to_string(row + 1) +
-                           ": expected a dict of facts, found " + py::repr(record).cast<std::string>());
+                           ": expected a dict of facts, found " +
+                           py::repr(record).cast<std::string>());
     }
     subsidy::Mark mark = row_mark(source, row);
     if (lines) mark.line = (*lines)[row];
     raw.push_back(raw_from_python(record, mark));
     ++row;
+    if (raw.size() == kChunk) {
+      type_into(rules, raw, out, errors);
+      raw.clear();
+    }
   }
-  return type_records(rules, raw);
+  type_into(rules, raw, out, errors);
+  return finish_typing(std::move(out), std::move(errors));
 }
 
 Enterprises from_columns(const subsidy::RuleSet& rules, const std::vector<std::string>& names,
@@ -160,14 +179,14 @@ py::list trace_list(const std::vector<subsidy::TraceStep>& steps) {
 py::dict line_dict(const subsidy::AwardLine& line) {
   py::list trace = trace_list(line.trace);
   const subsidy::RuleInfo* info = line.info;
-  py::dict out(
-      "policy_set"_a = line.policy_set, "rule"_a = line.rule,
-      "qualified_rule"_a = line.qualified_rule(), "status"_a = subsidy::to_string(line.status),
-      "amount"_a = optional_decimal(has_amount(line.status), line.amount),
-      "min"_a = optional_decimal(has_band(line.status), line.band.min),
-      "max"_a = optional_decimal(has_band(line.status), line.band.max), "tier"_a = line.tier,
-      "unfixed_text"_a = line.unfixed_text, "items"_a = line.items, "withheld"_a = line.withheld,
-      "note"_a = line.note, "trace"_a = trace);
+  py::dict out("policy_set"_a = line.policy_set, "rule"_a = line.rule,
+               "qualified_rule"_a = line.qualified_rule(),
+               "status"_a = subsidy::to_string(line.status),
+               "amount"_a = optional_decimal(has_amount(line.status), line.amount),
+               "min"_a = optional_decimal(has_band(line.status), line.band.min),
+               "max"_a = optional_decimal(has_band(line.status), line.band.max),
+               "tier"_a = line.tier, "unfixed_text"_a = line.unfixed_text, "items"_a = line.items,
+               "withheld"_a = line.withheld, "note"_a = line.note, "trace"_a = trace);
   out["title"] = info ? text_dict(info->title) : text_dict({});
   out["citation"] = info ? citation_dict(info->citation) : citation_dict({});
   out["payer"] = info ? info->payer : std::string();
@@ -254,12 +273,14 @@ py::object incomplete_text(const subsidy::Evaluation& evaluation) {
 }
 
 py::dict lines_columns(const EvaluationBatch& batch) {
-  Columns columns({"enterprise", "name", "year", "policy_set", "rule", "payer", "form", "status", "amount",
-                   "min", "max", "tier", "items", "unfixed_text", "withheld", "note", "clause"});
+  Columns columns({"enterprise", "name", "year", "policy_set", "rule", "payer", "form", "status",
+                   "amount", "min", "max", "tier", "items", "unfixed_text", "withheld", "note",
+                   "clause"});
   for (const auto& evaluation : batch.evaluations) {
     py::str enterprise(evaluation.enterprise);
     py::str name(evaluation.name);
-    py::object year = evaluation.year ? py::object(py::int_(*evaluation.year)) : py::object(py::none());
+    py::object year =
+        evaluation.year ? py::object(py::int_(*evaluation.year)) : py::object(py::none());
     for (const auto& line : evaluation.lines) {
       const subsidy::RuleInfo* info = line.info;
       std::size_t c = 0;
@@ -296,8 +317,9 @@ void add_total(Columns& columns, std::size_t& c, const subsidy::Total& total) {
   columns.add(c++, py::int_(total.unevaluated));
 }
 
-const std::vector<std::string> kTotalNames = {"cash_min", "cash_max", "in_kind_min", "in_kind_max",
-                                              "unfixed",  "recognised", "lines", "unevaluated"};
+const std::vector<std::string> kTotalNames = {"cash_min",    "cash_max",   "in_kind_min",
+                                              "in_kind_max", "unfixed",    "recognised",
+                                              "lines",       "unevaluated"};
 
 /// by: "enterprise" (one row per enterprise, with ok / error / receipt), "payer" or "policy_set"
 /// (one row per enterprise and payer or policy set, for evaluations that succeeded).
@@ -327,7 +349,8 @@ py::dict totals_columns(const EvaluationBatch& batch, const std::string& by) {
   Columns columns(names);
   for (const auto& evaluation : batch.evaluations) {
     if (!evaluation.ok()) continue;
-    const auto& totals = by == "payer" ? evaluation.totals.by_payer : evaluation.totals.by_policy_set;
+    const auto& totals =
+        by == "payer" ? evaluation.totals.by_payer : evaluation.totals.by_policy_set;
     for (const auto& [key, total] : totals) {
       std::size_t c = 0;
       columns.add(c++, py::str(evaluation.enterprise));
@@ -375,8 +398,7 @@ void register_evaluate(py::module_& m) {
   using subsidy::Scenario;
 
   py::class_<Scenario>(m, "Scenario", "The choices an evaluation is made under (a what-if).")
-      .def(py::init([](std::optional<subsidy::Date> on,
-                       std::map<std::string, std::string> options,
+      .def(py::init([](std::optional<subsidy::Date> on, std::map<std::string, std::string> options,
                        std::map<std::string, std::string> choose,
                        std::map<std::string, subsidy::Decimal> parameters, bool trace) {
              Scenario scenario;
@@ -430,8 +452,9 @@ void register_evaluate(py::module_& m) {
           [](const Enterprises& batch, std::size_t start, std::size_t stop) {
             stop = std::min(stop, batch.items.size());
             start = std::min(start, stop);
-            return Enterprises{batch.fingerprint, {batch.items.begin() + static_cast<std::ptrdiff_t>(start),
-                                                   batch.items.begin() + static_cast<std::ptrdiff_t>(stop)}};
+            return Enterprises{batch.fingerprint,
+                               {batch.items.begin() + static_cast<std::ptrdiff_t>(start),
+                                batch.items.begin() + static_cast<std::ptrdiff_t>(stop)}};
           },
           py::arg("start"), py::arg("stop"), "Records [start, stop): for chunked evaluation.")
       .def_static(
@@ -440,7 +463,8 @@ void register_evaluate(py::module_& m) {
             Enterprises out;
             for (const Enterprises* part : parts) {
               if (!out.fingerprint.empty() && part->fingerprint != out.fingerprint) {
-                throw subsidy::Error(subsidy::ErrorKind::usage, "records typed against different rule sets");
+                throw subsidy::Error(subsidy::ErrorKind::usage,
+                                     "records typed against different rule sets");
               }
               out.fingerprint = part->fingerprint;
               out.items.insert(out.items.end(), part->items.begin(), part->items.end());
@@ -449,12 +473,13 @@ void register_evaluate(py::module_& m) {
             return out;
           },
           py::arg("parts"), "The records of several files, in order.")
-      .def("years", [](const Enterprises& batch) {
-        std::vector<std::optional<std::int64_t>> years;
-        years.reserve(batch.items.size());
-        for (const auto& item : batch.items) years.push_back(item.year);
-        return years;
-      })
+      .def("years",
+           [](const Enterprises& batch) {
+             std::vector<std::optional<std::int64_t>> years;
+             years.reserve(batch.items.size());
+             for (const auto& item : batch.items) years.push_back(item.year);
+             return years;
+           })
       .def("ids", [](const Enterprises& batch) {
         std::vector<std::string> ids;
         ids.reserve(batch.items.size());
@@ -464,7 +489,8 @@ void register_evaluate(py::module_& m) {
 
   py::class_<EvaluationHandle>(m, "Evaluation", "One evaluation's result.")
       .def_property_readonly("ok", [](const EvaluationHandle& h) { return h.evaluation.ok(); })
-      .def_property_readonly("receipt", [](const EvaluationHandle& h) { return h.evaluation.receipt; })
+      .def_property_readonly("receipt",
+                             [](const EvaluationHandle& h) { return h.evaluation.receipt; })
       .def("to_dict", [](const EvaluationHandle& h) { return evaluation_dict(h.evaluation); })
       .def(
           "to_json",
@@ -486,12 +512,13 @@ void register_evaluate(py::module_& m) {
       .def("totals_columns", &totals_columns, py::arg("by") = "enterprise")
       .def("aggregate", &aggregate, py::arg("by") = "payer", py::arg("mask") = py::none(),
            "Exact sums of the totals of the evaluations that succeeded (and `mask` selects).")
-      .def("ok", [](const EvaluationBatch& b) {
-        std::vector<bool> ok;
-        ok.reserve(b.evaluations.size());
-        for (const auto& e : b.evaluations) ok.push_back(e.ok());
-        return ok;
-      })
+      .def("ok",
+           [](const EvaluationBatch& b) {
+             std::vector<bool> ok;
+             ok.reserve(b.evaluations.size());
+             for (const auto& e : b.evaluations) ok.push_back(e.ok());
+             return ok;
+           })
       .def(
           "to_json",
           [](const EvaluationBatch& b, bool with_trace) {
