@@ -540,3 +540,23 @@ def test_the_command_refuses_another_address_without_a_token() -> None:
     assert result.returncode == 1
     assert result.stderr == ("subsidy: error: binding to 0.0.0.0 (not loopback) needs a token: "
                              "--token or SUBSIDY_SERVE_TOKEN\n")
+
+
+def test_upload_of_the_filled_data_template(client: httpx.Client, library: subsidy.RuleSet,
+                                            tmp_path: Path) -> None:
+    # The clerk's workbook (the data template, filled with the example enterprises) evaluates as
+    # the YAML example does.
+    import openpyxl
+    from test_intake import _fill
+
+    from subsidy import cli
+
+    path = tmp_path / "企业数据模板.xlsx"
+    assert cli.main(["template", "--rules", str(RULES), "-o", str(path)]) == 0
+    book = openpyxl.load_workbook(path)
+    _fill(book, library, misspell=False)
+    book.save(path)
+    files = {"file": ("企业数据模板.xlsx", path.read_bytes())}
+    body = client.post("/api/upload/evaluate", files=files).json()
+    expected = library.evaluate_many(EXAMPLES / "enterprises.yaml", trace=True)
+    assert body["evaluations"] == [json.loads(text) for text in expected.to_json(with_trace=True)]
