@@ -726,8 +726,10 @@ std::string describe(const RawValue& value) {
     case RawValue::Kind::null:
       return "nothing";
     case RawValue::Kind::text: {
-      std::string t = value.text.size() > 40 ? value.text.substr(0, 40) + "…" : value.text;
-      return "\"" + t + "\"";
+      if (value.text.size() <= 40) return "\"" + value.text + "\"";
+      std::size_t cut = 40;  // never inside a UTF-8 character: back off its continuation bytes
+      while (cut > 0 && (static_cast<unsigned char>(value.text[cut]) & 0xC0) == 0x80) --cut;
+      return "\"" + value.text.substr(0, cut) + "…\"";
     }
     case RawValue::Kind::list:
       return "a list";

@@ -190,7 +190,8 @@ std::optional<Error> first_error(const Case& c, const fs::path& scratch) {
           if (evaluation.error) return evaluation.error;
           // A rule left out for want of a fact: the first one, as an error at the record.
           if (!evaluation.unevaluated.empty()) {
-            return Error(subsidy::ErrorKind::fact, evaluation.unevaluated.front().message, firm.mark);
+            return Error(subsidy::ErrorKind::fact, evaluation.unevaluated.front().message,
+                         firm.mark);
           }
         }
       }
@@ -299,4 +300,13 @@ TEST_CASE("tests/bad: every bad input gives exactly its catalogued error, in tim
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
   CHECK(usage.ru_maxrss < 1536L * 1024L);  // kilobytes
+}
+
+TEST_CASE("a long text in a message is cut at a character boundary, never inside one") {
+  RawValue text;
+  text.kind = RawValue::Kind::text;
+  std::string thirteen;
+  for (int i = 0; i < 13; ++i) thirteen += "标";  // 39 bytes: the 14th character spans byte 40
+  text.text = thirteen + "标标";
+  CHECK(subsidy::detail::describe(text) == "\"" + thirteen + "…\"");
 }
