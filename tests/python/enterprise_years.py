@@ -16,6 +16,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+import subsidy
+
 INDUSTRIES = ["矿用机电", "机械加工", "机械装备制造", "其他"]
 LEVELS = ["国际标准", "国家标准", "行业标准", "省地方标准"]
 ROLES = ["主要起草单位", "参与起草单位"]
@@ -119,3 +121,12 @@ def multiset(rows: Iterable[Iterable[Any]]) -> Counter[tuple[Any, ...]]:
 
 def frame_rows(frame: pd.DataFrame, columns: list[str] | None = None) -> Counter[tuple[Any, ...]]:
     return multiset((frame if columns is None else frame[columns]).itertuples(index=False, name=None))
+
+
+def scenarios(rules: subsidy.RuleSet) -> dict[str, subsidy.Scenario]:
+    """The scenarios both engines are compared under: the default and each survey version."""
+    return {
+        "default": rules.baseline,
+        "machining": rules.choose({"electromechanical-policy": "machining-survey"}),
+        "mining": rules.choose({"electromechanical-policy": "mining-em-survey"}),
+    }

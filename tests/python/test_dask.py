@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 from conftest import REPO
 from distributed import Client, LocalCluster
-from enterprise_years import HUGE, frame_rows, population
+from enterprise_years import HUGE, frame_rows, population, scenarios
 
 import subsidy
 import subsidy.dask
@@ -66,14 +66,6 @@ def records(rules: subsidy.RuleSet, frame: pd.DataFrame) -> Any:
     """The frame typed once by the engine: ``evaluate_frame(frame)`` is
     ``evaluate_many(records).frames()``, and typing is most of its time."""
     return _frames.enterprises_from(rules._core, frame)
-
-
-def scenarios(rules: subsidy.RuleSet) -> dict[str, subsidy.Scenario]:
-    return {
-        "default": rules.baseline,
-        "machining": rules.choose({"electromechanical-policy": "machining-survey"}),
-        "mining": rules.choose({"electromechanical-policy": "mining-em-survey"}),
-    }
 
 
 def test_population_has_fallback_rows(frame: pd.DataFrame) -> None:

@@ -16,7 +16,7 @@ from typing import Any
 import pandas as pd
 import pytest
 from conftest import REPO
-from enterprise_years import HUGE, arrow, frame_rows, multiset, population
+from enterprise_years import HUGE, arrow, frame_rows, multiset, population, scenarios
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.types import DecimalType, DoubleType
 
@@ -76,14 +76,6 @@ def records(rules: subsidy.RuleSet, frame: pd.DataFrame) -> Any:
     """The frame typed once by the engine: ``evaluate_frame(frame)`` is
     ``evaluate_many(records).frames()``, and typing is most of its time."""
     return _frames.enterprises_from(rules._core, frame)
-
-
-def scenarios(rules: subsidy.RuleSet) -> dict[str, subsidy.Scenario]:
-    return {
-        "default": rules.baseline,
-        "machining": rules.choose({"electromechanical-policy": "machining-survey"}),
-        "mining": rules.choose({"electromechanical-policy": "mining-em-survey"}),
-    }
 
 
 def collected(frame: DataFrame) -> list[dict[str, Any]]:
