@@ -661,6 +661,13 @@ std::string canonical_facts(const CompiledRules& r, const Enterprise& e) {
   return out.str();
 }
 
+std::string receipt_of(const CompiledRules& r, const Enterprise& e, const std::string& scenario_text) {
+  Sha256 h;
+  h.update(engine_version()).update("\n").update(r.fingerprint).update("\n");
+  h.update(canonical_facts(r, e)).update("\n").update(scenario_text);
+  return h.hex();
+}
+
 Evaluation evaluate_prepared(const Prepared& p, const Enterprise& e, const Enterprise* previous) {
   // Facts typed against another rule set sit in that rule set's slots: reading them here would
   // misread every fact, so the record is refused as a usage error of its own.
@@ -688,10 +695,7 @@ Evaluation evaluate_prepared(const Prepared& p, const Enterprise& e, const Enter
     out.enterprise = e.id;
     out.error = Error(ErrorKind::evaluation, std::string("internal failure: ") + x.what(), e.mark);
   }
-  Sha256 h;
-  h.update(engine_version()).update("\n").update(p.r.fingerprint).update("\n");
-  h.update(canonical_facts(p.r, e)).update("\n").update(p.scenario_text);
-  out.receipt = h.hex();
+  out.receipt = receipt_of(p.r, e, p.scenario_text);
   return out;
 }
 
@@ -869,6 +873,16 @@ std::vector<Evaluation> evaluate_batch(const RuleSet& rules, const std::vector<E
     });
   }
   for (auto& th : pool) th.join();
+  return out;
+}
+
+std::string receipt(const RuleSet& rules, const Enterprise& enterprise, const std::string& scenario) {
+  return detail::receipt_of(rules.compiled(), enterprise, scenario);
+}
+
+Totals line_totals(const std::vector<AwardLine>& lines) {
+  Totals out;
+  detail::add_line_totals(out, lines);
   return out;
 }
 

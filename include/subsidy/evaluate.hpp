@@ -184,6 +184,14 @@ Evaluation evaluate(const RuleSet& rules, const Enterprise& enterprise, const Sc
 std::vector<Evaluation> evaluate_batch(const RuleSet& rules, const std::vector<Enterprise>& batch,
                                        const Scenario& scenario, unsigned threads = 1);
 
+/// The receipt evaluate() gives `enterprise` under the scenario whose canonical text is
+/// `scenario` (Scenario::canonical()), without evaluating it: for results the batch engine
+/// computed, which carry no receipt.
+std::string receipt(const RuleSet& rules, const Enterprise& enterprise, const std::string& scenario);
+
+/// The totals an evaluation with these award lines reports (withheld lines left out).
+Totals line_totals(const std::vector<AwardLine>& lines);
+
 /// Reads enterprise records from YAML (`enterprises:` list, or a single record), JSON or CSV
 /// (one enterprise per row, headed by fact names; a list fact cannot be a CSV cell: the Python
 /// package reads list facts from their own CSV files or workbook sheets, docs/data-template.md).

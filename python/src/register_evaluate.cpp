@@ -8,6 +8,8 @@
 #include <vector>
 
 #include "bindings.hpp"
+#include "evaluation_batch.hpp"
+#include "subsidy/columnar.hpp"
 
 namespace subsidy_py {
 
@@ -19,12 +21,6 @@ using namespace pybind11::literals;
 struct EvaluationHandle {
   subsidy::RuleSet rules;
   subsidy::Evaluation evaluation;
-};
-
-/// The evaluations of a batch, in input order.
-struct EvaluationBatch {
-  subsidy::RuleSet rules;
-  std::vector<subsidy::Evaluation> evaluations;
 };
 
 constexpr std::size_t kMaxListedErrors = 50;
@@ -392,6 +388,25 @@ py::dict aggregate(const EvaluationBatch& batch, const std::string& by,
   return totals_map(sums);
 }
 
+/// How the Python side reads a fact's column: as amounts, conditions, enumerations, or on the
+/// typed path (text, dates, lists are checked cell by cell).
+const char* unit_kind(subsidy::UnitKind kind) {
+  switch (kind) {
+    case subsidy::UnitKind::boolean:
+      return "boolean";
+    case subsidy::UnitKind::enumeration:
+      return "enumeration";
+    case subsidy::UnitKind::text:
+      return "text";
+    case subsidy::UnitKind::date:
+      return "date";
+    case subsidy::UnitKind::list:
+      return "list";
+    default:
+      return "number";
+  }
+}
+
 }  // namespace
 
 void register_evaluate(py::module_& m) {
@@ -504,10 +519,20 @@ void register_evaluate(py::module_& m) {
   py::class_<EvaluationBatch>(m, "EvaluationBatch", "The evaluations of a batch, in input order.")
       .def("__len__", [](const EvaluationBatch& b) { return b.evaluations.size(); })
       .def("__getitem__",
-           [](const EvaluationBatch& b, std::size_t i) {
+           [](EvaluationBatch& b, std::size_t i) {
              if (i >= b.evaluations.size()) throw py::index_error("evaluation index out of range");
+             b.complete({i}, 1);
              return EvaluationHandle{b.rules, b.evaluations[i]};
            })
+      .def(
+          "complete", [](EvaluationBatch& b, long long threads) { b.complete({}, thread_count(threads)); },
+          py::arg("threads") = 0,
+          "Completes every evaluation the batch engine gave as lines and totals only (findings, "
+          "policy sets) with the reference evaluator.")
+      .def_property_readonly("partial",
+                             [](const EvaluationBatch& b) {
+                               return std::count(b.partial.begin(), b.partial.end(), 1);
+                             })
       .def("lines_columns", &lines_columns, "One entry per award line, as named columns.")
       .def("totals_columns", &totals_columns, py::arg("by") = "enterprise")
       .def("aggregate", &aggregate, py::arg("by") = "payer", py::arg("mask") = py::none(),
@@ -521,7 +546,8 @@ void register_evaluate(py::module_& m) {
            })
       .def(
           "to_json",
-          [](const EvaluationBatch& b, bool with_trace) {
+          [](EvaluationBatch& b, bool with_trace) {
+            b.complete();
             std::vector<std::string> out;
             {
               py::gil_scoped_release release;  // writing a batch is engine work, not Python's
@@ -576,10 +602,64 @@ void register_evaluate(py::module_& m) {
           evaluations =
               subsidy::evaluate_batch(rules, enterprises.items, scenario, thread_count(threads));
         }
-        return EvaluationBatch{rules, std::move(evaluations)};
+        return EvaluationBatch{rules, std::move(evaluations), nullptr, std::nullopt, {}};
       },
       py::arg("rules"), py::arg("enterprises"), py::arg("scenario"), py::arg("threads") = 0,
       "Evaluates every enterprise on `threads` threads (0: all cores), GIL released.");
+  m.def(
+      "evaluate_batch_engine",
+      [](const subsidy::RuleSet& rules, py::object enterprises, const Scenario& scenario,
+         long long threads) {
+        return evaluate_on_batch_engine(rules, std::move(enterprises), scenario,
+                                        thread_count(threads));
+      },
+      py::arg("rules"), py::arg("enterprises"), py::arg("scenario"), py::arg("threads") = 0,
+      "The evaluations evaluate_batch gives without traces, computed by the batch engine (GIL "
+      "released); each is completed by the reference evaluator when all of it is asked for.");
+  m.def(
+      "evaluate_table_engine",
+      [](const subsidy::RuleSet& rules, py::object table,
+         std::vector<std::optional<std::string>> names,
+         std::map<std::string, py::bytes> exponents, std::string source, const Scenario& scenario,
+         long long threads) {
+        std::map<std::string, std::string> written;
+        for (auto& [fact, bytes] : exponents) written[fact] = std::string(bytes);
+        return evaluate_table_on_batch_engine(rules, std::move(table), std::move(names),
+                                              std::move(written), std::move(source), scenario,
+                                              thread_count(threads));
+      },
+      py::arg("rules"), py::arg("table"), py::arg("names"), py::arg("exponents"),
+      py::arg("source"), py::arg("scenario"), py::arg("threads") = 0,
+      "evaluate_batch_engine for a FactTable read from a frame's columns (names by row).");
+  m.def(
+      "fact_layout",
+      [](const subsidy::RuleSet& rules) {
+        py::dict out;
+        for (const auto& decl : rules.facts()) {
+          const bool list = decl.unit.kind == subsidy::UnitKind::list;
+          py::list fields;
+          for (const auto& f : decl.fields) {
+            fields.append(py::make_tuple(f.name, unit_kind(f.unit.kind),
+                                         subsidy::column_exponent(f.unit)));
+          }
+          out[py::str(decl.name)] = py::make_tuple(
+              unit_kind(decl.unit.kind), list ? 0 : subsidy::column_exponent(decl.unit),
+              decl.allow_negative, decl.required, fields);
+        }
+        return out;
+      },
+      py::arg("rules"),
+      "Each fact's (unit kind, column exponent, negative allowed, required, list fields as "
+      "(name, kind, exponent)): how its column is read.");
+  m.def("decimal_buffers", &decimal_buffers, py::arg("cells"), py::arg("exponent"),
+        py::arg("allow_negative"));
+  m.def(
+      "list_column_is_plain",
+      [](const subsidy::RuleSet& rules, const std::string& fact, const py::sequence& cells) {
+        const auto slot = rules.fact_slot(fact);
+        return slot && list_column_is_plain(rules.facts()[*slot], cells);
+      },
+      py::arg("rules"), py::arg("fact"), py::arg("cells"));
 }
 
 }  // namespace subsidy_py

@@ -16,7 +16,7 @@ import pandas as pd
 
 from . import _core, intake
 
-__all__ = ["Frames", "Population", "enterprises_from", "frames_from_batch"]
+__all__ = ["ColumnFacts", "Frames", "Population", "column_facts", "enterprises_from", "frames_from_batch"]
 
 #: What a population may be: a DataFrame, a pyarrow Table, one record, records, or a file path
 #: (YAML, JSON or CSV).
@@ -87,11 +87,8 @@ def _refuse_nan(name: str, series: pd.Series, candidates: np.ndarray[Any, Any]) 
             )
 
 
-def _from_frame(rules: _core.RuleSet, frame: pd.DataFrame, source: str) -> _core.Enterprises:
-    if "id" not in frame.columns and frame.index.name == "id":
-        frame = frame.reset_index()
+def _fact_names(rules: _core.RuleSet, frame: pd.DataFrame, source: str) -> list[str]:
     names: list[str] = []
-    columns: list[list[Any]] = []
     for name in frame.columns:
         if not isinstance(name, str):
             raise TypeError(f"column names must be fact names (str), found {name!r}")
@@ -100,9 +97,54 @@ def _from_frame(rules: _core.RuleSet, frame: pd.DataFrame, source: str) -> _core
         names.append(name)
     # Labels (行业, 当年销售收入) name their facts; an unknown column is reported once, here.
     names = intake.frame_names(rules, names, source)
+    return names
+
+
+def _with_id(frame: pd.DataFrame) -> pd.DataFrame:
+    if "id" not in frame.columns and frame.index.name == "id":
+        with_id: pd.DataFrame = frame.reset_index()
+        return with_id
+    return frame
+
+
+def _from_frame(rules: _core.RuleSet, frame: pd.DataFrame, source: str) -> _core.Enterprises:
+    frame = _with_id(frame)
+    names = _fact_names(rules, frame, source)
+    columns: list[list[Any]] = []
     for original, name in zip(frame.columns, names):
         columns.append(_column_values(name, frame[original]))
     return _core.Enterprises.from_columns(rules, names, columns, len(frame), source)
+
+
+class ColumnFacts(NamedTuple):
+    """A frame's facts read into the engine by column (see :func:`column_facts`)."""
+
+    table: _core.FactTable
+    names: list[str | None]
+    exponents: dict[str, bytes]
+    source: str
+
+
+def column_facts(rules: _core.RuleSet, data: Population) -> ColumnFacts | None:
+    """A DataFrame or pyarrow Table read by column for the batch engine, without a record per
+    row (:mod:`subsidy._columns`); None when some column must be read on the typed path (which
+    also reports what is wrong with it) or the population is no frame."""
+    from ._columns import read_frame
+
+    if isinstance(data, ColumnFacts):
+        return data
+    if isinstance(data, pd.DataFrame):
+        frame, source = data, "<DataFrame>"
+    elif _is_arrow_table(data):
+        frame, source = data.to_pandas(), "<pyarrow.Table>"
+    else:
+        return None
+    frame = _with_id(frame)
+    names = _fact_names(rules, frame, source)  # the typed path's errors for bad column names
+    read = read_frame(rules, frame, names)
+    if read is None:
+        return None
+    return ColumnFacts(read[0], read[1], read[2], source)
 
 
 def enterprises_from(rules: _core.RuleSet, data: Population) -> _core.Enterprises:

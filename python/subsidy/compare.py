@@ -257,8 +257,10 @@ def compare(
     base, other = _as_scenario(baseline), _as_scenario(scenario)
     population = _replayable(population)
     if base.rules.fingerprint == other.rules.fingerprint:
-        # Same rules: the records are typed once and evaluated under both scenarios.
-        population = _frames.enterprises_from(base.rules._core, population)
+        # Same rules: the facts are read once (by column for a frame, else typed) and
+        # evaluated under both scenarios.
+        core = base.rules._core
+        population = _frames.column_facts(core, population) or _frames.enterprises_from(core, population)
     base_batch = base.evaluate_many(population, threads=threads)
     other_batch = other.evaluate_many(population, threads=threads)
     if len(base_batch) != len(other_batch):

@@ -62,9 +62,24 @@ def big() -> pd.DataFrame:
     return big_frame(ROWS)
 
 
+@pytest.mark.parametrize(
+    "text_amounts, calls",
+    [
+        # Amounts written as text ("30万" would be read as policy text) are typed record by record.
+        (True, {"evaluate_batch_engine": 1, "from_columns": 1}),
+        # Decimal, int, nullable and bool columns are read by column: no record per row.
+        (False, {"evaluate_table_engine": 1}),
+    ],
+)
 def test_a_100000_row_frame_is_one_engine_call_with_no_per_row_python(
-    toy_rules: subsidy.RuleSet, big: pd.DataFrame, monkeypatch: pytest.MonkeyPatch
+    toy_rules: subsidy.RuleSet,
+    big: pd.DataFrame,
+    monkeypatch: pytest.MonkeyPatch,
+    text_amounts: bool,
+    calls: dict[str, int],
 ) -> None:
+    if not text_amounts:
+        big = big.drop(columns=["new_investment"])
     engine_calls: Counter[str] = Counter()
 
     def counted(name: str, function: Any) -> Any:
@@ -74,7 +89,8 @@ def test_a_100000_row_frame_is_one_engine_call_with_no_per_row_python(
 
         return wrapper
 
-    monkeypatch.setattr(_core, "evaluate_batch", counted("evaluate_batch", _core.evaluate_batch))
+    for name in ("evaluate_batch", "evaluate_batch_engine", "evaluate_table_engine"):
+        monkeypatch.setattr(_core, name, counted(name, getattr(_core, name)))
     monkeypatch.setattr(_core, "evaluate", counted("evaluate", _core.evaluate))
     monkeypatch.setattr(
         _core.Enterprises, "from_columns", counted("from_columns", _core.Enterprises.from_columns)
@@ -90,7 +106,7 @@ def test_a_100000_row_frame_is_one_engine_call_with_no_per_row_python(
     finally:
         sys.setprofile(None)
 
-    assert engine_calls == Counter({"evaluate_batch": 1, "from_columns": 1})
+    assert engine_calls == Counter(calls)
     # Every Python function that ran, ran far fewer times than there are rows: the work per row
     # is C++ (pandas, numpy and the engine), not a Python callback.
     most_called, count = counter.calls.most_common(1)[0]

@@ -1,0 +1,186 @@
+// pandas object columns read in C++ for the batch engine: amounts as Arrow decimal128 buffers,
+// list-fact cells checked against their fields. Each value is read with the CPython C API (its
+// type, and a decimal.Decimal's digits through str()), never through Python code or a float.
+//
+// A column is taken only when every value keeps exactly the digits the typed path would keep;
+// otherwise the caller reads the frame on the typed path, which also reports bad values.
+#include <cstring>
+#include <string_view>
+
+#include "evaluation_batch.hpp"
+
+namespace subsidy_py {
+
+namespace {
+
+__extension__ typedef __int128 Int128;
+
+using subsidy::UnitKind;
+
+PyTypeObject* decimal_class() {
+  static PyObject* type = decimal_type().release().ptr();  // kept for the module's lifetime
+  return reinterpret_cast<PyTypeObject*>(type);
+}
+
+bool is_number_unit(UnitKind kind) {
+  return kind == UnitKind::money || kind == UnitKind::rate || kind == UnitKind::count ||
+         kind == UnitKind::number || kind == UnitKind::measure || kind == UnitKind::year;
+}
+
+/// Multiplies by 10^k (k ≥ 0) while the result keeps within 38 digits.
+bool scale_up(Int128& units, std::int32_t k) {
+  static const Int128 kLimit = [] {
+    Int128 x = 1;
+    for (int i = 0; i < 38; ++i) x *= 10;
+    return x;
+  }();
+  for (; k > 0; --k) {
+    if (units >= kLimit / 10 || units <= -kLimit / 10) return false;
+    units *= 10;
+  }
+  return true;
+}
+
+/// The value of a decimal.Decimal or int cell as a count of 10^exponent, when it is written at
+/// that exponent or a larger one (fewer decimals: `written` says which; an int is written at
+/// 0), fits 38 digits and is allowed in sign.
+bool exact_units(PyObject* cell, std::int32_t exponent, bool allow_negative, Int128& out,
+                 std::int32_t& written_out) {
+  if (PyLong_CheckExact(cell)) {
+    int overflow = 0;
+    const long long v = PyLong_AsLongLongAndOverflow(cell, &overflow);
+    if (overflow != 0 || (v == -1 && PyErr_Occurred())) {
+      PyErr_Clear();
+      return false;
+    }
+    if (v < 0 && !allow_negative) return false;
+    out = v;
+    written_out = 0;
+    return exponent <= 0 && scale_up(out, -exponent);
+  }
+  if (Py_TYPE(cell) != decimal_class()) return false;
+  PyObject* text = PyObject_Str(cell);
+  if (text == nullptr) {
+    PyErr_Clear();
+    return false;
+  }
+  Py_ssize_t size = 0;
+  const char* s = PyUnicode_AsUTF8AndSize(text, &size);
+  const std::string_view t(s != nullptr ? s : "", s != nullptr ? static_cast<std::size_t>(size) : 0);
+  bool ok = s != nullptr;
+  std::size_t i = 0;
+  const bool negative = ok && !t.empty() && t[0] == '-';
+  if (negative) ++i;
+  Int128 units = 0;
+  int digits = 0;
+  std::int32_t written = 0;
+  bool seen_digit = false, in_fraction = false;
+  for (; ok && i < t.size(); ++i) {
+    const char c = t[i];
+    if (c >= '0' && c <= '9') {
+      seen_digit = true;
+      if (digits > 0 || c != '0') ++digits;
+      if (digits > 38) ok = false;
+      units = units * 10 + (c - '0');
+      if (in_fraction) --written;
+    } else if (c == '.' && !in_fraction) {
+      in_fraction = true;
+    } else if ((c == 'E' || c == 'e') && seen_digit) {
+      long e = 0;
+      bool e_negative = false;
+      std::size_t j = i + 1;
+      if (j < t.size() && (t[j] == '+' || t[j] == '-')) e_negative = t[j++] == '-';
+      if (j == t.size() || t.size() - j > 7) ok = false;
+      for (; ok && j < t.size(); ++j) {
+        if (t[j] < '0' || t[j] > '9') ok = false;
+        e = e * 10 + (t[j] - '0');
+      }
+      written += static_cast<std::int32_t>(e_negative ? -e : e);
+      break;
+    } else {
+      ok = false;  // NaN, Infinity, sNaN
+    }
+  }
+  Py_DECREF(text);
+  // A negative zero stays on the typed path (it would come back as 0 from the column).
+  if (!ok || !seen_digit || written < exponent || written > 0 ||
+      (negative && (units == 0 || !allow_negative))) {
+    return false;
+  }
+  out = negative ? -units : units;
+  written_out = written;
+  return scale_up(out, written - exponent);
+}
+
+bool plain_value(PyObject* v, const subsidy::FactDecl& field) {
+  if (v == Py_None) return true;
+  const UnitKind kind = field.unit.kind;
+  if (kind == UnitKind::boolean) return PyBool_Check(v);
+  if (kind == UnitKind::enumeration) return PyUnicode_CheckExact(v) != 0;
+  if (!is_number_unit(kind)) return false;  // text and dates: the typed path
+  Int128 ignored = 0;
+  std::int32_t written = 0;
+  const std::int32_t exponent = subsidy::column_exponent(field.unit);
+  // Record fields keep no exponent of their own: only values written at the column's are taken.
+  return exact_units(v, exponent, field.allow_negative, ignored, written) && written == exponent;
+}
+
+}  // namespace
+
+bool list_column_is_plain(const subsidy::FactDecl& decl, const py::sequence& cells) {
+  for (py::handle cell : cells) {
+    PyObject* list = cell.ptr();
+    if (list == Py_None) continue;
+    if (!PyList_CheckExact(list)) return false;
+    for (Py_ssize_t k = 0; k < PyList_GET_SIZE(list); ++k) {
+      PyObject* record = PyList_GET_ITEM(list, k);
+      if (!PyDict_CheckExact(record)) return false;
+      PyObject* key = nullptr;
+      PyObject* value = nullptr;
+      Py_ssize_t at = 0;
+      while (PyDict_Next(record, &at, &key, &value)) {
+        if (!PyUnicode_CheckExact(key)) return false;
+        const char* name = PyUnicode_AsUTF8(key);
+        if (name == nullptr) {
+          PyErr_Clear();
+          return false;
+        }
+        const subsidy::FactDecl* field = nullptr;
+        for (const auto& f : decl.fields) {
+          if (f.name == name) field = &f;
+        }
+        if (field == nullptr || !plain_value(value, *field)) return false;
+      }
+    }
+  }
+  return true;
+}
+
+py::object decimal_buffers(const py::sequence& cells, std::int32_t exponent, bool allow_negative) {
+  const std::size_t n = cells.size();
+  std::string data(n * 16, '\0');
+  std::string validity((n + 7) / 8, '\0');
+  std::string written(n, static_cast<char>(exponent));
+  bool mixed = false;
+  std::size_t nulls = 0;
+  std::size_t row = 0;
+  for (py::handle cell : cells) {
+    if (cell.ptr() == Py_None) {
+      ++nulls;
+      ++row;
+      continue;
+    }
+    Int128 units = 0;
+    std::int32_t at = 0;
+    if (!exact_units(cell.ptr(), exponent, allow_negative, units, at)) return py::none();
+    std::memcpy(&data[row * 16], &units, 16);  // little-endian two's complement, as Arrow's
+    validity[row >> 3] = static_cast<char>(validity[row >> 3] | (1 << (row & 7)));
+    written[row] = static_cast<char>(at);
+    mixed = mixed || at != exponent;
+    ++row;
+  }
+  return py::make_tuple(py::bytes(data), nulls ? py::object(py::bytes(validity)) : py::none(), nulls,
+                        mixed ? py::object(py::bytes(written)) : py::none());
+}
+
+}  // namespace subsidy_py

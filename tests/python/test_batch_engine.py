@@ -1,0 +1,142 @@
+"""evaluate_many / evaluate_frame run on the batch engine whenever no trace is asked for; their
+results must be those of the reference evaluator, cell for cell: a differential test over random
+populations (several years per enterprise, text facts, amounts beyond int64 that need the exact
+path, missing facts) under several scenarios."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import subsidy
+from subsidy import _core, _frames
+from enterprise_years import population
+
+RULES = Path(__file__).resolve().parents[2] / "rules"
+
+
+@pytest.fixture(scope="module")
+def rules() -> subsidy.RuleSet:
+    return subsidy.RuleSet.load(RULES)
+
+
+def _scenarios(rules: subsidy.RuleSet) -> list[subsidy.Scenario]:
+    option = rules.options[0]
+    other = next(c for c in option.choices if c != option.default)
+    return [
+        rules.baseline,
+        rules.choose({"electromechanical-policy": "machining-survey"}),
+        rules.choose({"electromechanical-policy": "mining-em-survey"}).with_options({option.name: other}),
+        rules.on("2022-06-30"),
+    ]
+
+
+def _frame(seed: int) -> pd.DataFrame:
+    frame = population(400, seed, huge_share=0.03)
+    rng = np.random.default_rng(seed)
+    frame["name"] = [f"企业{i}" for i in rng.integers(0, 50, len(frame))]
+    # Some facts left out: rules that read them are not evaluated (never taken as 0).
+    frame.loc[rng.random(len(frame)) < 0.05, "land_use_tax"] = None
+    # Amounts written with fewer decimals than the 分 (an int, 1234.5): kept as written.
+    frame.loc[rng.random(len(frame)) < 0.05, "tax_paid"] = Decimal("1234.5")
+    frame.loc[rng.random(len(frame)) < 0.05, "registered_capital"] = 5_000_000
+    frame["listed"] = frame["listed"].astype(object)
+    frame.loc[rng.random(len(frame)) < 0.02, "listed"] = None
+    return frame
+
+
+def _reference(scenario: subsidy.Scenario, records: _core.Enterprises) -> _core.EvaluationBatch:
+    return _core.evaluate_batch(scenario.rules._core, records, scenario._core_scenario, 2)
+
+
+def _same_frames(got: pd.DataFrame, want: pd.DataFrame) -> None:
+    assert list(got.columns) == list(want.columns)
+    assert list(got.dtypes) == list(want.dtypes)
+    pd.testing.assert_frame_equal(got, want, check_exact=True)
+    for column in ("amount", "min", "max", "cash_min", "cash_max", "in_kind_min", "in_kind_max"):
+        if column in got:  # Decimal objects, equal in value and in exponent (str)
+            assert [None if v is None else str(v) for v in got[column]] == [
+                None if v is None else str(v) for v in want[column]
+            ]
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_the_batch_engine_gives_the_reference_results(rules: subsidy.RuleSet, seed: int) -> None:
+    frame = _frame(seed)
+    records = _frames.enterprises_from(rules._core, frame)
+    columns = _frames.column_facts(rules._core, frame)
+    assert columns is not None and set(columns.exponents) == {"tax_paid", "registered_capital"}
+    for scenario, population in zip(_scenarios(rules), [records, columns, records, columns]):
+        want = _reference(scenario, records)
+        batch = scenario.evaluate_many(population, threads=2)
+        # The batch engine computed most rows (the test would prove nothing otherwise).
+        assert batch._core.partial > len(batch) // 5
+        _same_frames(batch.lines(), _frames.lines_frame(want))
+        for by in ("enterprise", "payer", "policy_set"):
+            _same_frames(batch.totals(by), _frames.totals_frame(want, by))
+        for by in ("payer", "policy_set", "all"):
+            assert batch._core.aggregate(by) == want.aggregate(by)
+        assert batch._core.ok() == want.ok()
+        # Whole evaluations (findings, policy sets) are the reference evaluator's.
+        for i in (0, 7, len(batch) - 1):
+            assert batch._core[i].to_dict() == want[i].to_dict()
+        assert batch.to_json() == want.to_json()
+        assert batch._core.partial == 0
+
+
+def test_evaluate_frame_equals_the_reference_frames(rules: subsidy.RuleSet) -> None:
+    frame = _frame(3)
+    records = _frames.enterprises_from(rules._core, frame)
+    scenario = rules.choose({"electromechanical-policy": "machining-survey"})
+    lines, totals = scenario.evaluate_frame(frame)
+    want = _reference(scenario, records)
+    _same_frames(lines, _frames.lines_frame(want))
+    _same_frames(totals, _frames.totals_frame(want))
+    # Amounts beyond int64 分 were computed exactly (on the reference path).
+    assert any(v is not None and v > Decimal(10) ** 18 for v in totals["cash_max"])
+    assert totals["incomplete"].notna().any()
+
+
+def test_a_frame_is_read_by_column_or_else_typed(rules: subsidy.RuleSet) -> None:
+    frame = _frame(6)
+    assert _frames.column_facts(rules._core, frame) is not None
+    # An amount written with more digits than its column keeps, an id with a space around it, a
+    # text in an amount column, a float: each frame goes the typed path, with the same results
+    # (or the same error).
+    for column, row, value in (
+        ("sales_revenue", 5, Decimal("12.345")),
+        ("id", 2, " E0000002"),
+        ("land_use_tax", 9, "30万"),
+        ("listed", 4, 1),
+    ):
+        odd = frame.copy()
+        odd[column] = odd[column].astype(object)
+        odd.loc[row, column] = value
+        assert _frames.column_facts(rules._core, odd) is None
+    odd = frame.copy()
+    odd.loc[7, "land_use_tax"] = Decimal("12.345")
+    lines, totals = rules.evaluate_frame(odd)
+    want = _reference(rules.baseline, _frames.enterprises_from(rules._core, odd))
+    _same_frames(lines, _frames.lines_frame(want))
+    _same_frames(totals, _frames.totals_frame(want))
+
+
+def test_a_trace_stays_on_the_reference_evaluator(rules: subsidy.RuleSet) -> None:
+    frame = _frame(4).head(30)
+    batch = rules.evaluate_many(frame, trace=True)
+    assert batch._core.partial == 0
+    assert any(step for e in batch for line in e.lines for step in line.trace)
+
+
+def test_bad_input_raises_the_same_error(rules: subsidy.RuleSet) -> None:
+    frame = _frame(5).head(20)
+    frame.loc[3, "sales_revenue"] = "a lot"
+    with pytest.raises(subsidy.SubsidyError) as fast:
+        rules.evaluate_frame(frame)
+    with pytest.raises(subsidy.SubsidyError) as reference:
+        rules.evaluate_many(frame, trace=True)
+    assert str(fast.value) == str(reference.value)
