@@ -122,30 +122,28 @@ struct CompiledRules {
 /// Types a raw fact value against its declaration (facts.cpp); throws Error(fact) located at `v`.
 FactValue parse_fact(const FactDecl& decl, const RawValue& v);
 
-/// A scenario resolved against a rule set at the scenario's `on` (evaluate.cpp): what the
-/// columnar compiler folds in. Policy sets not in force that day are inactive.
-struct ResolvedScenario {
-  std::vector<Decimal> params;                     ///< by parameter index
-  std::vector<std::string> options;                ///< chosen choice by option index
-  std::vector<bool> set_active;                    ///< by policy-set index
-  std::vector<std::optional<FactValue>> defaults;  ///< by fact slot
-  std::vector<bool> param_known;                   ///< by parameter: has a value on the day
-  std::vector<bool> rule_active;                   ///< by compiled rule: in force on the day
-};
-ResolvedScenario resolve_scenario(const RuleSet& rules, const Scenario& scenario);
 /// Adds the lines that are not withheld to totals by payer, by policy set and overall
 /// (evaluate.cpp).
 void add_line_totals(Totals& into, const std::vector<AwardLine>& lines);
 /// Counts the rules left out for want of a fact in the totals they would have entered (evaluate.cpp).
 void add_unevaluated_totals(Totals& into, const std::vector<Unevaluated>& left_out);
-/// The reference evaluator with the scenario prepared once (evaluate.cpp), for the rows the
-/// columnar program hands back to it. Safe to call from several threads.
+struct Prepared;
+/// The reference evaluator over a prepared scenario (evaluate.cpp), for the rows the columnar
+/// program hands back to it. Safe to call from several threads.
 std::function<Evaluation(const Enterprise&, const Enterprise* previous)> reference_evaluator(
-    const RuleSet& rules, const Scenario& scenario);
+    std::shared_ptr<const Prepared> prepared);
 /// For each of `n` records keyed (id, year): the index of the same id's record of the year
 /// before, if there is one (evaluate.cpp).
 std::vector<std::optional<std::size_t>> previous_records(
     std::size_t n, const std::function<std::pair<const std::string*, std::optional<std::int64_t>>(std::size_t)>& key);
+
+/// The note of a line that gave way to `kept` (a qualified rule id) under exclusion `ex`
+/// (evaluate.cpp): one wording for both number domains.
+std::string exclusion_note(const CompiledExclusion& ex, const std::string& kept);
+/// The note of a line a cap reduced from `before` to `after` (evaluate.cpp).
+std::string cap_note(const CompiledCap& cap, const Decimal& before, const Decimal& after);
+/// Appends a tier label to the labels reached ("a; b"), as a line shows them (evaluate.cpp).
+void join_tier(std::string& into, const std::string& label);
 
 /// The unit rules a parameter's value obeys, in a rule file and in an override alike: money takes
 /// 元 or a bare number, a rate takes % or a bare number of at most 1, a count a whole number.
