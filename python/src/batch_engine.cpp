@@ -1,11 +1,14 @@
 // Typed records evaluated on the batch engine (subsidy::Program over a FactTable) and handed to
 // Python as the evaluations the reference evaluator would give: lines and totals filled from the
 // rule set by index, receipts from the records. See evaluation_batch.hpp.
+#include <algorithm>
+#include <exception>
 #include <map>
 #include <string_view>
+#include <thread>
 #include <type_traits>
-#include <variant>
 #include <utility>
+#include <variant>
 
 #include "evaluation_batch.hpp"
 #include "subsidy/columnar.hpp"
@@ -37,8 +40,8 @@ bool fill_texts(subsidy::AwardLine& out, const Result& result, const Line& line)
     (void)result;
     using Kind = subsidy::AmountKind;
     const Kind kind = out.info->kind;
-    const bool plain =
-        kind == Kind::fixed || kind == Kind::band || kind == Kind::rate_of_base || kind == Kind::formula;
+    const bool plain = kind == Kind::fixed || kind == Kind::band || kind == Kind::rate_of_base ||
+                       kind == Kind::formula;
     return plain && (line.status == LineStatus::exact || line.status == LineStatus::band) &&
            !line.withheld;
   }
@@ -50,14 +53,18 @@ bool has_amount(LineStatus status) {
 
 class TypedRecords : public RecordSource {
  public:
-  TypedRecords(py::object owner, const Enterprises& typed) : owner_(std::move(owner)), typed_(typed) {}
+  TypedRecords(py::object owner, const Enterprises& typed)
+      : owner_(std::move(owner)), typed_(typed) {}
   ~TypedRecords() override {
     py::gil_scoped_acquire gil;  // the owner is a Python object
     owner_ = py::object();
   }
   std::size_t size() const override { return typed_.items.size(); }
   const std::string& id(std::size_t row) const override { return typed_.items[row].id; }
-  std::optional<std::int64_t> year(std::size_t row) const override { return typed_.items[row].year; }
+  std::optional<std::int64_t> year(std::size_t row) const override {
+    return typed_.items[row].year;
+  }
+  const std::string& name(std::size_t row) const override { return typed_.items[row].name; }
   subsidy::Enterprise record(std::size_t row) const override { return typed_.items[row]; }
 
  private:
@@ -85,6 +92,10 @@ class TableRecords : public RecordSource {
     const subsidy::FactColumn& years = table_.year();
     return years.has(row) ? std::optional<std::int64_t>(years.at(row)) : std::nullopt;
   }
+  const std::string& name(std::size_t row) const override {
+    static const std::string none;
+    return row < names_.size() && names_[row] ? *names_[row] : none;
+  }
   subsidy::Enterprise record(std::size_t row) const override {
     subsidy::Enterprise e = table_.enterprise(row);
     if (row < names_.size() && names_[row]) e.name = *names_[row];
@@ -100,6 +111,7 @@ class TableRecords : public RecordSource {
     e.mark.line = static_cast<int>(row + 1);
     return e;
   }
+
  private:
   py::object owner_;
   const subsidy::FactTable& table_;
@@ -108,22 +120,15 @@ class TableRecords : public RecordSource {
   std::string source_;
 };
 
-/// The batch engine's results as evaluations; the rows the results cannot describe and the rows
-/// the engine left to the reference evaluator are returned, to be evaluated from their records.
-std::vector<std::size_t> fill(EvaluationBatch& out, const subsidy::ColumnarResult& result) {
-  const subsidy::RuleSet& rules = out.rules;
+/// Rows [from, to) of the batch engine's results as evaluations; rows the results cannot
+/// describe and rows the engine left to the reference evaluator go to `rest`.
+void fill_rows(EvaluationBatch& out, const subsidy::ColumnarResult& result,
+               const std::vector<const subsidy::RuleInfo*>& infos, std::size_t from, std::size_t to,
+               std::vector<std::size_t>& rest) {
   const RecordSource& records = *out.records;
-  std::vector<const subsidy::RuleInfo*> infos;
-  infos.reserve(result.rules.size());
-  for (const auto& id : result.rules) infos.push_back(rules.find_rule(id));
-  const std::string scenario_text = out.scenario->canonical();
-  std::vector<std::size_t> rest;
-  const std::size_t n = records.size();
-  out.evaluations.resize(n);
-  out.partial.assign(n, 0);
-  for (std::size_t r = 0; r < n; ++r) {
+  for (std::size_t r = from; r < to; ++r) {
+    out.partial[r] = 1;
     if (result.exact.count(r) != 0) {
-      out.partial[r] = 1;
       rest.push_back(r);
       continue;
     }
@@ -145,19 +150,64 @@ std::vector<std::size_t> fill(EvaluationBatch& out, const subsidy::ColumnarResul
       described = fill_texts(line, result, l) && described;
       evaluation.lines.push_back(std::move(line));
     }
-    out.partial[r] = 1;
     if (!described) {
       rest.push_back(r);
       continue;
     }
-    const subsidy::Enterprise e = records.record(r);
-    evaluation.enterprise = e.id;
-    evaluation.name = e.name;
-    evaluation.year = e.year;
+    evaluation.enterprise = records.id(r);
+    evaluation.name = records.name(r);
+    evaluation.year = records.year(r);
     evaluation.totals = subsidy::line_totals(evaluation.lines);
-    evaluation.receipt = subsidy::receipt(rules, e, scenario_text);
   }
-  return rest;
+}
+
+/// Runs `body(from, to)` over [0, n) split among up to `threads` threads (0: one per core),
+/// rethrowing the first failure.
+std::size_t worker_count(std::size_t n, unsigned threads) {
+  constexpr std::size_t kRowsPerWorker = 4096;
+  const std::size_t wanted =
+      threads == 0 ? std::max(1u, std::thread::hardware_concurrency()) : threads;
+  return std::max<std::size_t>(1, std::min(wanted, n / kRowsPerWorker));
+}
+
+template <class Body>
+void in_parallel(std::size_t n, unsigned threads, Body body) {
+  const std::size_t workers = worker_count(n, threads);
+  std::vector<std::exception_ptr> failed(workers);
+  auto work = [&](std::size_t w) {
+    try {
+      body(w, n * w / workers, n * (w + 1) / workers);
+    } catch (...) {
+      failed[w] = std::current_exception();
+    }
+  };
+  std::vector<std::thread> pool;
+  for (std::size_t w = 1; w < workers; ++w) pool.emplace_back(work, w);
+  work(0);
+  for (auto& t : pool) t.join();
+  for (const auto& e : failed) {
+    if (e) std::rethrow_exception(e);
+  }
+}
+
+/// The batch engine's results as evaluations, on up to `threads` threads (0: one per core).
+/// Returns the rows to evaluate from their records, in order.
+std::vector<std::size_t> fill(EvaluationBatch& out, const subsidy::ColumnarResult& result,
+                              unsigned threads) {
+  std::vector<const subsidy::RuleInfo*> infos;
+  infos.reserve(result.rules.size());
+  for (const auto& id : result.rules) infos.push_back(out.rules.find_rule(id));
+  const std::size_t n = out.records->size();
+  out.evaluations.resize(n);
+  out.partial.assign(n, 0);
+  out.receipts = false;
+  std::vector<std::vector<std::size_t>> rest(worker_count(n, threads));
+  in_parallel(n, threads, [&](std::size_t w, std::size_t from, std::size_t to) {
+    fill_rows(out, result, infos, from, to, rest[w]);
+  });
+  std::vector<std::size_t> all;
+  for (auto& part : rest) all.insert(all.end(), part.begin(), part.end());
+  return all;
 }
 
 /// Runs the batch engine over `table`, or over the typed records `typed` read into one.
@@ -172,15 +222,29 @@ EvaluationBatch run(const subsidy::RuleSet& rules, std::shared_ptr<const RecordS
     // A fact table holds no names or marks: the rows the engine left to the reference
     // evaluator are evaluated again from their whole records.
     rest = fill(out,
-                table != nullptr ? program.run(*table, threads)
-                                 : program.run(subsidy::FactTable::from_enterprises(rules, *typed),
-                                               threads));
+                table != nullptr
+                    ? program.run(*table, threads)
+                    : program.run(subsidy::FactTable::from_enterprises(rules, *typed), threads),
+                threads);
   }
   if (!rest.empty()) out.complete(std::move(rest), threads);
   return out;
 }
 
 }  // namespace
+
+void EvaluationBatch::add_receipts(unsigned threads) {
+  if (receipts || !records || !scenario) return;
+  py::gil_scoped_release release;
+  const std::string scenario_text = scenario->canonical();
+  in_parallel(evaluations.size(), threads, [&](std::size_t, std::size_t from, std::size_t to) {
+    for (std::size_t r = from; r < to; ++r) {
+      if (is_partial(r))
+        evaluations[r].receipt = subsidy::receipt(rules, records->record(r), scenario_text);
+    }
+  });
+  receipts = true;
+}
 
 void EvaluationBatch::complete(std::vector<std::size_t> rows, unsigned threads) {
   if (!records || !scenario) return;
@@ -201,7 +265,8 @@ void EvaluationBatch::complete(std::vector<std::size_t> rows, unsigned threads) 
   // Each row is evaluated with its record of the year before, which last_year(fact) reads.
   std::map<std::pair<std::string_view, std::int64_t>, std::size_t> at;
   for (std::size_t i = 0; i < source.size(); ++i) {
-    if (const auto y = source.year(i)) at.emplace(std::make_pair(std::string_view(source.id(i)), *y), i);
+    if (const auto y = source.year(i))
+      at.emplace(std::make_pair(std::string_view(source.id(i)), *y), i);
   }
   std::vector<subsidy::Enterprise> sub;
   std::map<std::size_t, std::size_t> included;  // row → position in `sub`
@@ -240,10 +305,12 @@ EvaluationBatch evaluate_table_on_batch_engine(const subsidy::RuleSet& rules, py
                                                std::vector<std::optional<std::string>> names,
                                                std::map<std::string, std::string> exponents,
                                                std::string source,
-                                               const subsidy::Scenario& scenario, unsigned threads) {
+                                               const subsidy::Scenario& scenario,
+                                               unsigned threads) {
   const subsidy::FactTable& facts = table.cast<const subsidy::FactTable&>();
   if (facts.rules().fingerprint() != rules.fingerprint()) {
-    throw subsidy::Error(subsidy::ErrorKind::usage, "this fact table was read for another rule set");
+    throw subsidy::Error(subsidy::ErrorKind::usage,
+                         "this fact table was read for another rule set");
   }
   if (facts.row_ids().size() != facts.rows()) {
     throw py::value_error("the fact table has no 'id' column");

@@ -25,6 +25,7 @@ class RecordSource {
   virtual std::size_t size() const = 0;
   virtual const std::string& id(std::size_t row) const = 0;
   virtual std::optional<std::int64_t> year(std::size_t row) const = 0;
+  virtual const std::string& name(std::size_t row) const = 0;
   /// The record as the typed path would have built it (id, name, year, facts, mark).
   virtual subsidy::Enterprise record(std::size_t row) const = 0;
 };
@@ -36,6 +37,11 @@ struct EvaluationBatch {
   std::shared_ptr<const RecordSource> records;
   std::optional<subsidy::Scenario> scenario;
   std::vector<std::uint8_t> partial;  ///< 1 where evaluations[i] holds lines and totals only
+  bool receipts = true;  ///< false until the partial evaluations' receipts are computed
+
+  /// Computes the receipts of the partial evaluations (a SHA-256 of each record), once: only
+  /// the enterprise totals show them, so a batch that is only summed never pays for them.
+  void add_receipts(unsigned threads = 0);
 
   /// Completes the partial evaluations among `rows` (all of them when empty) with the
   /// reference evaluator, each with its record of the year before, on `threads` threads.
@@ -76,5 +82,9 @@ bool list_column_is_plain(const subsidy::FactDecl& decl, const py::sequence& cel
 /// keep its exact digits there (more decimals than the column keeps, a float, a NaN, a negative
 /// amount where none is allowed, more than 38 digits): then the typed path reads the column.
 py::object decimal_buffers(const py::sequence& cells, std::int32_t exponent, bool allow_negative);
+
+/// subsidy.compare's per-row work: compare_columns, budget_sums, complete_mask
+/// (compare_columns.cpp).
+void register_compare(py::module_& m);
 
 }  // namespace subsidy_py

@@ -66,7 +66,8 @@ bool exact_units(PyObject* cell, std::int32_t exponent, bool allow_negative, Int
   }
   Py_ssize_t size = 0;
   const char* s = PyUnicode_AsUTF8AndSize(text, &size);
-  const std::string_view t(s != nullptr ? s : "", s != nullptr ? static_cast<std::size_t>(size) : 0);
+  const std::string_view t(s != nullptr ? s : "",
+                           s != nullptr ? static_cast<std::size_t>(size) : 0);
   bool ok = s != nullptr;
   std::size_t i = 0;
   const bool negative = ok && !t.empty() && t[0] == '-';
@@ -179,8 +180,8 @@ py::object decimal_buffers(const py::sequence& cells, std::int32_t exponent, boo
     mixed = mixed || at != exponent;
     ++row;
   }
-  return py::make_tuple(py::bytes(data), nulls ? py::object(py::bytes(validity)) : py::none(), nulls,
-                        mixed ? py::object(py::bytes(written)) : py::none());
+  return py::make_tuple(py::bytes(data), nulls ? py::object(py::bytes(validity)) : py::none(),
+                        nulls, mixed ? py::object(py::bytes(written)) : py::none());
 }
 
 }  // namespace subsidy_py

@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -143,6 +144,23 @@ py::object optional_decimal(bool present, const subsidy::Decimal& value) {
   return present ? decimal_to_python(value) : py::object(py::none());
 }
 
+/// decimal.Decimal objects for the cells of a batch's columns: one object per distinct value
+/// (awards repeat: fixed amounts, zero totals), since making one is a call into Python.
+class DecimalObjects {
+ public:
+  py::object operator()(const subsidy::Decimal& value) {
+    auto [it, fresh] = made_.try_emplace(value.to_string());
+    if (fresh) it->second = decimal_to_python(value);
+    return it->second;
+  }
+  py::object operator()(bool present, const subsidy::Decimal& value) {
+    return present ? (*this)(value) : py::object(py::none());
+  }
+
+ private:
+  std::unordered_map<std::string, py::object> made_;
+};
+
 bool has_amount(subsidy::LineStatus status) {
   return status == subsidy::LineStatus::exact || status == subsidy::LineStatus::decided;
 }
@@ -272,6 +290,7 @@ py::dict lines_columns(const EvaluationBatch& batch) {
   Columns columns({"enterprise", "name", "year", "policy_set", "rule", "payer", "form", "status",
                    "amount", "min", "max", "tier", "items", "unfixed_text", "withheld", "note",
                    "clause"});
+  DecimalObjects decimals;
   for (const auto& evaluation : batch.evaluations) {
     py::str enterprise(evaluation.enterprise);
     py::str name(evaluation.name);
@@ -288,9 +307,9 @@ py::dict lines_columns(const EvaluationBatch& batch) {
       columns.add(c++, py::str(info ? info->payer : std::string()));
       columns.add(c++, py::str(info ? subsidy::to_string(info->form) : ""));
       columns.add(c++, py::str(subsidy::to_string(line.status)));
-      columns.add(c++, optional_decimal(has_amount(line.status), line.amount));
-      columns.add(c++, optional_decimal(has_band(line.status), line.band.min));
-      columns.add(c++, optional_decimal(has_band(line.status), line.band.max));
+      columns.add(c++, decimals(has_amount(line.status), line.amount));
+      columns.add(c++, decimals(has_band(line.status), line.band.min));
+      columns.add(c++, decimals(has_band(line.status), line.band.max));
       columns.add(c++, py::str(line.tier));
       columns.add(c++, py::int_(line.items));
       columns.add(c++, py::str(line.unfixed_text));
@@ -302,11 +321,12 @@ py::dict lines_columns(const EvaluationBatch& batch) {
   return columns.build();
 }
 
-void add_total(Columns& columns, std::size_t& c, const subsidy::Total& total) {
-  columns.add(c++, decimal_to_python(total.cash.min));
-  columns.add(c++, decimal_to_python(total.cash.max));
-  columns.add(c++, decimal_to_python(total.in_kind.min));
-  columns.add(c++, decimal_to_python(total.in_kind.max));
+void add_total(Columns& columns, std::size_t& c, const subsidy::Total& total,
+               DecimalObjects& decimals) {
+  columns.add(c++, decimals(total.cash.min));
+  columns.add(c++, decimals(total.cash.max));
+  columns.add(c++, decimals(total.in_kind.min));
+  columns.add(c++, decimals(total.in_kind.max));
   columns.add(c++, py::int_(total.unfixed));
   columns.add(c++, py::int_(total.recognised));
   columns.add(c++, py::int_(total.lines));
@@ -319,8 +339,10 @@ const std::vector<std::string> kTotalNames = {"cash_min",    "cash_max",   "in_k
 
 /// by: "enterprise" (one row per enterprise, with ok / error / receipt), "payer" or "policy_set"
 /// (one row per enterprise and payer or policy set, for evaluations that succeeded).
-py::dict totals_columns(const EvaluationBatch& batch, const std::string& by) {
+py::dict totals_columns(EvaluationBatch& batch, const std::string& by) {
+  DecimalObjects decimals;
   if (by == "enterprise") {
+    batch.add_receipts();
     std::vector<std::string> names = {"enterprise", "name", "ok", "error", "incomplete"};
     names.insert(names.end(), kTotalNames.begin(), kTotalNames.end());
     names.emplace_back("receipt");
@@ -332,7 +354,7 @@ py::dict totals_columns(const EvaluationBatch& batch, const std::string& by) {
       columns.add(c++, py::bool_(evaluation.ok()));
       columns.add(c++, error_text(evaluation));
       columns.add(c++, incomplete_text(evaluation));
-      add_total(columns, c, evaluation.totals.all);
+      add_total(columns, c, evaluation.totals.all, decimals);
       columns.add(c++, py::str(evaluation.receipt));
     }
     return columns.build();
@@ -352,7 +374,7 @@ py::dict totals_columns(const EvaluationBatch& batch, const std::string& by) {
       columns.add(c++, py::str(evaluation.enterprise));
       columns.add(c++, py::str(evaluation.name));
       columns.add(c++, py::str(key));
-      add_total(columns, c, total);
+      add_total(columns, c, total, decimals);
     }
   }
   return columns.build();
@@ -525,7 +547,8 @@ void register_evaluate(py::module_& m) {
              return EvaluationHandle{b.rules, b.evaluations[i]};
            })
       .def(
-          "complete", [](EvaluationBatch& b, long long threads) { b.complete({}, thread_count(threads)); },
+          "complete",
+          [](EvaluationBatch& b, long long threads) { b.complete({}, thread_count(threads)); },
           py::arg("threads") = 0,
           "Completes every evaluation the batch engine gave as lines and totals only (findings, "
           "policy sets) with the reference evaluator.")
@@ -619,17 +642,16 @@ void register_evaluate(py::module_& m) {
   m.def(
       "evaluate_table_engine",
       [](const subsidy::RuleSet& rules, py::object table,
-         std::vector<std::optional<std::string>> names,
-         std::map<std::string, py::bytes> exponents, std::string source, const Scenario& scenario,
-         long long threads) {
+         std::vector<std::optional<std::string>> names, std::map<std::string, py::bytes> exponents,
+         std::string source, const Scenario& scenario, long long threads) {
         std::map<std::string, std::string> written;
         for (auto& [fact, bytes] : exponents) written[fact] = std::string(bytes);
         return evaluate_table_on_batch_engine(rules, std::move(table), std::move(names),
                                               std::move(written), std::move(source), scenario,
                                               thread_count(threads));
       },
-      py::arg("rules"), py::arg("table"), py::arg("names"), py::arg("exponents"),
-      py::arg("source"), py::arg("scenario"), py::arg("threads") = 0,
+      py::arg("rules"), py::arg("table"), py::arg("names"), py::arg("exponents"), py::arg("source"),
+      py::arg("scenario"), py::arg("threads") = 0,
       "evaluate_batch_engine for a FactTable read from a frame's columns (names by row).");
   m.def(
       "fact_layout",
@@ -639,12 +661,12 @@ void register_evaluate(py::module_& m) {
           const bool list = decl.unit.kind == subsidy::UnitKind::list;
           py::list fields;
           for (const auto& f : decl.fields) {
-            fields.append(py::make_tuple(f.name, unit_kind(f.unit.kind),
-                                         subsidy::column_exponent(f.unit)));
+            fields.append(
+                py::make_tuple(f.name, unit_kind(f.unit.kind), subsidy::column_exponent(f.unit)));
           }
-          out[py::str(decl.name)] = py::make_tuple(
-              unit_kind(decl.unit.kind), list ? 0 : subsidy::column_exponent(decl.unit),
-              decl.allow_negative, decl.required, fields);
+          out[py::str(decl.name)] = py::make_tuple(unit_kind(decl.unit.kind),
+                                                   list ? 0 : subsidy::column_exponent(decl.unit),
+                                                   decl.allow_negative, decl.required, fields);
         }
         return out;
       },
@@ -660,6 +682,7 @@ void register_evaluate(py::module_& m) {
         return slot && list_column_is_plain(rules.facts()[*slot], cells);
       },
       py::arg("rules"), py::arg("fact"), py::arg("cells"));
+  register_compare(m);
 }
 
 }  // namespace subsidy_py

@@ -9,10 +9,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Union
 
-import numpy as np
 import pandas as pd
 
-from . import _core, _exact, _frames
+from . import _core, _frames
 from ._frames import Population
 from .results import Band, Total
 from .rules import Batch, BudgetLine, RuleSet, Scenario
@@ -20,6 +19,8 @@ from .rules import Batch, BudgetLine, RuleSet, Scenario
 __all__ = ["BudgetCheck", "Change", "Comparison", "budget_checks", "compare"]
 
 Evaluator = Union[RuleSet, Scenario]
+
+MONEY_COLUMNS = ("baseline_min", "baseline_max", "scenario_min", "scenario_max", "change_min", "change_max")
 
 
 @dataclass(frozen=True)
@@ -92,12 +93,9 @@ def _in_scenario(scenario: Scenario, policy_set: str) -> bool:
 
 def budget_checks(batch: Batch) -> list[BudgetCheck]:
     """Every budget line of the policy sets in the batch's scenario against the awards it covers,
-    per year of the population (``year`` None when records carry none, and for outlays)."""
+    per year of the population (``year`` None when records carry none, and for outlays). The
+    sums are the engine's (no Python per line)."""
     scenario = batch.scenario
-    lines = batch.lines()
-    qualified = lines["policy_set"].astype(str) + "/" + lines["rule"].astype(str)  # str: also when empty
-    years = sorted({int(y) for y in lines["year"] if y is not None})
-    periods: list[int | None] = [*years] if years else [None]
     checks: list[BudgetCheck] = []
     for budget in scenario.rules.budget:
         if not _in_scenario(scenario, budget.policy_set):
@@ -105,13 +103,7 @@ def budget_checks(batch: Batch) -> list[BudgetCheck]:
         if not budget.covers:
             checks.append(BudgetCheck(scenario.describe(), budget, None, None, 0))
             continue
-        for year in periods:
-            covered = lines[qualified.isin(budget.covers)]
-            if year is not None:
-                covered = covered[covered["year"] == year]
-            low = _exact.total(m for m in covered["min"] if m is not None)
-            high = _exact.total(m for m in covered["max"] if m is not None)
-            unfixed = int((covered["status"] == "unfixed").sum())
+        for year, low, high, unfixed in _core.budget_sums(batch._core, list(budget.covers)):
             checks.append(BudgetCheck(scenario.describe(), budget, year, Band(low, high), unfixed))
     return checks
 
@@ -242,13 +234,6 @@ def _replayable(population: Population) -> Population:
     return population
 
 
-def _masked(values: pd.Series, keep: np.ndarray[Any, np.dtype[np.bool_]]) -> list[Any]:
-    array = values.to_numpy(dtype=object, copy=True)
-    array[~keep] = None
-    result: list[Any] = array.tolist()
-    return result
-
-
 def compare(
     baseline: Evaluator, scenario: Evaluator, population: Population, *, threads: int | None = None
 ) -> Comparison:
@@ -266,37 +251,16 @@ def compare(
     if len(base_batch) != len(other_batch):
         raise ValueError("the population gave a different number of records to each side")
 
-    base_totals, other_totals = base_batch.totals(), other_batch.totals()
-    if list(base_totals["enterprise"]) != list(other_totals["enterprise"]):
-        raise ValueError("the two sides read different enterprises from the population")
-    # An incomplete evaluation (a rule left out for want of a fact) is not compared either: its
-    # total is a floor, and a change between floors is not a change in awards.
-    both = np.asarray(base_batch.complete, dtype=bool) & np.asarray(other_batch.complete, dtype=bool)
-
-    with _exact.exact():  # the change columns subtract Decimal objects, element by element
-        change_min = other_totals["cash_min"] - base_totals["cash_min"]
-        change_max = other_totals["cash_max"] - base_totals["cash_max"]
-    per_enterprise = pd.DataFrame(
-        {
-            "enterprise": base_totals["enterprise"],
-            "name": base_totals["name"],
-            "ok": both,
-            "baseline_min": _masked(base_totals["cash_min"], both),
-            "baseline_max": _masked(base_totals["cash_max"], both),
-            "scenario_min": _masked(other_totals["cash_min"], both),
-            "scenario_max": _masked(other_totals["cash_max"], both),
-            "change_min": _masked(change_min, both),
-            "change_max": _masked(change_max, both),
-            "unfixed_change": _masked(other_totals["unfixed"] - base_totals["unfixed"], both),
-        }
-    )
-    failed = pd.DataFrame(
-        {
-            "enterprise": base_totals["enterprise"][~both],
-            "baseline_error": base_totals["error"].fillna(base_totals["incomplete"])[~both],
-            "scenario_error": other_totals["error"].fillna(other_totals["incomplete"])[~both],
-        }
-    ).reset_index(drop=True)
+    # Per enterprise, by the engine: an incomplete evaluation (a rule left out for want of a
+    # fact) is not compared either: its total is a floor, and a change between floors is not a
+    # change in awards.
+    columns = _core.compare_columns(base_batch._core, other_batch._core)
+    per_enterprise = pd.DataFrame(columns["per_enterprise"])
+    for name in MONEY_COLUMNS:
+        per_enterprise[name] = per_enterprise[name].astype(object)
+    per_enterprise["unfixed_change"] = per_enterprise["unfixed_change"].astype(object)
+    failed = pd.DataFrame(columns["failed"]).astype(object)
+    both = per_enterprise["ok"].to_numpy(dtype=bool)
 
     mask = both.tolist()
     base_by_payer = base_batch.aggregate("payer", mask)

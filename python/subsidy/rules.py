@@ -666,8 +666,7 @@ class Batch(Sequence[Evaluation]):
     @property
     def complete(self) -> list[bool]:
         """Evaluated without error and with no rule left out for want of a fact."""
-        columns = self._core.totals_columns("enterprise")
-        return [e is None and not n for e, n in zip(columns["error"], columns["unevaluated"])]
+        return _core.complete_mask(self._core)
 
     def incomplete(self) -> list[tuple[str, str]]:
         """(enterprise, the rules left out and the facts they need) for each incomplete one."""
