@@ -4,7 +4,8 @@
 //   build/bench/bench_batch [N=1000000] [rules-dir=rules] [out.jsonl] [data-dir] [prefix-N=100000]
 //
 // An "evaluation" is one enterprise × one rule. Workload S is 17 rules (J4, O11 first-unit ×3,
-// O20 cash ×6, O21 ×7); workload W is every rule of the four policy sets, evaluated as three
+// O20 cash ×6, O21 ×7); workload J is the J4 rebate alone (the peer comparison with OpenFisca,
+// bench/bench_openfisca.py); workload W is every rule of the four policy sets, evaluated as three
 // scenarios (one per member of the alternative group electromechanical-policy), and is also
 // reported in enterprises per second (one enterprise = all three scenarios).
 #include <sys/resource.h>
@@ -239,6 +240,23 @@ int main(int argc, char** argv) {
               "the machine's own 2-thread speed-up for this code: " + s.str() + "×"});
     }
 
+    // Workload J: the J4 rebate alone, hand-written (checked_int128) and on the engine below.
+    std::string j_checksum;
+    std::int64_t prefix_j = 0;
+    for (std::size_t r = 0; r < prefix_n; ++r) prefix_j += bench::workload_j<std::int64_t>(data, r);
+    {
+      using boost::multiprecision::checked_int128_t;
+      checked_int128_t sum = 0;
+      const double t = median_seconds([&] {
+        checked_int128_t s = 0;
+        for (std::size_t r = 0; r < n; ++r) s += bench::workload_j<checked_int128_t>(data, r);
+        sum = s;
+      });
+      j_checksum = subsidy::Decimal(subsidy::BigInt(sum.str()), -2).to_string();
+      report({"hand-written C++, checked_int128_t 分", "J", n, static_cast<double>(n) / t,
+              j_checksum, ""});
+    }
+
     // The engine, workload S: J4 under its policy set's scenario, the O rules under the default.
     subsidy::Scenario machining;
     machining.choose["electromechanical-policy"] = "machining-survey";
@@ -249,6 +267,10 @@ int main(int argc, char** argv) {
     {
       const subsidy::FactTable table = bench::to_table(rules, data, false, kSeed);
       engine("S", s_programs, table, bench::kRulesS, one);
+      std::vector<subsidy::Program> j_programs;
+      j_programs.emplace_back(rules, machining, kJ4);
+      double one_j = 0;
+      engine("J", j_programs, table, 1, one_j);
       std::cout << "peak memory after workload S (N = " << n << "): " << peak_rss_kib() / 1024
                 << " MiB\n";
     }
@@ -291,7 +313,9 @@ int main(int argc, char** argv) {
           << ", \"table_mib_w\": " << w_table_mib << ", \"rules_w\": " << w_rules
           << ", \"reference_rate\": " << std::setprecision(0) << reference_rate
           << ", \"prefix_n\": " << prefix_n << ", \"checksum_prefix\": \""
-          << subsidy::Decimal::from_scaled_int64(prefix_sum, -2).to_string() << "\"}\n";
+          << subsidy::Decimal::from_scaled_int64(prefix_sum, -2).to_string()
+          << "\", \"checksum_prefix_j\": \""
+          << subsidy::Decimal::from_scaled_int64(prefix_j, -2).to_string() << "\"}\n";
     }
   } catch (const std::exception& e) {
     std::cerr << "bench_batch: " << e.what() << "\n";

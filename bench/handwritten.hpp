@@ -14,21 +14,25 @@ namespace bench {
 /// The rules of workload S per enterprise (J4 + 3 O11 + 6 O20 + 7 O21).
 constexpr int kRulesS = 17;
 
+/// Workload J: the J4 tax rebate alone (machining-survey applies to 机械加工 and 机械装备制造; the
+/// rule to 机械装备制造 above 1亿).
+template <class Int>
+Int workload_j(const Synthetic& d, std::size_t r) {
+  if (d.industry[r] != 2 || !(d.revenue[r] > Int(10000000000LL))) return 0;
+  const Int land = d.land_tax[r];
+  Int increase = Int(d.income_tax[r]) - Int(d.income_tax_last[r]);
+  if (increase < 0) increase = 0;
+  // In units of 10^-4: 50% × land + 70% × increase above 5亿, else 50% × (land + increase).
+  Int x = d.revenue[r] > Int(50000000000LL) ? Int(50) * land + Int(70) * increase
+                                            : Int(50) * (land + increase);
+  if (x < 0) x = 0;
+  return (x + 50) / 100;  // half up to the 分 (x ≥ 0)
+}
+
 template <class Int>
 Int workload_s(const Synthetic& d, std::size_t r) {
-  Int total = 0;
+  Int total = workload_j<Int>(d, r);
   const std::uint8_t industry = d.industry[r];
-  // J4 (machining-survey applies to 机械加工 and 机械装备制造; the rule to 机械装备制造 above 1亿).
-  if (industry == 2 && d.revenue[r] > Int(10000000000LL)) {
-    const Int land = d.land_tax[r];
-    Int increase = Int(d.income_tax[r]) - Int(d.income_tax_last[r]);
-    if (increase < 0) increase = 0;
-    // In units of 10^-4: 50% × land + 70% × increase above 5亿, else 50% × (land + increase).
-    Int x = d.revenue[r] > Int(50000000000LL) ? Int(50) * land + Int(70) * increase
-                                              : Int(50) * (land + increase);
-    if (x < 0) x = 0;
-    total += (x + 50) / 100;  // half up to the 分 (x ≥ 0)
-  }
   if (industry == 3) return total;  // em-opinions-draft applies to the three 机电 industries
   // O11: certified first-unit products priced at 100万 or more: 30万 / 10万 / 5万 each.
   static const std::int64_t kFirstUnit[] = {30000000LL, 10000000LL, 5000000LL};
