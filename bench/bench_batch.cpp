@@ -262,7 +262,11 @@ int main(int argc, char** argv) {
     machining.choose["electromechanical-policy"] = "machining-survey";
     std::vector<subsidy::Program> s_programs;
     s_programs.emplace_back(rules, machining, kJ4);
-    s_programs.emplace_back(rules, subsidy::Scenario{}, kOrules);
+    // The O21 rating rules pay per rating under the reading each_rating (the default reading
+    // pays once, at the highest grade, through another rule).
+    subsidy::Scenario each_rating;
+    each_rating.options["standardization_rating_count"] = "each_rating";
+    s_programs.emplace_back(rules, each_rating, kOrules);
     double one = 0;
     {
       const subsidy::FactTable table = bench::to_table(rules, data, false, kSeed);
