@@ -9,6 +9,8 @@
 #include <thread>
 
 #include "compiled.hpp"
+#include "rounding.hpp"
+#include "semantics.hpp"
 
 namespace subsidy {
 
@@ -70,49 +72,9 @@ inline std::int64_t scale_up(std::int64_t v, std::int32_t digits) {
   return digits == 0 ? v : checked_mul(v, kPow10[digits]);
 }
 
-/// v / 10^digits rounded by `mode`, exactly as Decimal::quantize rounds.
+/// v / 10^digits rounded by `mode`: the library's one rounding decision (rounding.hpp).
 std::int64_t scale_down(std::int64_t v, std::int32_t digits, Rounding mode) {
-  const std::int64_t p = kPow10[digits];
-  const std::int64_t q = v / p;
-  const std::int64_t r = v % p;
-  if (r == 0) return q;
-  const std::int64_t twice = (r < 0 ? -r : r) * 2;  // < 2·10^18, no overflow
-  bool away = false;
-  switch (mode) {
-    case Rounding::half_up:
-      away = twice >= p;
-      break;
-    case Rounding::half_even:
-      away = twice > p || (twice == p && (q % 2 != 0));
-      break;
-    case Rounding::half_down:
-      away = twice > p;
-      break;
-    case Rounding::down:
-      away = false;
-      break;
-    case Rounding::up:
-      away = true;
-      break;
-    case Rounding::floor:
-      away = v < 0;
-      break;
-    case Rounding::ceiling:
-      away = v > 0;
-      break;
-    case Rounding::zero_five_up: {
-      const std::int64_t last = (q < 0 ? -q : q) % 10;
-      away = last == 0 || last == 5;
-      break;
-    }
-  }
-  return away ? q + (v < 0 ? -1 : 1) : q;
-}
-
-/// Converts an int64 at exponent `from` to exponent `to` (to ≤ from, exact) or rounds (to > from).
-std::int64_t rescale(std::int64_t v, std::int32_t from, std::int32_t to, Rounding mode) {
-  if (to <= from) return scale_up(v, from - to);
-  return scale_down(v, to - from, mode);
+  return detail::round_scaled(v, kPow10[digits], mode);
 }
 
 std::int32_t checked_shift(std::int32_t digits) {
@@ -164,6 +126,7 @@ enum class N : std::uint8_t {
   cmp,
   in,
   last_year,  ///< a scalar fact of the row's previous-year row
+  text_in,    ///< a text fact or field among some texts (slot; value: the text set)
 };
 
 // Sums of int64 amounts over a whole batch.
@@ -179,6 +142,7 @@ struct Node {
   Cmp cmp = Cmp::eq;
   Rounding mode = Rounding::half_up;
   bool has_default = false;   ///< fact: a default stands in for an absent value
+  bool of_field = false;      ///< text_in: a field of the list record, not a fact
   std::int32_t exponent = 0;  ///< numbers: the value is an int64 count of 10^exponent
   std::int32_t shift = 0;     ///< rescale / round: digits
   std::int64_t value = 0;     ///< constant; fact: the default
@@ -222,8 +186,10 @@ enum class H : std::uint8_t {
   field_in,
   field_cmp_k,
   last_year,
-  all_of,  ///< a and b and …: operands[a .. a + b), flattened
-  any_of,  ///< a or b or …
+  all_of,         ///< a and b and …: operands[a .. a + b), flattened
+  any_of,         ///< a or b or …
+  text_fact_in,   ///< the text fact `slot` is one of text_sets[value]
+  text_field_in,  ///< the text field `slot` of the record is one of text_sets[value]
 };
 
 struct Hot {
@@ -241,33 +207,6 @@ struct Hot {
   std::int64_t value = 0;  ///< constant, default, comparand, or the bit mask of matching codes
 };
 
-struct Outcome {
-  bool any = false;
-  LineStatus status = LineStatus::exact;
-  std::int64_t amount = 0;
-  std::int64_t min = 0;
-  std::int64_t max = 0;
-};
-
-int rank(LineStatus s) {
-  return s == LineStatus::unfixed      ? 3
-         : s == LineStatus::recognised ? 2
-         : s == LineStatus::band       ? 1
-                                       : 0;
-}
-
-void add_outcome(Outcome& into, const Outcome& x) {
-  if (!x.any) return;
-  if (!into.any) {
-    into = x;
-    return;
-  }
-  into.amount = checked_add(into.amount, x.amount);
-  into.min = checked_add(into.min, x.min);
-  into.max = checked_add(into.max, x.max);
-  if (rank(x.status) > rank(into.status)) into.status = x.status;
-}
-
 struct AwardCode {
   AmountKind kind = AmountKind::fixed;
   std::int32_t exponent = 0;  ///< of the outcome's amounts
@@ -284,10 +223,12 @@ struct AwardCode {
     std::uint32_t upper = kNone;
     bool lower_inclusive = true;
     bool upper_inclusive = false;
+    std::uint32_t label = 0;  ///< text index
     std::unique_ptr<AwardCode> award;
   };
   std::vector<Level> levels;
   HitPolicy hit = HitPolicy::unique;
+  std::uint32_t text = 0;  ///< unfixed, honour: text index of the words
 };
 
 struct RuleCode {
@@ -304,10 +245,12 @@ struct RuleCode {
 
 struct ExclusionCode {
   std::vector<std::uint32_t> rules;  ///< program rule indexes
+  std::vector<std::uint32_t> notes;  ///< text index of "gave way to rules[k]", by k
   bool higher = true;
 };
 
 struct CapCode {
+  std::size_t cap = 0;  ///< index into CompiledRules::caps
   std::vector<std::uint32_t> rules;
   std::uint32_t max = kNone;
 };
@@ -318,6 +261,55 @@ struct SetCode {
   std::vector<ExclusionCode> exclusions;
   std::vector<CapCode> caps;
   std::vector<std::pair<std::uint32_t, std::uint32_t>> checks;  ///< when (or kNone), require
+};
+
+constexpr std::size_t kMaxSummedLevels = 8;  ///< hit: sum tables whose label sets are listed
+
+/// The texts lines refer to (tier labels, unfixed texts, notes), interned once from the rule set
+/// whatever the scenario, so that every program of a rule set numbers them alike.
+struct TextTable {
+  std::vector<std::string> list{std::string()};
+  std::map<std::string, std::uint32_t, std::less<>> index{{std::string(), 0}};
+
+  std::uint32_t intern(const std::string& text) {
+    auto [it, added] = index.emplace(text, static_cast<std::uint32_t>(list.size()));
+    if (added) list.push_back(text);
+    return it->second;
+  }
+  std::uint32_t at(const std::string& text) const { return index.at(text); }
+
+  /// The labels of the levels in `mask`, as the reference path joins them.
+  static std::string labels(const CompiledAward& a, std::size_t mask) {
+    std::string out;
+    for (std::size_t k = 0; k < a.levels.size(); ++k) {
+      if ((mask >> k) & 1) detail::join_tier(out, a.levels[k].info.label);
+    }
+    return out;
+  }
+
+  void add_award(const CompiledAward& a) {
+    if (a.kind == AmountKind::unfixed || a.kind == AmountKind::honour) intern(a.unfixed_text);
+    if (a.each) add_award(*a.each);
+    for (const auto& l : a.levels) {
+      intern(l.info.label);
+      add_award(*l.award);
+    }
+    if (a.kind == AmountKind::tiers && a.hit == HitPolicy::sum &&
+        a.levels.size() <= kMaxSummedLevels) {
+      for (std::size_t mask = 1; mask < (std::size_t{1} << a.levels.size()); ++mask) {
+        intern(labels(a, mask));
+      }
+    }
+  }
+
+  explicit TextTable(const CompiledRules& r) {
+    for (const auto& rule : r.crules) add_award(rule.award);
+    for (const auto& ex : r.exclusions) {
+      for (std::size_t rule : ex.rules) {
+        intern(detail::exclusion_note(ex, r.rules[r.crules[rule].info].qualified_id));
+      }
+    }
+  }
 };
 
 }  // namespace
@@ -543,8 +535,8 @@ FactTable FactTable::from_enterprises(const RuleSet& rules, const std::vector<En
   for (const Enterprise& e : batch) {
     if ((!e.rules_fingerprint.empty() && e.rules_fingerprint != rules.fingerprint()) ||
         e.facts.size() != facts.size()) {
-      throw Error(ErrorKind::usage,
-                  "enterprise '" + e.id + "' was typed against another rule set", e.mark);
+      throw Error(ErrorKind::usage, "enterprise '" + e.id + "' was typed against another rule set",
+                  e.mark);
     }
   }
   for (std::size_t r = 0; r < batch.size(); ++r) {
@@ -634,7 +626,7 @@ struct Program::Impl {
   const CompiledRules& r;
   detail::ResolvedScenario scenario;
   std::function<Evaluation(const Enterprise&, const Enterprise*)> reference;
-  const Scenario given;             ///< as the caller gave it
+  const Scenario given;                ///< as the caller gave it
   std::vector<std::string> selection;  ///< the rule selection
   /// Programs for the days rows are evaluated on when the scenario has no `on`: each row on the
   /// last day of its own year. Compiled the first time a run meets the year, then kept.
@@ -651,6 +643,8 @@ struct Program::Impl {
   std::vector<SetCode> sets;
   std::vector<std::uint32_t> program_rule;  ///< crules index → program rule index (or kNone)
   std::vector<std::string> rule_ids;
+  std::shared_ptr<const TextTable> texts;           ///< shared by the programs of every year
+  std::vector<std::vector<std::string>> text_sets;  ///< the texts a text_in node matches
 
   Impl(const RuleSet& rs, const Scenario& s)
       : rules(rs),
@@ -778,17 +772,60 @@ struct Program::Impl {
     return push(std::move(n));
   }
 
-  std::uint32_t code_match(std::uint32_t column, const std::vector<std::string>& texts,
+  std::uint32_t code_match(std::uint32_t column, const std::vector<std::string>& wanted,
                            bool negate) {
     Node n;
     n.op = N::in;
     n.kind = Kind::boolean;
     n.args = {column};
-    for (const auto& t : texts) {
+    for (const auto& t : wanted) {
       auto it = std::find(nodes[column].values->begin(), nodes[column].values->end(), t);
       if (it != nodes[column].values->end()) n.codes.push_back(it - nodes[column].values->begin());
     }
     std::uint32_t k = push(std::move(n));
+    if (!negate) return k;
+    Node no;
+    no.op = N::not_;
+    no.kind = Kind::boolean;
+    no.args = {k};
+    return push(std::move(no));
+  }
+
+  /// The text fact or field `x` names (its slot, and whether it is a field), if it names one.
+  std::optional<std::pair<std::size_t, bool>> text_ref(const Expr& x,
+                                                       const FactDecl* record) const {
+    if (x.op != Op::name) return std::nullopt;
+    if (x.ref == RefKind::fact && x.slot != detail::kYearSlot &&
+        r.facts[x.slot].unit.kind == UnitKind::text) {
+      return std::make_pair(x.slot, false);
+    }
+    if (x.ref == RefKind::field && record != nullptr && x.slot < record->fields.size() &&
+        record->fields[x.slot].unit.kind == UnitKind::text) {
+      return std::make_pair(x.slot, true);
+    }
+    return std::nullopt;
+  }
+
+  /// A text fact or field equal to one of `texts` (or to none, negated). Texts are read from the
+  /// column's dictionary, which each table builds for itself, so the node keeps the texts.
+  std::uint32_t text_match(std::pair<std::size_t, bool> ref, std::vector<std::string> texts_in,
+                           bool negate) {
+    Node n;
+    n.op = N::text_in;
+    n.kind = Kind::boolean;
+    n.slot = ref.first;
+    n.of_field = ref.second;
+    n.value = static_cast<std::int64_t>(text_sets.size());
+    if (!ref.second) {
+      if (const auto& d = scenario.defaults[ref.first]) {
+        const auto* text = std::get_if<std::string>(&std::get<Scalar>(*d));
+        if (text == nullptr) refuse("a text fact whose default is not a text");
+        n.has_default = true;
+        n.shift = std::find(texts_in.begin(), texts_in.end(), *text) != texts_in.end() ? 1 : 0;
+      }
+    }
+    text_sets.push_back(std::move(texts_in));
+    const std::uint32_t k = push(std::move(n));
     if (!negate) return k;
     Node no;
     no.op = N::not_;
@@ -830,7 +867,8 @@ struct Program::Impl {
             return compile_field(x, record);
           case RefKind::parameter:
             // No version on the program's day: the reference path says why, row by row.
-            if (!scenario.param_known.at(x.slot)) refuse("a parameter without a version on the day");
+            if (!scenario.param_known.at(x.slot))
+              refuse("a parameter without a version on the day");
             return constant_number(scenario.params.at(x.slot));
           case RefKind::derived: {
             if (derived_nodes[x.slot] == kNone) {
@@ -982,6 +1020,15 @@ struct Program::Impl {
         return push(std::move(n));
       }
       case Op::compare: {
+        if (x.cmp == Cmp::eq || x.cmp == Cmp::ne) {
+          const auto ra = text_ref(*x.args[0], record);
+          const auto rb = text_ref(*x.args[1], record);
+          if (ra.has_value() != rb.has_value()) {
+            const std::uint32_t other = compile(*x.args[ra ? 1 : 0], record);
+            if (nodes[other].kind != Kind::text) refuse("a text compared with a non-text");
+            return text_match(ra ? *ra : *rb, {nodes[other].text}, x.cmp == Cmp::ne);
+          }
+        }
         std::uint32_t a = compile(*x.args[0], record);
         std::uint32_t b = compile(*x.args[1], record);
         const Kind ka = nodes[a].kind;
@@ -1009,6 +1056,8 @@ struct Program::Impl {
         return push(std::move(n));
       }
       case Op::in: {
+        if (const auto ref = text_ref(*x.args[0], record))
+          return text_match(*ref, x.strings, false);
         const std::uint32_t a = compile(*x.args[0], record);
         if (nodes[a].kind == Kind::text) {
           const bool hit =
@@ -1060,6 +1109,7 @@ struct Program::Impl {
         break;
       case AmountKind::unfixed:
       case AmountKind::honour:
+        c.text = texts->at(a.unfixed_text);
         break;
       case AmountKind::per_item: {
         const FactDecl* inner = record;
@@ -1091,6 +1141,7 @@ struct Program::Impl {
           AwardCode::Level level;
           level.lower_inclusive = l.info.lower_inclusive;
           level.upper_inclusive = l.info.upper_inclusive;
+          level.label = texts->at(l.info.label);
           if (l.lower) level.lower = number(l.lower);
           if (l.upper) level.upper = number(l.upper);
           level.award = std::make_unique<AwardCode>(compile_award(*l.award, record));
@@ -1105,6 +1156,7 @@ struct Program::Impl {
 
   void compile_all(const std::vector<std::string>& only) {
     selection = only;
+    if (!texts) texts = std::make_shared<const TextTable>(r);
     program_rule.assign(r.crules.size(), kNone);
     filtered = !only.empty();
     std::vector<bool> keep(r.crules.size(), only.empty());
@@ -1156,13 +1208,18 @@ struct Program::Impl {
             if (program_rule[ex.rules.front()] == kNone) continue;
             ExclusionCode code;
             code.higher = ex.higher;
-            for (std::size_t rule : ex.rules) code.rules.push_back(program_rule[rule]);
+            for (std::size_t rule : ex.rules) {
+              code.rules.push_back(program_rule[rule]);
+              code.notes.push_back(
+                  texts->at(detail::exclusion_note(ex, r.rules[r.crules[rule].info].qualified_id)));
+            }
             set.exclusions.push_back(std::move(code));
           }
           for (std::size_t x : cs.caps) {
             const auto& cap = r.caps[x];
             if (program_rule[cap.rules.front()] == kNone) continue;
             CapCode code;
+            code.cap = x;
             code.max = compile_expression(cap.max, Kind::number);
             for (std::size_t rule : cap.rules) code.rules.push_back(program_rule[rule]);
             set.caps.push_back(std::move(code));
@@ -1356,6 +1413,9 @@ struct Program::Impl {
         h.op = H::not_;
         h.a = arg(0);
         break;
+      case N::text_in:
+        h.op = n.of_field ? H::text_field_in : H::text_fact_in;
+        break;
       case N::cmp: {
         const Node& left = nodes[n.args[0]];
         const Node& right = nodes[n.args[1]];
@@ -1461,15 +1521,18 @@ struct Program::Impl {
 
   // ---- running ----
 
+  struct Chunk;
+
   struct Cursor {
     const FactTable& table;
     std::size_t row;
     std::size_t previous = kNoRow;  ///< the same enterprise's row of the year before
+    Chunk& chunk;                   ///< where texts the program's table lacks are kept
     const ListColumn* list = nullptr;
     std::size_t record = 0;
   };
 
-  [[gnu::always_inline]] static bool compare(std::int64_t a, std::int64_t b, Cmp cmp) {
+  SUBSIDY_ALWAYS_INLINE static bool compare(std::int64_t a, std::int64_t b, Cmp cmp) {
     switch (cmp) {
       case Cmp::ge:
         return a >= b;
@@ -1491,13 +1554,13 @@ struct Program::Impl {
     return code >= 0 && code < 63 && ((mask >> code) & 1) != 0;
   }
 
-  [[gnu::always_inline]] static std::int64_t fact_value(const Hot& n, const Cursor& c) {
+  SUBSIDY_ALWAYS_INLINE static std::int64_t fact_value(const Hot& n, const Cursor& c) {
     const FactColumn& col = c.table.scalar(n.slot);
     if (col.has(c.row)) return col.at(c.row);
     if (n.flag) return n.value;
     fall_back();
   }
-  [[gnu::always_inline]] static std::int64_t field_value(const Hot& n, const Cursor& c) {
+  SUBSIDY_ALWAYS_INLINE static std::int64_t field_value(const Hot& n, const Cursor& c) {
     const FactColumn& col = c.list->fields[n.slot];
     if (!col.has(c.record)) fall_back();
     return col.at(c.record);
@@ -1505,7 +1568,7 @@ struct Program::Impl {
 
   /// The value of node k, with the commonest leaves computed inline: an operand costs a call
   /// (and eval's frame) only when it is an inner node.
-  [[gnu::always_inline]] std::int64_t operand(std::uint32_t k, Cursor& c) const {
+  SUBSIDY_ALWAYS_INLINE std::int64_t operand(std::uint32_t k, Cursor& c) const {
     const Hot& n = hot[k];
     switch (n.op) {
       case H::constant:
@@ -1672,173 +1735,230 @@ struct Program::Impl {
         if (n.flag) return n.shift;
         fall_back();
       }
+      case H::text_fact_in: {
+        const FactColumn& col = c.table.scalar(n.slot);
+        if (col.has(c.row)) return text_in(col, col.at(c.row), n.value);
+        if (n.flag) return n.shift;
+        fall_back();
+      }
+      case H::text_field_in: {
+        const FactColumn& col = c.list->fields[n.slot];
+        if (!col.has(c.record)) fall_back();
+        return text_in(col, col.at(c.record), n.value);
+      }
     }
     return 0;
   }
 
-  Outcome run_award(const AwardCode& a, Cursor& c) const {
-    Outcome o;
-    o.any = true;
-    switch (a.kind) {
-      case AmountKind::fixed:
-      case AmountKind::formula:
-      case AmountKind::rate_of_base:
-        o.amount = o.min = o.max = eval(a.a, c);
-        return o;
-      case AmountKind::band:
-        o.status = LineStatus::band;
-        o.min = eval(a.a, c);
-        o.max = eval(a.b, c);
-        if (o.max < o.min) fall_back();  // the reference reports this as an error
-        return o;
-      case AmountKind::unfixed:
-        o.status = LineStatus::unfixed;
-        return o;
-      case AmountKind::honour:
-        o.status = LineStatus::recognised;
-        return o;
-      case AmountKind::per_item: {
-        if (!a.for_each) {
-          const std::int64_t v = eval(a.a, c);
-          const std::int32_t e = hot[a.a].exponent;
-          std::int64_t count = v;
-          if (e < 0) {
-            if (-e > 18 || v % kPow10[-e] != 0) fall_back();
-            count = v / kPow10[-e];
-          } else {
-            count = scale_up(v, e);
-          }
-          if (count < 0) fall_back();
-          if (count == 0) return Outcome{};
-          Outcome each = run_award(*a.each, c);
-          each.amount = checked_mul(each.amount, count);
-          each.min = checked_mul(each.min, count);
-          each.max = checked_mul(each.max, count);
-          return each;
-        }
-        Outcome total;
-        const ListColumn& list = c.table.list(a.list_slot);
-        std::uint32_t from = 0, to = 0;
-        if (list.has(c.row)) {
-          from = list.offsets[c.row];
-          to = list.offsets[c.row + 1];
-        } else if (!scenario.defaults[a.list_slot]) {
-          fall_back();
-        }
-        const ListColumn* saved_list = c.list;
-        const std::size_t saved_record = c.record;
-        c.list = &list;
-        const AwardCode& each = *a.each;
-        if (each.kind == AmountKind::fixed && hot[each.a].op == H::constant) {
-          // A fixed amount per matching record: the count times the amount.
-          std::int64_t count = 0;
-          for (std::uint32_t i = from; i < to; ++i) {
-            c.record = i;
-            if (a.where == kNone || eval(a.where, c)) ++count;
-          }
-          c.list = saved_list;
-          c.record = saved_record;
-          if (count == 0) return total;
-          total.any = true;
-          total.amount = total.min = total.max = checked_mul(count, hot[each.a].value);
-          return total;
-        }
-        for (std::uint32_t i = from; i < to; ++i) {
-          c.record = i;
-          if (a.where != kNone && !eval(a.where, c)) continue;
-          add_outcome(total, run_award(each, c));
-        }
-        c.list = saved_list;
-        c.record = saved_record;
-        return total;
-      }
-      case AmountKind::tiers: {
-        const std::int64_t v = eval(a.a, c);
-        const std::int32_t ev = hot[a.a].exponent;
-        auto compare = [&](std::uint32_t bound) {  // sign of v − bound
-          const std::int64_t b = eval(bound, c);
-          const std::int32_t eb = hot[bound].exponent;
-          const std::int32_t e = std::min(ev, eb);
-          if (ev - e > 18 || eb - e > 18) fall_back();
-          const std::int64_t x = scale_up(v, ev - e);
-          const std::int64_t y = scale_up(b, eb - e);
-          return x < y ? -1 : (x > y ? 1 : 0);
-        };
-        std::size_t hits[2] = {0, 0};
-        std::size_t n_hits = 0;
-        std::size_t last = 0;
-        Outcome reached;
-        std::vector<std::size_t> all;
-        for (std::size_t k = 0; k < a.levels.size(); ++k) {
-          const auto& l = a.levels[k];
-          bool in = true;
-          if (l.lower != kNone) {
-            const int s = compare(l.lower);
-            if (l.lower_inclusive ? s < 0 : s <= 0) in = false;
-          }
-          if (l.upper != kNone) {
-            const int s = compare(l.upper);
-            if (l.upper_inclusive ? s > 0 : s >= 0) in = false;
-          }
-          if (!in) continue;
-          if (n_hits < 2) hits[n_hits] = k;
-          ++n_hits;
-          last = k;
-          if (a.hit == HitPolicy::sum) all.push_back(k);
-        }
-        if (n_hits == 0) return reached;
-        if (a.hit == HitPolicy::unique && n_hits > 1) fall_back();  // an error in the reference
-        if (a.hit != HitPolicy::sum) {
-          all.assign(1, a.hit == HitPolicy::highest ? last : hits[0]);
-        }
-        for (std::size_t k : all) {
-          Outcome one = run_award(*a.levels[k].award, c);
-          const std::int32_t shift = a.levels[k].award->exponent - a.exponent;
-          one.amount = scale_up(one.amount, shift);
-          one.min = scale_up(one.min, shift);
-          one.max = scale_up(one.max, shift);
-          add_outcome(reached, one);
-        }
-        return reached;
-      }
-    }
-    return o;
+  /// True when the dictionary code `code` of a text column is one of text_sets[set].
+  bool text_in(const FactColumn& col, std::int64_t code, std::int64_t set) const {
+    const std::string& text = col.dictionary.at(static_cast<std::size_t>(code));
+    const auto& texts_in = text_sets[static_cast<std::size_t>(set)];
+    return std::find(texts_in.begin(), texts_in.end(), text) != texts_in.end();
   }
+
+  // ---- the fixed-point domain of the award semantics (semantics.hpp) ----
+
+  /// A number of the fixed-point domain: v × 10^e.
+  struct Fixed {
+    std::int64_t v = 0;
+    std::int32_t e = 0;
+  };
+
+  /// int64 at an exponent per value, texts as indexes, no trace. What it cannot hold exactly (an
+  /// overflow, digits below a column's, an error of the exact domain) sends the row to it.
+  struct FixedDomain {
+    using Number = Fixed;
+    using Text = std::uint32_t;
+    using Award = AwardCode;
+    using Rule = RuleCode;
+    using Result = detail::Outcome<FixedDomain>;
+
+    const Impl& p;
+    Cursor& c;
+
+    /// `x` at exponent e ≤ x.e, exactly.
+    static std::int64_t at(const Fixed& x, std::int32_t e) {
+      if (x.e - e > 18) fall_back();
+      return scale_up(x.v, x.e - e);
+    }
+    /// `x` at the result's exponent, exactly (digits below it send the row to the exact domain).
+    std::int64_t at_result(const Fixed& x) const {
+      if (x.e >= p.exponent) return at(x, p.exponent);
+      const std::int32_t drop = p.exponent - x.e;
+      if (drop > 18 || x.v % kPow10[drop] != 0) fall_back();
+      return x.v / kPow10[drop];
+    }
+    static Fixed add(const Fixed& a, const Fixed& b) {
+      const std::int32_t e = std::min(a.e, b.e);
+      return {checked_add(at(a, e), at(b, e)), e};
+    }
+    static Fixed sub(const Fixed& a, const Fixed& b) {
+      const std::int32_t e = std::min(a.e, b.e);
+      return {checked_sub(at(a, e), at(b, e)), e};
+    }
+    static bool less(const Fixed& a, const Fixed& b) {
+      const std::int32_t e = std::min(a.e, b.e);
+      return at(a, e) < at(b, e);
+    }
+    static bool negative(const Fixed& a) { return a.v < 0; }
+    static Fixed times(const Fixed& a, std::int64_t count) {
+      return {checked_mul(a.v, count), a.e};
+    }
+    static std::int64_t add_count(std::int64_t a, std::int64_t b) { return checked_add(a, b); }
+    void join_tier(std::uint32_t& into, std::uint32_t label) const {
+      if (label == 0) return;
+      if (into == 0) {
+        into = label;
+        return;
+      }
+      into = p.joined(c.chunk, into, label);
+    }
+    static bool empty(std::uint32_t text) { return text == 0; }
+
+    static AmountKind kind(const AwardCode& a) { return a.kind; }
+    static HitPolicy hit(const AwardCode& a) { return a.hit; }
+    static const AwardCode& each(const AwardCode& a) { return *a.each; }
+    static bool for_each(const AwardCode& a) { return a.for_each; }
+    static std::size_t level_count(const AwardCode& a) { return a.levels.size(); }
+    static const AwardCode& level_award(const AwardCode& a, std::size_t k) {
+      return *a.levels[k].award;
+    }
+    static std::uint32_t label(const AwardCode& a, std::size_t k) { return a.levels[k].label; }
+    static Result level_outcome(const AwardCode&, std::size_t, Result o) { return o; }
+    static const AwardCode& award_of(const RuleCode& rule) { return rule.award; }
+
+    Fixed value(std::uint32_t k) const { return {p.eval(k, c), p.hot[k].exponent}; }
+    Fixed amount(const AwardCode& a) const { return value(a.a); }
+    Fixed rate_times_base(const AwardCode& a) const { return value(a.a); }  // compiled as a product
+    Fixed band_min(const AwardCode& a) const { return value(a.a); }
+    Fixed band_max(const AwardCode& a) const { return value(a.b); }
+    [[noreturn]] static void band_upside_down(const Fixed&, const Fixed&) { fall_back(); }
+    static std::uint32_t words(const AwardCode& a, LineStatus) { return a.text; }
+
+    std::int64_t item_count(const AwardCode& a) const {
+      const Fixed n = value(a.a);
+      std::int64_t count = n.v;
+      if (n.e < 0) {
+        if (-n.e > 18 || n.v % kPow10[-n.e] != 0) fall_back();
+        count = n.v / kPow10[-n.e];
+      } else {
+        count = scale_up(n.v, n.e);
+      }
+      if (count < 0) fall_back();
+      return count;
+    }
+    static void trace_items(std::int64_t) {}
+
+    /// The records of the row's list, [from, to), or the row goes exact when the list is absent.
+    std::pair<std::uint32_t, std::uint32_t> records(const AwardCode& a) const {
+      const ListColumn& list = c.table.list(a.list_slot);
+      if (list.has(c.row)) return {list.offsets[c.row], list.offsets[c.row + 1]};
+      if (!p.scenario.defaults[a.list_slot]) fall_back();
+      return {0, 0};
+    }
+    /// A fixed amount per matching record: the count times the amount, the list scanned once.
+    bool count_records(const AwardCode& a, Result& total) const {
+      const AwardCode& each = *a.each;
+      if (each.kind != AmountKind::fixed || p.hot[each.a].op != H::constant) return false;
+      const auto [from, to] = records(a);
+      std::int64_t count = 0;
+      const ListColumn* saved_list = c.list;
+      const std::size_t saved_record = c.record;
+      c.list = &c.table.list(a.list_slot);
+      for (std::uint32_t i = from; i < to; ++i) {
+        c.record = i;
+        if (a.where == kNone || p.eval(a.where, c)) ++count;
+      }
+      c.list = saved_list;
+      c.record = saved_record;
+      if (count == 0) return true;
+      total.any = true;
+      total.amount = total.min = total.max = times(value(each.a), count);
+      total.items = count;
+      return true;
+    }
+    template <class F>
+    void each_record(const AwardCode& a, F f) const {
+      const auto [from, to] = records(a);
+      const ListColumn* saved_list = c.list;
+      const std::size_t saved_record = c.record;
+      c.list = &c.table.list(a.list_slot);
+      for (std::uint32_t i = from; i < to; ++i) {
+        c.record = i;
+        if (a.where != kNone && !p.eval(a.where, c)) continue;
+        f();
+      }
+      c.list = saved_list;
+      c.record = saved_record;
+    }
+
+    Fixed tier_value(const AwardCode& a) const { return value(a.a); }
+    bool in_level(const AwardCode& a, std::size_t k, const Fixed& v) const {
+      const auto& l = a.levels[k];
+      if (l.lower != kNone) {
+        const Fixed lo = value(l.lower);
+        if (l.lower_inclusive ? less(v, lo) : !less(lo, v)) return false;
+      }
+      if (l.upper != kNone) {
+        const Fixed hi = value(l.upper);
+        if (l.upper_inclusive ? less(hi, v) : !less(v, hi)) return false;
+      }
+      return true;
+    }
+    static void trace_no_tier(const Fixed&) {}
+    [[noreturn]] static void two_tiers(const AwardCode&, const Fixed&, std::size_t, std::size_t) {
+      fall_back();
+    }
+    static void trace_tier(const AwardCode&, const Fixed&, std::size_t) {}
+
+    bool condition_holds(const RuleCode& rule) const {
+      return rule.when == kNone || p.eval(rule.when, c) != 0;
+    }
+    bool within_years(const RuleCode& rule) const {
+      if (rule.from == kNone) return true;
+      const FactColumn& years = c.table.year();
+      if (!years.has(c.row)) fall_back();
+      const Fixed from = value(rule.from);
+      const Fixed year{years.at(c.row), 0};
+      return !less(year, from) && less(year, add(from, Fixed{rule.years, 0}));
+    }
+    static void trace_nothing(bool) {}
+    [[noreturn]] static void negative_award(const Fixed&) { fall_back(); }
+    static bool recognition(const RuleCode& rule) { return rule.recognition; }
+    /// Rounded by the rule, once, then at the result's exponent.
+    Fixed round(const RuleCode& rule, const Fixed& v) const {
+      const std::int32_t to = rule.rounding_exponent;
+      if (to - v.e > 18) fall_back();
+      const std::int64_t rounded = to <= v.e ? at(v, to) : scale_down(v.v, to - v.e, rule.rounding);
+      return {at(Fixed{rounded, to}, p.exponent), p.exponent};
+    }
+    static void trace_rounding(const RuleCode&, const Fixed&, const Fixed&) {}
+    static void trace_band(const Fixed&, const Fixed&) {}
+
+    Fixed floor_of(const ColumnarLine& l) const { return {l.min, p.exponent}; }
+    Fixed ceiling_of(const ColumnarLine& l) const { return {l.max, p.exponent}; }
+    void set_band(ColumnarLine& l, const Fixed& min, const Fixed& max) const {
+      l.min = at_result(min);
+      l.max = at_result(max);
+    }
+  };
 
   /// Evaluates one rule for the row; appends its line (if any). Throws Fallback.
   void run_rule(std::uint32_t index, Cursor& c, std::vector<ColumnarLine>& out) const {
     const RuleCode& rule = rule_codes[index];
-    if (rule.when != kNone && !eval(rule.when, c)) return;
-    if (rule.from != kNone) {
-      const FactColumn& years = c.table.year();
-      if (!years.has(c.row)) fall_back();
-      const std::int64_t from = eval(rule.from, c);
-      const std::int32_t e = std::min(hot[rule.from].exponent, 0);
-      const std::int64_t f = scale_up(from, hot[rule.from].exponent - e);
-      const std::int64_t y = scale_up(years.at(c.row), -e);
-      const std::int64_t end = checked_add(f, scale_up(rule.years, -e));
-      if (!(f <= y && y < end)) return;
-    }
-    Outcome o = run_award(rule.award, c);
-    if (!o.any) return;
-    if ((o.status == LineStatus::exact || o.status == LineStatus::band) &&
-        (o.min < 0 || o.amount < 0)) {
-      fall_back();  // a negative award is an error in the reference
-    }
-    if (rule.recognition) o.status = LineStatus::recognised;
+    FixedDomain d{*this, c};
+    FixedDomain::Result o;
+    if (detail::rule_outcome(d, rule, o) != detail::NoLine::none) return;
     ColumnarLine line;
     line.rule = index;
     line.status = o.status;
-    const std::int32_t from = rule.award.exponent;
-    auto to_result = [&](std::int64_t v) {
-      const std::int64_t rounded = rescale(v, from, rule.rounding_exponent, rule.rounding);
-      return scale_up(rounded, rule.rounding_exponent - exponent);
-    };
-    if (o.status == LineStatus::exact) {
-      line.min = line.max = to_result(o.amount);
-    } else if (o.status == LineStatus::band) {
-      line.min = to_result(o.min);
-      line.max = to_result(o.max);
+    line.tier = o.tier;
+    line.text = o.text;
+    line.items = o.items;
+    if (o.status == LineStatus::exact || o.status == LineStatus::band) {
+      line.min = o.min.v;  // rounded: at the result's exponent
+      line.max = o.max.v;
     }
     out.push_back(line);
   }
@@ -1853,45 +1973,44 @@ struct Program::Impl {
     };
     for (const auto& ex : set.exclusions) {
       ColumnarLine* present[16];
+      std::size_t member[16];  ///< the position of present[i] in the exclusion
       std::size_t n = 0;
-      for (std::uint32_t rule : ex.rules) {
-        if (ColumnarLine* l = line_of(rule)) {
+      for (std::size_t m = 0; m < ex.rules.size(); ++m) {
+        if (ColumnarLine* l = line_of(ex.rules[m])) {
           if (n == 16) fall_back();
+          member[n] = m;
           present[n++] = l;
         }
       }
       if (n < 2) continue;
-      ColumnarLine* keep = present[0];
-      if (ex.higher) {
-        for (std::size_t i = 0; i < n; ++i) {
-          if (present[i]->max > keep->max) keep = present[i];
-        }
-      }
+      const std::size_t keep = detail::kept_line(n, ex.higher, [&](std::size_t i, std::size_t j) {
+        return present[j]->max < present[i]->max;
+      });
       for (std::size_t i = 0; i < n; ++i) {
-        if (present[i] != keep) present[i]->withheld = true;
+        if (i == keep) continue;
+        present[i]->withheld = true;
+        present[i]->note = ex.notes[member[keep]];
       }
     }
+    FixedDomain d{*this, c};
     for (const auto& cap : set.caps) {
-      const std::int64_t v = eval(cap.max, c);
-      const std::int32_t e = hot[cap.max].exponent;
-      std::int64_t left = v;
-      if (e < exponent) {
-        const std::int32_t drop = exponent - e;
-        if (drop > 18 || v % kPow10[drop] != 0) fall_back();
-        left = v / kPow10[drop];
-      } else {
-        left = scale_up(v, e - exponent);
-      }
-      std::int64_t left_min = left;
-      std::int64_t left_max = left;
-      for (std::uint32_t rule : cap.rules) {
-        ColumnarLine* l = line_of(rule);
-        if (!l || l->status == LineStatus::unfixed || l->status == LineStatus::recognised) continue;
-        l->min = std::min(l->min, left_min);
-        l->max = std::min(l->max, left_max);
-        left_min = checked_sub(left_min, l->min);
-        left_max = checked_sub(left_max, l->max);
-      }
+      detail::apply_cap<FixedDomain, ColumnarLine>(
+          d, d.value(cap.max), cap.rules.size(),
+          [&](std::size_t k) -> ColumnarLine* {
+            ColumnarLine* l = line_of(cap.rules[k]);
+            const bool money =
+                l && l->status != LineStatus::unfixed && l->status != LineStatus::recognised;
+            return money ? l : nullptr;
+          },
+          [&](ColumnarLine& l, const Fixed&, const Fixed& before_max) {
+            // The amount before, written as the rule rounded it (when that loses nothing).
+            const Decimal at_result = Decimal::from_scaled_int64(before_max.v, before_max.e);
+            const Decimal rounded = at_result.quantize(rule_codes[l.rule].rounding_exponent);
+            l.note =
+                text_index(c.chunk, detail::cap_note(r.caps[cap.cap],
+                                                     rounded == at_result ? rounded : at_result,
+                                                     Decimal::from_scaled_int64(l.max, exponent)));
+          });
     }
   }
 
@@ -1929,7 +2048,37 @@ struct Program::Impl {
     std::map<std::size_t, Evaluation> exact;
     std::vector<RuleTotals> totals;
     Totals reference_totals;  ///< rows kept whole in `exact`
+    /// Texts of reference rows that the program's table lacks (a join of tier labels per item,
+    /// a cap's note), numbered after the table's own until the chunks are merged.
+    std::map<std::string, std::uint32_t, std::less<>> new_texts;
+    std::vector<std::string> new_list;
+    std::map<std::pair<std::uint32_t, std::uint32_t>, std::uint32_t> joins;
   };
+
+  const std::string& text_at(const Chunk& chunk, std::uint32_t index) const {
+    return index < texts->list.size() ? texts->list[index]
+                                      : chunk.new_list[index - texts->list.size()];
+  }
+
+  /// The text of tier labels `a` then `b`, joined as a line shows them.
+  std::uint32_t joined(Chunk& chunk, std::uint32_t a, std::uint32_t b) const {
+    auto [it, added] = chunk.joins.emplace(std::make_pair(a, b), 0);
+    if (added) {
+      std::string text = text_at(chunk, a);
+      detail::join_tier(text, text_at(chunk, b));
+      it->second = text_index(chunk, text);
+    }
+    return it->second;
+  }
+
+  std::uint32_t text_index(Chunk& chunk, const std::string& text) const {
+    auto it = texts->index.find(text);
+    if (it != texts->index.end()) return it->second;
+    const auto next = static_cast<std::uint32_t>(texts->list.size() + chunk.new_list.size());
+    auto [j, added] = chunk.new_texts.emplace(text, next);
+    if (added) chunk.new_list.push_back(text);
+    return j->second;
+  }
 
   void count_line(Chunk& chunk, const ColumnarLine& l) const {
     if (l.withheld) return;
@@ -1972,7 +2121,9 @@ struct Program::Impl {
   };
 
   /// Years are read as days 0001-12-31 .. 9999-12-31, as the reference evaluator reads them.
-  static std::int64_t clamp_year(std::int64_t year) { return std::clamp<std::int64_t>(year, 1, 9999); }
+  static std::int64_t clamp_year(std::int64_t year) {
+    return std::clamp<std::int64_t>(year, 1, 9999);
+  }
 
   RowPlan plan_rows(const FactTable& table) const {
     RowPlan plan;
@@ -2008,6 +2159,7 @@ struct Program::Impl {
         Scenario s = given;
         s.on = Date{static_cast<int>(y), 12, 31};
         program = std::make_unique<Impl>(rules, s);
+        program->texts = texts;
         program->compile_all(selection);
       }
       slot = program.get();
@@ -2016,7 +2168,8 @@ struct Program::Impl {
   }
 
   /// The reference evaluator's result for a row, as columnar lines (or kept whole).
-  void reference_row(const FactTable& table, std::size_t row, const RowPlan& plan, Chunk& chunk) const {
+  void reference_row(const FactTable& table, std::size_t row, const RowPlan& plan,
+                     Chunk& chunk) const {
     std::optional<Enterprise> previous;
     if (plan.previous[row]) previous = table.enterprise(*plan.previous[row]);
     Evaluation ev = reference(table.enterprise(row), previous ? &*previous : nullptr);
@@ -2040,6 +2193,10 @@ struct Program::Impl {
       line.rule = index;
       line.status = l.status;
       line.withheld = l.withheld;
+      line.tier = text_index(chunk, l.tier);
+      line.text = text_index(chunk, l.unfixed_text);
+      line.note = text_index(chunk, l.note);
+      line.items = l.items;
       if (l.status != LineStatus::unfixed && l.status != LineStatus::recognised) {
         fits = l.band.min.to_scaled_int64(exponent, line.min) &&
                l.band.max.to_scaled_int64(exponent, line.max);
@@ -2096,7 +2253,7 @@ struct Program::Impl {
         continue;
       }
       const std::size_t first = chunk.lines.size();
-      Cursor c{table, row, plan.previous[row] ? *plan.previous[row] : kNoRow};
+      Cursor c{table, row, plan.previous[row] ? *plan.previous[row] : kNoRow, chunk};
       std::int64_t lo = 0, hi = 0;
       bool ok = true;
       try {
@@ -2154,6 +2311,7 @@ struct Program::Impl {
     ColumnarResult out;
     out.exponent = exponent;
     out.rules = rule_ids;
+    merge_texts(chunks, out);
     std::size_t total_lines = 0;
     for (const auto& ch : chunks) total_lines += ch.lines.size();
     // The first chunk's columns become the result's, without a copy; the first chunk reserved
@@ -2207,6 +2365,28 @@ struct Program::Impl {
       out.totals.all += add;
     }
     return out;
+  }
+
+  /// The result's texts: the program's, then those only reference rows met, each once; lines
+  /// of reference rows renumbered to them.
+  void merge_texts(std::vector<Chunk>& chunks, ColumnarResult& out) const {
+    out.texts = texts->list;
+    const std::uint32_t own = static_cast<std::uint32_t>(texts->list.size());
+    std::map<std::string, std::uint32_t, std::less<>> added;
+    for (Chunk& ch : chunks) {
+      if (ch.new_list.empty()) continue;
+      std::vector<std::uint32_t> to;
+      for (const auto& text : ch.new_list) {
+        auto [it, fresh] = added.emplace(text, static_cast<std::uint32_t>(out.texts.size()));
+        if (fresh) out.texts.push_back(text);
+        to.push_back(it->second);
+      }
+      for (ColumnarLine& l : ch.lines) {
+        for (std::uint32_t* t : {&l.tier, &l.text, &l.note}) {
+          if (*t >= own) *t = to[*t - own];
+        }
+      }
+    }
   }
 
   static void add_totals(Totals& into, const Totals& x) {

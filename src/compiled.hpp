@@ -147,6 +147,14 @@ std::function<Evaluation(const Enterprise&, const Enterprise* previous)> referen
 std::vector<std::optional<std::size_t>> previous_records(
     std::size_t n, const std::function<std::pair<const std::string*, std::optional<std::int64_t>>(std::size_t)>& key);
 
+/// The note of a line that gave way to `kept` (a qualified rule id) under exclusion `ex`
+/// (evaluate.cpp): one wording for both number domains.
+std::string exclusion_note(const CompiledExclusion& ex, const std::string& kept);
+/// The note of a line a cap reduced from `before` to `after` (evaluate.cpp).
+std::string cap_note(const CompiledCap& cap, const Decimal& before, const Decimal& after);
+/// Appends a tier label to the labels reached ("a; b"), as a line shows them (evaluate.cpp).
+void join_tier(std::string& into, const std::string& label);
+
 /// The unit rules a parameter's value obeys, in a rule file and in an override alike: money takes
 /// 元 or a bare number, a rate takes % or a bare number of at most 1, a count a whole number.
 /// `text` is the value as written (for the message). Throws Error(unit) at `mark`.

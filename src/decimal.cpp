@@ -1,11 +1,12 @@
 // The exact decimal: parsing, arithmetic, rounding and formatting (see subsidy/decimal.hpp).
 //
-// Every result is either exact or rounded by round_away(), the one place where a rounding mode is
-// interpreted. Boost's integer / and % truncate toward zero, so rounding works on magnitudes and
-// reapplies the sign afterwards.
+// Every result is either exact or rounded by round_away() (rounding.hpp), the one place where a
+// rounding mode is interpreted. Boost's integer / and % truncate toward zero, so rounding works on
+// magnitudes and reapplies the sign afterwards.
 #include "subsidy/decimal.hpp"
 
 #include "amount_text.hpp"
+#include "rounding.hpp"
 
 #include <algorithm>
 #include <array>
@@ -178,33 +179,8 @@ Decimal finish(BigInt c, std::int64_t exponent, const char* operation) {
 
 // ---- rounding -----------------------------------------------------------------------------------
 
-// What the dropped digits were worth, relative to half a unit of the kept last digit.
-enum class Tail : std::uint8_t { zero, below_half, half, above_half };
-
-// The one rounding decision of the library: whether the truncated magnitude moves one unit away
-// from zero. `last_digit` is the kept last digit of the magnitude, `negative` the value's sign.
-bool round_away(Rounding mode, bool negative, unsigned last_digit, Tail tail) {
-  if (tail == Tail::zero) return false;
-  switch (mode) {
-    case Rounding::half_up:
-      return tail != Tail::below_half;
-    case Rounding::half_even:
-      return tail == Tail::above_half || (tail == Tail::half && last_digit % 2 == 1);
-    case Rounding::half_down:
-      return tail == Tail::above_half;
-    case Rounding::down:
-      return false;
-    case Rounding::up:
-      return true;
-    case Rounding::floor:
-      return negative;
-    case Rounding::ceiling:
-      return !negative;
-    case Rounding::zero_five_up:
-      return last_digit == 0 || last_digit == 5;
-  }
-  return false;
-}
+using detail::round_away;
+using detail::Tail;
 
 Tail classify(std::uint64_t remainder, std::uint64_t divisor) {
   if (remainder == 0) return Tail::zero;

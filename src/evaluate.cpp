@@ -9,6 +9,7 @@
 
 #include "compiled.hpp"
 #include "prepared.hpp"
+#include "semantics.hpp"
 #include "needs.hpp"
 #include "sha256.hpp"
 
@@ -31,34 +32,6 @@ namespace detail {
 FactValue parse_fact(const FactDecl& decl, const RawValue& v);
 
 namespace {
-
-struct Outcome {
-  bool any = false;
-  LineStatus status = LineStatus::exact;
-  Decimal amount;
-  Band band;
-  std::string tier;
-  std::string unfixed_text;
-  std::int64_t items = 0;
-};
-
-void add(Outcome& into, const Outcome& x) {
-  if (!x.any) return;
-  if (!into.any) {
-    into = x;
-    return;
-  }
-  const auto rank = [](LineStatus s) {
-    return s == LineStatus::unfixed ? 3 : s == LineStatus::recognised ? 2 : s == LineStatus::band ? 1 : 0;
-  };
-  into.amount += x.amount;
-  into.band.min += x.band.min;
-  into.band.max += x.band.max;
-  if (rank(x.status) > rank(into.status)) into.status = x.status;
-  if (!x.tier.empty()) into.tier += (into.tier.empty() ? "" : "; ") + x.tier;
-  if (into.unfixed_text.empty()) into.unfixed_text = x.unfixed_text;
-  into.items += x.items;
-}
 
 class Evaluator : public Env {
  public:
@@ -227,71 +200,77 @@ class Evaluator : public Env {
     return v;
   }
 
-  Outcome award(const CompiledAward& a, std::vector<TraceStep>* trace) {
-    Outcome o;
-    o.any = true;
-    switch (a.kind) {
-      case AmountKind::fixed:
-      case AmountKind::formula: {
-        o.amount = number(a.a, trace, a.kind == AmountKind::fixed ? "amount" : "formula");
-        o.band = {o.amount, o.amount};
-        return o;
-      }
-      case AmountKind::rate_of_base: {
-        const Decimal rate = number(a.a, trace, "rate");
-        const Decimal base = number(a.b, trace, "base");
-        o.amount = rate * base;
-        step(trace, "formula", rate.to_string() + " × " + base.to_string() + " = " + o.amount.to_string());
-        o.band = {o.amount, o.amount};
-        return o;
-      }
-      case AmountKind::band: {
-        o.status = LineStatus::band;
-        o.band.min = number(a.a, trace, "band min");
-        o.band.max = number(a.b, trace, "band max");
-        if (o.band.max < o.band.min) {
-          throw Error(ErrorKind::evaluation, "band maximum " + o.band.max.to_string() + " is below its minimum " +
-                                                 o.band.min.to_string());
-        }
-        return o;
-      }
-      case AmountKind::unfixed:
-        o.status = LineStatus::unfixed;
-        o.unfixed_text = a.unfixed_text;
-        step(trace, "amount", "not fixed by the policy: " + a.unfixed_text);
-        return o;
-      case AmountKind::honour:
-        o.status = LineStatus::recognised;
-        o.unfixed_text = a.unfixed_text;
-        step(trace, "amount", "recognition: " + a.unfixed_text);
-        return o;
-      case AmountKind::per_item:
-        return per_item(a, trace);
-      case AmountKind::tiers:
-        return tiers(a, trace);
+  std::string describe_record(const Record& rec) const {
+    std::string s = "{";
+    for (std::size_t k = 0; k < rec.size() && record_decl; ++k) {
+      if (!rec[k]) continue;
+      s += (s.size() > 1 ? ", " : "") + record_decl->fields[k].name + ": " + value_to_string(to_value(*rec[k]));
     }
-    return o;
+    return s + "}";
   }
 
-  Outcome per_item(const CompiledAward& a, std::vector<TraceStep>* trace) {
-    Outcome total;
-    if (!a.list_slot) {
-      const Decimal n = number(a.a, trace, "items");
-      std::int64_t count = 0;
-      if (!n.to_scaled_int64(0, count) || count < 0) {
-        throw Error(ErrorKind::evaluation, "the item count '" + a.a.source + "' is " + n.to_string() +
-                                               ", not a whole number ≥ 0");
-      }
-      if (count == 0) return total;
-      Outcome each = award(*a.each, trace);
-      const Decimal factor(count);
-      each.amount *= factor;
-      each.band.min *= factor;
-      each.band.max *= factor;
-      each.items = count;
-      step(trace, "items", std::to_string(count) + " × each");
-      return each;
+ public:
+  // ---- the exact domain of the award semantics (semantics.hpp): Decimal, with traces ----
+  using Number = Decimal;
+  using Text = std::string;
+  using Award = CompiledAward;
+  using Rule = CompiledRule;
+
+  static Decimal add(const Decimal& a, const Decimal& b) { return a + b; }
+  static Decimal sub(const Decimal& a, const Decimal& b) { return a - b; }
+  static bool less(const Decimal& a, const Decimal& b) { return a < b; }
+  static bool negative(const Decimal& a) { return a.is_negative(); }
+  static Decimal times(const Decimal& a, std::int64_t count) { return a * Decimal(count); }
+  static std::int64_t add_count(std::int64_t a, std::int64_t b) { return a + b; }
+  static void join_tier(std::string& into, const std::string& label) { detail::join_tier(into, label); }
+  static bool empty(const std::string& text) { return text.empty(); }
+
+  static AmountKind kind(const CompiledAward& a) { return a.kind; }
+  static HitPolicy hit(const CompiledAward& a) { return a.hit; }
+  static const CompiledAward& each(const CompiledAward& a) { return *a.each; }
+  static bool for_each(const CompiledAward& a) { return a.list_slot.has_value(); }
+  static std::size_t level_count(const CompiledAward& a) { return a.levels.size(); }
+  static const CompiledAward& level_award(const CompiledAward& a, std::size_t k) { return *a.levels[k].award; }
+  static const std::string& label(const CompiledAward& a, std::size_t k) { return a.levels[k].info.label; }
+  static Outcome<Evaluator> level_outcome(const CompiledAward&, std::size_t, Outcome<Evaluator> o) { return o; }
+  static bool count_records(const CompiledAward&, Outcome<Evaluator>&) { return false; }
+  const CompiledAward& award_of(const CompiledRule& rule) const { return rule.award; }
+
+  Decimal amount(const CompiledAward& a) {
+    return number(a.a, trace_, a.kind == AmountKind::fixed ? "amount" : "formula");
+  }
+  Decimal rate_times_base(const CompiledAward& a) {
+    const Decimal rate = number(a.a, trace_, "rate");
+    const Decimal base = number(a.b, trace_, "base");
+    Decimal product = rate * base;
+    step(trace_, "formula", rate.to_string() + " × " + base.to_string() + " = " + product.to_string());
+    return product;
+  }
+  Decimal band_min(const CompiledAward& a) { return number(a.a, trace_, "band min"); }
+  Decimal band_max(const CompiledAward& a) { return number(a.b, trace_, "band max"); }
+  [[noreturn]] static void band_upside_down(const Decimal& min, const Decimal& max) {
+    throw Error(ErrorKind::evaluation,
+                "band maximum " + max.to_string() + " is below its minimum " + min.to_string());
+  }
+  const std::string& words(const CompiledAward& a, LineStatus status) {
+    step(trace_, "amount",
+         (status == LineStatus::unfixed ? "not fixed by the policy: " : "recognition: ") + a.unfixed_text);
+    return a.unfixed_text;
+  }
+
+  std::int64_t item_count(const CompiledAward& a) {
+    const Decimal n = number(a.a, trace_, "items");
+    std::int64_t count = 0;
+    if (!n.to_scaled_int64(0, count) || count < 0) {
+      throw Error(ErrorKind::evaluation,
+                  "the item count '" + a.a.source + "' is " + n.to_string() + ", not a whole number ≥ 0");
     }
+    return count;
+  }
+  void trace_items(std::int64_t count) { step(trace_, "items", std::to_string(count) + " × each"); }
+
+  template <class F>
+  void each_record(const CompiledAward& a, F each) {
     const Value list = fact(*a.list_slot);
     const auto& records = *std::get<const std::vector<Record>*>(list);
     const Record* saved = record;
@@ -302,67 +281,89 @@ class Evaluator : public Env {
       ++index;
       record = &rec;
       if (a.where && !evaluate_condition(a.where, *this)) {
-        step(trace, "item", a.list_decl->name + " #" + std::to_string(index) + ": " + a.where.source + " → false");
+        step(trace_, "item", a.list_decl->name + " #" + std::to_string(index) + ": " + a.where.source + " → false");
         continue;
       }
-      step(trace, "item", a.list_decl->name + " #" + std::to_string(index) + " " + describe_record(rec) +
-                              (a.where ? ": " + a.where.source + " → true" : std::string()));
-      Outcome one = award(*a.each, trace);
-      one.items = 1;
-      add(total, one);
+      step(trace_, "item", a.list_decl->name + " #" + std::to_string(index) + " " + describe_record(rec) +
+                               (a.where ? ": " + a.where.source + " → true" : std::string()));
+      each();
     }
     record = saved;
     record_decl = saved_decl;
-    return total;
   }
 
-  std::string describe_record(const Record& rec) const {
-    std::string s = "{";
-    for (std::size_t k = 0; k < rec.size() && record_decl; ++k) {
-      if (!rec[k]) continue;
-      s += (s.size() > 1 ? ", " : "") + record_decl->fields[k].name + ": " + value_to_string(to_value(*rec[k]));
-    }
-    return s + "}";
-  }
-
-  static bool inside(const Decimal& v, const std::optional<Decimal>& lo, bool lo_inc, const std::optional<Decimal>& hi,
-                     bool hi_inc) {
-    if (lo && (lo_inc ? v < *lo : v <= *lo)) return false;
-    if (hi && (hi_inc ? v > *hi : v >= *hi)) return false;
+  Decimal tier_value(const CompiledAward& a) { return number(a.a, trace_, "tier value"); }
+  bool in_level(const CompiledAward& a, std::size_t k, const Decimal& v) {
+    const auto& l = a.levels[k];
+    std::optional<Decimal> lo, hi;
+    if (l.lower) lo = evaluate_number(l.lower, *this);
+    if (l.upper) hi = evaluate_number(l.upper, *this);
+    notes_.clear();
+    if (lo && (l.info.lower_inclusive ? v < *lo : v <= *lo)) return false;
+    if (hi && (l.info.upper_inclusive ? v > *hi : v >= *hi)) return false;
     return true;
   }
-
-  Outcome tiers(const CompiledAward& a, std::vector<TraceStep>* trace) {
-    const Decimal v = number(a.a, trace, "tier value");
-    std::vector<std::size_t> hits;
-    for (std::size_t k = 0; k < a.levels.size(); ++k) {
-      const auto& l = a.levels[k];
-      std::optional<Decimal> lo, hi;
-      if (l.lower) lo = evaluate_number(l.lower, *this);
-      if (l.upper) hi = evaluate_number(l.upper, *this);
-      notes_.clear();
-      if (inside(v, lo, l.info.lower_inclusive, hi, l.info.upper_inclusive)) hits.push_back(k);
-    }
-    Outcome o;
-    if (hits.empty()) {
-      step(trace, "tier", v.to_string() + " reaches no tier");
-      return o;
-    }
-    if (a.hit == HitPolicy::unique && hits.size() > 1) {
-      throw Error(ErrorKind::tiers, v.to_string() + " falls in two tiers of a unique table: '" +
-                                        a.levels[hits[0]].info.label + "' and '" + a.levels[hits[1]].info.label + "'");
-    }
-    if (a.hit == HitPolicy::highest) hits = {hits.back()};
-    if (a.hit == HitPolicy::first) hits = {hits.front()};
-    for (std::size_t k : hits) {
-      step(trace, "tier", v.to_string() + " → " + a.levels[k].info.label + " (hit: " + to_string(a.hit) + ")");
-      Outcome one = award(*a.levels[k].award, trace);
-      one.tier = a.levels[k].info.label;
-      add(o, one);
-    }
-    return o;
+  void trace_no_tier(const Decimal& v) { step(trace_, "tier", v.to_string() + " reaches no tier"); }
+  [[noreturn]] static void two_tiers(const CompiledAward& a, const Decimal& v, std::size_t first,
+                                     std::size_t second) {
+    throw Error(ErrorKind::tiers, v.to_string() + " falls in two tiers of a unique table: '" +
+                                      a.levels[first].info.label + "' and '" + a.levels[second].info.label + "'");
+  }
+  void trace_tier(const CompiledAward& a, const Decimal& v, std::size_t k) {
+    step(trace_, "tier", v.to_string() + " → " + a.levels[k].info.label + " (hit: " + to_string(a.hit) + ")");
   }
 
+  bool condition_holds(const CompiledRule& rule) {
+    if (!rule.when) return true;
+    const bool ok = evaluate_condition(rule.when, *this);
+    step(trace_, "condition", rule.when.source + " → " + (ok ? "true" : "false"));
+    return ok;
+  }
+  bool within_years(const CompiledRule& rule) {
+    const RuleInfo& info = r_.rules[rule.info];
+    if (info.recurrence.kind != Recurrence::Kind::years_from) return true;
+    const Decimal from = evaluate_number(rule.recurrence_from, *this);
+    const Decimal year = std::get<Decimal>(fact(kYearSlot));
+    const bool ok = from <= year && year < from + Decimal(info.recurrence.years);
+    step(trace_, "recurrence", "year " + year.to_string() + " within " + std::to_string(info.recurrence.years) +
+                                   " years from " + from.to_string() + " → " + (ok ? "true" : "false"));
+    return ok;
+  }
+  void trace_nothing(bool by_tier) {
+    // The conditions held: what failed is the amount's own table or list, said as such.
+    step(trace_, "amount", by_tier ? "no tier reached: no line" : "no item qualifies: no line");
+  }
+  [[noreturn]] static void negative_award(const Decimal& v) {
+    throw Error(ErrorKind::evaluation,
+                "the award computes to a negative amount (" + v.to_string() + "); an award cannot be negative");
+  }
+  bool recognition(const CompiledRule& rule) const {
+    // Preferences and honours are recognitions, counted apart from money still to be decided.
+    const AwardForm form = r_.rules[rule.info].form;
+    return form == AwardForm::preference || form == AwardForm::honour;
+  }
+  Decimal round(const CompiledRule& rule, const Decimal& v) const {
+    const RuleInfo& info = r_.rules[rule.info];
+    return v.quantize(info.rounding_exponent, info.rounding);
+  }
+  void trace_rounding(const CompiledRule& rule, const Decimal& exact, const Decimal& rounded) {
+    const RuleInfo& info = r_.rules[rule.info];
+    step(trace_, "rounding", exact.to_string() + " → " + rounded.to_string() + " (" +
+                                 std::string(to_string(info.rounding)) + " to " +
+                                 Decimal(BigInt(1), info.rounding_exponent).to_string() + ")");
+  }
+  void trace_band(const Decimal& min, const Decimal& max) {
+    step(trace_, "band", min.to_string() + " – " + max.to_string() + " (a decision)");
+  }
+
+  static const Decimal& floor_of(const AwardLine& l) { return l.band.min; }
+  static const Decimal& ceiling_of(const AwardLine& l) { return l.band.max; }
+  static void set_band(AwardLine& l, const Decimal& min, const Decimal& max) {
+    l.band = {min, max};
+    if (l.status == LineStatus::exact || l.status == LineStatus::decided) l.amount = l.band.max;
+  }
+
+ private:
   /// The facts among `slots` that the record lacks and that have no default (and the one met).
   std::vector<std::string> lacking(const std::vector<std::size_t>& slots) {
     std::vector<std::string> out;
@@ -413,63 +414,30 @@ class Evaluator : public Env {
     const RuleInfo& info = r_.rules[rule.info];
     current_rule_ = info.qualified_id;
     std::vector<TraceStep> local;
-    std::vector<TraceStep>* trace = tracing() ? &local : nullptr;
+    trace_ = tracing() ? &local : nullptr;
     notes_.clear();
     // The cited sentence is the line's citation; the trace names the rule and clause only.
-    step(trace, "rule", info.qualified_id + " " + info.citation.clause);
+    step(trace_, "rule", info.qualified_id + " " + info.citation.clause);
     if (!q_.rule_out[index].empty()) {
-      step(trace, "in force", q_.rule_out[index]);
+      step(trace_, "in force", q_.rule_out[index]);
       return pass_over(info, local, out, "not_in_force");
     }
-    if (rule.when) {
-      const bool ok = evaluate_condition(rule.when, *this);
-      step(trace, "condition", rule.when.source + " → " + (ok ? "true" : "false"));
-      if (!ok) return pass_over(info, local, out, "condition");
-    }
-    if (info.recurrence.kind == Recurrence::Kind::years_from) {
-      const Decimal from = evaluate_number(rule.recurrence_from, *this);
-      const Decimal year = std::get<Decimal>(fact(kYearSlot));
-      const bool ok = from <= year && year < from + Decimal(info.recurrence.years);
-      step(trace, "recurrence", "year " + year.to_string() + " within " + std::to_string(info.recurrence.years) +
-                                    " years from " + from.to_string() + " → " + (ok ? "true" : "false"));
-      if (!ok) return pass_over(info, local, out, "recurrence");
-    }
-    Outcome o = award(rule.award, trace);
-    if (!o.any) {
-      // The conditions held: what failed is the amount's own table or list, said as such.
-      const bool tiers = rule.award.kind == AmountKind::tiers;
-      step(trace, "amount", tiers ? "no tier reached: no line" : "no item qualifies: no line");
-      return pass_over(info, local, out, tiers ? "no_tier" : "no_item");
-    }
-    if (o.status == LineStatus::exact || o.status == LineStatus::band) {
-      if (o.band.min.is_negative() || o.amount.is_negative()) {
-        throw Error(ErrorKind::evaluation, "the award computes to a negative amount (" +
-                                               (o.status == LineStatus::exact ? o.amount : o.band.min).to_string() +
-                                               "); an award cannot be negative");
-      }
-    }
-    // Preferences and honours are recognitions, counted apart from money still to be decided.
-    if (info.form == AwardForm::preference || info.form == AwardForm::honour) o.status = LineStatus::recognised;
+    Outcome<Evaluator> o;
+    const NoLine why = rule_outcome(*this, rule, o);
+    if (why != NoLine::none) return pass_over(info, local, out, to_string(why));
     AwardLine line;
     line.policy_set = info.policy_set;
     line.rule = info.id;
     line.info = &info;
     line.status = o.status;
-    line.tier = o.tier;
-    line.unfixed_text = o.unfixed_text;
+    line.tier = std::move(o.tier);
+    line.unfixed_text = std::move(o.text);
     line.items = o.items;
-    // Rounding happens once, here, on the exact result (brief, interpretation 7).
     if (o.status == LineStatus::exact) {
-      const Decimal rounded = o.amount.quantize(info.rounding_exponent, info.rounding);
-      step(trace, "rounding", o.amount.to_string() + " → " + rounded.to_string() + " (" +
-                                  std::string(to_string(info.rounding)) + " to " +
-                                  Decimal(BigInt(1), info.rounding_exponent).to_string() + ")");
-      line.amount = rounded;
-      line.band = {rounded, rounded};
+      line.amount = o.amount;
+      line.band = {o.amount, o.amount};
     } else if (o.status == LineStatus::band) {
-      line.band = {o.band.min.quantize(info.rounding_exponent, info.rounding),
-                   o.band.max.quantize(info.rounding_exponent, info.rounding)};
-      step(trace, "band", line.band.min.to_string() + " – " + line.band.max.to_string() + " (a decision)");
+      line.band = {o.min, o.max};
     }
     decide(info, line, out);
     line.trace = std::move(local);
@@ -477,7 +445,10 @@ class Evaluator : public Env {
     finish_rule();
   }
 
-  void finish_rule() { current_rule_.clear(); }
+  void finish_rule() {
+    current_rule_.clear();
+    trace_ = nullptr;
+  }
 
   // A policy set not in force on the record's day: none of its rules gives a line, and an
   // explanation says so for each.
@@ -492,7 +463,8 @@ class Evaluator : public Env {
   }
 
   // Keeps the trace of a rule that gave no line, so an explanation can say why not.
-  void pass_over(const RuleInfo& info, std::vector<TraceStep>& local, Evaluation& out, const char* reason) {
+  void pass_over(const RuleInfo& info, std::vector<TraceStep>& local, Evaluation& out,
+                 const char* reason) {
     if (tracing()) out.passed_over.push_back({info.policy_set, info.id, &info, std::move(local), reason});
     finish_rule();
   }
@@ -530,8 +502,6 @@ class Evaluator : public Env {
     }
   }
 
-  static const Decimal& value_of(const AwardLine& l) { return l.band.max; }
-
   void interactions(const CompiledSet& cs, Evaluation& out, std::size_t first_line) {
     auto line_of = [&](std::size_t crule) -> AwardLine* {
       const std::string& qid = r_.rules[r_.crules[crule].info].qualified_id;
@@ -547,17 +517,13 @@ class Evaluator : public Env {
         if (AwardLine* l = line_of(rule)) present.push_back(l);
       }
       if (present.size() < 2) continue;
-      AwardLine* keep = present.front();
-      if (ex.higher) {
-        for (AwardLine* l : present) {
-          if (value_of(*l) > value_of(*keep)) keep = l;
-        }
-      }
+      AwardLine* keep = present[kept_line(present.size(), ex.higher, [&](std::size_t i, std::size_t j) {
+        return present[j]->band.max < present[i]->band.max;
+      })];
       for (AwardLine* l : present) {
         if (l == keep) continue;
         l->withheld = true;
-        l->note = "gave way to " + keep->qualified_rule() + " (" + ex.id + ": " + ex.reason + ", " +
-                  (ex.higher ? "就高" : "priority") + ")";
+        l->note = exclusion_note(ex, keep->qualified_rule());
         l->trace.push_back({"exclusion", l->note});
       }
     }
@@ -578,21 +544,17 @@ class Evaluator : public Env {
         missing_ = false;
         continue;
       }
-      Decimal left_max = left_min;
-      for (std::size_t rule : cap.rules) {
-        AwardLine* l = line_of(rule);
-        if (!l || l->status == LineStatus::unfixed || l->status == LineStatus::recognised) continue;
-        const Band before = l->band;
-        l->band.min = Decimal::min(l->band.min, left_min);
-        l->band.max = Decimal::min(l->band.max, left_max);
-        left_min -= l->band.min;
-        left_max -= l->band.max;
-        if (l->status == LineStatus::exact || l->status == LineStatus::decided) l->amount = l->band.max;
-        if (before.max != l->band.max || before.min != l->band.min) {
-          l->note = "reduced by cap " + cap.id + " from " + before.max.to_string() + " to " + l->band.max.to_string();
-          l->trace.push_back({"cap", l->note});
-        }
-      }
+      apply_cap<Evaluator, AwardLine>(
+          *this, left_min, cap.rules.size(),
+          [&](std::size_t k) -> AwardLine* {
+            AwardLine* l = line_of(cap.rules[k]);
+            const bool money = l && l->status != LineStatus::unfixed && l->status != LineStatus::recognised;
+            return money ? l : nullptr;
+          },
+          [&](AwardLine& l, const Decimal&, const Decimal& before_max) {
+            l.note = cap_note(cap, before_max, l.band.max);
+            l.trace.push_back({"cap", l.note});
+          });
     }
   }
 
@@ -634,6 +596,7 @@ class Evaluator : public Env {
   std::vector<std::optional<Value>> derived_;
   std::vector<std::string> notes_;
   std::string current_rule_;
+  std::vector<TraceStep>* trace_ = nullptr;  ///< the rule's explanation, when tracing
   bool missing_ = false;  ///< the error in flight is a missing fact
   std::string missing_name_;
 };
@@ -696,6 +659,18 @@ Evaluation evaluate_prepared(const Prepared& p, const Enterprise& e, const Enter
 }
 
 }  // namespace
+
+std::string exclusion_note(const CompiledExclusion& ex, const std::string& kept) {
+  return "gave way to " + kept + " (" + ex.id + ": " + ex.reason + ", " + (ex.higher ? "就高" : "priority") + ")";
+}
+
+std::string cap_note(const CompiledCap& cap, const Decimal& before, const Decimal& after) {
+  return "reduced by cap " + cap.id + " from " + before.to_string() + " to " + after.to_string();
+}
+
+void join_tier(std::string& into, const std::string& label) {
+  if (!label.empty()) into += (into.empty() ? "" : "; ") + label;
+}
 
 void add_line_totals(Totals& into, const std::vector<AwardLine>& lines) {
   auto add_line = [](Total& t, const AwardLine& l) {

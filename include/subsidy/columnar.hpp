@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "subsidy/config.hpp"
 #include "subsidy/decimal.hpp"
 #include "subsidy/evaluate.hpp"
 #include "subsidy/facts.hpp"
@@ -42,11 +43,11 @@ struct FactColumn {
   std::vector<std::string> dictionary;
 
   /// True when row `row` has a value (an ungiven column has none).
-  [[gnu::always_inline]] bool has(std::size_t row) const {
+  SUBSIDY_ALWAYS_INLINE bool has(std::size_t row) const {
     return dense_ ? row < size_ : row < present.size() && present[row] != 0;
   }
   /// The value of a row that has one. (Inlined: the interpreter reads every value through it.)
-  [[gnu::always_inline]] std::int64_t at(std::size_t row) const {
+  SUBSIDY_ALWAYS_INLINE std::int64_t at(std::size_t row) const {
     switch (width_) {
       case 1:
         return narrow8_[row];
@@ -81,7 +82,7 @@ struct ListColumn {
   std::vector<FactColumn> fields;      ///< by field position (FactDecl::fields)
   std::vector<std::uint8_t> present;   ///< 1 where the row gave the list; empty once sealed dense
 
-  [[gnu::always_inline]] bool has(std::size_t row) const {
+  SUBSIDY_ALWAYS_INLINE bool has(std::size_t row) const {
     return dense_ ? row < size_ : row < present.size() && present[row] != 0;
   }
   /// Seals every field and drops `present` when every row gave the list.
@@ -143,13 +144,18 @@ class FactTable {
   std::map<std::size_t, Enterprise> exact_;
 };
 
-/// One award line of the columnar results.
+/// One award line of the columnar results. Texts (tier labels, unfixed texts, notes) are indexes
+/// into ColumnarResult::texts, whose entry 0 is the empty text: a line carries no string.
 struct ColumnarLine {
   std::uint32_t rule = 0;  ///< index into ColumnarResult::rules
+  std::uint32_t tier = 0;  ///< the tier(s) reached, for tier awards (texts index)
+  std::uint32_t text = 0;  ///< the words of an unfixed amount or a recognition (texts index)
+  std::uint32_t note = 0;  ///< why the line was withheld or reduced (texts index)
   LineStatus status = LineStatus::exact;
   bool withheld = false;
-  std::int64_t min = 0;  ///< band floor (the amount for exact lines), in 10^exponent units
-  std::int64_t max = 0;  ///< band ceiling (the amount for exact lines)
+  std::int64_t items = 0;  ///< number of items, for per-item awards
+  std::int64_t min = 0;    ///< band floor (the amount for exact lines), in 10^exponent units
+  std::int64_t max = 0;    ///< band ceiling (the amount for exact lines)
 };
 
 /// The results of a batch, by row: award lines (sparse: only lines that exist), per-row cash
@@ -157,6 +163,10 @@ struct ColumnarLine {
 struct ColumnarResult {
   std::int32_t exponent = -2;      ///< amounts are int64 counts of 10^exponent (分 for −2)
   std::vector<std::string> rules;  ///< qualified rule ids, the program's order
+  /// Every text a line refers to: tier labels, unfixed texts and notes (texts[0] is empty). The
+  /// program's own texts come first, in the rule set's order; texts met only on rows the
+  /// reference path computed follow.
+  std::vector<std::string> texts{std::string()};
   std::vector<std::size_t>
       offsets;  ///< rows + 1: lines of row r are lines[offsets[r] .. offsets[r+1])
   std::vector<ColumnarLine> lines;
@@ -169,6 +179,9 @@ struct ColumnarResult {
 
   std::size_t rows() const { return cash_min.size(); }
   Decimal amount(std::int64_t units) const { return Decimal::from_scaled_int64(units, exponent); }
+  const std::string& tier(const ColumnarLine& l) const { return texts[l.tier]; }
+  const std::string& unfixed_text(const ColumnarLine& l) const { return texts[l.text]; }
+  const std::string& note(const ColumnarLine& l) const { return texts[l.note]; }
 };
 
 /// Rules compiled for one scenario into checked int64 fixed-point code. Without a date in the
@@ -198,9 +211,8 @@ class Program {
   /// whatever the thread count.
   ColumnarResult run(const FactTable& table, unsigned threads = 1) const;
 
-  struct Impl;
-
  private:
+  struct Impl;
   std::unique_ptr<Impl> impl_;
 };
 

@@ -12,10 +12,13 @@
 #include <utility>
 #include <vector>
 
+#include "batch_compare.hpp"
+#include "rounding.hpp"
 #include "subsidy/subsidy.hpp"
 
 namespace fs = std::filesystem;
 using namespace subsidy;
+using subsidy::testing::compare_row;
 
 namespace {
 
@@ -111,56 +114,6 @@ Enterprise random_enterprise(const RuleSet& rules, SplitMix& g, std::size_t inde
   return e;
 }
 
-/// Every difference between a columnar row and the reference evaluation of the same enterprise.
-std::string compare_row(const RuleSet& rules, const ColumnarResult& result, std::size_t row,
-                        const Evaluation& ref) {
-  auto it = result.exact.find(row);
-  if (it != result.exact.end()) {
-    const Evaluation& kept = it->second;
-    if (kept.ok() != ref.ok()) return "error status differs";
-    if (!ref.ok())
-      return std::string(kept.error->what()) == ref.error->what() ? "" : "error text differs";
-    if (kept.lines.size() != ref.lines.size()) return "kept evaluation differs";
-    if (kept.unevaluated.size() != ref.unevaluated.size()) return "rules left out differ";
-    return "";
-  }
-  if (!ref.unevaluated.empty()) return "an incomplete row must be kept whole, with its rules left out";
-  if (!ref.ok())
-    return std::string("reference failed (") + ref.error->what() + ") but columnar gave lines";
-  const std::size_t from = result.offsets[row];
-  const std::size_t to = result.offsets[row + 1];
-  if (to - from != ref.lines.size()) {
-    return "line count " + std::to_string(to - from) + " vs reference " +
-           std::to_string(ref.lines.size());
-  }
-  Decimal cash_min, cash_max;
-  for (std::size_t i = 0; i < ref.lines.size(); ++i) {
-    const AwardLine& l = ref.lines[i];
-    const ColumnarLine& c = result.lines[from + i];
-    const std::string where = " at line " + std::to_string(i) + " (" + l.qualified_rule() + ")";
-    if (result.rules[c.rule] != l.qualified_rule()) return "rule differs" + where;
-    if (c.status != l.status)
-      return std::string("status ") + to_string(c.status) + " vs " + to_string(l.status) + where;
-    if (c.withheld != l.withheld) return "withheld differs" + where;
-    if (l.status == LineStatus::unfixed || l.status == LineStatus::recognised) continue;
-    if (result.amount(c.min) != l.band.min || result.amount(c.max) != l.band.max) {
-      return "amount " + result.amount(c.min).to_string() + ".." +
-             result.amount(c.max).to_string() + " vs " + l.band.min.to_string() + ".." +
-             l.band.max.to_string() + where;
-    }
-    if (!l.withheld && l.info->form != AwardForm::in_kind) {
-      cash_min += l.band.min;
-      cash_max += l.band.max;
-    }
-  }
-  if (result.amount(result.cash_min[row]) != cash_min ||
-      result.amount(result.cash_max[row]) != cash_max) {
-    return "row cash totals differ";
-  }
-  (void)rules;
-  return "";
-}
-
 bool same_total(const Total& a, const Total& b) {
   return a.cash.min == b.cash.min && a.cash.max == b.cash.max && a.in_kind.min == b.in_kind.min &&
          a.in_kind.max == b.in_kind.max && a.unfixed == b.unfixed && a.recognised == b.recognised &&
@@ -242,12 +195,14 @@ facts:
   staff: {type: count}
   listing_year: {type: year}
   share: {type: rate}
+  contact: {type: text}
   products:
     type: list
     default: []
     fields:
       kind: {type: enum, values: [大, 小]}
       price: {type: money}
+      maker: {type: text}
 ---
 policy_set:
   id: tv
@@ -359,6 +314,25 @@ rules:
     payer: 市财政
     when: "sector == '制造'"
     award: {band: {min: 10万, max: 40万}}
+  - id: texted
+    citation: {clause: 二十, text: "联系人登记的奖励1千元"}
+    payer: 市财政
+    when: "contact == 't1' or contact in ['t2'] or any(products, maker != 't0')"
+    award: {fixed: 1千}
+  - id: per-tier
+    citation: {clause: 二十一, text: "每台设备分档奖励"}
+    payer: 区财政
+    award:
+      per_item:
+        for_each: products
+        where: "kind == '大'"
+        each:
+          tiers:
+            on: price
+            hit: first
+            levels:
+              - {label: 低价, 不满: 48万, award: {fixed: 1千}}
+              - {label: 高价, 以上: 48万, award: {unfixed: 另行奖励}}
 exclusions:
   - id: no-double
     rules: [small, large]
@@ -395,7 +369,7 @@ TEST_SUITE("columnar: the fast path gives the reference path's results") {
       const Outcome a = differential(rules, scenarios[s], complete, s % 2 == 0 ? 1 : 2);
       // The fast path must carry most rows, or this test would only test the fallback.
       CHECK(a.fast * 10 > a.rows * 6);
-      CHECK(a.reference > 0);  // the overflow-sized amounts did take the fallback
+      CHECK(a.reference > 0);       // the overflow-sized amounts did take the fallback
       CHECK(a.lines * 2 > a.rows);  // rows before a set's entry into force give no line from it
       const Outcome b = differential(rules, scenarios[s], sparse, 2);
       CHECK(b.errors > 0);  // missing facts: rules left out, as the reference reports them
@@ -519,7 +493,8 @@ TEST_CASE("a multi-year population: every row at its own year, batch path equals
     const Program program(rules, scenario);
     REQUIRE(program.compiled());
     const ColumnarResult result = program.run(FactTable::from_enterprises(rules, population), 2);
-    const std::vector<Evaluation> reference = subsidy::evaluate_batch(rules, population, scenario, 2);
+    const std::vector<Evaluation> reference =
+        subsidy::evaluate_batch(rules, population, scenario, 2);
     std::size_t fast = 0, lines = 0, from_last_year = 0;
     std::set<std::int64_t> years;
     Totals expected;
@@ -538,5 +513,30 @@ TEST_CASE("a multi-year population: every row at its own year, batch path equals
     CHECK(fast * 10 > population.size() * 6);  // the per-year programs carry most rows
     CHECK(lines > population.size() / 2);
     CHECK(from_last_year > 1000);  // last year's figure taken from the previous row
+  }
+}
+
+TEST_CASE("fixed-point rounding is Decimal::quantize's, in every mode") {
+  SplitMix g{4242};
+  const Rounding modes[] = {Rounding::half_up, Rounding::half_even,   Rounding::half_down,
+                            Rounding::down,    Rounding::up,          Rounding::floor,
+                            Rounding::ceiling, Rounding::zero_five_up};
+  std::int64_t unit = 1;
+  for (std::int32_t digits = 1; digits <= 18; ++digits) {
+    unit *= 10;
+    for (int i = 0; i < 400; ++i) {
+      // Ties, values just off a tie, and wide random values, of both signs.
+      std::int64_t v = static_cast<std::int64_t>(g.next() >> 1);
+      if (i % 4 == 0) v = (g.below(1000) * 2 + 1) * (unit / 2);
+      if (i % 4 == 1) v = g.below(1000) * unit + unit / 2 + (g.chance(50) ? 1 : -1);
+      if (i % 2 == 1) v = -v;
+      for (Rounding mode : modes) {
+        const Decimal exact = Decimal::from_scaled_int64(v, 0).quantize(digits, mode);
+        const Decimal fixed =
+            Decimal::from_scaled_int64(detail::round_scaled(v, unit, mode), digits);
+        INFO("v=" << v << " digits=" << digits << " mode=" << to_string(mode));
+        CHECK(exact == fixed);
+      }
+    }
   }
 }

@@ -8,6 +8,7 @@
 #include <map>
 #include <set>
 
+#include "batch_compare.hpp"
 #include "document.hpp"
 #include "subsidy/subsidy.hpp"
 
@@ -17,7 +18,9 @@ using detail::find;
 
 namespace {
 
-std::string text_of(const RawValue& v) { return v.kind == RawValue::Kind::text ? v.text : std::string(); }
+std::string text_of(const RawValue& v) {
+  return v.kind == RawValue::Kind::text ? v.text : std::string();
+}
 
 Decimal amount_of(const RawValue& v) { return Decimal::parse(text_of(v)); }
 
@@ -25,10 +28,25 @@ std::string where(const RawValue& v) { return v.mark.to_string(); }
 
 struct Counts {
   std::size_t files = 0, cases = 0, lines = 0;
+  std::size_t batch_fast = 0;  ///< cases the batch program computed in fixed point
 };
 
+/// The case through the batch program (fixed point, rows it cannot finish there in the exact
+/// domain): its results must be the reference evaluation's, texts and item counts included.
+std::string run_batch(const RuleSet& rules, const Enterprise& e, const Scenario& s,
+                      const Evaluation& ref, Counts& counts) {
+  const Program program(rules, s);
+  if (!program.compiled()) return "the batch program does not compile: " + program.unsupported();
+  const ColumnarResult result = program.run(FactTable::from_enterprises(rules, {e}));
+  if (result.rows() != 1) return "the batch program gave no row";
+  if (result.by_reference[0] == 0) ++counts.batch_fast;
+  const std::string problem = testing::compare_row(rules, result, 0, ref);
+  return problem.empty() ? "" : "batch program: " + problem;
+}
+
 // Runs one case; returns a list of mismatches (empty when it passes).
-std::vector<std::string> run_case(const RuleSet& rules, const std::set<std::string>& focus, const RawValue& c) {
+std::vector<std::string> run_case(const RuleSet& rules, const std::set<std::string>& focus,
+                                  const RawValue& c, Counts& counts) {
   std::vector<std::string> problems;
   Scenario s;
   if (const RawValue* on = find(c, "on")) s.on = Date::parse(text_of(*on));
@@ -48,7 +66,10 @@ std::vector<std::string> run_case(const RuleSet& rules, const std::set<std::stri
   if (!find(record, "id")) record.entries.emplace_back("id", RawValue::of_text("case"));
   Evaluation ev;
   try {
-    ev = evaluate(rules, make_enterprise(rules, record), s);
+    const Enterprise enterprise = make_enterprise(rules, record);
+    ev = evaluate(rules, enterprise, s);
+    const std::string batch = run_batch(rules, enterprise, s, ev, counts);
+    if (!batch.empty()) problems.push_back(batch);
   } catch (const Error& e) {
     ev.error = e;
   }
@@ -56,16 +77,21 @@ std::vector<std::string> run_case(const RuleSet& rules, const std::set<std::stri
   // are still evaluated): its message names the fact.
   std::string failure = ev.ok() ? std::string() : std::string(ev.error->what());
   for (const auto& u : ev.unevaluated) {
-    if (focus.count(u.qualified_id()) || find(*expect, "error")) failure += (failure.empty() ? "" : "; ") + u.message;
+    if (focus.count(u.qualified_id()) || find(*expect, "error"))
+      failure += (failure.empty() ? "" : "; ") + u.message;
   }
   if (const RawValue* err = find(*expect, "error")) {
-    if (failure.empty()) return {"expected an error containing '" + text_of(*err) + "', got none"};
-    if (failure.find(text_of(*err)) == std::string::npos) {
-      return {"expected an error containing '" + text_of(*err) + "', got: " + failure};
+    if (failure.empty()) {
+      problems.push_back("expected an error containing '" + text_of(*err) + "', got none");
+    } else if (failure.find(text_of(*err)) == std::string::npos) {
+      problems.push_back("expected an error containing '" + text_of(*err) + "', got: " + failure);
     }
-    return {};
+    return problems;
   }
-  if (!failure.empty()) return {"unexpected error: " + failure};
+  if (!failure.empty()) {
+    problems.push_back("unexpected error: " + failure);
+    return problems;
+  }
   std::map<std::string, const AwardLine*> got;
   for (const auto& l : ev.lines) {
     if (focus.count(l.qualified_rule())) got[l.qualified_rule()] = &l;
@@ -83,16 +109,19 @@ std::vector<std::string> run_case(const RuleSet& rules, const std::set<std::stri
       const AwardLine& l = *it->second;
       const std::string tag = rule + ": ";
       if (const RawValue* a = find(e, "amount")) {
-        if (!(l.status == LineStatus::exact || l.status == LineStatus::decided) || l.amount != amount_of(*a)) {
-          problems.push_back(tag + "expected amount " + text_of(*a) + ", got " + to_string(l.status) + " " +
-                             l.amount.to_string() + " [" + l.band.min.to_string() + ", " + l.band.max.to_string() + "]");
+        if (!(l.status == LineStatus::exact || l.status == LineStatus::decided) ||
+            l.amount != amount_of(*a)) {
+          problems.push_back(tag + "expected amount " + text_of(*a) + ", got " +
+                             to_string(l.status) + " " + l.amount.to_string() + " [" +
+                             l.band.min.to_string() + ", " + l.band.max.to_string() + "]");
         }
       }
       if (const RawValue* b = find(e, "band")) {
-        if (b->items.size() != 2 || l.status != LineStatus::band || l.band.min != amount_of(b->items[0]) ||
-            l.band.max != amount_of(b->items[1])) {
-          problems.push_back(tag + "expected band at " + where(*b) + ", got " + to_string(l.status) + " [" +
-                             l.band.min.to_string() + ", " + l.band.max.to_string() + "]");
+        if (b->items.size() != 2 || l.status != LineStatus::band ||
+            l.band.min != amount_of(b->items[0]) || l.band.max != amount_of(b->items[1])) {
+          problems.push_back(tag + "expected band at " + where(*b) + ", got " +
+                             to_string(l.status) + " [" + l.band.min.to_string() + ", " +
+                             l.band.max.to_string() + "]");
         }
       }
       if (find(e, "unfixed") && l.status != LineStatus::unfixed) {
@@ -108,13 +137,17 @@ std::vector<std::string> run_case(const RuleSet& rules, const std::set<std::stri
         problems.push_back(tag + "expected payer " + text_of(*p) + ", got " + l.info->payer);
       }
       if (const RawValue* f = find(e, "form"); f && to_string(l.info->form) != text_of(*f)) {
-        problems.push_back(tag + "expected form " + text_of(*f) + ", got " + to_string(l.info->form));
+        problems.push_back(tag + "expected form " + text_of(*f) + ", got " +
+                           to_string(l.info->form));
       }
-      if (const RawValue* d = find(e, "decided"); d && (l.status != LineStatus::decided || l.amount != amount_of(*d))) {
-        problems.push_back(tag + "expected decided " + text_of(*d) + ", got " + to_string(l.status));
+      if (const RawValue* d = find(e, "decided");
+          d && (l.status != LineStatus::decided || l.amount != amount_of(*d))) {
+        problems.push_back(tag + "expected decided " + text_of(*d) + ", got " +
+                           to_string(l.status));
       }
       if (const RawValue* n = find(e, "count"); n && Decimal(l.items) != amount_of(*n)) {
-        problems.push_back(tag + "expected " + text_of(*n) + " items, got " + std::to_string(l.items));
+        problems.push_back(tag + "expected " + text_of(*n) + " items, got " +
+                           std::to_string(l.items));
       }
       if (const RawValue* w = find(e, "withheld"); w && l.withheld != (text_of(*w) == "true")) {
         problems.push_back(tag + "expected withheld " + text_of(*w));
@@ -132,10 +165,12 @@ std::vector<std::string> run_case(const RuleSet& rules, const std::set<std::stri
       auto it = ev.totals.by_payer.find(payer);
       const Total total = it == ev.totals.by_payer.end() ? Total{} : it->second;
       if (const RawValue* mn = find(t, "min"); mn && total.cash.min != amount_of(*mn)) {
-        problems.push_back("total " + payer + ": expected min " + text_of(*mn) + ", got " + total.cash.min.to_string());
+        problems.push_back("total " + payer + ": expected min " + text_of(*mn) + ", got " +
+                           total.cash.min.to_string());
       }
       if (const RawValue* mx = find(t, "max"); mx && total.cash.max != amount_of(*mx)) {
-        problems.push_back("total " + payer + ": expected max " + text_of(*mx) + ", got " + total.cash.max.to_string());
+        problems.push_back("total " + payer + ": expected max " + text_of(*mx) + ", got " +
+                           total.cash.max.to_string());
       }
       if (const RawValue* u = find(t, "unfixed"); u && Decimal(total.unfixed) != amount_of(*u)) {
         problems.push_back("total " + payer + ": expected " + text_of(*u) + " unfixed, got " +
@@ -160,7 +195,8 @@ TEST_CASE("golden cases under tests/rules") {
   const fs::path root = fs::path(SUBSIDY_SOURCE_DIR) / "tests" / "rules";
   std::vector<fs::path> files;
   for (const auto& entry : fs::recursive_directory_iterator(root)) {
-    if (entry.is_regular_file() && entry.path().extension() == ".yaml") files.push_back(entry.path());
+    if (entry.is_regular_file() && entry.path().extension() == ".yaml")
+      files.push_back(entry.path());
   }
   std::sort(files.begin(), files.end());
   std::map<std::string, RuleSet> loaded;
@@ -178,7 +214,8 @@ TEST_CASE("golden cases under tests/rules") {
     const RawValue* f = find(doc, "focus");
     REQUIRE_MESSAGE(f != nullptr, "a golden file needs 'focus'");
     for (const auto& item : f->items) {
-      CHECK_MESSAGE(rules.find_rule(text_of(item)) != nullptr, "focus names an unknown rule: " << text_of(item));
+      CHECK_MESSAGE(rules.find_rule(text_of(item)) != nullptr,
+                    "focus names an unknown rule: " << text_of(item));
       focus.insert(text_of(item));
     }
     const RawValue* cases = find(doc, "cases");
@@ -187,13 +224,16 @@ TEST_CASE("golden cases under tests/rules") {
     for (const auto& c : cases->items) {
       const RawValue* n = find(c, "name");
       INFO("case " << (n ? text_of(*n) : std::string("?")) << " at " << where(c));
-      const auto problems = run_case(rules, focus, c);
+      const auto problems = run_case(rules, focus, c, counts);
       for (const auto& p : problems) FAIL_CHECK(p);
       ++counts.cases;
     }
   }
-  std::cout << "golden: " << counts.files << " files, " << counts.cases << " cases\n";
+  std::cout << "golden: " << counts.files << " files, " << counts.cases << " cases, "
+            << counts.batch_fast << " of them in fixed point\n";
   CHECK(counts.files > 0);
+  // Most cases run in fixed point, or the batch half of this test would only test the fallback.
+  CHECK(counts.batch_fast * 2 > counts.cases);
 }
 
 TEST_CASE("an inferred payer is read from the rule files, and needs a payer") {
@@ -204,10 +244,12 @@ TEST_CASE("an inferred payer is read from the rule files, and needs a payer") {
   CHECK(j2->payer_inferred);
   CHECK(j2->payer == "市财政");
   CHECK_FALSE(j4->payer_inferred);
-  const std::string catalogue = "catalogue:\n  id: c\n  title: C\npayers:\n  市财政: {en: City, level: city}\n";
-  const std::string set = "policy_set:\n  id: p\n  title: P\nrules:\n  - id: R1\n"
-                          "    citation: {clause: 一, text: 授予称号}\n    form: honour\n"
-                          "    payer_inferred: true\n    award: {honour: 称号}\n";
+  const std::string catalogue =
+      "catalogue:\n  id: c\n  title: C\npayers:\n  市财政: {en: City, level: city}\n";
+  const std::string set =
+      "policy_set:\n  id: p\n  title: P\nrules:\n  - id: R1\n"
+      "    citation: {clause: 一, text: 授予称号}\n    form: honour\n"
+      "    payer_inferred: true\n    award: {honour: 称号}\n";
   try {
     (void)RuleSet::load_texts({{"c.yaml", catalogue}, {"p.yaml", set}});
     FAIL_CHECK("payer_inferred without a payer should not load");
