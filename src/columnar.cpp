@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "compiled.hpp"
+#include "prepared.hpp"
 #include "rounding.hpp"
 #include "semantics.hpp"
 
@@ -624,7 +625,7 @@ Enterprise FactTable::enterprise(std::size_t row) const {
 struct Program::Impl {
   const RuleSet rules;  ///< a handle: keeps the compiled rules alive
   const CompiledRules& r;
-  detail::ResolvedScenario scenario;
+  detail::Day scenario;  ///< the scenario on the program's day
   std::function<Evaluation(const Enterprise&, const Enterprise*)> reference;
   const Scenario given;                ///< as the caller gave it
   std::vector<std::string> selection;  ///< the rule selection
@@ -649,8 +650,8 @@ struct Program::Impl {
   Impl(const RuleSet& rs, const Scenario& s)
       : rules(rs),
         r(rs.compiled()),
-        scenario(detail::resolve_scenario(rs, s)),
-        reference(detail::reference_evaluator(rs, s)),
+        scenario(detail::resolve_day(rs, s)),
+        reference(detail::reference_evaluator(scenario.prepared)),
         given(s) {}
 
   // ---- compiling ----
@@ -729,7 +730,7 @@ struct Program::Impl {
   std::uint32_t compile_scalar_fact(std::size_t slot) {
     const FactDecl& decl = r.facts[slot];
     Node n = column_node(N::fact, slot, decl);
-    if (const auto& d = scenario.defaults[slot]) {
+    if (const auto& d = scenario.default_of(slot)) {
       FactColumn scratch;
       scratch.kind = decl.unit.kind;
       scratch.exponent = n.exponent;
@@ -750,7 +751,7 @@ struct Program::Impl {
         r.facts[x.slot].unit.kind != UnitKind::list) {
       refuse("a list that is not a list fact");
     }
-    if (const auto& d = scenario.defaults[x.slot]) {
+    if (const auto& d = scenario.default_of(x.slot)) {
       const auto* records = std::get_if<std::vector<Record>>(&*d);
       if (!records || !records->empty())
         refuse("a non-empty default list (" + r.facts[x.slot].name + ")");
@@ -759,7 +760,7 @@ struct Program::Impl {
     n.op = N::fact;
     n.kind = Kind::list;
     n.slot = x.slot;
-    n.has_default = scenario.defaults[x.slot].has_value();
+    n.has_default = scenario.default_of(x.slot).has_value();
     return push(std::move(n));
   }
 
@@ -817,7 +818,7 @@ struct Program::Impl {
     n.of_field = ref.second;
     n.value = static_cast<std::int64_t>(text_sets.size());
     if (!ref.second) {
-      if (const auto& d = scenario.defaults[ref.first]) {
+      if (const auto& d = scenario.default_of(ref.first)) {
         const auto* text = std::get_if<std::string>(&std::get<Scalar>(*d));
         if (text == nullptr) refuse("a text fact whose default is not a text");
         n.has_default = true;
@@ -849,7 +850,7 @@ struct Program::Impl {
       case Op::option: {
         Node n;
         n.kind = Kind::text;
-        n.text = scenario.options.at(x.slot);
+        n.text = scenario.option(x.slot);
         return push(std::move(n));
       }
       case Op::name:
@@ -867,9 +868,8 @@ struct Program::Impl {
             return compile_field(x, record);
           case RefKind::parameter:
             // No version on the program's day: the reference path says why, row by row.
-            if (!scenario.param_known.at(x.slot))
-              refuse("a parameter without a version on the day");
-            return constant_number(scenario.params.at(x.slot));
+            if (!scenario.param_known(x.slot)) refuse("a parameter without a version on the day");
+            return constant_number(scenario.param(x.slot));
           case RefKind::derived: {
             if (derived_nodes[x.slot] == kNone) {
               derived_nodes[x.slot] = compile(*r.derived[x.slot].expr.root, nullptr);
@@ -1196,10 +1196,10 @@ struct Program::Impl {
         const bool kept = std::any_of(cs.rules.begin(), cs.rules.end(), [&](std::size_t rule) {
           return program_rule[rule] != kNone;
         });
-        if (scenario.set_active[s] && (kept || !filtered)) {
+        if (scenario.set_active(s) && (kept || !filtered)) {
           set.applies_to = compile_expression(cs.applies_to, Kind::boolean);
           for (std::size_t rule : cs.rules) {
-            if (program_rule[rule] != kNone && scenario.rule_active[rule]) {
+            if (program_rule[rule] != kNone && scenario.rule_active(rule)) {
               set.rules.push_back(program_rule[rule]);
             }
           }
@@ -1242,7 +1242,7 @@ struct Program::Impl {
         code.in_kind = info.form == AwardForm::in_kind;
         // Not evaluated on this day (its set not chosen or not in force, the rule not in force):
         // its parameters may have no version then, so its code is not compiled.
-        if (!scenario.set_active[cr.set] || !scenario.rule_active[rule]) continue;
+        if (!scenario.set_active(cr.set) || !scenario.rule_active(rule)) continue;
         code.when = compile_expression(cr.when, Kind::boolean);
         if (info.recurrence.kind == Recurrence::Kind::years_from) {
           code.from = compile_expression(cr.recurrence_from, Kind::number);
@@ -1854,7 +1854,7 @@ struct Program::Impl {
     std::pair<std::uint32_t, std::uint32_t> records(const AwardCode& a) const {
       const ListColumn& list = c.table.list(a.list_slot);
       if (list.has(c.row)) return {list.offsets[c.row], list.offsets[c.row + 1]};
-      if (!p.scenario.defaults[a.list_slot]) fall_back();
+      if (!p.scenario.default_of(a.list_slot)) fall_back();
       return {0, 0};
     }
     /// A fixed amount per matching record: the count times the amount, the list scanned once.

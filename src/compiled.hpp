@@ -122,26 +122,16 @@ struct CompiledRules {
 /// Types a raw fact value against its declaration (facts.cpp); throws Error(fact) located at `v`.
 FactValue parse_fact(const FactDecl& decl, const RawValue& v);
 
-/// A scenario resolved against a rule set at the scenario's `on` (evaluate.cpp): what the
-/// columnar compiler folds in. Policy sets not in force that day are inactive.
-struct ResolvedScenario {
-  std::vector<Decimal> params;                     ///< by parameter index
-  std::vector<std::string> options;                ///< chosen choice by option index
-  std::vector<bool> set_active;                    ///< by policy-set index
-  std::vector<std::optional<FactValue>> defaults;  ///< by fact slot
-  std::vector<bool> param_known;                   ///< by parameter: has a value on the day
-  std::vector<bool> rule_active;                   ///< by compiled rule: in force on the day
-};
-ResolvedScenario resolve_scenario(const RuleSet& rules, const Scenario& scenario);
 /// Adds the lines that are not withheld to totals by payer, by policy set and overall
 /// (evaluate.cpp).
 void add_line_totals(Totals& into, const std::vector<AwardLine>& lines);
 /// Counts the rules left out for want of a fact in the totals they would have entered (evaluate.cpp).
 void add_unevaluated_totals(Totals& into, const std::vector<Unevaluated>& left_out);
-/// The reference evaluator with the scenario prepared once (evaluate.cpp), for the rows the
-/// columnar program hands back to it. Safe to call from several threads.
+struct Prepared;
+/// The reference evaluator over a prepared scenario (evaluate.cpp), for the rows the columnar
+/// program hands back to it. Safe to call from several threads.
 std::function<Evaluation(const Enterprise&, const Enterprise* previous)> reference_evaluator(
-    const RuleSet& rules, const Scenario& scenario);
+    std::shared_ptr<const Prepared> prepared);
 /// For each of `n` records keyed (id, year): the index of the same id's record of the year
 /// before, if there is one (evaluate.cpp).
 std::vector<std::optional<std::size_t>> previous_records(

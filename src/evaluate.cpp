@@ -703,21 +703,8 @@ void add_unevaluated_totals(Totals& into, const std::vector<Unevaluated>& left_o
   }
 }
 
-ResolvedScenario resolve_scenario(const RuleSet& rules, const Scenario& scenario) {
-  const std::unique_ptr<Prepared> p = prepare(rules, scenario);
-  const Period& q = p->period(scenario.on);
-  ResolvedScenario out{q.params, p->options, p->set_active, p->defaults, {}, {}};
-  for (std::size_t s = 0; s < out.set_active.size(); ++s) {
-    if (!q.set_out[s].empty()) out.set_active[s] = false;
-  }
-  for (const auto& gap : q.param_gaps) out.param_known.push_back(gap.empty());
-  for (const auto& why : q.rule_out) out.rule_active.push_back(why.empty());
-  return out;
-}
-
-std::function<Evaluation(const Enterprise&, const Enterprise*)> reference_evaluator(const RuleSet& rules,
-                                                                                  const Scenario& scenario) {
-  std::shared_ptr<const Prepared> p = prepare(rules, scenario);
+std::function<Evaluation(const Enterprise&, const Enterprise*)> reference_evaluator(
+    std::shared_ptr<const Prepared> p) {
   return [p](const Enterprise& e, const Enterprise* previous) { return evaluate_prepared(*p, e, previous); };
 }
 

@@ -56,6 +56,13 @@ Period Prepared::resolve(const std::optional<Date>& on) const {
   return q;
 }
 
+Day resolve_day(const RuleSet& rules, const Scenario& scenario) {
+  Day day;
+  day.prepared = prepare(rules, scenario);
+  day.period = &day.prepared->period(scenario.on);
+  return day;
+}
+
 std::unique_ptr<Prepared> prepare(const RuleSet& rules, const Scenario& s) {
   s.validate(rules);
   const CompiledRules& r = rules.compiled();

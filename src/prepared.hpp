@@ -66,4 +66,25 @@ struct Prepared {
 /// Validates the scenario and resolves what does not depend on the day.
 std::unique_ptr<Prepared> prepare(const RuleSet& rules, const Scenario& s);
 
+/// The scenario on the one day it names (`on`, or none: the latest versions): the prepared
+/// scenario and its period, as the batch compiler folds them in and the structure probes read
+/// them. A view: the scenario is resolved once, by prepare().
+struct Day {
+  std::shared_ptr<const Prepared> prepared;
+  const Period* period = nullptr;
+
+  /// Its policy set chosen (or outside any group) and in force on the day.
+  bool set_active(std::size_t set) const {
+    return prepared->set_active[set] && period->set_out[set].empty();
+  }
+  bool rule_active(std::size_t rule) const { return period->rule_out[rule].empty(); }
+  bool param_known(std::size_t k) const { return period->param_gaps[k].empty(); }
+  const Decimal& param(std::size_t k) const { return period->params[k]; }
+  const std::string& option(std::size_t k) const { return prepared->options[k]; }
+  const std::optional<FactValue>& default_of(std::size_t slot) const {
+    return prepared->defaults[slot];
+  }
+};
+Day resolve_day(const RuleSet& rules, const Scenario& scenario);
+
 }  // namespace subsidy::detail

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "compiled.hpp"
+#include "prepared.hpp"
 
 namespace subsidy {
 
@@ -41,7 +42,7 @@ const char* ref_name(RefKind ref) {
 /// An environment over one enterprise (or none: then only literals and parameters have values).
 class ProbeEnv : public Env {
  public:
-  ProbeEnv(const CompiledRules& r, const detail::ResolvedScenario& s, const Enterprise* e)
+  ProbeEnv(const CompiledRules& r, const detail::Day& s, const Enterprise* e)
       : r_(r), s_(s), e_(e), derived_(r.derived.size()) {}
 
   Value fact(std::size_t slot) override {
@@ -50,7 +51,7 @@ class ProbeEnv : public Env {
       if (!e_->year) throw Error(ErrorKind::fact, "no year");
       return Decimal(*e_->year);
     }
-    const std::optional<FactValue>* value = &s_.defaults[slot];
+    const std::optional<FactValue>* value = &s_.default_of(slot);
     if (slot < e_->facts.size() && e_->facts[slot]) value = &e_->facts[slot];
     if (!*value) throw Error(ErrorKind::fact, "missing fact " + r_.facts[slot].name);
     if (const auto* scalar = std::get_if<Scalar>(&**value)) return detail::to_value(*scalar);
@@ -66,22 +67,22 @@ class ProbeEnv : public Env {
     throw Error(ErrorKind::fact, "missing fact last_year(" + r_.facts[slot].name + ")");
   }
   Value parameter(std::size_t slot) override {
-    if (!s_.param_known[slot]) {
+    if (!s_.param_known(slot)) {
       throw Error(ErrorKind::parameter, "parameter " + r_.parameters[slot].qualified_name +
                                             " has no version on the scenario's day");
     }
-    return s_.params[slot];
+    return s_.param(slot);
   }
   Value derived(std::size_t slot) override {
     if (e_ == nullptr) throw Error(ErrorKind::usage, "not a constant");
     if (!derived_[slot]) derived_[slot] = detail::evaluate(r_.derived[slot].expr, *this);
     return *derived_[slot];
   }
-  const std::string& option(std::size_t slot) override { return s_.options[slot]; }
+  const std::string& option(std::size_t slot) override { return s_.option(slot); }
 
  private:
   const CompiledRules& r_;
-  const detail::ResolvedScenario& s_;
+  const detail::Day& s_;
   const Enterprise* e_;
   std::vector<std::optional<Value>> derived_;
 };
@@ -299,7 +300,7 @@ struct Prober {
 
 RuleShape rule_shape(const RuleSet& rules, std::string_view qualified_id,
                      const Scenario& scenario) {
-  const detail::ResolvedScenario s = detail::resolve_scenario(rules, scenario);
+  const detail::Day s = detail::resolve_day(rules, scenario);
   Builder b{rules.compiled(), ProbeEnv(rules.compiled(), s, nullptr), {}, {}, {}, 0};
   return build(rules, qualified_id, b);
 }
@@ -308,7 +309,7 @@ std::vector<std::pair<std::size_t, Decimal>> probe_rule(const RuleSet& rules,
                                                         std::string_view qualified_id,
                                                         const Enterprise& enterprise,
                                                         const Scenario& scenario) {
-  const detail::ResolvedScenario s = detail::resolve_scenario(rules, scenario);
+  const detail::Day s = detail::resolve_day(rules, scenario);
   const CompiledRules& r = rules.compiled();
   Builder b{r, ProbeEnv(r, s, nullptr), {}, {}, {}, 0};
   build(rules, qualified_id, b);
@@ -323,7 +324,7 @@ std::vector<std::pair<std::size_t, Decimal>> probe_rule(const RuleSet& rules,
 }
 
 std::vector<Decimal> parameter_values(const RuleSet& rules, const Scenario& scenario) {
-  return detail::resolve_scenario(rules, scenario).params;
+  return detail::resolve_day(rules, scenario).period->params;
 }
 
 }  // namespace subsidy
