@@ -1,0 +1,266 @@
+// Interpreting: the instructions over a row's columns, and the fixed-point domain through which
+// the award semantics (semantics.hpp) compute a row's lines.
+#include "program.hpp"
+
+namespace subsidy {
+
+/// sum / count / any / all over a list: out of eval() so that eval's frame stays small (its
+/// prologue and epilogue are paid on every node).
+std::int64_t Program::Impl::eval_list(const Hot& n, Cursor& c) const {
+  const ListColumn& list = c.table.list(n.slot);
+  std::uint32_t from = 0, to = 0;
+  if (list.has(c.row)) {
+    from = list.offsets[c.row];
+    to = list.offsets[c.row + 1];
+  } else if (!n.flag) {
+    fall_back();
+  }
+  if ((n.op == H::any || n.op == H::count) && n.a != kNone && hot[n.a].op == H::field_in) {
+    // any / count of records whose enumeration field is in a set: one tight loop.
+    const FactColumn& field = list.fields[hot[n.a].slot];
+    const std::int64_t mask = hot[n.a].value;
+    std::int64_t hits = 0;
+    for (std::uint32_t i = from; i < to; ++i) {
+      if (!field.has(i)) fall_back();
+      if (in_mask(field.at(i), mask)) {
+        if (n.op == H::any) return 1;
+        ++hits;
+      }
+    }
+    return hits;
+  }
+  const ListColumn* saved_list = c.list;
+  const std::size_t saved_record = c.record;
+  c.list = &list;
+  std::int64_t acc = n.op == H::all ? 1 : 0;
+  for (std::uint32_t i = from; i < to; ++i) {
+    c.record = i;
+    if (n.op == H::sum) {
+      if (n.b != kNone && !eval(n.b, c)) continue;
+      acc = checked_add(acc, eval(n.a, c));
+    } else if (n.op == H::count) {
+      if (n.a != kNone && !eval(n.a, c)) continue;
+      ++acc;
+    } else {
+      const bool v = eval(n.a, c) != 0;
+      if (n.op == H::any && v) {
+        acc = 1;
+        break;
+      }
+      if (n.op == H::all && !v) {
+        acc = 0;
+        break;
+      }
+    }
+  }
+  c.list = saved_list;
+  c.record = saved_record;
+  return acc;
+}
+
+std::int64_t Program::Impl::eval(std::uint32_t k, Cursor& c) const {
+  const Hot& n = hot[k];
+  switch (n.op) {
+    case H::constant:
+    case H::fact:
+    case H::field:
+    case H::field_cmp_k:
+    case H::field_in:
+      return operand(k, c);  // the leaves, computed inline there
+    case H::year: {
+      const FactColumn& col = c.table.year();
+      if (!col.has(c.row)) fall_back();
+      return col.at(c.row);
+    }
+    case H::last_year: {
+      // A previous row kept exact has no usable columns: the reference path reads its facts.
+      if (c.previous == kNoRow || c.table.exact_only(c.previous)) fall_back();
+      const FactColumn& col = c.table.scalar(n.slot);
+      if (col.has(c.previous)) return col.at(c.previous);
+      if (n.flag) return n.value;
+      fall_back();
+    }
+    case H::rescale:
+      return scale_up(eval(n.a, c), n.shift);
+    case H::round:
+      return scale_down(eval(n.a, c), n.shift, n.mode);
+    case H::add: {
+      const std::int64_t a = operand(n.a, c);
+      return checked_add(a, operand(n.b, c));
+    }
+    case H::sub: {
+      const std::int64_t a = operand(n.a, c);
+      return checked_sub(a, operand(n.b, c));
+    }
+    case H::mul: {
+      const std::int64_t a = operand(n.a, c);
+      return checked_mul(a, operand(n.b, c));
+    }
+    case H::neg:
+      return checked_sub(0, eval(n.a, c));
+    case H::min: {
+      const std::int64_t a = eval(n.a, c);
+      const std::int64_t b = eval(n.b, c);
+      return b < a ? b : a;
+    }
+    case H::max: {
+      const std::int64_t a = eval(n.a, c);
+      const std::int64_t b = eval(n.b, c);
+      return b > a ? b : a;
+    }
+    case H::if_:
+      return eval(n.a, c) ? eval(n.b, c) : eval(n.c, c);
+    case H::sum:
+    case H::count:
+    case H::any:
+    case H::all:
+      return eval_list(n, c);
+    case H::present_fact:
+      return c.table.scalar(n.slot).has(c.row);
+    case H::present_list:
+      return c.table.list(n.slot).has(c.row);
+    case H::present_field:
+      return c.list != nullptr && c.list->fields[n.slot].has(c.record);
+    case H::present_year:
+      return c.table.year().has(c.row);
+    case H::and_:
+      return operand(n.a, c) && operand(n.b, c);
+    case H::or_:
+      return operand(n.a, c) || operand(n.b, c);
+    case H::all_of:
+      for (std::uint32_t i = n.a; i < n.a + n.b; ++i) {
+        if (!operand(operands[i], c)) return 0;
+      }
+      return 1;
+    case H::any_of:
+      for (std::uint32_t i = n.a; i < n.a + n.b; ++i) {
+        if (operand(operands[i], c)) return 1;
+      }
+      return 0;
+    case H::not_:
+      return !operand(n.a, c);
+    case H::cmp: {
+      const std::int64_t a = eval(n.a, c);
+      return compare(a, eval(n.b, c), n.cmp);
+    }
+    case H::cmp_k:
+      return compare(operand(n.a, c), n.value, n.cmp);
+    case H::in:
+      return in_mask(eval(n.a, c), n.value);
+    case H::fact_in: {
+      const FactColumn& col = c.table.scalar(n.slot);
+      if (col.has(c.row)) return in_mask(col.at(c.row), n.value);
+      if (n.flag) return n.shift;
+      fall_back();
+    }
+    case H::text_fact_in: {
+      const FactColumn& col = c.table.scalar(n.slot);
+      if (col.has(c.row)) return text_in(col, col.at(c.row), n.value);
+      if (n.flag) return n.shift;
+      fall_back();
+    }
+    case H::text_field_in: {
+      const FactColumn& col = c.list->fields[n.slot];
+      if (!col.has(c.record)) fall_back();
+      return text_in(col, col.at(c.record), n.value);
+    }
+  }
+  return 0;
+}
+
+/// True when the dictionary code `code` of a text column is one of text_sets[set].
+bool Program::Impl::text_in(const FactColumn& col, std::int64_t code, std::int64_t set) const {
+  const std::string& text = col.dictionary.at(static_cast<std::size_t>(code));
+  const auto& texts_in = text_sets[static_cast<std::size_t>(set)];
+  return std::find(texts_in.begin(), texts_in.end(), text) != texts_in.end();
+}
+
+/// Evaluates one rule for the row; appends its line (if any). Throws Fallback.
+void Program::Impl::run_rule(std::uint32_t index, Cursor& c, std::vector<ColumnarLine>& out) const {
+  const RuleCode& rule = rule_codes[index];
+  FixedDomain d{*this, c};
+  FixedDomain::Result o;
+  if (detail::rule_outcome(d, rule, o) != detail::NoLine::none) return;
+  ColumnarLine line;
+  line.rule = index;
+  line.status = o.status;
+  line.tier = o.tier;
+  line.text = o.text;
+  line.items = o.items;
+  if (o.status == LineStatus::exact || o.status == LineStatus::band) {
+    line.min = o.min.v;  // rounded: at the result's exponent
+    line.max = o.max.v;
+  }
+  out.push_back(line);
+}
+
+void Program::Impl::interactions(const SetCode& set, Cursor& c, std::vector<ColumnarLine>& out,
+                                 std::size_t first) const {
+  auto line_of = [&](std::uint32_t rule) -> ColumnarLine* {
+    for (std::size_t i = first; i < out.size(); ++i) {
+      if (!out[i].withheld && out[i].rule == rule) return &out[i];
+    }
+    return nullptr;
+  };
+  for (const auto& ex : set.exclusions) {
+    ColumnarLine* present[16];
+    std::size_t member[16];  ///< the position of present[i] in the exclusion
+    std::size_t n = 0;
+    for (std::size_t m = 0; m < ex.rules.size(); ++m) {
+      if (ColumnarLine* l = line_of(ex.rules[m])) {
+        if (n == 16) fall_back();
+        member[n] = m;
+        present[n++] = l;
+      }
+    }
+    if (n < 2) continue;
+    const std::size_t keep = detail::kept_line(n, ex.higher, [&](std::size_t i, std::size_t j) {
+      return present[j]->max < present[i]->max;
+    });
+    for (std::size_t i = 0; i < n; ++i) {
+      if (i == keep) continue;
+      present[i]->withheld = true;
+      present[i]->note = ex.notes[member[keep]];
+    }
+  }
+  FixedDomain d{*this, c};
+  for (const auto& cap : set.caps) {
+    detail::apply_cap<FixedDomain, ColumnarLine>(
+        d, d.value(cap.max), cap.rules.size(),
+        [&](std::size_t k) -> ColumnarLine* {
+          ColumnarLine* l = line_of(cap.rules[k]);
+          const bool money =
+              l && l->status != LineStatus::unfixed && l->status != LineStatus::recognised;
+          return money ? l : nullptr;
+        },
+        [&](ColumnarLine& l, const Fixed&, const Fixed& before_max) {
+          // The amount before, written as the rule rounded it (when that loses nothing).
+          const Decimal at_result = Decimal::from_scaled_int64(before_max.v, before_max.e);
+          const Decimal rounded = at_result.quantize(rule_codes[l.rule].rounding_exponent);
+          l.note = text_index(
+              c.chunk, detail::cap_note(r.caps[cap.cap], rounded == at_result ? rounded : at_result,
+                                        Decimal::from_scaled_int64(l.max, exponent)));
+        });
+  }
+}
+
+/// The fast path for one row: its lines appended to `out`. Throws Fallback.
+void Program::Impl::run_row(Cursor& c, std::vector<ColumnarLine>& out) const {
+  for (const SetCode& set : sets) {
+    if (set.applies_to == kNone && set.rules.empty() && set.checks.empty()) {
+      continue;  // inactive set (or one with nothing to do)
+    }
+    if (set.applies_to != kNone && !eval(set.applies_to, c)) continue;
+    const std::size_t first = out.size();
+    for (std::uint32_t rule : set.rules) run_rule(rule, c, out);
+    interactions(set, c, out, first);
+    // Checks give findings, which the columnar results leave out; they still run, because a
+    // check that cannot be evaluated (a missing fact) makes the reference report an error.
+    for (const auto& [when, require] : set.checks) {
+      if (when != kNone && !eval(when, c)) continue;
+      eval(require, c);
+    }
+  }
+}
+
+}  // namespace subsidy
