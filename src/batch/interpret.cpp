@@ -6,24 +6,25 @@ namespace subsidy {
 
 /// sum / count / any / all over a list: out of eval() so that eval's frame stays small (its
 /// prologue and epilogue are paid on every node).
-std::int64_t Program::Impl::eval_list(const Hot& n, Cursor& c) const {
+std::int64_t Program::Impl::eval_list(const Instr& n, Cursor& c) const {
   const ListColumn& list = c.table.list(n.slot);
   std::uint32_t from = 0, to = 0;
   if (list.has(c.row)) {
     from = list.offsets[c.row];
     to = list.offsets[c.row + 1];
-  } else if (!n.flag) {
+  } else if (!n.has_default) {
     fall_back();
   }
-  if ((n.op == H::any || n.op == H::count) && n.a != kNone && hot[n.a].op == H::field_in) {
+  if ((n.op == Opcode::any || n.op == Opcode::count) && n.arg[0] != kNone &&
+      instrs[n.arg[0]].op == Opcode::field_in) {
     // any / count of records whose enumeration field is in a set: one tight loop.
-    const FactColumn& field = list.fields[hot[n.a].slot];
-    const std::int64_t mask = hot[n.a].value;
+    const FactColumn& field = list.fields[instrs[n.arg[0]].slot];
+    const std::int64_t mask = instrs[n.arg[0]].value;
     std::int64_t hits = 0;
     for (std::uint32_t i = from; i < to; ++i) {
       if (!field.has(i)) fall_back();
       if (in_mask(field.at(i), mask)) {
-        if (n.op == H::any) return 1;
+        if (n.op == Opcode::any) return 1;
         ++hits;
       }
     }
@@ -32,22 +33,22 @@ std::int64_t Program::Impl::eval_list(const Hot& n, Cursor& c) const {
   const ListColumn* saved_list = c.list;
   const std::size_t saved_record = c.record;
   c.list = &list;
-  std::int64_t acc = n.op == H::all ? 1 : 0;
+  std::int64_t acc = n.op == Opcode::all ? 1 : 0;
   for (std::uint32_t i = from; i < to; ++i) {
     c.record = i;
-    if (n.op == H::sum) {
-      if (n.b != kNone && !eval(n.b, c)) continue;
-      acc = checked_add(acc, eval(n.a, c));
-    } else if (n.op == H::count) {
-      if (n.a != kNone && !eval(n.a, c)) continue;
+    if (n.op == Opcode::sum) {
+      if (n.arg[1] != kNone && !eval(n.arg[1], c)) continue;
+      acc = checked_add(acc, eval(n.arg[0], c));
+    } else if (n.op == Opcode::count) {
+      if (n.arg[0] != kNone && !eval(n.arg[0], c)) continue;
       ++acc;
     } else {
-      const bool v = eval(n.a, c) != 0;
-      if (n.op == H::any && v) {
+      const bool v = eval(n.arg[0], c) != 0;
+      if (n.op == Opcode::any && v) {
         acc = 1;
         break;
       }
-      if (n.op == H::all && !v) {
+      if (n.op == Opcode::all && !v) {
         acc = 0;
         break;
       }
@@ -59,111 +60,113 @@ std::int64_t Program::Impl::eval_list(const Hot& n, Cursor& c) const {
 }
 
 std::int64_t Program::Impl::eval(std::uint32_t k, Cursor& c) const {
-  const Hot& n = hot[k];
+  const Instr& n = instrs[k];
   switch (n.op) {
-    case H::constant:
-    case H::fact:
-    case H::field:
-    case H::field_cmp_k:
-    case H::field_in:
+    case Opcode::constant:
+    case Opcode::fact:
+    case Opcode::field:
+    case Opcode::field_cmp_k:
+    case Opcode::field_in:
       return operand(k, c);  // the leaves, computed inline there
-    case H::year: {
+    case Opcode::year: {
       const FactColumn& col = c.table.year();
       if (!col.has(c.row)) fall_back();
       return col.at(c.row);
     }
-    case H::last_year: {
+    case Opcode::last_year: {
       // A previous row kept exact has no usable columns: the reference path reads its facts.
       if (c.previous == kNoRow || c.table.exact_only(c.previous)) fall_back();
       const FactColumn& col = c.table.scalar(n.slot);
       if (col.has(c.previous)) return col.at(c.previous);
-      if (n.flag) return n.value;
+      if (n.has_default) return n.value;
       fall_back();
     }
-    case H::rescale:
-      return scale_up(eval(n.a, c), n.shift);
-    case H::round:
-      return scale_down(eval(n.a, c), n.shift, n.mode);
-    case H::add: {
-      const std::int64_t a = operand(n.a, c);
-      return checked_add(a, operand(n.b, c));
+    case Opcode::rescale:
+      return scale_up(eval(n.arg[0], c), n.digits);
+    case Opcode::round:
+      return scale_down(eval(n.arg[0], c), n.digits, n.mode);
+    case Opcode::add: {
+      const std::int64_t a = operand(n.arg[0], c);
+      return checked_add(a, operand(n.arg[1], c));
     }
-    case H::sub: {
-      const std::int64_t a = operand(n.a, c);
-      return checked_sub(a, operand(n.b, c));
+    case Opcode::sub: {
+      const std::int64_t a = operand(n.arg[0], c);
+      return checked_sub(a, operand(n.arg[1], c));
     }
-    case H::mul: {
-      const std::int64_t a = operand(n.a, c);
-      return checked_mul(a, operand(n.b, c));
+    case Opcode::mul: {
+      const std::int64_t a = operand(n.arg[0], c);
+      return checked_mul(a, operand(n.arg[1], c));
     }
-    case H::neg:
-      return checked_sub(0, eval(n.a, c));
-    case H::min: {
-      const std::int64_t a = eval(n.a, c);
-      const std::int64_t b = eval(n.b, c);
+    case Opcode::neg:
+      return checked_sub(0, eval(n.arg[0], c));
+    case Opcode::min: {
+      const std::int64_t a = eval(n.arg[0], c);
+      const std::int64_t b = eval(n.arg[1], c);
       return b < a ? b : a;
     }
-    case H::max: {
-      const std::int64_t a = eval(n.a, c);
-      const std::int64_t b = eval(n.b, c);
+    case Opcode::max: {
+      const std::int64_t a = eval(n.arg[0], c);
+      const std::int64_t b = eval(n.arg[1], c);
       return b > a ? b : a;
     }
-    case H::if_:
-      return eval(n.a, c) ? eval(n.b, c) : eval(n.c, c);
-    case H::sum:
-    case H::count:
-    case H::any:
-    case H::all:
+    case Opcode::if_:
+      return eval(n.arg[0], c) ? eval(n.arg[1], c) : eval(n.arg[2], c);
+    case Opcode::sum:
+    case Opcode::count:
+    case Opcode::any:
+    case Opcode::all:
       return eval_list(n, c);
-    case H::present_fact:
+    case Opcode::present_fact:
       return c.table.scalar(n.slot).has(c.row);
-    case H::present_list:
+    case Opcode::present_list:
       return c.table.list(n.slot).has(c.row);
-    case H::present_field:
+    case Opcode::present_field:
       return c.list != nullptr && c.list->fields[n.slot].has(c.record);
-    case H::present_year:
+    case Opcode::present_year:
       return c.table.year().has(c.row);
-    case H::and_:
-      return operand(n.a, c) && operand(n.b, c);
-    case H::or_:
-      return operand(n.a, c) || operand(n.b, c);
-    case H::all_of:
-      for (std::uint32_t i = n.a; i < n.a + n.b; ++i) {
+    case Opcode::and_:
+      return operand(n.arg[0], c) && operand(n.arg[1], c);
+    case Opcode::or_:
+      return operand(n.arg[0], c) || operand(n.arg[1], c);
+    case Opcode::all_of:
+      for (std::uint32_t i = n.arg[0]; i < n.arg[0] + n.arg[1]; ++i) {
         if (!operand(operands[i], c)) return 0;
       }
       return 1;
-    case H::any_of:
-      for (std::uint32_t i = n.a; i < n.a + n.b; ++i) {
+    case Opcode::any_of:
+      for (std::uint32_t i = n.arg[0]; i < n.arg[0] + n.arg[1]; ++i) {
         if (operand(operands[i], c)) return 1;
       }
       return 0;
-    case H::not_:
-      return !operand(n.a, c);
-    case H::cmp: {
-      const std::int64_t a = eval(n.a, c);
-      return compare(a, eval(n.b, c), n.cmp);
+    case Opcode::not_:
+      return !operand(n.arg[0], c);
+    case Opcode::cmp: {
+      const std::int64_t a = eval(n.arg[0], c);
+      return compare(a, eval(n.arg[1], c), n.cmp);
     }
-    case H::cmp_k:
-      return compare(operand(n.a, c), n.value, n.cmp);
-    case H::in:
-      return in_mask(eval(n.a, c), n.value);
-    case H::fact_in: {
+    case Opcode::cmp_k:
+      return compare(operand(n.arg[0], c), n.value, n.cmp);
+    case Opcode::in:
+      return in_mask(eval(n.arg[0], c), n.value);
+    case Opcode::fact_in: {
       const FactColumn& col = c.table.scalar(n.slot);
       if (col.has(c.row)) return in_mask(col.at(c.row), n.value);
-      if (n.flag) return n.shift;
+      if (n.has_default) return n.default_matches;
       fall_back();
     }
-    case H::text_fact_in: {
+    case Opcode::text_fact_in: {
       const FactColumn& col = c.table.scalar(n.slot);
       if (col.has(c.row)) return text_in(col, col.at(c.row), n.value);
-      if (n.flag) return n.shift;
+      if (n.has_default) return n.default_matches;
       fall_back();
     }
-    case H::text_field_in: {
+    case Opcode::text_field_in: {
       const FactColumn& col = c.list->fields[n.slot];
       if (!col.has(c.record)) fall_back();
       return text_in(col, col.at(c.record), n.value);
     }
+    case Opcode::text_in:
+      break;  // a plan operation: lowered to text_fact_in or text_field_in
   }
   return 0;
 }

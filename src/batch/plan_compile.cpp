@@ -6,13 +6,13 @@
 
 namespace subsidy {
 
-std::uint32_t Program::Impl::push(Node n) {
+std::uint32_t Program::Impl::push(PlanNode n) {
   nodes.push_back(std::move(n));
   return static_cast<std::uint32_t>(nodes.size() - 1);
 }
 
 std::uint32_t Program::Impl::constant_number(const Decimal& d) {
-  Node n;
+  PlanNode n;
   n.kind = Kind::number;
   n.exponent = std::min(d.exponent(), std::int32_t{0});
   if (!d.to_scaled_int64(n.exponent, n.value)) refuse("the constant " + d.to_string());
@@ -20,7 +20,7 @@ std::uint32_t Program::Impl::constant_number(const Decimal& d) {
 }
 
 std::uint32_t Program::Impl::constant_bool(bool b) {
-  Node n;
+  PlanNode n;
   n.kind = Kind::boolean;
   n.value = b ? 1 : 0;
   return push(std::move(n));
@@ -28,31 +28,31 @@ std::uint32_t Program::Impl::constant_bool(bool b) {
 
 /// The node brought to exponent `to` (≤ its own), exactly.
 std::uint32_t Program::Impl::align(std::uint32_t k, std::int32_t to) {
-  const Node& x = nodes[k];
+  const PlanNode& x = nodes[k];
   if (x.kind != Kind::number) refuse("arithmetic on a value that is not a number");
   if (x.exponent == to) return k;
   const std::int32_t shift = checked_shift(x.exponent - to);
-  if (x.op == N::constant) {
+  if (x.op == Opcode::constant) {
     std::int64_t v = 0;
     if (__builtin_mul_overflow(x.value, kPow10[shift], &v))
       refuse("a constant too large for int64");
-    Node n = x;
+    PlanNode n = x;
     n.value = v;
     n.exponent = to;
     return push(std::move(n));
   }
-  Node n;
-  n.op = N::rescale;
+  PlanNode n;
+  n.op = Opcode::rescale;
   n.kind = Kind::number;
   n.exponent = to;
-  n.shift = shift;
+  n.digits = shift;
   n.args = {k};
   return push(std::move(n));
 }
 
 /// A node reading a fact or field column of the declared unit.
-Node Program::Impl::column_node(N op, std::size_t slot, const FactDecl& decl) {
-  Node n;
+PlanNode Program::Impl::column_node(Opcode op, std::size_t slot, const FactDecl& decl) {
+  PlanNode n;
   n.op = op;
   n.slot = slot;
   n.exponent = column_exponent(decl.unit);
@@ -79,7 +79,7 @@ Node Program::Impl::column_node(N op, std::size_t slot, const FactDecl& decl) {
 
 std::uint32_t Program::Impl::compile_scalar_fact(std::size_t slot) {
   const FactDecl& decl = r.facts[slot];
-  Node n = column_node(N::fact, slot, decl);
+  PlanNode n = column_node(Opcode::fact, slot, decl);
   if (const auto& d = scenario.default_of(slot)) {
     FactColumn scratch;
     scratch.kind = decl.unit.kind;
@@ -93,7 +93,7 @@ std::uint32_t Program::Impl::compile_scalar_fact(std::size_t slot) {
 
 std::uint32_t Program::Impl::compile_field(const Expr& x, const FactDecl* record) {
   if (record == nullptr || x.slot >= record->fields.size()) refuse("a field outside a list");
-  return push(column_node(N::field, x.slot, record->fields[x.slot]));
+  return push(column_node(Opcode::field, x.slot, record->fields[x.slot]));
 }
 
 std::uint32_t Program::Impl::compile_list(const Expr& x) {
@@ -106,16 +106,16 @@ std::uint32_t Program::Impl::compile_list(const Expr& x) {
     if (!records || !records->empty())
       refuse("a non-empty default list (" + r.facts[x.slot].name + ")");
   }
-  Node n;
-  n.op = N::fact;
+  PlanNode n;
+  n.op = Opcode::fact;
   n.kind = Kind::list;
   n.slot = x.slot;
   n.has_default = scenario.default_of(x.slot).has_value();
   return push(std::move(n));
 }
 
-std::uint32_t Program::Impl::binary(N op, std::uint32_t a, std::uint32_t b, std::int32_t e) {
-  Node n;
+std::uint32_t Program::Impl::binary(Opcode op, std::uint32_t a, std::uint32_t b, std::int32_t e) {
+  PlanNode n;
   n.op = op;
   n.kind = Kind::number;
   n.exponent = e;
@@ -125,8 +125,8 @@ std::uint32_t Program::Impl::binary(N op, std::uint32_t a, std::uint32_t b, std:
 
 std::uint32_t Program::Impl::code_match(std::uint32_t column,
                                         const std::vector<std::string>& wanted, bool negate) {
-  Node n;
-  n.op = N::in;
+  PlanNode n;
+  n.op = Opcode::in;
   n.kind = Kind::boolean;
   n.args = {column};
   for (const auto& t : wanted) {
@@ -135,8 +135,8 @@ std::uint32_t Program::Impl::code_match(std::uint32_t column,
   }
   std::uint32_t k = push(std::move(n));
   if (!negate) return k;
-  Node no;
-  no.op = N::not_;
+  PlanNode no;
+  no.op = Opcode::not_;
   no.kind = Kind::boolean;
   no.args = {k};
   return push(std::move(no));
@@ -161,8 +161,8 @@ std::optional<std::pair<std::size_t, bool>> Program::Impl::text_ref(const Expr& 
 /// column's dictionary, which each table builds for itself, so the node keeps the texts.
 std::uint32_t Program::Impl::text_match(std::pair<std::size_t, bool> ref,
                                         std::vector<std::string> texts_in, bool negate) {
-  Node n;
-  n.op = N::text_in;
+  PlanNode n;
+  n.op = Opcode::text_in;
   n.kind = Kind::boolean;
   n.slot = ref.first;
   n.of_field = ref.second;
@@ -172,14 +172,14 @@ std::uint32_t Program::Impl::text_match(std::pair<std::size_t, bool> ref,
       const auto* text = std::get_if<std::string>(&std::get<Scalar>(*d));
       if (text == nullptr) refuse("a text fact whose default is not a text");
       n.has_default = true;
-      n.shift = std::find(texts_in.begin(), texts_in.end(), *text) != texts_in.end() ? 1 : 0;
+      n.default_matches = std::find(texts_in.begin(), texts_in.end(), *text) != texts_in.end();
     }
   }
   text_sets.push_back(std::move(texts_in));
   const std::uint32_t k = push(std::move(n));
   if (!negate) return k;
-  Node no;
-  no.op = N::not_;
+  PlanNode no;
+  no.op = Opcode::not_;
   no.kind = Kind::boolean;
   no.args = {k};
   return push(std::move(no));
@@ -192,13 +192,13 @@ std::uint32_t Program::Impl::compile(const Expr& x, const FactDecl* record) {
     case Op::boolean:
       return constant_bool(x.boolean);
     case Op::string: {
-      Node n;
+      PlanNode n;
       n.kind = Kind::text;
       n.text = x.text;
       return push(std::move(n));
     }
     case Op::option: {
-      Node n;
+      PlanNode n;
       n.kind = Kind::text;
       n.text = scenario.option(x.slot);
       return push(std::move(n));
@@ -207,8 +207,8 @@ std::uint32_t Program::Impl::compile(const Expr& x, const FactDecl* record) {
       switch (x.ref) {
         case RefKind::fact:
           if (x.slot == detail::kYearSlot) {
-            Node n;
-            n.op = N::year;
+            PlanNode n;
+            n.op = Opcode::year;
             n.kind = Kind::number;
             return push(std::move(n));
           }
@@ -235,7 +235,7 @@ std::uint32_t Program::Impl::compile(const Expr& x, const FactDecl* record) {
       const std::uint32_t a = compile(*x.args[0], record);
       const std::uint32_t b = compile(*x.args[1], record);
       const std::int32_t e = std::min(nodes[a].exponent, nodes[b].exponent);
-      return binary(x.op == Op::add ? N::add : N::sub, align(a, e), align(b, e), e);
+      return binary(x.op == Op::add ? Opcode::add : Opcode::sub, align(a, e), align(b, e), e);
     }
     case Op::mul: {
       const std::uint32_t a = compile(*x.args[0], record);
@@ -244,11 +244,11 @@ std::uint32_t Program::Impl::compile(const Expr& x, const FactDecl* record) {
         refuse("a product of non-numbers");
       const std::int32_t e = nodes[a].exponent + nodes[b].exponent;
       if (e < -18) refuse("a product with more than 18 decimals");
-      return binary(N::mul, a, b, e);
+      return binary(Opcode::mul, a, b, e);
     }
     case Op::neg: {
-      Node n;
-      n.op = N::neg;
+      PlanNode n;
+      n.op = Opcode::neg;
       n.args = {compile(*x.args[0], record)};
       n.exponent = nodes[n.args[0]].exponent;
       return push(std::move(n));
@@ -261,8 +261,8 @@ std::uint32_t Program::Impl::compile(const Expr& x, const FactDecl* record) {
         args.push_back(compile(*a, record));
         e = std::min(e, nodes[args.back()].exponent);
       }
-      Node n;
-      n.op = x.op == Op::min ? N::min : N::max;
+      PlanNode n;
+      n.op = x.op == Op::min ? Opcode::min : Opcode::max;
       n.exponent = e;
       for (std::uint32_t a : args) n.args.push_back(align(a, e));
       return push(std::move(n));
@@ -272,10 +272,10 @@ std::uint32_t Program::Impl::compile(const Expr& x, const FactDecl* record) {
       const std::int32_t from = nodes[a].exponent;
       const std::int32_t to = x.round_exponent;
       if (to <= from) return align(a, to);
-      Node n;
-      n.op = N::round;
+      PlanNode n;
+      n.op = Opcode::round;
       n.exponent = to;
-      n.shift = checked_shift(to - from);
+      n.digits = checked_shift(to - from);
       n.mode = x.round_mode;
       n.args = {a};
       return push(std::move(n));
@@ -285,8 +285,8 @@ std::uint32_t Program::Impl::compile(const Expr& x, const FactDecl* record) {
       if (is_constant(c)) return compile(*x.args[nodes[c].value ? 1 : 2], record);
       std::uint32_t a = compile(*x.args[1], record);
       std::uint32_t b = compile(*x.args[2], record);
-      Node n;
-      n.op = N::if_;
+      PlanNode n;
+      n.op = Opcode::if_;
       n.kind = nodes[a].kind;
       if (n.kind == Kind::text || nodes[b].kind != n.kind) refuse("a text-valued if()");
       if (n.kind == Kind::code && nodes[a].values != nodes[b].values)
@@ -306,43 +306,43 @@ std::uint32_t Program::Impl::compile(const Expr& x, const FactDecl* record) {
     case Op::all: {
       const std::uint32_t list = compile(*x.args[0], record);
       const FactDecl* decl = &r.facts[nodes[list].slot];
-      Node n;
+      PlanNode n;
       n.args = {list};
       for (std::size_t k = 1; k < x.args.size(); ++k) n.args.push_back(compile(*x.args[k], decl));
       switch (x.op) {
         case Op::sum:
-          n.op = N::sum;
+          n.op = Opcode::sum;
           n.exponent = nodes[n.args[1]].exponent;
           break;
         case Op::count:
-          n.op = N::count;
+          n.op = Opcode::count;
           break;
         case Op::any:
-          n.op = N::any;
+          n.op = Opcode::any;
           n.kind = Kind::boolean;
           break;
         default:
-          n.op = N::all;
+          n.op = Opcode::all;
           n.kind = Kind::boolean;
       }
       return push(std::move(n));
     }
     case Op::last_year: {
       const std::uint32_t k = compile_scalar_fact(x.slot);
-      nodes[k].op = N::last_year;
+      nodes[k].op = Opcode::last_year;
       return k;
     }
     case Op::present: {
       const Expr& a = *x.args[0];
-      Node n;
+      PlanNode n;
       n.kind = Kind::boolean;
       n.slot = a.slot;
       if (a.ref == RefKind::field) {
-        n.op = N::present_field;
+        n.op = Opcode::present_field;
       } else if (a.slot == detail::kYearSlot) {
-        n.op = N::present_year;
+        n.op = Opcode::present_year;
       } else {
-        n.op = N::present_fact;
+        n.op = Opcode::present_fact;
       }
       return push(std::move(n));
     }
@@ -354,8 +354,8 @@ std::uint32_t Program::Impl::compile(const Expr& x, const FactDecl* record) {
         if ((nodes[a].value != 0) != is_and) return a;  // false and …, true or …: decided
         return compile(*x.args[1], record);
       }
-      Node n;
-      n.op = is_and ? N::and_ : N::or_;
+      PlanNode n;
+      n.op = is_and ? Opcode::and_ : Opcode::or_;
       n.kind = Kind::boolean;
       n.args = {a, compile(*x.args[1], record)};
       return push(std::move(n));
@@ -363,8 +363,8 @@ std::uint32_t Program::Impl::compile(const Expr& x, const FactDecl* record) {
     case Op::not_: {
       const std::uint32_t a = compile(*x.args[0], record);
       if (is_constant(a)) return constant_bool(nodes[a].value == 0);
-      Node n;
-      n.op = N::not_;
+      PlanNode n;
+      n.op = Opcode::not_;
       n.kind = Kind::boolean;
       n.args = {a};
       return push(std::move(n));
@@ -398,8 +398,8 @@ std::uint32_t Program::Impl::compile(const Expr& x, const FactDecl* record) {
         a = align(a, e);
         b = align(b, e);
       }
-      Node n;
-      n.op = N::cmp;
+      PlanNode n;
+      n.op = Opcode::cmp;
       n.kind = Kind::boolean;
       n.cmp = x.cmp;
       n.args = {a, b};
@@ -446,7 +446,7 @@ AwardCode Program::Impl::compile_award(const CompiledAward& a, const FactDecl* r
       const std::uint32_t base = number(a.b);
       c.exponent = nodes[rate].exponent + nodes[base].exponent;
       if (c.exponent < -18) refuse("a rate × base with more than 18 decimals");
-      c.a = binary(N::mul, rate, base, c.exponent);
+      c.a = binary(Opcode::mul, rate, base, c.exponent);
       break;
     }
     case AmountKind::band:

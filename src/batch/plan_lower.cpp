@@ -5,9 +5,9 @@
 
 namespace subsidy {
 
-std::uint32_t Program::Impl::emit(const Hot& h) {
-  hot.push_back(h);
-  return static_cast<std::uint32_t>(hot.size() - 1);
+std::uint32_t Program::Impl::emit(const Instr& h) {
+  instrs.push_back(h);
+  return static_cast<std::uint32_t>(instrs.size() - 1);
 }
 
 std::int64_t Program::Impl::mask_of(const std::vector<std::int64_t>& codes) {
@@ -20,7 +20,7 @@ std::int64_t Program::Impl::mask_of(const std::vector<std::int64_t>& codes) {
 }
 
 /// The lowered operands of a chain of `op` (and_ / or_) rooted at node k, left to right.
-void Program::Impl::flatten(std::uint32_t k, N op, std::vector<std::uint32_t>& chain) {
+void Program::Impl::flatten(std::uint32_t k, Opcode op, std::vector<std::uint32_t>& chain) {
   if (nodes[k].op != op) {
     chain.push_back(lower(k));
     return;
@@ -31,159 +31,171 @@ void Program::Impl::flatten(std::uint32_t k, N op, std::vector<std::uint32_t>& c
 std::uint32_t Program::Impl::lower(std::uint32_t k) {
   if (k == kNone) return kNone;
   if (lowered[k] != kNone) return lowered[k];
-  const Node& n = nodes[k];
-  Hot h;
+  const PlanNode& n = nodes[k];
+  Instr h;
   h.exponent = n.exponent;
-  h.shift = n.shift;
+  h.digits = n.digits;
+  h.default_matches = n.default_matches;
   h.cmp = n.cmp;
   h.mode = n.mode;
   h.slot = static_cast<std::uint32_t>(n.slot);
   h.value = n.value;
-  h.flag = n.has_default;
+  h.has_default = n.has_default;
   auto arg = [&](std::size_t i) { return i < n.args.size() ? lower(n.args[i]) : kNone; };
   switch (n.op) {
-    case N::constant:
-      h.op = H::constant;
+    case Opcode::constant:
+      h.op = Opcode::constant;
       break;
-    case N::fact:
-      h.op = H::fact;
+    case Opcode::fact:
+      h.op = Opcode::fact;
       break;
-    case N::last_year:
-      h.op = H::last_year;
+    case Opcode::last_year:
+      h.op = Opcode::last_year;
       break;
-    case N::field:
-      h.op = H::field;
+    case Opcode::field:
+      h.op = Opcode::field;
       break;
-    case N::year:
-      h.op = H::year;
+    case Opcode::year:
+      h.op = Opcode::year;
       break;
-    case N::rescale:
-      h.op = H::rescale;
-      h.a = arg(0);
+    case Opcode::rescale:
+      h.op = Opcode::rescale;
+      h.arg[0] = arg(0);
       break;
-    case N::round:
-      h.op = H::round;
-      h.a = arg(0);
+    case Opcode::round:
+      h.op = Opcode::round;
+      h.arg[0] = arg(0);
       break;
-    case N::add:
-      h.op = H::add;
-      h.a = arg(0);
-      h.b = arg(1);
+    case Opcode::add:
+      h.op = Opcode::add;
+      h.arg[0] = arg(0);
+      h.arg[1] = arg(1);
       break;
-    case N::sub:
-      h.op = H::sub;
-      h.a = arg(0);
-      h.b = arg(1);
+    case Opcode::sub:
+      h.op = Opcode::sub;
+      h.arg[0] = arg(0);
+      h.arg[1] = arg(1);
       break;
-    case N::mul:
-      h.op = H::mul;
-      h.a = arg(0);
-      h.b = arg(1);
+    case Opcode::mul:
+      h.op = Opcode::mul;
+      h.arg[0] = arg(0);
+      h.arg[1] = arg(1);
       break;
-    case N::neg:
-      h.op = H::neg;
-      h.a = arg(0);
+    case Opcode::neg:
+      h.op = Opcode::neg;
+      h.arg[0] = arg(0);
       break;
-    case N::min:
-    case N::max: {
+    case Opcode::min:
+    case Opcode::max: {
       // n-ary min/max as a chain of binary ones, in argument order.
       std::uint32_t acc = arg(0);
       for (std::size_t i = 1; i < n.args.size(); ++i) {
-        Hot m = h;
-        m.op = n.op == N::min ? H::min : H::max;
-        m.a = acc;
-        m.b = arg(i);
+        Instr m = h;
+        m.op = n.op == Opcode::min ? Opcode::min : Opcode::max;
+        m.arg[0] = acc;
+        m.arg[1] = arg(i);
         acc = emit(m);
       }
       lowered[k] = acc;
       return acc;
     }
-    case N::if_:
-      h.op = H::if_;
-      h.a = arg(0);
-      h.b = arg(1);
-      h.c = arg(2);
+    case Opcode::if_:
+      h.op = Opcode::if_;
+      h.arg[0] = arg(0);
+      h.arg[1] = arg(1);
+      h.arg[2] = arg(2);
       break;
-    case N::sum:
-    case N::count:
-    case N::any:
-    case N::all:
-      h.op = n.op == N::sum     ? H::sum
-             : n.op == N::count ? H::count
-             : n.op == N::any   ? H::any
-                                : H::all;
+    case Opcode::sum:
+    case Opcode::count:
+    case Opcode::any:
+    case Opcode::all:
+      h.op = n.op == Opcode::sum     ? Opcode::sum
+             : n.op == Opcode::count ? Opcode::count
+             : n.op == Opcode::any   ? Opcode::any
+                                     : Opcode::all;
       h.slot = static_cast<std::uint32_t>(nodes[n.args[0]].slot);
-      h.flag = nodes[n.args[0]].has_default;
-      h.a = arg(1);
-      h.b = arg(2);
+      h.has_default = nodes[n.args[0]].has_default;
+      h.arg[0] = arg(1);
+      h.arg[1] = arg(2);
       break;
-    case N::present_fact:
-      h.op = r.facts[n.slot].unit.kind == UnitKind::list ? H::present_list : H::present_fact;
+    case Opcode::present_fact:
+      h.op =
+          r.facts[n.slot].unit.kind == UnitKind::list ? Opcode::present_list : Opcode::present_fact;
       break;
-    case N::present_field:
-      h.op = H::present_field;
+    case Opcode::present_field:
+      h.op = Opcode::present_field;
       break;
-    case N::present_year:
-      h.op = H::present_year;
+    case Opcode::present_year:
+      h.op = Opcode::present_year;
       break;
-    case N::and_:
-    case N::or_: {
+    case Opcode::and_:
+    case Opcode::or_: {
       // A chain `a and b and c` (nested either way) becomes one node over its operands, in
       // order: short-circuit evaluation is associative, so the same operands are evaluated.
       std::vector<std::uint32_t> chain;
       flatten(k, n.op, chain);
-      const bool is_and = n.op == N::and_;
+      const bool is_and = n.op == Opcode::and_;
       if (chain.size() == 2) {
-        h.op = is_and ? H::and_ : H::or_;
-        h.a = chain[0];
-        h.b = chain[1];
+        h.op = is_and ? Opcode::and_ : Opcode::or_;
+        h.arg[0] = chain[0];
+        h.arg[1] = chain[1];
       } else {
-        h.op = is_and ? H::all_of : H::any_of;
-        h.a = static_cast<std::uint32_t>(operands.size());
-        h.b = static_cast<std::uint32_t>(chain.size());
+        h.op = is_and ? Opcode::all_of : Opcode::any_of;
+        h.arg[0] = static_cast<std::uint32_t>(operands.size());
+        h.arg[1] = static_cast<std::uint32_t>(chain.size());
         operands.insert(operands.end(), chain.begin(), chain.end());
       }
       break;
     }
-    case N::not_:
-      h.op = H::not_;
-      h.a = arg(0);
+    case Opcode::not_:
+      h.op = Opcode::not_;
+      h.arg[0] = arg(0);
       break;
-    case N::text_in:
-      h.op = n.of_field ? H::text_field_in : H::text_fact_in;
+    case Opcode::text_in:
+      h.op = n.of_field ? Opcode::text_field_in : Opcode::text_fact_in;
       break;
-    case N::cmp: {
-      const Node& left = nodes[n.args[0]];
-      const Node& right = nodes[n.args[1]];
-      if (right.op == N::constant && left.op == N::field) {
-        h.op = H::field_cmp_k;
+    case Opcode::present_list:
+    case Opcode::cmp_k:
+    case Opcode::fact_in:
+    case Opcode::field_in:
+    case Opcode::field_cmp_k:
+    case Opcode::all_of:
+    case Opcode::any_of:
+    case Opcode::text_fact_in:
+    case Opcode::text_field_in:
+      refuse("an instruction in the plan");  // lowering makes them; compiling never does
+    case Opcode::cmp: {
+      const PlanNode& left = nodes[n.args[0]];
+      const PlanNode& right = nodes[n.args[1]];
+      if (right.op == Opcode::constant && left.op == Opcode::field) {
+        h.op = Opcode::field_cmp_k;
         h.slot = static_cast<std::uint32_t>(left.slot);
         h.value = right.value;
-      } else if (right.op == N::constant) {
-        h.op = H::cmp_k;
-        h.a = arg(0);
+      } else if (right.op == Opcode::constant) {
+        h.op = Opcode::cmp_k;
+        h.arg[0] = arg(0);
         h.value = right.value;
       } else {
-        h.op = H::cmp;
-        h.a = arg(0);
-        h.b = arg(1);
+        h.op = Opcode::cmp;
+        h.arg[0] = arg(0);
+        h.arg[1] = arg(1);
       }
       break;
     }
-    case N::in: {
-      const Node& column = nodes[n.args[0]];
+    case Opcode::in: {
+      const PlanNode& column = nodes[n.args[0]];
       h.value = mask_of(n.codes);
-      if (column.op == N::field) {
-        h.op = H::field_in;
+      if (column.op == Opcode::field) {
+        h.op = Opcode::field_in;
         h.slot = static_cast<std::uint32_t>(column.slot);
-      } else if (column.op == N::fact) {
-        h.op = H::fact_in;
+      } else if (column.op == Opcode::fact) {
+        h.op = Opcode::fact_in;
         h.slot = static_cast<std::uint32_t>(column.slot);
-        h.flag = column.has_default;
-        h.shift = column.has_default && in_mask(column.value, h.value) ? 1 : 0;
+        h.has_default = column.has_default;
+        h.default_matches = column.has_default && in_mask(column.value, h.value);
       } else {
-        h.op = H::in;
-        h.a = arg(0);
+        h.op = Opcode::in;
+        h.arg[0] = arg(0);
       }
       break;
     }
@@ -227,18 +239,19 @@ void Program::Impl::lower_all() {
 bool Program::Impl::same(std::uint32_t x, std::uint32_t y) const {
   if (x == y) return true;
   if (x == kNone || y == kNone) return false;
-  const Hot& a = hot[x];
-  const Hot& b = hot[y];
-  if (a.op == H::all_of || a.op == H::any_of) {
-    if (a.op != b.op || a.b != b.b) return false;
-    for (std::uint32_t i = 0; i < a.b; ++i) {
-      if (!same(operands[a.a + i], operands[b.a + i])) return false;
+  const Instr& a = instrs[x];
+  const Instr& b = instrs[y];
+  if (a.op == Opcode::all_of || a.op == Opcode::any_of) {
+    if (a.op != b.op || a.arg[1] != b.arg[1]) return false;
+    for (std::uint32_t i = 0; i < a.arg[1]; ++i) {
+      if (!same(operands[a.arg[0] + i], operands[b.arg[0] + i])) return false;
     }
     return true;
   }
-  return a.op == b.op && a.cmp == b.cmp && a.mode == b.mode && a.flag == b.flag &&
-         a.exponent == b.exponent && a.shift == b.shift && a.slot == b.slot && a.value == b.value &&
-         same(a.a, b.a) && same(a.b, b.b) && same(a.c, b.c);
+  return a.op == b.op && a.cmp == b.cmp && a.mode == b.mode && a.has_default == b.has_default &&
+         a.default_matches == b.default_matches && a.exponent == b.exponent &&
+         a.digits == b.digits && a.slot == b.slot && a.value == b.value &&
+         same(a.arg[0], b.arg[0]) && same(a.arg[1], b.arg[1]) && same(a.arg[2], b.arg[2]);
 }
 
 /// `when: any(list, C)` in front of `per_item: for_each list where C` (the O11/O21 shape)
@@ -251,8 +264,8 @@ bool Program::Impl::when_is_implied(const RuleCode& rule) const {
       a.where == kNone) {
     return false;
   }
-  const Hot& when = hot[rule.when];
-  return when.op == H::any && when.slot == a.list_slot && same(when.a, a.where);
+  const Instr& when = instrs[rule.when];
+  return when.op == Opcode::any && when.slot == a.list_slot && same(when.arg[0], a.where);
 }
 
 }  // namespace subsidy

@@ -113,36 +113,6 @@ inline Date date_of(std::int64_t code) {
 
 enum class Kind : std::uint8_t { number, boolean, code, date, list, text };
 
-enum class N : std::uint8_t {
-  constant,
-  fact,
-  field,
-  year,
-  rescale,
-  round,
-  add,
-  sub,
-  mul,
-  neg,
-  min,
-  max,
-  if_,
-  sum,
-  count,
-  any,
-  all,
-  present_fact,
-  present_field,
-  present_year,
-  and_,
-  or_,
-  not_,
-  cmp,
-  in,
-  last_year,  ///< a scalar fact of the row's previous-year row
-  text_in,    ///< a text fact or field among some texts (slot; value: the text set)
-};
-
 // Sums of int64 amounts over a whole batch.
 __extension__ typedef __int128 Int128;
 __extension__ typedef unsigned __int128 UInt128;
@@ -150,25 +120,10 @@ __extension__ typedef unsigned __int128 UInt128;
 constexpr std::uint32_t kNone = static_cast<std::uint32_t>(-1);
 constexpr std::size_t kNoRow = static_cast<std::size_t>(-1);
 
-struct Node {
-  N op = N::constant;
-  Kind kind = Kind::number;
-  Cmp cmp = Cmp::eq;
-  Rounding mode = Rounding::half_up;
-  bool has_default = false;   ///< fact: a default stands in for an absent value
-  bool of_field = false;      ///< text_in: a field of the list record, not a fact
-  std::int32_t exponent = 0;  ///< numbers: the value is an int64 count of 10^exponent
-  std::int32_t shift = 0;     ///< rescale / round: digits
-  std::int64_t value = 0;     ///< constant; fact: the default
-  std::size_t slot = 0;       ///< fact slot, field index
-  std::vector<std::uint32_t> args;
-  std::vector<std::int64_t> codes;                   ///< in: the codes that match
-  std::string text;                                  ///< text constants (folded away)
-  const std::vector<std::string>* values = nullptr;  ///< code: enumeration values
-};
-
-/// The interpreter's form of a node: small, arguments inline, common patterns fused.
-enum class H : std::uint8_t {
+/// The operations of the plan and of the interpreter, one enumeration for both: a plan node
+/// uses the plain operations; lowering adds the fused ones (cmp_k, fact_in, field_in,
+/// field_cmp_k, all_of, any_of, text_fact_in, text_field_in) and replaces text_in.
+enum class Opcode : std::uint8_t {
   constant,
   fact,
   field,
@@ -204,19 +159,39 @@ enum class H : std::uint8_t {
   any_of,         ///< a or b or …
   text_fact_in,   ///< the text fact `slot` is one of text_sets[value]
   text_field_in,  ///< the text field `slot` of the record is one of text_sets[value]
+  text_in,        ///< plan: a text fact or field among some texts (slot; value: the text set)
 };
 
-struct Hot {
-  H op = H::constant;
+struct PlanNode {
+  Opcode op = Opcode::constant;
+  Kind kind = Kind::number;
   Cmp cmp = Cmp::eq;
   Rounding mode = Rounding::half_up;
-  bool flag =
-      false;  ///< fact: has a default; list ops: the list has a default; fact_in: default matches
+  bool has_default = false;      ///< fact: a default stands in for an absent value
+  bool of_field = false;         ///< text_in: a field of the list record, not a fact
+  bool default_matches = false;  ///< text_in: the fact's default is among the texts
+  std::int32_t exponent = 0;     ///< numbers: the value is an int64 count of 10^exponent
+  std::int32_t digits = 0;       ///< rescale / round: the digits to scale by
+  std::int64_t value = 0;        ///< constant; fact: the default
+  std::size_t slot = 0;          ///< fact slot, field index
+  std::vector<std::uint32_t> args;
+  std::vector<std::int64_t> codes;                   ///< in: the codes that match
+  std::string text;                                  ///< text constants (folded away)
+  const std::vector<std::string>* values = nullptr;  ///< code: enumeration values
+};
+
+/// One instruction of the interpreter: small, arguments inline (indexes of other instructions).
+struct Instr {
+  Opcode op = Opcode::constant;
+  Cmp cmp = Cmp::eq;
+  Rounding mode = Rounding::half_up;
+  bool has_default = false;      ///< fact: has a default; list ops: the list has a default
+  bool default_matches = false;  ///< fact_in, text_fact_in: the default is among the texts
   std::int32_t exponent = 0;
-  std::int32_t shift = 0;
-  std::uint32_t a = static_cast<std::uint32_t>(-1);
-  std::uint32_t b = static_cast<std::uint32_t>(-1);
-  std::uint32_t c = static_cast<std::uint32_t>(-1);
+  std::int32_t digits = 0;  ///< rescale, round: the digits to scale by
+  /// The operands: instruction indexes (kNone: none); all_of / any_of: arg[0] is the first of
+  /// arg[1] operands in Program::Impl::operands.
+  std::uint32_t arg[3] = {kNone, kNone, kNone};
   std::uint32_t slot = 0;
   std::int64_t value = 0;  ///< constant, default, comparand, or the bit mask of matching codes
 };
@@ -349,7 +324,7 @@ struct Program::Impl {
   bool filtered = false;
   std::int32_t exponent = -2;  ///< of every result amount
 
-  std::vector<Node> nodes;
+  std::vector<PlanNode> nodes;
   std::vector<std::uint32_t> derived_nodes;
   std::vector<RuleCode> rule_codes;
   std::vector<SetCode> sets;
@@ -367,17 +342,17 @@ struct Program::Impl {
 
   // ---- compiling ----
 
-  std::uint32_t push(Node n);
+  std::uint32_t push(PlanNode n);
 
   std::uint32_t constant_number(const Decimal& d);
   std::uint32_t constant_bool(bool b);
-  bool is_constant(std::uint32_t k) const { return nodes[k].op == N::constant; }
+  bool is_constant(std::uint32_t k) const { return nodes[k].op == Opcode::constant; }
 
   /// The node brought to exponent `to` (≤ its own), exactly.
   std::uint32_t align(std::uint32_t k, std::int32_t to);
 
   /// A node reading a fact or field column of the declared unit.
-  static Node column_node(N op, std::size_t slot, const FactDecl& decl);
+  static PlanNode column_node(Opcode op, std::size_t slot, const FactDecl& decl);
 
   std::uint32_t compile_scalar_fact(std::size_t slot);
 
@@ -385,7 +360,7 @@ struct Program::Impl {
 
   std::uint32_t compile_list(const Expr& x);
 
-  std::uint32_t binary(N op, std::uint32_t a, std::uint32_t b, std::int32_t e);
+  std::uint32_t binary(Opcode op, std::uint32_t a, std::uint32_t b, std::int32_t e);
 
   std::uint32_t code_match(std::uint32_t column, const std::vector<std::string>& wanted,
                            bool negate);
@@ -408,16 +383,16 @@ struct Program::Impl {
 
   // ---- lowering: nodes → the interpreter's compact form ----
 
-  std::vector<Hot> hot;
+  std::vector<Instr> instrs;
   std::vector<std::uint32_t> operands;  ///< of all_of / any_of nodes
-  std::vector<std::uint32_t> lowered;   ///< node → hot index
+  std::vector<std::uint32_t> lowered;   ///< node → instrs index
 
-  std::uint32_t emit(const Hot& h);
+  std::uint32_t emit(const Instr& h);
 
   static std::int64_t mask_of(const std::vector<std::int64_t>& codes);
 
   /// The lowered operands of a chain of `op` (and_ / or_) rooted at node k, left to right.
-  void flatten(std::uint32_t k, N op, std::vector<std::uint32_t>& chain);
+  void flatten(std::uint32_t k, Opcode op, std::vector<std::uint32_t>& chain);
 
   std::uint32_t lower(std::uint32_t k);
 
@@ -469,13 +444,13 @@ struct Program::Impl {
     return code >= 0 && code < 63 && ((mask >> code) & 1) != 0;
   }
 
-  SUBSIDY_ALWAYS_INLINE static std::int64_t fact_value(const Hot& n, const Cursor& c) {
+  SUBSIDY_ALWAYS_INLINE static std::int64_t fact_value(const Instr& n, const Cursor& c) {
     const FactColumn& col = c.table.scalar(n.slot);
     if (col.has(c.row)) return col.at(c.row);
-    if (n.flag) return n.value;
+    if (n.has_default) return n.value;
     fall_back();
   }
-  SUBSIDY_ALWAYS_INLINE static std::int64_t field_value(const Hot& n, const Cursor& c) {
+  SUBSIDY_ALWAYS_INLINE static std::int64_t field_value(const Instr& n, const Cursor& c) {
     const FactColumn& col = c.list->fields[n.slot];
     if (!col.has(c.record)) fall_back();
     return col.at(c.record);
@@ -484,17 +459,17 @@ struct Program::Impl {
   /// The value of node k, with the commonest leaves computed inline: an operand costs a call
   /// (and eval's frame) only when it is an inner node.
   SUBSIDY_ALWAYS_INLINE std::int64_t operand(std::uint32_t k, Cursor& c) const {
-    const Hot& n = hot[k];
+    const Instr& n = instrs[k];
     switch (n.op) {
-      case H::constant:
+      case Opcode::constant:
         return n.value;
-      case H::fact:
+      case Opcode::fact:
         return fact_value(n, c);
-      case H::field:
+      case Opcode::field:
         return field_value(n, c);
-      case H::field_cmp_k:
+      case Opcode::field_cmp_k:
         return compare(field_value(n, c), n.value, n.cmp);
-      case H::field_in:
+      case Opcode::field_in:
         return in_mask(field_value(n, c), n.value);
       default:
         return eval(k, c);
@@ -503,7 +478,7 @@ struct Program::Impl {
 
   /// sum / count / any / all over a list: out of eval() so that eval's frame stays small (its
   /// prologue and epilogue are paid on every node).
-  [[gnu::noinline]] std::int64_t eval_list(const Hot& n, Cursor& c) const;
+  [[gnu::noinline]] std::int64_t eval_list(const Instr& n, Cursor& c) const;
 
   std::int64_t eval(std::uint32_t k, Cursor& c) const;
 
@@ -581,7 +556,7 @@ struct Program::Impl {
     static Result level_outcome(const AwardCode&, std::size_t, Result o) { return o; }
     static const AwardCode& award_of(const RuleCode& rule) { return rule.award; }
 
-    Fixed value(std::uint32_t k) const { return {p.eval(k, c), p.hot[k].exponent}; }
+    Fixed value(std::uint32_t k) const { return {p.eval(k, c), p.instrs[k].exponent}; }
     Fixed amount(const AwardCode& a) const { return value(a.a); }
     Fixed rate_times_base(const AwardCode& a) const { return value(a.a); }  // compiled as a product
     Fixed band_min(const AwardCode& a) const { return value(a.a); }
@@ -613,7 +588,7 @@ struct Program::Impl {
     /// A fixed amount per matching record: the count times the amount, the list scanned once.
     bool count_records(const AwardCode& a, Result& total) const {
       const AwardCode& each = *a.each;
-      if (each.kind != AmountKind::fixed || p.hot[each.a].op != H::constant) return false;
+      if (each.kind != AmountKind::fixed || p.instrs[each.a].op != Opcode::constant) return false;
       const auto [from, to] = records(a);
       std::int64_t count = 0;
       const ListColumn* saved_list = c.list;
