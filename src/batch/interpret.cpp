@@ -13,7 +13,7 @@ std::int64_t Program::Impl::eval_list(const Instr& n, Cursor& c) const {
     from = list.offsets[c.row];
     to = list.offsets[c.row + 1];
   } else if (!n.has_default) {
-    fall_back();
+    return c.fail();
   }
   if ((n.op == Opcode::any || n.op == Opcode::count) && n.arg[0] != kNone &&
       instrs[n.arg[0]].op == Opcode::field_in) {
@@ -22,7 +22,7 @@ std::int64_t Program::Impl::eval_list(const Instr& n, Cursor& c) const {
     const std::int64_t mask = instrs[n.arg[0]].value;
     std::int64_t hits = 0;
     for (std::uint32_t i = from; i < to; ++i) {
-      if (!field.has(i)) fall_back();
+      if (!field.has(i)) return c.fail();
       if (in_mask(field.at(i), mask)) {
         if (n.op == Opcode::any) return 1;
         ++hits;
@@ -38,7 +38,7 @@ std::int64_t Program::Impl::eval_list(const Instr& n, Cursor& c) const {
     c.record = i;
     if (n.op == Opcode::sum) {
       if (n.arg[1] != kNone && !eval(n.arg[1], c)) continue;
-      acc = checked_add(acc, eval(n.arg[0], c));
+      acc = checked_add(acc, eval(n.arg[0], c), c.failed);
     } else if (n.op == Opcode::count) {
       if (n.arg[0] != kNone && !eval(n.arg[0], c)) continue;
       ++acc;
@@ -70,35 +70,35 @@ std::int64_t Program::Impl::eval(std::uint32_t k, Cursor& c) const {
       return operand(k, c);  // the leaves, computed inline there
     case Opcode::year: {
       const FactColumn& col = c.table.year();
-      if (!col.has(c.row)) fall_back();
+      if (!col.has(c.row)) return c.fail();
       return col.at(c.row);
     }
     case Opcode::last_year: {
       // A previous row kept exact has no usable columns: the reference path reads its facts.
-      if (c.previous == kNoRow || c.table.exact_only(c.previous)) fall_back();
+      if (c.previous == kNoRow || c.table.exact_only(c.previous)) return c.fail();
       const FactColumn& col = c.table.scalar(n.slot);
       if (col.has(c.previous)) return col.at(c.previous);
       if (n.has_default) return n.value;
-      fall_back();
+      return c.fail();
     }
     case Opcode::rescale:
-      return scale_up(eval(n.arg[0], c), n.digits);
+      return scale_up(eval(n.arg[0], c), n.digits, c.failed);
     case Opcode::round:
       return scale_down(eval(n.arg[0], c), n.digits, n.mode);
     case Opcode::add: {
       const std::int64_t a = operand(n.arg[0], c);
-      return checked_add(a, operand(n.arg[1], c));
+      return checked_add(a, operand(n.arg[1], c), c.failed);
     }
     case Opcode::sub: {
       const std::int64_t a = operand(n.arg[0], c);
-      return checked_sub(a, operand(n.arg[1], c));
+      return checked_sub(a, operand(n.arg[1], c), c.failed);
     }
     case Opcode::mul: {
       const std::int64_t a = operand(n.arg[0], c);
-      return checked_mul(a, operand(n.arg[1], c));
+      return checked_mul(a, operand(n.arg[1], c), c.failed);
     }
     case Opcode::neg:
-      return checked_sub(0, eval(n.arg[0], c));
+      return checked_sub(0, eval(n.arg[0], c), c.failed);
     case Opcode::min: {
       const std::int64_t a = eval(n.arg[0], c);
       const std::int64_t b = eval(n.arg[1], c);
@@ -152,17 +152,17 @@ std::int64_t Program::Impl::eval(std::uint32_t k, Cursor& c) const {
       const FactColumn& col = c.table.scalar(n.slot);
       if (col.has(c.row)) return in_mask(col.at(c.row), n.value);
       if (n.has_default) return n.default_matches;
-      fall_back();
+      return c.fail();
     }
     case Opcode::text_fact_in: {
       const FactColumn& col = c.table.scalar(n.slot);
       if (col.has(c.row)) return text_in(col, col.at(c.row), n.value);
       if (n.has_default) return n.default_matches;
-      fall_back();
+      return c.fail();
     }
     case Opcode::text_field_in: {
       const FactColumn& col = c.list->fields[n.slot];
-      if (!col.has(c.record)) fall_back();
+      if (!col.has(c.record)) return c.fail();
       return text_in(col, col.at(c.record), n.value);
     }
     case Opcode::text_in:
@@ -178,7 +178,8 @@ bool Program::Impl::text_in(const FactColumn& col, std::int64_t code, std::int64
   return std::find(texts_in.begin(), texts_in.end(), text) != texts_in.end();
 }
 
-/// Evaluates one rule for the row; appends its line (if any). Throws Fallback.
+/// Evaluates one rule for the row; appends its line (if any). A row the fixed-point
+/// domain cannot finish raises c.failed.
 void Program::Impl::run_rule(std::uint32_t index, Cursor& c, std::vector<ColumnarLine>& out) const {
   const RuleCode& rule = rule_codes[index];
   FixedDomain d{*this, c};
@@ -211,7 +212,10 @@ void Program::Impl::interactions(const SetCode& set, Cursor& c, std::vector<Colu
     std::size_t n = 0;
     for (std::size_t m = 0; m < ex.rules.size(); ++m) {
       if (ColumnarLine* l = line_of(ex.rules[m])) {
-        if (n == 16) fall_back();
+        if (n == 16) {
+          c.fail();
+          return;
+        }
         member[n] = m;
         present[n++] = l;
       }
@@ -247,7 +251,7 @@ void Program::Impl::interactions(const SetCode& set, Cursor& c, std::vector<Colu
   }
 }
 
-/// The fast path for one row: its lines appended to `out`. Throws Fallback.
+/// The fast path for one row: its lines appended to `out`, or c.failed raised.
 void Program::Impl::run_row(Cursor& c, std::vector<ColumnarLine>& out) const {
   for (const SetCode& set : sets) {
     if (set.applies_to == kNone && set.rules.empty() && set.checks.empty()) {

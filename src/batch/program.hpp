@@ -57,33 +57,35 @@ constexpr std::int64_t kPow10[19] = {1,
                                      100000000000000000,
                                      1000000000000000000};
 
-/// Thrown inside the interpreter when a row must go to the reference evaluator; never escapes.
-struct Fallback {};
-[[noreturn]] inline void fall_back() { throw Fallback{}; }
-
 /// A construct the compiler does not handle; the whole program then runs on the reference path.
 struct Unsupported {
   std::string what;
 };
 [[noreturn]] inline void refuse(std::string what) { throw Unsupported{std::move(what)}; }
 
-inline std::int64_t checked_add(std::int64_t a, std::int64_t b) {
+/// a + b, or 0 with `failed` raised when it overflows int64.
+inline std::int64_t checked_add(std::int64_t a, std::int64_t b, bool& failed) {
   std::int64_t r;
-  if (__builtin_add_overflow(a, b, &r)) fall_back();
-  return r;
+  if (!__builtin_add_overflow(a, b, &r)) return r;
+  failed = true;
+  return 0;
 }
-inline std::int64_t checked_sub(std::int64_t a, std::int64_t b) {
+/// a − b, or 0 with `failed` raised when it overflows int64.
+inline std::int64_t checked_sub(std::int64_t a, std::int64_t b, bool& failed) {
   std::int64_t r;
-  if (__builtin_sub_overflow(a, b, &r)) fall_back();
-  return r;
+  if (!__builtin_sub_overflow(a, b, &r)) return r;
+  failed = true;
+  return 0;
 }
-inline std::int64_t checked_mul(std::int64_t a, std::int64_t b) {
+/// a × b, or 0 with `failed` raised when it overflows int64.
+inline std::int64_t checked_mul(std::int64_t a, std::int64_t b, bool& failed) {
   std::int64_t r;
-  if (__builtin_mul_overflow(a, b, &r)) fall_back();
-  return r;
+  if (!__builtin_mul_overflow(a, b, &r)) return r;
+  failed = true;
+  return 0;
 }
-inline std::int64_t scale_up(std::int64_t v, std::int32_t digits) {
-  return digits == 0 ? v : checked_mul(v, kPow10[digits]);
+inline std::int64_t scale_up(std::int64_t v, std::int32_t digits, bool& failed) {
+  return digits == 0 ? v : checked_mul(v, kPow10[digits], failed);
 }
 
 /// v / 10^digits rounded by `mode`: the library's one rounding decision (rounding.hpp).
@@ -420,6 +422,15 @@ struct Program::Impl {
     Chunk& chunk;                   ///< where texts the program's table lacks are kept
     const ListColumn* list = nullptr;
     std::size_t record = 0;
+    /// Raised when the row needs the exact domain (an overflow, a missing fact, an error there):
+    /// the row's fixed-point lines are then dropped. Values computed after it are meaningless
+    /// but harmless (every index is checked).
+    bool failed = false;
+
+    std::int64_t fail() {
+      failed = true;
+      return 0;
+    }
   };
 
   SUBSIDY_ALWAYS_INLINE static bool compare(std::int64_t a, std::int64_t b, Cmp cmp) {
@@ -444,15 +455,15 @@ struct Program::Impl {
     return code >= 0 && code < 63 && ((mask >> code) & 1) != 0;
   }
 
-  SUBSIDY_ALWAYS_INLINE static std::int64_t fact_value(const Instr& n, const Cursor& c) {
+  SUBSIDY_ALWAYS_INLINE static std::int64_t fact_value(const Instr& n, Cursor& c) {
     const FactColumn& col = c.table.scalar(n.slot);
     if (col.has(c.row)) return col.at(c.row);
     if (n.has_default) return n.value;
-    fall_back();
+    return c.fail();
   }
-  SUBSIDY_ALWAYS_INLINE static std::int64_t field_value(const Instr& n, const Cursor& c) {
+  SUBSIDY_ALWAYS_INLINE static std::int64_t field_value(const Instr& n, Cursor& c) {
     const FactColumn& col = c.list->fields[n.slot];
-    if (!col.has(c.record)) fall_back();
+    if (!col.has(c.record)) return c.fail();
     return col.at(c.record);
   }
 
@@ -506,34 +517,36 @@ struct Program::Impl {
     Cursor& c;
 
     /// `x` at exponent e ≤ x.e, exactly.
-    static std::int64_t at(const Fixed& x, std::int32_t e) {
-      if (x.e - e > 18) fall_back();
-      return scale_up(x.v, x.e - e);
+    std::int64_t at(const Fixed& x, std::int32_t e) const {
+      if (x.e - e > 18) return c.fail();
+      return scale_up(x.v, x.e - e, c.failed);
     }
     /// `x` at the result's exponent, exactly (digits below it send the row to the exact domain).
     std::int64_t at_result(const Fixed& x) const {
       if (x.e >= p.exponent) return at(x, p.exponent);
       const std::int32_t drop = p.exponent - x.e;
-      if (drop > 18 || x.v % kPow10[drop] != 0) fall_back();
+      if (drop > 18 || x.v % kPow10[drop] != 0) return c.fail();
       return x.v / kPow10[drop];
     }
-    static Fixed add(const Fixed& a, const Fixed& b) {
+    Fixed add(const Fixed& a, const Fixed& b) const {
       const std::int32_t e = std::min(a.e, b.e);
-      return {checked_add(at(a, e), at(b, e)), e};
+      return {checked_add(at(a, e), at(b, e), c.failed), e};
     }
-    static Fixed sub(const Fixed& a, const Fixed& b) {
+    Fixed sub(const Fixed& a, const Fixed& b) const {
       const std::int32_t e = std::min(a.e, b.e);
-      return {checked_sub(at(a, e), at(b, e)), e};
+      return {checked_sub(at(a, e), at(b, e), c.failed), e};
     }
-    static bool less(const Fixed& a, const Fixed& b) {
+    bool less(const Fixed& a, const Fixed& b) const {
       const std::int32_t e = std::min(a.e, b.e);
       return at(a, e) < at(b, e);
     }
     static bool negative(const Fixed& a) { return a.v < 0; }
-    static Fixed times(const Fixed& a, std::int64_t count) {
-      return {checked_mul(a.v, count), a.e};
+    Fixed times(const Fixed& a, std::int64_t count) const {
+      return {checked_mul(a.v, count, c.failed), a.e};
     }
-    static std::int64_t add_count(std::int64_t a, std::int64_t b) { return checked_add(a, b); }
+    std::int64_t add_count(std::int64_t a, std::int64_t b) const {
+      return checked_add(a, b, c.failed);
+    }
     void join_tier(std::uint32_t& into, std::uint32_t label) const {
       if (label == 0) return;
       if (into == 0) {
@@ -561,19 +574,21 @@ struct Program::Impl {
     Fixed rate_times_base(const AwardCode& a) const { return value(a.a); }  // compiled as a product
     Fixed band_min(const AwardCode& a) const { return value(a.a); }
     Fixed band_max(const AwardCode& a) const { return value(a.b); }
-    [[noreturn]] static void band_upside_down(const Fixed&, const Fixed&) { fall_back(); }
+    void band_upside_down(const Fixed&, const Fixed&) const {
+      c.fail();  // an error of the exact domain
+    }
     static std::uint32_t words(const AwardCode& a, LineStatus) { return a.text; }
 
     std::int64_t item_count(const AwardCode& a) const {
       const Fixed n = value(a.a);
       std::int64_t count = n.v;
       if (n.e < 0) {
-        if (-n.e > 18 || n.v % kPow10[-n.e] != 0) fall_back();
+        if (-n.e > 18 || n.v % kPow10[-n.e] != 0) return c.fail();
         count = n.v / kPow10[-n.e];
       } else {
-        count = scale_up(n.v, n.e);
+        count = scale_up(n.v, n.e, c.failed);
       }
-      if (count < 0) fall_back();
+      if (count < 0) return c.fail();
       return count;
     }
     static void trace_items(std::int64_t) {}
@@ -582,7 +597,7 @@ struct Program::Impl {
     std::pair<std::uint32_t, std::uint32_t> records(const AwardCode& a) const {
       const ListColumn& list = c.table.list(a.list_slot);
       if (list.has(c.row)) return {list.offsets[c.row], list.offsets[c.row + 1]};
-      if (!p.scenario.default_of(a.list_slot)) fall_back();
+      if (!p.scenario.default_of(a.list_slot)) c.fail();
       return {0, 0};
     }
     /// A fixed amount per matching record: the count times the amount, the list scanned once.
@@ -635,8 +650,8 @@ struct Program::Impl {
       return true;
     }
     static void trace_no_tier(const Fixed&) {}
-    [[noreturn]] static void two_tiers(const AwardCode&, const Fixed&, std::size_t, std::size_t) {
-      fall_back();
+    void two_tiers(const AwardCode&, const Fixed&, std::size_t, std::size_t) const {
+      c.fail();  // an error of the exact domain
     }
     static void trace_tier(const AwardCode&, const Fixed&, std::size_t) {}
 
@@ -646,18 +661,18 @@ struct Program::Impl {
     bool within_years(const RuleCode& rule) const {
       if (rule.from == kNone) return true;
       const FactColumn& years = c.table.year();
-      if (!years.has(c.row)) fall_back();
+      if (!years.has(c.row)) return c.fail() != 0;
       const Fixed from = value(rule.from);
       const Fixed year{years.at(c.row), 0};
       return !less(year, from) && less(year, add(from, Fixed{rule.years, 0}));
     }
     static void trace_nothing(bool) {}
-    [[noreturn]] static void negative_award(const Fixed&) { fall_back(); }
+    void negative_award(const Fixed&) const { c.fail(); }  // an error of the exact domain
     static bool recognition(const RuleCode& rule) { return rule.recognition; }
     /// Rounded by the rule, once, then at the result's exponent.
     Fixed round(const RuleCode& rule, const Fixed& v) const {
       const std::int32_t to = rule.rounding_exponent;
-      if (to - v.e > 18) fall_back();
+      if (to - v.e > 18) return {c.fail(), p.exponent};
       const std::int64_t rounded = to <= v.e ? at(v, to) : scale_down(v.v, to - v.e, rule.rounding);
       return {at(Fixed{rounded, to}, p.exponent), p.exponent};
     }
@@ -672,13 +687,14 @@ struct Program::Impl {
     }
   };
 
-  /// Evaluates one rule for the row; appends its line (if any). Throws Fallback.
+  /// Evaluates one rule for the row; appends its line (if any). A row the fixed-point
+  /// domain cannot finish raises c.failed.
   void run_rule(std::uint32_t index, Cursor& c, std::vector<ColumnarLine>& out) const;
 
   void interactions(const SetCode& set, Cursor& c, std::vector<ColumnarLine>& out,
                     std::size_t first) const;
 
-  /// The fast path for one row: its lines appended to `out`. Throws Fallback.
+  /// The fast path for one row: its lines appended to `out`, or c.failed raised.
   void run_row(Cursor& c, std::vector<ColumnarLine>& out) const;
 
   // ---- results ----

@@ -195,14 +195,8 @@ void Program::Impl::run_range(const FactTable& table, const RowPlan& plan, std::
     const std::size_t first = chunk.lines.size();
     Cursor c{table, row, plan.previous[row] ? *plan.previous[row] : kNoRow, chunk};
     std::int64_t lo = 0, hi = 0;
-    bool ok = true;
-    try {
-      program.run_row(c, chunk.lines);
-      ok = row_cash(chunk.lines, first, lo, hi);
-    } catch (const Fallback&) {
-      ok = false;
-    }
-    if (!ok) {
+    program.run_row(c, chunk.lines);
+    if (c.failed || !row_cash(chunk.lines, first, lo, hi)) {
       chunk.lines.resize(first);
       reference_row(table, row, plan, chunk);
       continue;
