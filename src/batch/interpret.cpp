@@ -251,21 +251,46 @@ void Program::Impl::interactions(const SetCode& set, Cursor& c, std::vector<Colu
   }
 }
 
-/// The fast path for one row: its lines appended to `out`, or c.failed raised.
-void Program::Impl::run_row(Cursor& c, std::vector<ColumnarLine>& out) const {
+void Program::Impl::run_block(std::vector<Cursor>& rows, const std::vector<std::uint32_t>& sel,
+                              std::vector<std::vector<ColumnarLine>>& lines) const {
+  std::vector<std::uint32_t> in_set, chosen;
+  in_set.reserve(sel.size());
+  chosen.reserve(sel.size());
+  std::vector<std::size_t> first(rows.size(), 0);  ///< the set's first line, by position
   for (const SetCode& set : sets) {
-    if (set.applies_to == kNone && set.rules.empty() && set.checks.empty()) {
-      continue;  // inactive set (or one with nothing to do)
+    if (set.applies_to == kNone && set.rules.empty() && set.checks.empty()) continue;
+    in_set.clear();
+    for (std::uint32_t i : sel) {
+      Cursor& c = rows[i];
+      if (c.failed || (set.applies_to != kNone && !eval(set.applies_to, c)) || c.failed) continue;
+      in_set.push_back(i);
+      first[i] = lines[i].size();
     }
-    if (set.applies_to != kNone && !eval(set.applies_to, c)) continue;
-    const std::size_t first = out.size();
-    for (std::uint32_t rule : set.rules) run_rule(rule, c, out);
-    interactions(set, c, out, first);
-    // Checks give findings, which the columnar results leave out; they still run, because a
-    // check that cannot be evaluated (a missing fact) makes the reference report an error.
-    for (const auto& [when, require] : set.checks) {
-      if (when != kNone && !eval(when, c)) continue;
-      eval(require, c);
+    for (std::uint32_t rule : set.rules) {
+      const std::uint32_t when = rule_codes[rule].when;
+      chosen.clear();
+      for (std::uint32_t i : in_set) {
+        Cursor& c = rows[i];
+        if (!c.failed && (when == kNone || eval(when, c) != 0)) chosen.push_back(i);
+      }
+      for (std::uint32_t i : chosen) {
+        Cursor& c = rows[i];
+        if (c.failed) continue;
+        c.selected = true;
+        run_rule(rule, c, lines[i]);
+        c.selected = false;
+      }
+    }
+    for (std::uint32_t i : in_set) {
+      Cursor& c = rows[i];
+      if (c.failed) continue;
+      interactions(set, c, lines[i], first[i]);
+      // Checks give findings, which the batch results leave out; they still run, because a
+      // check that cannot be evaluated (a missing fact) makes the exact domain report an error.
+      for (const auto& [check_when, require] : set.checks) {
+        if (check_when != kNone && !eval(check_when, c)) continue;
+        eval(require, c);
+      }
     }
   }
 }

@@ -426,6 +426,7 @@ struct Program::Impl {
     /// the row's fixed-point lines are then dropped. Values computed after it are meaningless
     /// but harmless (every index is checked).
     bool failed = false;
+    bool selected = false;  ///< the rule's condition was found true over the block already
 
     std::int64_t fail() {
       failed = true;
@@ -656,7 +657,7 @@ struct Program::Impl {
     static void trace_tier(const AwardCode&, const Fixed&, std::size_t) {}
 
     bool condition_holds(const RuleCode& rule) const {
-      return rule.when == kNone || p.eval(rule.when, c) != 0;
+      return c.selected || rule.when == kNone || p.eval(rule.when, c) != 0;
     }
     bool within_years(const RuleCode& rule) const {
       if (rule.from == kNone) return true;
@@ -694,8 +695,11 @@ struct Program::Impl {
   void interactions(const SetCode& set, Cursor& c, std::vector<ColumnarLine>& out,
                     std::size_t first) const;
 
-  /// The fast path for one row: its lines appended to `out`, or c.failed raised.
-  void run_row(Cursor& c, std::vector<ColumnarLine>& out) const;
+  /// Vector-at-a-time over a block of rows (`sel`: positions in `rows` whose program this is):
+  /// each set's applies_to and each rule's condition over the selection, awards only on the rows
+  /// selected; lines appended to lines[position]. Failed rows drop out of the selection.
+  void run_block(std::vector<Cursor>& rows, const std::vector<std::uint32_t>& sel,
+                 std::vector<std::vector<ColumnarLine>>& lines) const;
 
   // ---- results ----
 

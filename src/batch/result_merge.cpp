@@ -179,33 +179,65 @@ void Program::Impl::run_range(const FactTable& table, const RowPlan& plan, std::
   chunk.cash_min.reserve(n);
   chunk.cash_max.reserve(n);
   chunk.by_reference.reserve(n);
-  constexpr std::size_t kSample = 1024;
-  for (std::size_t row = from; row < to; ++row) {
-    if (row == from + kSample) {
-      // Lines for the rest, estimated from the first rows (+12%): growing by doubling would
+  // Blocks of rows, each evaluated vector-at-a-time by its rows' programs (run_block), then
+  // finished row by row in order: rows the fixed-point domain could not finish go to the exact
+  // domain.
+  constexpr std::size_t kBlock = 1024;
+  std::vector<Cursor> rows;
+  rows.reserve(kBlock);
+  std::vector<const Impl*> program_of(kBlock);
+  std::vector<std::vector<ColumnarLine>> lines(kBlock);
+  std::vector<std::uint32_t> sel;
+  sel.reserve(kBlock);
+  for (std::size_t start = from; start < to; start += kBlock) {
+    if (start == from + kBlock) {
+      // Lines for the rest, estimated from the first block (+12%): growing by doubling would
       // copy the lines and hold up to twice the memory.
-      chunk.lines.reserve(chunk.lines.size() * n / kSample + chunk.lines.size() * n / kSample / 8 +
+      chunk.lines.reserve(chunk.lines.size() * n / kBlock + chunk.lines.size() * n / kBlock / 8 +
                           64);
     }
-    const Impl& program = plan.program(table, row, *this);
-    if (!program.compiled || table.exact_only(row)) {
-      reference_row(table, row, plan, chunk);
-      continue;
+    const std::size_t size = std::min(to - start, kBlock);
+    rows.clear();
+    for (std::size_t i = 0; i < size; ++i) {
+      const std::size_t row = start + i;
+      const Impl& program = plan.program(table, row, *this);
+      program_of[i] = program.compiled && !table.exact_only(row) ? &program : nullptr;
+      rows.push_back(Cursor{table, row, plan.previous[row] ? *plan.previous[row] : kNoRow, chunk});
+      lines[i].clear();
     }
-    const std::size_t first = chunk.lines.size();
-    Cursor c{table, row, plan.previous[row] ? *plan.previous[row] : kNoRow, chunk};
-    std::int64_t lo = 0, hi = 0;
-    program.run_row(c, chunk.lines);
-    if (c.failed || !row_cash(chunk.lines, first, lo, hi)) {
-      chunk.lines.resize(first);
-      reference_row(table, row, plan, chunk);
-      continue;
+    // One pass per program met in the block (rows of different years).
+    for (std::size_t i = 0; i < size; ++i) {
+      const Impl* program = program_of[i];
+      const auto seen = program_of.begin() + static_cast<std::ptrdiff_t>(i);
+      if (program == nullptr || std::find(program_of.begin(), seen, program) != seen) {
+        continue;
+      }
+      sel.clear();
+      for (std::size_t j = i; j < size; ++j) {
+        if (program_of[j] == program) sel.push_back(static_cast<std::uint32_t>(j));
+      }
+      program->run_block(rows, sel, lines);
     }
-    for (std::size_t i = first; i < chunk.lines.size(); ++i) count_line(chunk, chunk.lines[i]);
-    chunk.counts.push_back(chunk.lines.size() - first);
-    chunk.cash_min.push_back(lo);
-    chunk.cash_max.push_back(hi);
-    chunk.by_reference.push_back(0);
+    for (std::size_t i = 0; i < size; ++i) {
+      const std::size_t row = start + i;
+      if (program_of[i] == nullptr) {
+        reference_row(table, row, plan, chunk);
+        continue;
+      }
+      const std::size_t first = chunk.lines.size();
+      chunk.lines.insert(chunk.lines.end(), lines[i].begin(), lines[i].end());
+      std::int64_t lo = 0, hi = 0;
+      if (rows[i].failed || !row_cash(chunk.lines, first, lo, hi)) {
+        chunk.lines.resize(first);
+        reference_row(table, row, plan, chunk);
+        continue;
+      }
+      for (std::size_t k = first; k < chunk.lines.size(); ++k) count_line(chunk, chunk.lines[k]);
+      chunk.counts.push_back(chunk.lines.size() - first);
+      chunk.cash_min.push_back(lo);
+      chunk.cash_max.push_back(hi);
+      chunk.by_reference.push_back(0);
+    }
   }
 }
 
@@ -306,15 +338,19 @@ ColumnarResult Program::Impl::run(const FactTable& table, unsigned threads) cons
 void Program::Impl::merge_texts(std::vector<Chunk>& chunks, ColumnarResult& out) const {
   out.texts = texts->list;
   const std::uint32_t own = static_cast<std::uint32_t>(texts->list.size());
+  // In text order, so that the numbering does not depend on the threads or the order rows ran.
   std::map<std::string, std::uint32_t, std::less<>> added;
+  for (const Chunk& ch : chunks) {
+    for (const auto& text : ch.new_list) added.emplace(text, 0);
+  }
+  for (auto& [text, index] : added) {
+    index = static_cast<std::uint32_t>(out.texts.size());
+    out.texts.push_back(text);
+  }
   for (Chunk& ch : chunks) {
     if (ch.new_list.empty()) continue;
     std::vector<std::uint32_t> to;
-    for (const auto& text : ch.new_list) {
-      auto [it, fresh] = added.emplace(text, static_cast<std::uint32_t>(out.texts.size()));
-      if (fresh) out.texts.push_back(text);
-      to.push_back(it->second);
-    }
+    for (const auto& text : ch.new_list) to.push_back(added.find(text)->second);
     for (ColumnarLine& l : ch.lines) {
       for (std::uint32_t* t : {&l.tier, &l.text, &l.note}) {
         if (*t >= own) *t = to[*t - own];
