@@ -166,7 +166,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=10_000_000)
     parser.add_argument("--single", type=int, default=300_000)
-    parser.add_argument("--per-partition", type=int, default=250_000)
+    parser.add_argument("--per-partition", type=int, default=50_000)
     parser.add_argument("--engines", default="single,dask,spark")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()

@@ -15,7 +15,11 @@ set(SUBSIDY_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/../src/render.cpp
   ${CMAKE_CURRENT_LIST_DIR}/../src/prepared.cpp
   ${CMAKE_CURRENT_LIST_DIR}/../src/json.cpp
-  ${CMAKE_CURRENT_LIST_DIR}/../src/columnar.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/../src/batch/fact_table.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/../src/batch/plan_compile.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/../src/batch/plan_lower.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/../src/batch/interpret.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/../src/batch/result_merge.cpp
   ${CMAKE_CURRENT_LIST_DIR}/../src/audit.cpp
   ${CMAKE_CURRENT_LIST_DIR}/../src/structure.cpp
 )

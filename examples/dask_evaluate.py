@@ -28,7 +28,7 @@ population = pd.DataFrame(
 if __name__ == "__main__":  # worker processes import this file: start the cluster only once
     rules = subsidy.RuleSet.load("rules")
     survey = rules.choose({"electromechanical-policy": "machining-survey"})
-    with LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None) as cluster, Client(cluster):
+    with LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=":0") as cluster, Client(cluster):
         with dask.config.set({"dataframe.convert-string": False}):  # keep the Decimal objects
             frame = dd.from_pandas(population, npartitions=2)
         lines, totals = subsidy.dask.evaluate(survey, frame)  # lazy; rows of one id together

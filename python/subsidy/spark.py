@@ -119,10 +119,19 @@ def _by_reference(
     scenario: Scenario, table: pa.Table, rows: list[int], by: str, source: str
 ) -> tuple[pa.Table, pa.Table]:
     """Rows the fixed-point path left to the reference evaluator (amounts beyond int64, errors),
-    evaluated by the record path, as evaluate_frame does."""
-    part = table.take(pa.array(rows, pa.int64()))
+    evaluated by the record path, as evaluate_frame does. Their enterprises' other years come
+    along (a rule reading ``last_year(...)`` needs them); only the rows asked for are kept."""
+    same = pc.is_in(table.column(by), value_set=pc.unique(table.column(by).take(pa.array(rows, pa.int64()))))
+    context = np.flatnonzero(same.to_numpy(zero_copy_only=False))
+    wanted = np.isin(context, np.asarray(rows, dtype=np.int64))
+    part = table.take(pa.array(context, pa.int64()))
     records = _frames._from_frame(scenario.rules._core, part.to_pandas(), source)
     lines, totals = scenario.evaluate_many(records, threads=1).frames()
+    totals = totals[wanted].reset_index(drop=True)
+    part = part.filter(pa.array(wanted))
+    if "year" in lines.columns and "year" in part.column_names:
+        keys = set(zip(part.column(by).cast(pa.string()).to_pylist(), part.column("year").to_pylist()))
+        lines = lines[[key in keys for key in zip(lines["enterprise"], lines["year"])]]
     lines_table = pa.table(
         {f.name: _column(lines[f.name], f.type) for f in _ARROW_LINES}, schema=_ARROW_LINES
     )

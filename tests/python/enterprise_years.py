@@ -130,3 +130,21 @@ def scenarios(rules: subsidy.RuleSet) -> dict[str, subsidy.Scenario]:
         "machining": rules.choose({"electromechanical-policy": "machining-survey"}),
         "mining": rules.choose({"electromechanical-policy": "mining-em-survey"}),
     }
+
+
+def without_last_year(frame: pd.DataFrame, year: int) -> pd.DataFrame:
+    """The records of one year with no figure of the year before: the rules that need it read
+    the enterprise's record of the year before (``last_year``)."""
+    part = frame[frame["year"] == year].reset_index(drop=True)
+    part["income_tax_paid_last_year"] = None
+    return part
+
+
+def with_last_year_filled(frame: pd.DataFrame) -> pd.DataFrame:
+    """The same records with last year's income tax copied in from the year before's record."""
+    previous = frame.set_index(["id", "year"])["income_tax_paid"]
+    filled = frame.copy()
+    filled["income_tax_paid_last_year"] = [
+        previous.get((i, y - 1)) for i, y in zip(filled["id"], filled["year"])
+    ]
+    return filled

@@ -18,7 +18,15 @@ import pandas as pd
 import pytest
 from conftest import REPO
 from distributed import Client, LocalCluster
-from enterprise_years import HUGE, frame_rows, population, scenarios
+from enterprise_years import (
+    HUGE,
+    YEARS,
+    frame_rows,
+    population,
+    scenarios,
+    with_last_year_filled,
+    without_last_year,
+)
 
 import subsidy
 import subsidy.dask
@@ -46,7 +54,7 @@ def source(parts: int = PARTS) -> dd.DataFrame:
 @pytest.fixture(scope="module")
 def client() -> Iterator[Client]:
     with LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
     ) as cluster, Client(cluster) as c:
         yield c
 
@@ -131,6 +139,35 @@ def test_compare_equals_single_process(
     assert got.total.change != subsidy.Band.zero()
     assert frame_rows(got.per_enterprise.compute()) == frame_rows(expected.per_enterprise)
     assert frame_rows(got.failed.compute()) == frame_rows(expected.failed)
+
+
+def by_year(index: int) -> pd.DataFrame:
+    """Input partitioned by year, as a warehouse keeps it: partition i holds every enterprise's
+    record of YEARS[i] and no figure of the year before, so a rule reading ``last_year(...)`` needs
+    a row from another input partition."""
+    return without_last_year(population(CROSS_YEAR, seed=99), YEARS[index])
+
+
+CROSS_YEAR = 1_500
+
+
+def test_last_year_read_across_input_partitions(client: Client, rules: subsidy.RuleSet) -> None:
+    scenario = scenarios(rules)["machining"]
+    whole = pd.concat([by_year(i) for i in range(len(YEARS))], ignore_index=True)
+    expected = scenario.evaluate_frame(whole)
+    with dask.config.set({"dataframe.convert-string": False}):
+        source = dd.from_map(by_year, range(len(YEARS)))
+    lines, totals = dask.compute(*subsidy.dask.evaluate(scenario, source))
+    assert frame_rows(lines) == frame_rows(expected.lines)
+    assert frame_rows(totals) == frame_rows(expected.totals)
+    # The same rows with last year's figure written in: every later year's lines are the same, so
+    # the cluster really read the year before from the other partition's row.
+    filled = scenario.evaluate_frame(with_last_year_filled(whole)).lines
+    later = lines[lines["year"] > YEARS[0]]
+    assert frame_rows(later) == frame_rows(filled[filled["year"] > YEARS[0]])
+    # Each year's partition evaluated on its own, without the year before, gives other lines.
+    alone = pd.concat([scenario.evaluate_frame(by_year(i)).lines for i in range(1, len(YEARS))])
+    assert frame_rows(later) != frame_rows(alone)
 
 
 def test_example_runs() -> None:

@@ -16,7 +16,17 @@ from typing import Any
 import pandas as pd
 import pytest
 from conftest import REPO
-from enterprise_years import HUGE, arrow, frame_rows, multiset, population, scenarios
+from enterprise_years import (
+    HUGE,
+    YEARS,
+    arrow,
+    frame_rows,
+    multiset,
+    population,
+    scenarios,
+    with_last_year_filled,
+    without_last_year,
+)
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.types import DecimalType, DoubleType
 
@@ -157,6 +167,27 @@ def test_small_arrow_batches(spark: SparkSession, rules: subsidy.RuleSet) -> Non
         spark.conf.unset("spark.sql.execution.arrow.maxRecordsPerBatch")
     key = ["enterprise", "ok", "error", "cash_min", "cash_max"]
     assert multiset([t[k] for k in key] for t in totals) == frame_rows(expected, key)
+
+
+def test_last_year_read_across_input_partitions(spark: SparkSession, rules: subsidy.RuleSet) -> None:
+    # Input partitioned by year, as a warehouse keeps it, with no figure of the year before: a
+    # rule reading last_year(...) needs a row from another partition.
+    scenario = scenarios(rules)["machining"]
+    people = population(1_500, seed=99)
+    whole = pd.concat([without_last_year(people, y) for y in YEARS], ignore_index=True)
+    source = spark.createDataFrame(arrow(whole)).repartition(len(YEARS), "year")
+    assert source.rdd.getNumPartitions() == len(YEARS)
+    lines = collected(subsidy.spark.evaluate(scenario, source).lines)
+    assert multiset([line[k] for k in LINE_KEY] for line in lines) == frame_rows(
+        scenario.evaluate_frame(whole).lines, LINE_KEY
+    )
+    # With last year's figure written in, every later year's lines are the same: the cluster
+    # really read the year before's row.
+    filled = scenario.evaluate_frame(with_last_year_filled(whole)).lines
+    later = multiset([line[k] for k in LINE_KEY] for line in lines if line["year"] > YEARS[0])
+    assert later == frame_rows(filled[filled["year"] > YEARS[0]], LINE_KEY)
+    alone = pd.concat([scenario.evaluate_frame(without_last_year(people, y)).lines for y in YEARS[1:]])
+    assert later != frame_rows(alone, LINE_KEY)
 
 
 def test_example_runs(spark: SparkSession, capsys: pytest.CaptureFixture[str]) -> None:

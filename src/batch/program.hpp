@@ -1,0 +1,775 @@
+// The batch program's one internal header: the plan (PlanNode, from the compiled rules and a
+// scenario), its lowered instructions (Instr), the award/rule/set code over them, and
+// Program::Impl, whose passes are defined in the files named after them:
+//   plan_compile.cpp   CompiledRules + scenario → plan nodes and award code (constants folded,
+//                      exponents aligned), or "unsupported" for a construct it does not take;
+//   plan_lower.cpp     plan nodes → instructions (fused leaves, flattened and/or chains);
+//   interpret.cpp      the instruction interpreter and the fixed-point domain of the award
+//                      semantics (semantics.hpp);
+//   result_merge.cpp   rows by year and chunk, rows finished by the exact domain, merged results.
+// fact_table.cpp holds the columns the program reads (include/subsidy/columnar.hpp).
+#pragma once
+
+#include <algorithm>
+#include <functional>
+#include <limits>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "../compiled.hpp"
+#include "../prepared.hpp"
+#include "../rounding.hpp"
+#include "../semantics.hpp"
+#include "subsidy/columnar.hpp"
+
+namespace subsidy {
+namespace batch {
+
+using detail::Cmp;
+using detail::CompiledAward;
+using detail::CompiledRules;
+using detail::Expr;
+using detail::Op;
+using detail::RefKind;
+
+constexpr std::int64_t kPow10[19] = {1,
+                                     10,
+                                     100,
+                                     1000,
+                                     10000,
+                                     100000,
+                                     1000000,
+                                     10000000,
+                                     100000000,
+                                     1000000000,
+                                     10000000000,
+                                     100000000000,
+                                     1000000000000,
+                                     10000000000000,
+                                     100000000000000,
+                                     1000000000000000,
+                                     10000000000000000,
+                                     100000000000000000,
+                                     1000000000000000000};
+
+/// A construct the compiler does not handle; the whole program then runs on the reference path.
+struct Unsupported {
+  std::string what;
+};
+[[noreturn]] inline void refuse(std::string what) { throw Unsupported{std::move(what)}; }
+
+/// a + b, or 0 with `failed` raised when it overflows int64.
+inline std::int64_t checked_add(std::int64_t a, std::int64_t b, bool& failed) {
+  std::int64_t r;
+  if (!__builtin_add_overflow(a, b, &r)) return r;
+  failed = true;
+  return 0;
+}
+/// a − b, or 0 with `failed` raised when it overflows int64.
+inline std::int64_t checked_sub(std::int64_t a, std::int64_t b, bool& failed) {
+  std::int64_t r;
+  if (!__builtin_sub_overflow(a, b, &r)) return r;
+  failed = true;
+  return 0;
+}
+/// a × b, or 0 with `failed` raised when it overflows int64.
+inline std::int64_t checked_mul(std::int64_t a, std::int64_t b, bool& failed) {
+  std::int64_t r;
+  if (!__builtin_mul_overflow(a, b, &r)) return r;
+  failed = true;
+  return 0;
+}
+inline std::int64_t scale_up(std::int64_t v, std::int32_t digits, bool& failed) {
+  return digits == 0 ? v : checked_mul(v, kPow10[digits], failed);
+}
+
+/// v / 10^digits rounded by `mode`: the library's one rounding decision (rounding.hpp).
+inline std::int64_t scale_down(std::int64_t v, std::int32_t digits, Rounding mode) {
+  return detail::round_scaled(v, kPow10[digits], mode);
+}
+
+inline std::int32_t checked_shift(std::int32_t digits) {
+  if (digits < 0 || digits > 18)
+    refuse("an exponent difference of " + std::to_string(digits) + " digits");
+  return digits;
+}
+
+inline std::int64_t date_code(const Date& d) {
+  return std::int64_t{d.year} * 10000 + d.month * 100 + d.day;
+}
+inline Date date_of(std::int64_t code) {
+  Date d;
+  d.year = static_cast<int>(code / 10000);
+  d.month = static_cast<int>(code / 100 % 100);
+  d.day = static_cast<int>(code % 100);
+  return d;
+}
+
+// ---- nodes
+// ---------------------------------------------------------------------------------------
+
+enum class Kind : std::uint8_t { number, boolean, code, date, list, text };
+
+// Sums of int64 amounts over a whole batch.
+__extension__ typedef __int128 Int128;
+__extension__ typedef unsigned __int128 UInt128;
+
+constexpr std::uint32_t kNone = static_cast<std::uint32_t>(-1);
+constexpr std::size_t kNoRow = static_cast<std::size_t>(-1);
+
+/// The operations of the plan and of the interpreter, one enumeration for both: a plan node
+/// uses the plain operations; lowering adds the fused ones (cmp_k, fact_in, field_in,
+/// field_cmp_k, all_of, any_of, text_fact_in, text_field_in) and replaces text_in.
+enum class Opcode : std::uint8_t {
+  constant,
+  fact,
+  field,
+  year,
+  rescale,
+  round,
+  add,
+  sub,
+  mul,
+  neg,
+  min,
+  max,
+  if_,
+  sum,
+  count,
+  any,
+  all,
+  present_fact,
+  present_list,
+  present_field,
+  present_year,
+  and_,
+  or_,
+  not_,
+  cmp,
+  cmp_k,
+  in,
+  fact_in,
+  field_in,
+  field_cmp_k,
+  last_year,
+  all_of,         ///< a and b and …: operands[a .. a + b), flattened
+  any_of,         ///< a or b or …
+  text_fact_in,   ///< the text fact `slot` is one of text_sets[value]
+  text_field_in,  ///< the text field `slot` of the record is one of text_sets[value]
+  text_in,        ///< plan: a text fact or field among some texts (slot; value: the text set)
+};
+
+struct PlanNode {
+  Opcode op = Opcode::constant;
+  Kind kind = Kind::number;
+  Cmp cmp = Cmp::eq;
+  Rounding mode = Rounding::half_up;
+  bool has_default = false;      ///< fact: a default stands in for an absent value
+  bool of_field = false;         ///< text_in: a field of the list record, not a fact
+  bool default_matches = false;  ///< text_in: the fact's default is among the texts
+  std::int32_t exponent = 0;     ///< numbers: the value is an int64 count of 10^exponent
+  std::int32_t digits = 0;       ///< rescale / round: the digits to scale by
+  std::int64_t value = 0;        ///< constant; fact: the default
+  std::size_t slot = 0;          ///< fact slot, field index
+  std::vector<std::uint32_t> args;
+  std::vector<std::int64_t> codes;                   ///< in: the codes that match
+  std::string text;                                  ///< text constants (folded away)
+  const std::vector<std::string>* values = nullptr;  ///< code: enumeration values
+};
+
+/// One instruction of the interpreter: small, arguments inline (indexes of other instructions).
+struct Instr {
+  Opcode op = Opcode::constant;
+  Cmp cmp = Cmp::eq;
+  Rounding mode = Rounding::half_up;
+  bool has_default = false;      ///< fact: has a default; list ops: the list has a default
+  bool default_matches = false;  ///< fact_in, text_fact_in: the default is among the texts
+  std::int32_t exponent = 0;
+  std::int32_t digits = 0;  ///< rescale, round: the digits to scale by
+  /// The operands: instruction indexes (kNone: none); all_of / any_of: arg[0] is the first of
+  /// arg[1] operands in Program::Impl::operands.
+  std::uint32_t arg[3] = {kNone, kNone, kNone};
+  std::uint32_t slot = 0;
+  std::int64_t value = 0;  ///< constant, default, comparand, or the bit mask of matching codes
+};
+
+struct AwardCode {
+  AmountKind kind = AmountKind::fixed;
+  std::int32_t exponent = 0;  ///< of the outcome's amounts
+  std::uint32_t a = kNone;
+  std::uint32_t b = kNone;
+  std::int32_t a_shift = 0;  ///< band: digits to bring a and b to `exponent`
+  std::int32_t b_shift = 0;
+  std::size_t list_slot = 0;
+  bool for_each = false;
+  std::uint32_t where = kNone;
+  std::unique_ptr<AwardCode> each;
+  struct Level {
+    std::uint32_t lower = kNone;
+    std::uint32_t upper = kNone;
+    bool lower_inclusive = true;
+    bool upper_inclusive = false;
+    std::uint32_t label = 0;  ///< text index
+    std::unique_ptr<AwardCode> award;
+  };
+  std::vector<Level> levels;
+  HitPolicy hit = HitPolicy::unique;
+  std::uint32_t text = 0;  ///< unfixed, honour: text index of the words
+};
+
+struct RuleCode {
+  std::size_t crule = 0;
+  std::uint32_t when = kNone;
+  std::uint32_t from = kNone;  ///< years_from: the first year
+  std::int64_t years = 0;
+  AwardCode award;
+  std::int32_t rounding_exponent = -2;
+  Rounding rounding = Rounding::half_up;
+  bool recognition = false;  ///< preference or honour: never money
+  bool in_kind = false;
+};
+
+struct ExclusionCode {
+  std::vector<std::uint32_t> rules;  ///< program rule indexes
+  std::vector<std::uint32_t> notes;  ///< text index of "gave way to rules[k]", by k
+  bool higher = true;
+};
+
+struct CapCode {
+  std::size_t cap = 0;  ///< index into CompiledRules::caps
+  std::vector<std::uint32_t> rules;
+  std::uint32_t max = kNone;
+};
+
+struct SetCode {
+  std::uint32_t applies_to = kNone;
+  std::vector<std::uint32_t> rules;  ///< program rule indexes, in the set's order
+  std::vector<ExclusionCode> exclusions;
+  std::vector<CapCode> caps;
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> checks;  ///< when (or kNone), require
+};
+
+constexpr std::size_t kMaxSummedLevels = 8;  ///< hit: sum tables whose label sets are listed
+
+/// The texts lines refer to (tier labels, unfixed texts, notes), interned once from the rule set
+/// whatever the scenario, so that every program of a rule set numbers them alike.
+struct TextTable {
+  std::vector<std::string> list{std::string()};
+  std::map<std::string, std::uint32_t, std::less<>> index{{std::string(), 0}};
+
+  std::uint32_t intern(const std::string& text) {
+    auto [it, added] = index.emplace(text, static_cast<std::uint32_t>(list.size()));
+    if (added) list.push_back(text);
+    return it->second;
+  }
+  std::uint32_t at(const std::string& text) const { return index.at(text); }
+
+  /// The labels of the levels in `mask`, as the reference path joins them.
+  static std::string labels(const CompiledAward& a, std::size_t mask) {
+    std::string out;
+    for (std::size_t k = 0; k < a.levels.size(); ++k) {
+      if ((mask >> k) & 1) detail::join_tier(out, a.levels[k].info.label);
+    }
+    return out;
+  }
+
+  void add_award(const CompiledAward& a) {
+    if (a.kind == AmountKind::unfixed || a.kind == AmountKind::honour) intern(a.unfixed_text);
+    if (a.each) add_award(*a.each);
+    for (const auto& l : a.levels) {
+      intern(l.info.label);
+      add_award(*l.award);
+    }
+    if (a.kind == AmountKind::tiers && a.hit == HitPolicy::sum &&
+        a.levels.size() <= kMaxSummedLevels) {
+      for (std::size_t mask = 1; mask < (std::size_t{1} << a.levels.size()); ++mask) {
+        intern(labels(a, mask));
+      }
+    }
+  }
+
+  explicit TextTable(const CompiledRules& r) {
+    for (const auto& rule : r.crules) add_award(rule.award);
+    for (const auto& ex : r.exclusions) {
+      for (std::size_t rule : ex.rules) {
+        intern(detail::exclusion_note(ex, r.rules[r.crules[rule].info].qualified_id));
+      }
+    }
+  }
+};
+
+/// Stores one scalar as a column value; false when it does not fit (the row goes exact).
+bool store_scalar(FactColumn& c, const FactDecl& decl, const Scalar& s, std::int64_t& out);
+
+}  // namespace batch
+
+using namespace batch;  // NOLINT: this header is the batch files' own
+
+struct Program::Impl {
+  const RuleSet rules;  ///< a handle: keeps the compiled rules alive
+  const CompiledRules& r;
+  detail::Day scenario;  ///< the scenario on the program's day
+  std::function<Evaluation(const Enterprise&, const Enterprise*)> reference;
+  const Scenario given;                ///< as the caller gave it
+  std::vector<std::string> selection;  ///< the rule selection
+  /// Programs for the days rows are evaluated on when the scenario has no `on`: each row on the
+  /// last day of its own year. Compiled the first time a run meets the year, then kept.
+  mutable std::mutex years_mutex;
+  mutable std::map<std::int64_t, std::unique_ptr<Impl>> year_programs;
+  std::string unsupported_reason;
+  bool compiled = false;
+  bool filtered = false;
+  std::int32_t exponent = -2;  ///< of every result amount
+
+  std::vector<PlanNode> nodes;
+  std::vector<std::uint32_t> derived_nodes;
+  std::vector<RuleCode> rule_codes;
+  std::vector<SetCode> sets;
+  std::vector<std::uint32_t> program_rule;  ///< crules index → program rule index (or kNone)
+  std::vector<std::string> rule_ids;
+  std::shared_ptr<const TextTable> texts;           ///< shared by the programs of every year
+  std::vector<std::vector<std::string>> text_sets;  ///< the texts a text_in node matches
+
+  Impl(const RuleSet& rs, const Scenario& s)
+      : rules(rs),
+        r(rs.compiled()),
+        scenario(detail::resolve_day(rs, s)),
+        reference(detail::reference_evaluator(scenario.prepared)),
+        given(s) {}
+
+  // ---- compiling ----
+
+  std::uint32_t push(PlanNode n);
+
+  std::uint32_t constant_number(const Decimal& d);
+  std::uint32_t constant_bool(bool b);
+  bool is_constant(std::uint32_t k) const { return nodes[k].op == Opcode::constant; }
+
+  /// The node brought to exponent `to` (≤ its own), exactly.
+  std::uint32_t align(std::uint32_t k, std::int32_t to);
+
+  /// A node reading a fact or field column of the declared unit.
+  static PlanNode column_node(Opcode op, std::size_t slot, const FactDecl& decl);
+
+  std::uint32_t compile_scalar_fact(std::size_t slot);
+
+  std::uint32_t compile_field(const Expr& x, const FactDecl* record);
+
+  std::uint32_t compile_list(const Expr& x);
+
+  std::uint32_t binary(Opcode op, std::uint32_t a, std::uint32_t b, std::int32_t e);
+
+  std::uint32_t code_match(std::uint32_t column, const std::vector<std::string>& wanted,
+                           bool negate);
+
+  /// The text fact or field `x` names (its slot, and whether it is a field), if it names one.
+  std::optional<std::pair<std::size_t, bool>> text_ref(const Expr& x, const FactDecl* record) const;
+
+  /// A text fact or field equal to one of `texts` (or to none, negated). Texts are read from the
+  /// column's dictionary, which each table builds for itself, so the node keeps the texts.
+  std::uint32_t text_match(std::pair<std::size_t, bool> ref, std::vector<std::string> texts_in,
+                           bool negate);
+
+  std::uint32_t compile(const Expr& x, const FactDecl* record);
+
+  std::uint32_t compile_expression(const detail::Expression& e, Kind kind);
+
+  AwardCode compile_award(const CompiledAward& a, const FactDecl* record);
+
+  void compile_all(const std::vector<std::string>& only);
+
+  // ---- lowering: nodes → the interpreter's compact form ----
+
+  std::vector<Instr> instrs;
+  std::vector<std::uint32_t> operands;  ///< of all_of / any_of nodes
+  std::vector<std::uint32_t> lowered;   ///< node → instrs index
+
+  std::uint32_t emit(const Instr& h);
+
+  static std::int64_t mask_of(const std::vector<std::int64_t>& codes);
+
+  /// The lowered operands of a chain of `op` (and_ / or_) rooted at node k, left to right.
+  void flatten(std::uint32_t k, Opcode op, std::vector<std::uint32_t>& chain);
+
+  std::uint32_t lower(std::uint32_t k);
+
+  void lower_award(AwardCode& a);
+
+  void lower_all();
+
+  /// Two lowered expressions computing the same thing the same way.
+  bool same(std::uint32_t x, std::uint32_t y) const;
+
+  /// `when: any(list, C)` in front of `per_item: for_each list where C` (the O11/O21 shape)
+  /// decides nothing the award does not: the award has an item exactly when some record meets C,
+  /// and it evaluates C on every record `any` would. Without a recurrence to check in between, the
+  /// condition is skipped and the list scanned once.
+  bool when_is_implied(const RuleCode& rule) const;
+
+  // ---- running ----
+
+  struct Chunk;
+
+  struct Cursor {
+    const FactTable& table;
+    std::size_t row;
+    std::size_t previous = kNoRow;  ///< the same enterprise's row of the year before
+    Chunk& chunk;                   ///< where texts the program's table lacks are kept
+    const ListColumn* list = nullptr;
+    std::size_t record = 0;
+    /// Raised when the row needs the exact domain (an overflow, a missing fact, an error there):
+    /// the row's fixed-point lines are then dropped. Values computed after it are meaningless
+    /// but harmless (every index is checked).
+    bool failed = false;
+    bool selected = false;  ///< the rule's condition was found true over the block already
+
+    std::int64_t fail() {
+      failed = true;
+      return 0;
+    }
+  };
+
+  SUBSIDY_ALWAYS_INLINE static bool compare(std::int64_t a, std::int64_t b, Cmp cmp) {
+    switch (cmp) {
+      case Cmp::ge:
+        return a >= b;
+      case Cmp::gt:
+        return a > b;
+      case Cmp::le:
+        return a <= b;
+      case Cmp::lt:
+        return a < b;
+      case Cmp::eq:
+        return a == b;
+      case Cmp::ne:
+        return a != b;
+    }
+    return false;
+  }
+
+  static bool in_mask(std::int64_t code, std::int64_t mask) {
+    return code >= 0 && code < 63 && ((mask >> code) & 1) != 0;
+  }
+
+  SUBSIDY_ALWAYS_INLINE static std::int64_t fact_value(const Instr& n, Cursor& c) {
+    const FactColumn& col = c.table.scalar(n.slot);
+    if (col.has(c.row)) return col.at(c.row);
+    if (n.has_default) return n.value;
+    return c.fail();
+  }
+  SUBSIDY_ALWAYS_INLINE static std::int64_t field_value(const Instr& n, Cursor& c) {
+    const FactColumn& col = c.list->fields[n.slot];
+    if (!col.has(c.record)) return c.fail();
+    return col.at(c.record);
+  }
+
+  /// The value of node k, with the commonest leaves computed inline: an operand costs a call
+  /// (and eval's frame) only when it is an inner node.
+  SUBSIDY_ALWAYS_INLINE std::int64_t operand(std::uint32_t k, Cursor& c) const {
+    const Instr& n = instrs[k];
+    switch (n.op) {
+      case Opcode::constant:
+        return n.value;
+      case Opcode::fact:
+        return fact_value(n, c);
+      case Opcode::field:
+        return field_value(n, c);
+      case Opcode::field_cmp_k:
+        return compare(field_value(n, c), n.value, n.cmp);
+      case Opcode::field_in:
+        return in_mask(field_value(n, c), n.value);
+      default:
+        return eval(k, c);
+    }
+  }
+
+  /// sum / count / any / all over a list: out of eval() so that eval's frame stays small (its
+  /// prologue and epilogue are paid on every node).
+  [[gnu::noinline]] std::int64_t eval_list(const Instr& n, Cursor& c) const;
+
+  std::int64_t eval(std::uint32_t k, Cursor& c) const;
+
+  /// True when the dictionary code `code` of a text column is one of text_sets[set].
+  bool text_in(const FactColumn& col, std::int64_t code, std::int64_t set) const;
+
+  // ---- the fixed-point domain of the award semantics (semantics.hpp) ----
+
+  /// A number of the fixed-point domain: v × 10^e.
+  struct Fixed {
+    std::int64_t v = 0;
+    std::int32_t e = 0;
+  };
+
+  /// int64 at an exponent per value, texts as indexes, no trace. What it cannot hold exactly (an
+  /// overflow, digits below a column's, an error of the exact domain) sends the row to it.
+  struct FixedDomain {
+    using Number = Fixed;
+    using Text = std::uint32_t;
+    using Award = AwardCode;
+    using Rule = RuleCode;
+    using Result = detail::Outcome<FixedDomain>;
+
+    const Impl& p;
+    Cursor& c;
+
+    /// `x` at exponent e ≤ x.e, exactly.
+    std::int64_t at(const Fixed& x, std::int32_t e) const {
+      if (x.e - e > 18) return c.fail();
+      return scale_up(x.v, x.e - e, c.failed);
+    }
+    /// `x` at the result's exponent, exactly (digits below it send the row to the exact domain).
+    std::int64_t at_result(const Fixed& x) const {
+      if (x.e >= p.exponent) return at(x, p.exponent);
+      const std::int32_t drop = p.exponent - x.e;
+      if (drop > 18 || x.v % kPow10[drop] != 0) return c.fail();
+      return x.v / kPow10[drop];
+    }
+    Fixed add(const Fixed& a, const Fixed& b) const {
+      const std::int32_t e = std::min(a.e, b.e);
+      return {checked_add(at(a, e), at(b, e), c.failed), e};
+    }
+    Fixed sub(const Fixed& a, const Fixed& b) const {
+      const std::int32_t e = std::min(a.e, b.e);
+      return {checked_sub(at(a, e), at(b, e), c.failed), e};
+    }
+    bool less(const Fixed& a, const Fixed& b) const {
+      const std::int32_t e = std::min(a.e, b.e);
+      return at(a, e) < at(b, e);
+    }
+    static bool negative(const Fixed& a) { return a.v < 0; }
+    Fixed times(const Fixed& a, std::int64_t count) const {
+      return {checked_mul(a.v, count, c.failed), a.e};
+    }
+    std::int64_t add_count(std::int64_t a, std::int64_t b) const {
+      return checked_add(a, b, c.failed);
+    }
+    void join_tier(std::uint32_t& into, std::uint32_t label) const {
+      if (label == 0) return;
+      if (into == 0) {
+        into = label;
+        return;
+      }
+      into = p.joined(c.chunk, into, label);
+    }
+    static bool empty(std::uint32_t text) { return text == 0; }
+
+    static AmountKind kind(const AwardCode& a) { return a.kind; }
+    static HitPolicy hit(const AwardCode& a) { return a.hit; }
+    static const AwardCode& each(const AwardCode& a) { return *a.each; }
+    static bool for_each(const AwardCode& a) { return a.for_each; }
+    static std::size_t level_count(const AwardCode& a) { return a.levels.size(); }
+    static const AwardCode& level_award(const AwardCode& a, std::size_t k) {
+      return *a.levels[k].award;
+    }
+    static std::uint32_t label(const AwardCode& a, std::size_t k) { return a.levels[k].label; }
+    static Result level_outcome(const AwardCode&, std::size_t, Result o) { return o; }
+    static const AwardCode& award_of(const RuleCode& rule) { return rule.award; }
+
+    Fixed value(std::uint32_t k) const { return {p.eval(k, c), p.instrs[k].exponent}; }
+    Fixed amount(const AwardCode& a) const { return value(a.a); }
+    Fixed rate_times_base(const AwardCode& a) const { return value(a.a); }  // compiled as a product
+    Fixed band_min(const AwardCode& a) const { return value(a.a); }
+    Fixed band_max(const AwardCode& a) const { return value(a.b); }
+    void band_upside_down(const Fixed&, const Fixed&) const {
+      c.fail();  // an error of the exact domain
+    }
+    static std::uint32_t words(const AwardCode& a, LineStatus) { return a.text; }
+
+    std::int64_t item_count(const AwardCode& a) const {
+      const Fixed n = value(a.a);
+      std::int64_t count = n.v;
+      if (n.e < 0) {
+        if (-n.e > 18 || n.v % kPow10[-n.e] != 0) return c.fail();
+        count = n.v / kPow10[-n.e];
+      } else {
+        count = scale_up(n.v, n.e, c.failed);
+      }
+      if (count < 0) return c.fail();
+      return count;
+    }
+    static void trace_items(std::int64_t) {}
+
+    /// The records of the row's list, [from, to), or the row goes exact when the list is absent.
+    std::pair<std::uint32_t, std::uint32_t> records(const AwardCode& a) const {
+      const ListColumn& list = c.table.list(a.list_slot);
+      if (list.has(c.row)) return {list.offsets[c.row], list.offsets[c.row + 1]};
+      if (!p.scenario.default_of(a.list_slot)) c.fail();
+      return {0, 0};
+    }
+    /// A fixed amount per matching record: the count times the amount, the list scanned once.
+    bool count_records(const AwardCode& a, Result& total) const {
+      const AwardCode& each = *a.each;
+      if (each.kind != AmountKind::fixed || p.instrs[each.a].op != Opcode::constant) return false;
+      const auto [from, to] = records(a);
+      std::int64_t count = 0;
+      const ListColumn* saved_list = c.list;
+      const std::size_t saved_record = c.record;
+      c.list = &c.table.list(a.list_slot);
+      for (std::uint32_t i = from; i < to; ++i) {
+        c.record = i;
+        if (a.where == kNone || p.eval(a.where, c)) ++count;
+      }
+      c.list = saved_list;
+      c.record = saved_record;
+      if (count == 0) return true;
+      total.any = true;
+      total.amount = total.min = total.max = times(value(each.a), count);
+      total.items = count;
+      return true;
+    }
+    template <class F>
+    void each_record(const AwardCode& a, F f) const {
+      const auto [from, to] = records(a);
+      const ListColumn* saved_list = c.list;
+      const std::size_t saved_record = c.record;
+      c.list = &c.table.list(a.list_slot);
+      for (std::uint32_t i = from; i < to; ++i) {
+        c.record = i;
+        if (a.where != kNone && !p.eval(a.where, c)) continue;
+        f();
+      }
+      c.list = saved_list;
+      c.record = saved_record;
+    }
+
+    Fixed tier_value(const AwardCode& a) const { return value(a.a); }
+    bool in_level(const AwardCode& a, std::size_t k, const Fixed& v) const {
+      const auto& l = a.levels[k];
+      if (l.lower != kNone) {
+        const Fixed lo = value(l.lower);
+        if (l.lower_inclusive ? less(v, lo) : !less(lo, v)) return false;
+      }
+      if (l.upper != kNone) {
+        const Fixed hi = value(l.upper);
+        if (l.upper_inclusive ? less(hi, v) : !less(v, hi)) return false;
+      }
+      return true;
+    }
+    static void trace_no_tier(const Fixed&) {}
+    void two_tiers(const AwardCode&, const Fixed&, std::size_t, std::size_t) const {
+      c.fail();  // an error of the exact domain
+    }
+    static void trace_tier(const AwardCode&, const Fixed&, std::size_t) {}
+
+    bool condition_holds(const RuleCode& rule) const {
+      return c.selected || rule.when == kNone || p.eval(rule.when, c) != 0;
+    }
+    bool within_years(const RuleCode& rule) const {
+      if (rule.from == kNone) return true;
+      const FactColumn& years = c.table.year();
+      if (!years.has(c.row)) return c.fail() != 0;
+      const Fixed from = value(rule.from);
+      const Fixed year{years.at(c.row), 0};
+      return !less(year, from) && less(year, add(from, Fixed{rule.years, 0}));
+    }
+    static void trace_nothing(bool) {}
+    void negative_award(const Fixed&) const { c.fail(); }  // an error of the exact domain
+    static bool recognition(const RuleCode& rule) { return rule.recognition; }
+    /// Rounded by the rule, once, then at the result's exponent.
+    Fixed round(const RuleCode& rule, const Fixed& v) const {
+      const std::int32_t to = rule.rounding_exponent;
+      if (to - v.e > 18) return {c.fail(), p.exponent};
+      const std::int64_t rounded = to <= v.e ? at(v, to) : scale_down(v.v, to - v.e, rule.rounding);
+      return {at(Fixed{rounded, to}, p.exponent), p.exponent};
+    }
+    static void trace_rounding(const RuleCode&, const Fixed&, const Fixed&) {}
+    static void trace_band(const Fixed&, const Fixed&) {}
+
+    Fixed floor_of(const ColumnarLine& l) const { return {l.min, p.exponent}; }
+    Fixed ceiling_of(const ColumnarLine& l) const { return {l.max, p.exponent}; }
+    void set_band(ColumnarLine& l, const Fixed& min, const Fixed& max) const {
+      l.min = at_result(min);
+      l.max = at_result(max);
+    }
+  };
+
+  /// Evaluates one rule for the row; appends its line (if any). A row the fixed-point
+  /// domain cannot finish raises c.failed.
+  void run_rule(std::uint32_t index, Cursor& c, std::vector<ColumnarLine>& out) const;
+
+  void interactions(const SetCode& set, Cursor& c, std::vector<ColumnarLine>& out,
+                    std::size_t first) const;
+
+  /// Vector-at-a-time over a block of rows (`sel`: positions in `rows` whose program this is):
+  /// each set's applies_to and each rule's condition over the selection, awards only on the rows
+  /// selected; lines appended to lines[position]. Failed rows drop out of the selection.
+  void run_block(std::vector<Cursor>& rows, const std::vector<std::uint32_t>& sel,
+                 std::vector<std::vector<ColumnarLine>>& lines) const;
+
+  // ---- results ----
+
+  struct RuleTotals {
+    std::int64_t lines = 0, unfixed = 0, recognised = 0;
+    Int128 min = 0, max = 0;
+  };
+
+  struct alignas(64) Chunk {          // own cache lines: two threads write neighbouring chunks
+    std::vector<std::size_t> counts;  ///< lines per row
+    std::vector<ColumnarLine> lines;
+    std::vector<std::int64_t> cash_min, cash_max;
+    std::vector<std::uint8_t> by_reference;
+    std::map<std::size_t, Evaluation> exact;
+    std::vector<RuleTotals> totals;
+    Totals reference_totals;  ///< rows kept whole in `exact`
+    /// Texts of reference rows that the program's table lacks (a join of tier labels per item,
+    /// a cap's note), numbered after the table's own until the chunks are merged.
+    std::map<std::string, std::uint32_t, std::less<>> new_texts;
+    std::vector<std::string> new_list;
+    std::map<std::pair<std::uint32_t, std::uint32_t>, std::uint32_t> joins;
+  };
+
+  const std::string& text_at(const Chunk& chunk, std::uint32_t index) const;
+
+  /// The text of tier labels `a` then `b`, joined as a line shows them.
+  std::uint32_t joined(Chunk& chunk, std::uint32_t a, std::uint32_t b) const;
+
+  std::uint32_t text_index(Chunk& chunk, const std::string& text) const;
+
+  void count_line(Chunk& chunk, const ColumnarLine& l) const;
+
+  bool row_cash(const std::vector<ColumnarLine>& lines, std::size_t first, std::int64_t& lo,
+                std::int64_t& hi) const;
+
+  /// Which program evaluates each row (the row's own year's, unless the scenario fixes the day),
+  /// and each row's previous-year row of the same enterprise.
+  struct RowPlan {
+    std::int64_t first_year = 0;
+    std::vector<const Impl*> by_year;  ///< by year − first_year
+    std::vector<std::optional<std::size_t>> previous;
+    const Impl& program(const FactTable& table, std::size_t row, const Impl& self) const {
+      if (by_year.empty() || !table.year().has(row)) return self;
+      return *by_year[static_cast<std::size_t>(clamp_year(table.year().at(row)) - first_year)];
+    }
+  };
+
+  /// Years are read as days 0001-12-31 .. 9999-12-31, as the reference evaluator reads them.
+  static std::int64_t clamp_year(std::int64_t year);
+
+  RowPlan plan_rows(const FactTable& table) const;
+
+  /// The reference evaluator's result for a row, as columnar lines (or kept whole).
+  void reference_row(const FactTable& table, std::size_t row, const RowPlan& plan,
+                     Chunk& chunk) const;
+
+  /// Evaluates rows [from, to) into `chunk`, whose columns get room for `room` rows (the
+  /// first chunk reserves room for every row: see run()).
+  void run_range(const FactTable& table, const RowPlan& plan, std::size_t from, std::size_t to,
+                 std::size_t room, Chunk& chunk) const;
+
+  static Decimal to_decimal(Int128 v, std::int32_t exponent);
+
+  ColumnarResult run(const FactTable& table, unsigned threads) const;
+
+  /// The result's texts: the program's, then those only reference rows met, each once; lines
+  /// of reference rows renumbered to them.
+  void merge_texts(std::vector<Chunk>& chunks, ColumnarResult& out) const;
+
+  static void add_totals(Totals& into, const Totals& x);
+};
+
+}  // namespace subsidy
