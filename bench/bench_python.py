@@ -438,74 +438,52 @@ def zen_engine(d: dict[str, np.ndarray], n: int) -> tuple[float, str] | None:
 LIMITS = """
 ## Targets and what limits them
 
-Targets (issue 7, N = 1 000 000): engine S 1 thread ≥ 25 M evaluations/s and ≥ 0.5× the
-checked_int128 reference; engine W ≥ 5 M enterprises/s; 2 threads ≥ 1.8× one; Python batch path
-≥ 0.5× the C++ engine; rule loading < 50 ms; peak memory < 1 GiB. Read the table above for which
-are met in this run. What limits the ones that are not (profiled with callgrind, instructions
-inside `Program::run`, and `perf record`):
+Targets (N = 1 000 000 unless said): engine S on one thread ≥ 0.5× the checked_int128 reference;
+engine W ≥ 2.5 M enterprises/s on one thread; `evaluate_frame` on a DataFrame of `Decimal`/`str`
+(conversion included) ≥ 20× the hand-written stdlib-decimal loop on S, the Arrow path ≥ 0.7× the
+C++ engine; `compare` of two scenarios on 100 000 enterprises under 1 s; peak memory for W under
+1 GiB; rule loading under 50 ms; on workload J the engine faster than OpenFisca while exact. Read
+the tables above for this run (on a shared 2-core machine: the load averages are given, and the
+control row shows how much of a second core the run got). What limits the ones missed:
 
-* **Memory.** Fact columns are filled as int64 values and presence bytes, then sealed
-  (`FactTable::seal`, after each column): every column is packed to the narrowest of
-  int8/int16/int32/int64 that holds all its values (chosen from the values, so lossless) and its
-  presence bytes are dropped when every row has a value. W's table went from 861 MiB to 184 MiB of
-  columns and the W peak from 1398 MiB to about 720 MiB; S's peak from 378 MiB to about 310 MiB.
-  What remains is mostly the generated data and the result lines (24 bytes each: rule, status, band
-  floor and ceiling as int64); when two threads' results are merged, the first thread's buffer
-  already has room for all rows (untouched pages cost nothing), so the lines are not copied twice.
-* **Ratio to the hand-written reference.** The hand-written code (bench/handwritten.hpp) computes
-  the 17 rules of S in one fused pass (one branch on the industry, one scan of each list, the award
-  from a table): about 2.6 ns per rule. The engine evaluates the rules as the rule files state them,
-  one by one, with a row-at-a-time tree interpreter over checked int64: about 15-20 ns per rule.
-  This round: `and`/`or` chains are one node over their operands; leaves (constants, facts, record
-  fields, field tests) are read inline by their parent instead of through a recursive call; list
-  scans live outside `eval`'s frame; narrow columns fit in cache. Together with the narrow columns
-  that is 1.24× on S (46.0 → 56.9 M evaluations/s) and 1.59× on W (387 k → 615 k enterprises/s)
-  over the first round (measured 06:22 and 07:13 UTC). What is left, by callgrind: `eval`'s
-  own prologue, epilogue and dispatch (about a quarter of the instructions), rule and line
-  bookkeeping (`run_row`, `run_award`, `run_range`: about a third), reading values. A `when:
-  any(list, C)` in front of `per_item: for_each list where C` is already skipped (the award decides
-  it). Tried and dropped (measured, not worth their code): one tally per row of an enumeration field
-  shared by the rules counting `field == X` (−1.5 % instructions: the synthetic lists hold about one
-  record per row, so the scans are cheap and the per-rule overhead dominates); a fixed-award fast
-  path in `run_rule` (+10 %: the compiler then stops inlining `run_rule`). 0.5× needs about 5 ns per
-  rule: code generated per rule set (C++ emitted and compiled, or a JIT), not an interpreter.
-* **Workload W.** 189 rule evaluations per enterprise; at 8-9 ns per rule evaluation that is
-  about 0.6 M enterprises/s on one thread (about 1 M on two). 5 M enterprises/s needs about 1 ns per rule evaluation, faster than
-  the hand-written S code per rule: out of reach of any per-rule evaluator; it would take fusing
-  the rules of a set into one pass, as the hand-written code does.
-* **Two threads.** Rows are split into contiguous ranges with no shared state (per-thread chunks
-  on their own cache lines, one merge). The kernel groups CPU time by session
-  (`kernel.sched_autogroup_enabled = 1`): while another session runs busy processes (the fuzzers,
-  even at nice 19), the benchmark's session gets about one core whatever its thread count. The
-  control row (the same hand-written code on 2 threads) shows how much of a second core the
-  benchmark actually got; read the engine's speed-up against it, not against 2. With the machine
-  quiet (07:13 UTC, no fuzzers) the control reached 1.73× and W 1.73×: the engine scales as far as
-  the machine lets it. S reached 1.48×: each S program runs only 0.1-0.2 s, so starting the
-  threads and the single-threaded merge of their results (offsets, lines, totals) weigh more.
-* **Python.** `RuleSet.fact_table` reads the Arrow columns in C++ (C Data Interface, no Python per
-  row), then both programs run with the GIL released. Profiled at N = 1 000 000 (perf, and each
-  piece timed alone), the time over the C++ engine was: the import (about 145 ms: every value
-  through a per-value type switch, a `Scalar` built and destroyed per value), building the O
-  program's results (about 65 ms for 3 M award lines: copying, fresh pages), and `pyarrow.compute`
-  on them (`is_in` and two `if_else` over the decimal128 amounts, about 25 ms). This round: the
-  import resolves each column's Arrow type once and copies it in a tight loop (dictionary codes,
-  booleans, decimal128 already at the column's scale: a value beyond int64 still goes to the
-  exact path), and reads the columns on two workers (the import always uses both cores, also in
-  the 1-thread row: `fact_table` has no thread count); the results are built entirely in C++
-  (validity bitmap of the amounts, boolean bitmaps, one buffer for floor and ceiling when every
-  line's are equal, filled by two threads when the run has them), so Python only wraps buffers.
-  Import about 65-90 ms, results about 40 ms, Python wrapping about 2 ms (measured on a busy
-  machine). In this run (07:33 UTC, 1-minute load about 2: the control
-  row got only 1.15× from a second core) 0.645× at 1 thread (33.5 against 52.0 M evaluations/s;
-  0.496× before, at 07:13 UTC) and 0.655× at 2 threads (35.7 against 54.5; 0.45× before): the
-  2-thread rows had about one core between them, so read them against the control row.
-  Tried and dropped: result buffers on huge pages (`madvise`), 25 instead of 40 ms in steady
-  state, but the first call waited up to 250 ms for the kernel's compaction.
-  A pandas DataFrame of `decimal.Decimal` objects first goes through `pyarrow.Table.from_pandas`,
-  which converts every value in Python: that path is an order of magnitude slower.
-* **zen-engine** computes in rust_decimal inside, but its Python binding accepts only Python
-  numbers (a `decimal.Decimal` is refused) and returns floats, so exact money can only cross as
-  whole 分 below 2^53; it is evaluated one enterprise per call.
+* **Where users are.** `evaluate_frame`, `evaluate_many` and `subsidy.compare` run on the batch
+  engine whenever no trace is asked for: a DataFrame is read by column (`subsidy/_columns.py`:
+  `decimal.Decimal` amounts read in C++, one `str()` per value through the C API, into decimal128
+  buffers; numeric, boolean and `str` columns by pyarrow; list cells checked in C++, then
+  converted by pyarrow), with no record per enterprise and so no record limit. Typed records (the
+  command's files) are read into a fact table too. Lines and totals come from the batch results,
+  filled from the rule set by index; the rows the batch left to the exact path, and every
+  evaluation asked for whole (`batch[i]`, JSON, iteration), are evaluated by the reference
+  evaluator with their record of the year before. Measured at 100 000 enterprise-years (the
+  multi-year test population, load 7-9): `evaluate_many` 8.4 s → 0.7-2 s, `evaluate_frame`
+  10.7 s → 2.6-3.3 s, `compare` 11.5 s → 1.5-3.5 s (before: 60 000 rows, the most the typed path
+  took under these rules). What remains: the results cross as one `subsidy::Evaluation` per row
+  (award lines with their own strings, totals in maps), then one Python object per cell of the
+  frames (17 columns per line, 14 per enterprise) and pandas' conversion of those lists; the
+  receipts (a SHA-256 per record) are computed only when the enterprise totals are built. The
+  ≥ 20× target compares unlike work: the stdlib loop computes the 17 rules of S into one sum,
+  `evaluate_frame` every rule of the rule set into two DataFrames of exact objects. Meeting it
+  needs the frames built from the batch results' buffers (Arrow-backed string columns, amounts
+  per rule exponent) instead of per-row evaluations; not done.
+* **compare.** The per-enterprise changes, failed rows, completeness and budget-line sums are
+  computed in C++ (no Python per row); the time is the two evaluations (above) and the Python
+  `Decimal` objects of six columns per enterprise. Under 1 s needs the comparison taken from the
+  two batch results' totals directly, without per-row evaluations.
+* **`subsidy evaluate` on a file.** The command types the file's records (the record limit, 63 492
+  records under these rules, stays), evaluates them on the batch engine, then writes every
+  evaluation through the report writers, which read each one whole as Python objects and list
+  its failed checks: findings are reported by the reference evaluator only, so every row is
+  completed there. No gain yet (31.5 s before, 30 s now, for 60 000 CSV rows); it needs findings
+  in the batch results and writers that read columns. `audit` still evaluates through the
+  reference evaluator inside the C++ audit.
+* **Workload J against OpenFisca.** OpenFisca's formula is one numpy expression over float32
+  arrays: a handful of vector operations on 4-byte values, no checks. The engine computes the
+  same rule exactly in checked int64 at the 分 with every interaction of the rule set resolved,
+  and its time at this N includes compiling the program, sizing per-row results and merging
+  them. The engine is exact where OpenFisca is not: its float32 amounts are off by up to the
+  figures in its note (a firm's rebate in the millions has a float32 step of 0.25-1 元).
+* **Engine S and W** (the batch program itself, src/batch): see the engine's own notes; the rows
+  above are from this run's build.
 """
 
 
