@@ -12,6 +12,7 @@ set(SUBSIDY_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/../src/facts.cpp
   ${CMAKE_CURRENT_LIST_DIR}/../src/needs.cpp
   ${CMAKE_CURRENT_LIST_DIR}/../src/evaluate.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/../src/scenario.cpp
   ${CMAKE_CURRENT_LIST_DIR}/../src/render.cpp
   ${CMAKE_CURRENT_LIST_DIR}/../src/prepared.cpp
   ${CMAKE_CURRENT_LIST_DIR}/../src/json.cpp
