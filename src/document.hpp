@@ -26,8 +26,8 @@ struct Limits {
   /// Enterprise records in one population (a file, or the files of one command together): each
   /// holds a slot for every fact the rules declare (96 bytes) and its evaluation (docs/limits.md).
   static constexpr std::size_t max_records = 100'000;
-  static constexpr std::size_t max_record_slots = 4'000'000;  ///< records × declared facts
-  static constexpr std::size_t max_grants = 40'000;           ///< rows of one grant ledger
+  static constexpr std::size_t max_record_slots = 3'300'000;  ///< records × declared facts
+  static constexpr std::size_t max_grants = 25'000;           ///< rows of one grant ledger
 };
 
 /// Reads a whole file; throws Error(io) / Error(limit).

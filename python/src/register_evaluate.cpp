@@ -2,6 +2,7 @@
 // (one evaluation) or as columns (a batch, built here so no Python code runs per row).
 #include <algorithm>
 #include <cstddef>
+#include <iterator>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -510,6 +511,21 @@ void register_evaluate(py::module_& m) {
             return out;
           },
           py::arg("parts"), "The records of several files, in order.")
+      .def(
+          "extend",
+          [](Enterprises& self, Enterprises& part) {
+            if (part.fingerprint != self.fingerprint) {
+              throw subsidy::Error(subsidy::ErrorKind::usage,
+                                   "records typed against different rule sets");
+            }
+            self.items.insert(self.items.end(), std::make_move_iterator(part.items.begin()),
+                              std::make_move_iterator(part.items.end()));
+            part.items.clear();
+            subsidy::check_population(self.items);
+          },
+          py::arg("part"),
+          "Moves the records of `part` to the end (a file typed a chunk at a time, never held "
+          "twice); checks the population as join does.")
       .def("years",
            [](const Enterprises& batch) {
              std::vector<std::optional<std::int64_t>> years;

@@ -476,9 +476,11 @@ def _write_batches(batches: Sequence[Batch], args: argparse.Namespace, out: Text
                 separator = ",\n"
         out.write("[\n\n]\n" if separator == "[\n" else "\n]\n")
         return
-    if args.format in ("csv", "xlsx"):
-        _emit(args, reports.evaluation_xlsx(batches, lang=args.lang) if args.format == "xlsx"
-              else reports.evaluation_csv(batches, excel=args.excel, lang=args.lang), out)
+    if args.format == "csv":  # an evaluation at a time, never the whole table
+        reports.write_evaluation_csv(batches, out, excel=args.excel, lang=args.lang)
+        return
+    if args.format == "xlsx":
+        _emit(args, reports.evaluation_xlsx(batches, lang=args.lang), out)
         return
     lang, markdown = args.lang, args.format == "markdown"
     header = [label(h, lang) for h in LINE_HEADER]

@@ -17,10 +17,10 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any, TextIO, Union
 
 from ._text import escape_control as _escape
 from ._text import printable
@@ -49,6 +49,8 @@ __all__ = [
     "spreadsheet_text",
     "tables_csv",
     "tables_xlsx",
+    "write_evaluation_csv",
+    "write_tables_csv",
 ]
 
 Cell = Union[str, Decimal, int, None]
@@ -138,25 +140,24 @@ def _words(lang: str, *names: str) -> list[str]:
     return [label(n, lang) for n in names]
 
 
-def _batches_evaluations(batches: Iterable[Any]) -> list[Evaluation]:
-    items: list[Evaluation] = []
+def _each(batches: Iterable[Any]) -> Iterator[Evaluation]:
+    """The evaluations of batches (or evaluations), one at a time: none is kept once written."""
     for part in batches:
         if isinstance(part, Evaluation):
-            items.append(part)
+            yield part
         else:
-            items.extend(part)
-    return items
+            yield from part
 
 
 def _status(text: str, lang: str) -> str:
     return label(text, lang)
 
 
-def evaluation_tables(evaluations: Iterable[Any], lang: str = "en") -> list[Table]:
-    """Results (one row per award line, and one per enterprise without any, or whose
-    evaluation failed), totals by payer (each enterprise's and the population's), and findings
-    (the validity checks, failed ones first). ``evaluations`` are Evaluation objects or batches."""
-    items = _batches_evaluations(evaluations)
+# The tables of an evaluation, and the CSV's rows for failed checks, as _evaluation_rows tags them.
+RESULTS, TOTALS, FINDINGS, CHECKS = range(4)
+
+
+def _evaluation_headers(lang: str) -> list[Table]:
     results = Table(
         label("results", lang),
         _words(lang, "row", "enterprise", "name", "year", "policy set", "rule", "title", "payer",
@@ -174,39 +175,62 @@ def evaluation_tables(evaluations: Iterable[Any], lang: str = "en") -> list[Tabl
         _words(lang, "enterprise", "name", "year", "policy set", "check", "passed", "message",
                "detail", "clause", "cited sentence"),
     )
+    return [results, totals, findings]
+
+
+def _evaluation_rows(evaluations: Iterable[Any], lang: str) -> Iterator[tuple[int, list[Cell]]]:
+    """Each row of the evaluation's tables, tagged with its table, an evaluation at a time (the
+    population's totals last)."""
     population: dict[str, Total] = {}
-    for e in items:
+    for e in _each(evaluations):
         who: list[Cell] = [e.enterprise, e.name, e.year]
         if e.error is not None:
-            results.rows.append([label("error", lang), *who, *[""] * 12, str(e.error)])
-            continue
-        if not e.lines:
-            results.rows.append([label("no award line", lang), *who, *[""] * 13])
-        for line in e.lines:
-            band = line.band
-            results.rows.append([
-                label("line", lang), *who, line.policy_set, line.rule,
-                line.title.zh if lang == "zh" else (line.title.en or line.title.zh),
-                line.payer, line.form, _status(line.status, lang), line.amount,
-                band.min if band else None, band.max if band else None,
-                line.tier or line.unfixed_text, line.citation.clause, line.citation.text,
-            ])
-        for payer, total in e.totals.by_payer.items():
-            totals.rows.append([*who, payer, *_total_cells(total)])
-            population[payer] = population.get(payer, Total.zero()) + total
-        for f in sorted(e.findings, key=lambda f: f.passed):
-            findings.rows.append([
-                *who, f.policy_set, f.check, label("yes" if f.passed else "no", lang),
-                f.message if not f.passed else "", f.detail,
-                f.citation.clause if f.citation else "", f.citation.text if f.citation else "",
-            ])
+            yield RESULTS, [label("error", lang), *who, *[""] * 12, str(e.error)]
+        else:
+            if not e.lines:
+                yield RESULTS, [label("no award line", lang), *who, *[""] * 13]
+            for line in e.lines:
+                band = line.band
+                yield RESULTS, [
+                    label("line", lang), *who, line.policy_set, line.rule,
+                    line.title.zh if lang == "zh" else (line.title.en or line.title.zh),
+                    line.payer, line.form, _status(line.status, lang), line.amount,
+                    band.min if band else None, band.max if band else None,
+                    line.tier or line.unfixed_text, line.citation.clause, line.citation.text,
+                ]
+            for payer, total in e.totals.by_payer.items():
+                yield TOTALS, [*who, payer, *_total_cells(total)]
+                population[payer] = population.get(payer, Total.zero()) + total
+            for f in sorted(e.findings, key=lambda f: f.passed):
+                yield FINDINGS, [
+                    *who, f.policy_set, f.check, label("yes" if f.passed else "no", lang),
+                    f.message if not f.passed else "", f.detail,
+                    f.citation.clause if f.citation else "", f.citation.text if f.citation else "",
+                ]
+        for f in e.findings:
+            if not f.passed:
+                yield CHECKS, [
+                    label("failed check", lang), e.enterprise, e.name, e.year, f.policy_set,
+                    f.check, f.message, "", "", f.detail, None, None, None, "",
+                    f.citation.clause if f.citation else "", f.citation.text if f.citation else "",
+                ]
     everyone = label("all", lang)
     overall = Total.zero()
     for payer in sorted(population):
-        totals.rows.append([everyone, "", None, payer, *_total_cells(population[payer])])
+        yield TOTALS, [everyone, "", None, payer, *_total_cells(population[payer])]
         overall = overall + population[payer]
-    totals.rows.append([everyone, "", None, label("total", lang), *_total_cells(overall)])
-    return [results, totals, findings]
+    yield TOTALS, [everyone, "", None, label("total", lang), *_total_cells(overall)]
+
+
+def evaluation_tables(evaluations: Iterable[Any], lang: str = "en") -> list[Table]:
+    """Results (one row per award line, and one per enterprise without any, or whose
+    evaluation failed), totals by payer (each enterprise's and the population's), and findings
+    (the validity checks, failed ones first). ``evaluations`` are Evaluation objects or batches."""
+    tables = _evaluation_headers(lang)
+    for which, row in _evaluation_rows(evaluations, lang):
+        if which != CHECKS:
+            tables[which].rows.append(row)
+    return tables
 
 
 def _total_cells(total: Total) -> list[Cell]:
@@ -299,19 +323,30 @@ def _csv_cell(value: Cell) -> str:
     return spreadsheet_text(str(value))
 
 
-def tables_csv(tables: Sequence[Table], *, excel: bool = False) -> bytes:
+def _csv_writer(out: TextIO) -> Any:
+    # CRLF rows (RFC 4180): a cell holding a lone CR or LF is then always quoted, never a row.
+    return csv.writer(out, lineterminator="\r\n")
+
+
+def write_tables_csv(tables: Sequence[Table], out: TextIO, *, excel: bool = False) -> None:
     """One CSV: a single table as it is; several as sections, each row led by its table's name
     (so one file keeps them all). ``excel`` adds the UTF-8 byte-order mark Excel needs to read
     UTF-8 (without it, Excel on Chinese Windows shows mojibake)."""
-    buffer = io.StringIO()
-    # CRLF rows (RFC 4180): a cell holding a lone CR or LF is then always quoted, never a row.
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    if excel:
+        out.write("\ufeff")
+    writer = _csv_writer(out)
     sections = len(tables) > 1
     for table in tables:
         lead = [table.name] if sections else []
         writer.writerow(["table", *table.header] if sections else table.header)
         writer.writerows([*lead, *(_csv_cell(c) for c in row)] for row in table.rows)
-    return (b"\xef\xbb\xbf" if excel else b"") + buffer.getvalue().encode("utf-8")
+
+
+def tables_csv(tables: Sequence[Table], *, excel: bool = False) -> bytes:
+    """:func:`write_tables_csv` as bytes."""
+    buffer = io.StringIO()
+    write_tables_csv(tables, buffer, excel=excel)
+    return buffer.getvalue().encode("utf-8")
 
 
 _XML_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
@@ -322,45 +357,93 @@ class _Digits(str):
     a Decimal with ``%.16g`` (through a binary float)."""
 
 
+#: Rows of a sheet whose widths set its columns' (written before the rows, the sheet streaming).
+_WIDTH_ROWS = 200
+
+
 def tables_xlsx(tables: Sequence[Table], lang: str = "en") -> bytes:
     """A workbook, one sheet per table, and a notes sheet saying which amounts are text."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font
+    return _xlsx(tables, ((i, row) for i, table in enumerate(tables) for row in table.rows), lang)
 
-    book = Workbook()
-    book.remove(book.active)
+
+def _xlsx(tables: Sequence[Table], rows: Iterable[tuple[int, list[Cell]]], lang: str) -> bytes:
+    """The workbook of ``tables`` (their names, headers and money columns) holding ``rows``,
+    each tagged with its table, written as they come (openpyxl's write-only workbook: the cells
+    are never all held)."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
+    book = Workbook(write_only=True)
     as_text: list[str] = []
+    sheets = []
     for table in tables:
         sheet = book.create_sheet(table.name[:31])
-        sheet.append(table.header)
-        for cell in sheet[1]:
-            cell.font = Font(bold=True)
-        money_columns = {i for i, h in enumerate(table.header) if h in table.money}
-        for r, row in enumerate(table.rows, start=2):
-            for c, value in enumerate(row, start=1):
-                target = sheet.cell(row=r, column=c)
-                if isinstance(value, Decimal):
-                    text, exact = excel_value(value)
-                    if exact:
-                        target.value = 0  # makes a number cell; its digits are set below
-                        target._value = _Digits(text)
-                        target.number_format = "#,##0.00" if c - 1 in money_columns else "0.00"
-                    else:
-                        target.value = text
-                        target.alignment = Alignment(horizontal="right")
-                        as_text.append(f"{table.name}!{target.coordinate}")
-                elif isinstance(value, int) and not isinstance(value, bool):
-                    target.value = value
-                elif value is not None:
-                    # Stored as a string cell (never a formula); characters XML cannot hold
-                    # are written as escapes.
-                    target.value = _XML_UNSAFE.sub(_escape, str(value))
-                    target.data_type = "s"
-        for column in sheet.columns:
-            letter = column[0].column_letter
-            width = max((len(str(c.value)) for c in column[:200] if c.value is not None), default=8)
-            sheet.column_dimensions[letter].width = min(60, max(8, width + 2))
         sheet.freeze_panes = "A2"
+        header = []
+        for text in table.header:
+            cell = WriteOnlyCell(sheet, value=text)
+            cell.font = Font(bold=True)
+            header.append(cell)
+        sheets.append((sheet, {i for i, h in enumerate(table.header) if h in table.money},
+                       [table.header], [header], [2]))
+    right = Alignment(horizontal="right")
+
+    def cells(which: int, row: list[Cell]) -> list[Any]:
+        sheet, money_columns, _, _, number = sheets[which]
+        out: list[Any] = []
+        for c, value in enumerate(row, start=1):
+            if isinstance(value, Decimal):
+                text, exact = excel_value(value)
+                target = WriteOnlyCell(sheet, value=0)
+                if exact:
+                    target._value = _Digits(text)  # a number cell; its digits as stored
+                    target.number_format = "#,##0.00" if c - 1 in money_columns else "0.00"
+                else:
+                    target.value = text
+                    target.alignment = right
+                    as_text.append(f"{tables[which].name}!{get_column_letter(c)}{number[0]}")
+                out.append(target)
+            elif isinstance(value, int) and not isinstance(value, bool):
+                out.append(value)
+            elif value is not None:
+                # Stored as a string cell (never a formula); characters XML cannot hold are
+                # written as escapes.
+                target = WriteOnlyCell(sheet, value=_XML_UNSAFE.sub(_escape, str(value)))
+                target.data_type = "s"
+                out.append(target)
+            else:
+                out.append(None)
+        number[0] += 1
+        return out
+
+    def start(which: int) -> None:
+        sheet, _, values, pending, _ = sheets[which]
+        for c in range(1, max(len(v) for v in values) + 1):
+            width = max((len(str(v[c - 1])) for v in values if c - 1 < len(v) and v[c - 1] is not None),
+                        default=8)
+            sheet.column_dimensions[get_column_letter(c)].width = min(60, max(8, width + 2))
+        for row in pending:
+            sheet.append(row)
+        values.clear()
+        pending.clear()
+        sheets[which] = (*sheets[which][:2], [], [], sheets[which][4])
+
+    started = [False] * len(tables)
+    for which, row in rows:
+        written = cells(which, row)
+        if started[which]:
+            sheets[which][0].append(written)
+            continue
+        sheets[which][2].append([_shown(v) for v in written])
+        sheets[which][3].append(written)
+        if len(sheets[which][3]) >= _WIDTH_ROWS:
+            start(which)
+            started[which] = True
+    for which, done in enumerate(started):
+        if not done:
+            start(which)
     notes = book.create_sheet(label("notes", lang))
     notes.append([label("notes", lang)])
     notes.append([
@@ -379,36 +462,53 @@ def tables_xlsx(tables: Sequence[Table], lang: str = "en") -> bytes:
     return out.getvalue()
 
 
+def _shown(value: Any) -> Any:
+    """What a cell holds, for its column's width."""
+    return getattr(value, "_value", value)
+
+
 # --- the public API ------------------------------------------------------------------------------
 
 
 def evaluation_xlsx(evaluations: Iterable[Any], lang: str = "en") -> bytes:
     """The workbook of an evaluation: results, totals by payer, findings, notes."""
-    return tables_xlsx(evaluation_tables(evaluations, lang), lang)
+    rows = ((which, row) for which, row in _evaluation_rows(evaluations, lang) if which != CHECKS)
+    return _xlsx(_evaluation_headers(lang), rows, lang)
+
+
+def write_evaluation_csv(evaluations: Iterable[Any], out: TextIO, *, excel: bool = False,
+                         lang: str = "en") -> None:
+    """The CSV of an evaluation, one table: a row per award line, a row for each enterprise
+    without any line (or whose evaluation failed) saying so, a row per failed check (a decided
+    amount outside its band among them), then a "total" row per enterprise and payer and for
+    the whole population (cash floor and ceiling in min and max). Written an evaluation at a
+    time; the failed checks' and totals' rows wait as CSV text."""
+    results = _evaluation_headers(lang)[RESULTS]
+    if excel:
+        out.write("\ufeff")
+    writer = _csv_writer(out)
+    writer.writerow(results.header)
+    checks, totals = io.StringIO(), io.StringIO()
+    later = {CHECKS: _csv_writer(checks), TOTALS: _csv_writer(totals)}
+    total = label("total", lang)
+    for which, row in _evaluation_rows(evaluations, lang):
+        if which == TOTALS:
+            enterprise, name, year, payer, cash_min, cash_max, _, _, unfixed, recognised, _ = row
+            status = f"{unfixed} {label('unfixed', lang)}" if unfixed else ""
+            row = [total, enterprise, name, year, "", "", "", payer, "", status, None,
+                   cash_min, cash_max, "", "", ""]
+        elif which == FINDINGS:
+            continue
+        (later[which] if which in later else writer).writerow([_csv_cell(c) for c in row])
+    out.write(checks.getvalue())
+    out.write(totals.getvalue())
 
 
 def evaluation_csv(evaluations: Iterable[Any], *, excel: bool = False, lang: str = "en") -> bytes:
-    """The CSV of an evaluation, one table: a row per award line, a row for each enterprise
-    without any line (or whose evaluation failed) saying so, a row per failed check (a decided
-    amount outside its band among them), then a "total" row per enterprise
-    and payer and for the whole population (cash floor and ceiling in min and max)."""
-    items = _batches_evaluations(evaluations)
-    results, totals, _ = evaluation_tables(items, lang)
-    for e in items:
-        for f in e.findings:
-            if not f.passed:
-                results.rows.append([
-                    label("failed check", lang), e.enterprise, e.name, e.year, f.policy_set,
-                    f.check, f.message, "", "", f.detail, None, None, None, "",
-                    f.citation.clause if f.citation else "", f.citation.text if f.citation else "",
-                ])
-    total = label("total", lang)
-    for row in totals.rows:
-        enterprise, name, year, payer, cash_min, cash_max, _, _, unfixed, recognised, _ = row
-        status = f"{unfixed} {label('unfixed', lang)}" if unfixed else ""
-        results.rows.append([total, enterprise, name, year, "", "", "", payer, "", status, None,
-                             cash_min, cash_max, "", "", ""])
-    return tables_csv([results], excel=excel)
+    """:func:`write_evaluation_csv` as bytes."""
+    buffer = io.StringIO()
+    write_evaluation_csv(evaluations, buffer, excel=excel, lang=lang)
+    return buffer.getvalue().encode("utf-8")
 
 
 def audit_xlsx(report: AuditReport, lang: str = "en") -> bytes:

@@ -11,6 +11,7 @@ located :class:`subsidy.SubsidyError`, never a ``BadZipFile``, ``KeyError`` or `
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import posixpath
@@ -18,12 +19,12 @@ import re
 import zipfile
 from dataclasses import dataclass
 from decimal import Decimal, localcontext
-from typing import Iterator, Union
+from typing import Generator, Iterator, Union
 from xml.etree import ElementTree
 
 from ._core import SubsidyError
 
-__all__ = ["Cell", "Sheet", "Workbook", "located_error", "read_workbook", "LIMITS"]
+__all__ = ["Cell", "Sheet", "SheetReader", "Workbook", "located_error", "open_workbook", "read_workbook", "LIMITS"]
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -183,59 +184,86 @@ def _sheet_targets(reader: _Reader) -> list[tuple[str, str]]:
     return out
 
 
-def _read_sheet(reader: _Reader, name: str, part: str, shared: list[str]) -> Sheet:
-    source = f"{reader.path}[{name}]"
-    data = reader.part(part)
-    # The cells counted before any is parsed: a tag "<c" cannot occur in XML text (it would be
-    # "&lt;c"), so a sheet of too many cells is refused in one pass over its bytes.
-    tags = data.count(b"<c ") + data.count(b"<c>") + data.count(b"<c/>")
-    if reader.cells + tags > LIMITS["cells"]:
-        raise located_error("limit", f"expected a workbook of at most {LIMITS['cells']} cells, "
-                            f"found {reader.cells + tags}", source)
-    rows: list[tuple[int, tuple[Cell | None, ...]]] = []
-    last_row = 0
-    for _, element in reader.events(part, data):
-        if element.tag != f"{_MAIN}row":
-            continue
-        number_text = element.get("r")
-        number = int(number_text) if number_text and number_text.isdigit() else last_row + 1
-        if number <= last_row or number > LIMITS["rows"]:
-            raise located_error("parse", f"row number {number_text or number} out of order or past "
-                                f"row {LIMITS['rows']}", source, last_row + 1)
-        last_row = number
-        cells: list[Cell | None] = []
-        for c in element.iter(f"{_MAIN}c"):
-            reference = c.get("r")
-            if reference:
-                match = _REFERENCE.fullmatch(reference)
-                if match is None:
-                    raise located_error("parse", f"bad cell reference {reference!r}", source, number)
-                index = 0
-                for ch in match.group(1):
-                    index = index * 26 + (ord(ch) - ord("A") + 1)
-                index -= 1
-                if index >= LIMITS["columns"] or int(match.group(2)) != number:
-                    raise located_error("limit" if index >= LIMITS["columns"] else "parse",
-                                        f"cell reference {reference} outside row {number} or past "
-                                        f"column XFD", source, number)
-            else:
-                index = len(cells)
-            reader.cells += 1
-            if reader.cells > LIMITS["cells"]:
-                raise located_error("limit", f"expected a workbook of at most {LIMITS['cells']} "
-                                    "cells, found more", source, number)
-            cell = _cell(c, shared, source, number, index)
-            if index < len(cells):
-                raise located_error("parse", f"cell {reference or index} given twice or out of "
-                                    "order", source, number, index + 1)
-            cells.extend([None] * (index - len(cells)))
-            cells.append(cell)
-        element.clear()
-        while cells and (cells[-1] is None or cells[-1].text == ""):
-            cells.pop()
-        if cells:
-            rows.append((number, tuple(cells)))
-    return Sheet(name, source, tuple(rows))
+class SheetReader:
+    """One sheet of an open workbook: its part is read (and its cells counted against the
+    workbook's limit) when opened, its rows parsed each time they are asked for, one at a time,
+    so a large sheet is never held as cells."""
+
+    def __init__(self, reader: _Reader, name: str, part: str, shared: list[str]) -> None:
+        self.name = name
+        self.source = f"{reader.path}[{name}]"
+        self._reader = reader
+        self._part = part
+        self._shared = shared
+        self._data: bytes | None = None
+        self._tags = 0
+
+    def error(self, kind: str, message: str, row: int = 0, column: int = -1, field: str = "") -> SubsidyError:
+        return located_error(kind, message, self.source, row, column + 1 if column >= 0 else 0, field)
+
+    def open(self) -> None:
+        if self._data is not None:
+            return
+        reader = self._reader
+        data = reader.part(self._part)
+        # The cells counted before any is parsed: a tag "<c" cannot occur in XML text (it would be
+        # "&lt;c"), so a sheet of too many cells is refused in one pass over its bytes.
+        tags = data.count(b"<c ") + data.count(b"<c>") + data.count(b"<c/>")
+        if reader.cells + tags > LIMITS["cells"]:
+            raise located_error("limit", f"expected a workbook of at most {LIMITS['cells']} cells, "
+                                f"found {reader.cells + tags}", self.source)
+        reader.cells += tags
+        self._data, self._tags = data, tags
+
+    def rows(self) -> Generator[tuple[int, tuple[Cell | None, ...]], None, None]:
+        """(row number, cells) of each row that holds a value, in order."""
+        self.open()
+        reader, source = self._reader, self.source
+        last_row = 0
+        seen = 0  # cells parsed; past the counted tags, each is counted against the limit too
+        for _, element in reader.events(self._part, self._data):
+            if element.tag != f"{_MAIN}row":
+                continue
+            number_text = element.get("r")
+            number = int(number_text) if number_text and number_text.isdigit() else last_row + 1
+            if number <= last_row or number > LIMITS["rows"]:
+                raise located_error("parse", f"row number {number_text or number} out of order or past "
+                                    f"row {LIMITS['rows']}", source, last_row + 1)
+            last_row = number
+            cells: list[Cell | None] = []
+            for c in element.iter(f"{_MAIN}c"):
+                reference = c.get("r")
+                if reference:
+                    match = _REFERENCE.fullmatch(reference)
+                    if match is None:
+                        raise located_error("parse", f"bad cell reference {reference!r}", source, number)
+                    index = 0
+                    for ch in match.group(1):
+                        index = index * 26 + (ord(ch) - ord("A") + 1)
+                    index -= 1
+                    if index >= LIMITS["columns"] or int(match.group(2)) != number:
+                        raise located_error("limit" if index >= LIMITS["columns"] else "parse",
+                                            f"cell reference {reference} outside row {number} or past "
+                                            f"column XFD", source, number)
+                else:
+                    index = len(cells)
+                seen += 1
+                if seen > self._tags:
+                    reader.cells += 1
+                    if reader.cells > LIMITS["cells"]:
+                        raise located_error("limit", f"expected a workbook of at most {LIMITS['cells']} "
+                                            "cells, found more", source, number)
+                cell = _cell(c, self._shared, source, number, index)
+                if index < len(cells):
+                    raise located_error("parse", f"cell {reference or index} given twice or out of "
+                                        "order", source, number, index + 1)
+                cells.extend([None] * (index - len(cells)))
+                cells.append(cell)
+            element.clear()
+            while cells and (cells[-1] is None or cells[-1].text == ""):
+                cells.pop()
+            if cells:
+                yield number, tuple(cells)
 
 
 def _cell(c: ElementTree.Element, shared: list[str], source: str, row: int, index: int) -> Cell | None:
@@ -259,8 +287,10 @@ def _cell(c: ElementTree.Element, shared: list[str], source: str, row: int, inde
     return Cell(text, "n")
 
 
-def read_workbook(path: PathLike) -> Workbook:
-    """Every sheet of a workbook, as stored cells (see :class:`Cell`)."""
+@contextlib.contextmanager
+def open_workbook(path: PathLike) -> Iterator[list[SheetReader]]:
+    """The sheets of a workbook, in order, each read when its rows are asked for (see
+    :class:`SheetReader`); the file stays open until the block ends."""
     name = os.fspath(path)
     if not os.path.isfile(name):
         raise located_error("io", "not a regular file" if os.path.exists(name) else "no such file", name)
@@ -286,11 +316,16 @@ def read_workbook(path: PathLike) -> Workbook:
                     if len(shared) > LIMITS["cells"]:
                         raise located_error("limit", f"expected at most {LIMITS['cells']} shared "
                                             "strings, found more", name)
-        sheets = tuple(_read_sheet(reader, n, p, shared) for n, p in _sheet_targets(reader))
-    return Workbook(name, sheets)
+        yield [SheetReader(reader, n, p, shared) for n, p in _sheet_targets(reader)]
 
 
-def plain_number(cell: Cell, sheet: Sheet, row: int, column: int, what: str) -> str:
+def read_workbook(path: PathLike) -> Workbook:
+    """Every sheet of a workbook, as stored cells (see :class:`Cell`)."""
+    with open_workbook(path) as sheets:
+        return Workbook(os.fspath(path), tuple(Sheet(s.name, s.source, tuple(s.rows())) for s in sheets))
+
+
+def plain_number(cell: Cell, sheet: Sheet | SheetReader, row: int, column: int, what: str) -> str:
     """A number cell's stored digits, as the text the engine parses; a boolean, an error value or
     a float leftover is refused, located at the cell."""
     where = f"{column_letters(column)}{row}"
@@ -320,7 +355,7 @@ def plain_number(cell: Cell, sheet: Sheet, row: int, column: int, what: str) -> 
     return cell.text
 
 
-def cell_text(cell: Cell | None, sheet: Sheet, row: int, column: int, what: str) -> str | None:
+def cell_text(cell: Cell | None, sheet: Sheet | SheetReader, row: int, column: int, what: str) -> str | None:
     """A cell as the text the engine parses: numbers as plain digits, booleans as true/false
     (where a boolean is wanted), text as written; None for an empty cell."""
     if cell is None or cell.text == "":
