@@ -6,6 +6,7 @@
 #include <boost/multiprecision/cpp_int.hpp>
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -38,7 +39,8 @@ Decimal make(long long coefficient, std::int32_t exponent) {
   return Decimal(coefficient, exponent);
 }
 // Big coefficients come from an independent big-integer type, as text.
-using BigInt = boost::multiprecision::cpp_int;
+namespace mp = boost::multiprecision;
+using BigInt = mp::number<mp::cpp_int_backend<>, mp::et_off>;
 BigInt pow10(unsigned n) { return boost::multiprecision::pow(BigInt(10), n); }
 Decimal big(const BigInt& coefficient, std::int32_t exponent) {
   return Decimal::from_coefficient(coefficient.str(), exponent);
@@ -436,6 +438,51 @@ TEST_CASE("64-bit boundaries hand over to arbitrary precision exactly") {
   CHECK((max + sci("1E-18")).to_string() == "9223372036854775807.000000000000000001");
   CHECK(Decimal(std::numeric_limits<std::uint64_t>::max()).to_string() == "18446744073709551615");
   CHECK((-min).to_string() == "9223372036854775808");
+}
+
+TEST_CASE("the coefficient is exposed as digits and, when it fits, as int64") {
+  constexpr std::int64_t kMin = std::numeric_limits<std::int64_t>::min();
+  CHECK(d("-1234.50").coefficient_string() == "-123450");
+  CHECK(d("0.00").coefficient_string() == "0");
+  CHECK(d("-1234.50").coefficient_int64() == -123450);
+  CHECK(Decimal(kMin).coefficient_int64() == kMin);
+  CHECK_FALSE((Decimal(kMin) - Decimal(1)).coefficient_int64().has_value());
+  CHECK_FALSE((-Decimal(kMin)).coefficient_int64().has_value());
+  CHECK((-Decimal(kMin)).abs().coefficient_string() == "9223372036854775808");
+  CHECK(Decimal(kMin).abs().coefficient_string() == "9223372036854775808");
+  // A big value that comes back into int64 range compares and prints as if it never left.
+  const Decimal back = (Decimal(kMin) - Decimal(1)) + Decimal(1);
+  CHECK(back.coefficient_int64() == kMin);
+  CHECK(back.same_representation(Decimal(kMin)));
+}
+
+TEST_CASE("from_coefficient and from_magnitude build any coefficient exactly") {
+  const BigInt big_value = pow10(30) * 7 + 123;
+  CHECK(Decimal::from_coefficient(big_value.str(), -2).to_string() ==
+        "70000000000000000000000000001.23");
+  CHECK(Decimal::from_coefficient("-" + big_value.str(), 3).coefficient_string() ==
+        "-" + big_value.str());
+  CHECK(Decimal::from_coefficient("-00042", -1).same_representation(make(-42, -1)));
+  CHECK(Decimal::from_coefficient("9223372036854775807", 0).coefficient_int64().has_value());
+  CHECK_FALSE(Decimal::from_coefficient("9223372036854775808", 0).coefficient_int64().has_value());
+  for (const char* bad : {"", "-", "+1", "1.5", "1e3", " 1", "12a"}) {
+    CAPTURE(bad);
+    CHECK(contains(error_of([&] { (void)Decimal::from_coefficient(bad, 0); }, ErrorKind::parse),
+                   "a coefficient of decimal digits"));
+  }
+  CHECK(contains(error_of([&] { (void)Decimal::from_coefficient("1", Decimal::kMaxExponent + 1); },
+                          ErrorKind::overflow),
+                 "exponent"));
+
+  // (2^64 + 5) and the largest 128-bit magnitude, against the independent big integer.
+  const BigInt two64 = BigInt(1) << 64;
+  CHECK(Decimal::from_magnitude(false, 1, 5, -2).coefficient_string() == (two64 + 5).str());
+  CHECK(Decimal::from_magnitude(true, ~std::uint64_t{0}, ~std::uint64_t{0}, 0).to_string() ==
+        "-" + ((BigInt(1) << 128) - 1).str());
+  CHECK(Decimal::from_magnitude(true, 0, std::uint64_t{1} << 63, 0).coefficient_int64() ==
+        std::numeric_limits<std::int64_t>::min());
+  CHECK(Decimal::from_magnitude(false, 0, 12345, -2).same_representation(make(12345, -2)));
+  CHECK(Decimal::from_magnitude(true, 0, 0, 0).is_zero());
 }
 
 TEST_CASE("divide rounds the true quotient to the named exponent") {
