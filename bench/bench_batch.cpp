@@ -212,7 +212,7 @@ int main(int argc, char** argv) {
       });
       reference_rate = static_cast<double>(evaluations) / t;
       report({"hand-written C++, checked_int128_t 分 (reference)", "S", n, reference_rate,
-              subsidy::Decimal(subsidy::BigInt(sum.str()), -2).to_string(), ""});
+              subsidy::Decimal::from_coefficient(sum.str(), -2).to_string(), ""});
     }
 
     // A control: the same checked_int128 code on 2 threads (halves of the rows). On a shared
@@ -236,7 +236,7 @@ int main(int argc, char** argv) {
         << static_cast<double>(evaluations) / t / reference_rate;
       report({"hand-written C++, checked_int128_t 分, 2 threads (control)", "S", n,
               static_cast<double>(evaluations) / t,
-              subsidy::Decimal(subsidy::BigInt(sum.str()), -2).to_string(),
+              subsidy::Decimal::from_coefficient(sum.str(), -2).to_string(),
               "the machine's own 2-thread speed-up for this code: " + s.str() + "×"});
     }
 
@@ -252,7 +252,7 @@ int main(int argc, char** argv) {
         for (std::size_t r = 0; r < n; ++r) s += bench::workload_j<checked_int128_t>(data, r);
         sum = s;
       });
-      j_checksum = subsidy::Decimal(subsidy::BigInt(sum.str()), -2).to_string();
+      j_checksum = subsidy::Decimal::from_coefficient(sum.str(), -2).to_string();
       report({"hand-written C++, checked_int128_t 分", "J", n, static_cast<double>(n) / t,
               j_checksum, ""});
     }

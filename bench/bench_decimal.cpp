@@ -24,8 +24,7 @@ using bench::SplitMix;
 
 // The low 64 bits of a coefficient: a checksum the optimizer cannot skip.
 std::int64_t low_bits(const Decimal& d) {
-  const auto& b = d.coefficient().backend();
-  return static_cast<std::int64_t>(b.limbs()[0]) * (d.signum() < 0 ? -1 : 1) + d.exponent();
+  return d.coefficient_int64().value_or(0) + d.exponent();
 }
 
 struct Timing {

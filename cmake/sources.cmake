@@ -8,6 +8,9 @@ set(SUBSIDY_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/../src/sha256.cpp
   ${CMAKE_CURRENT_LIST_DIR}/../src/expression.cpp
   ${CMAKE_CURRENT_LIST_DIR}/../src/rules.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/../src/rules_schema.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/../src/rules_compile.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/../src/rules_check.cpp
   ${CMAKE_CURRENT_LIST_DIR}/../src/period.cpp
   ${CMAKE_CURRENT_LIST_DIR}/../src/facts.cpp
   ${CMAKE_CURRENT_LIST_DIR}/../src/needs.cpp

@@ -12,6 +12,14 @@ work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
 cmake --install "$build" --prefix "$work/prefix" >"$work/install.log"
+# Boost is private to the library: the package must not ask a consumer for it, and the installed
+# headers alone (nothing else on the include path) must compile without reading a Boost header.
+if grep -E 'Boost::|find_dependency\(Boost' "$work/prefix/lib"*/cmake/subsidy/*.cmake; then
+  echo "consumer: the installed CMake package refers to Boost (files above)" >&2
+  exit 1
+fi
+cmake -DCXX="${CXX:-c++}" -DSOURCE=tests/cpp/public_headers.cpp \
+  -DINCLUDE_DIRS="$work/prefix/include" -P tests/cmake/public_headers.cmake
 generator=()
 command -v ninja >/dev/null 2>&1 && generator=(-G Ninja)
 launcher=()

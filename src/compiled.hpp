@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "expression.hpp"
+#include "rules_access.hpp"
 #include "subsidy/evaluate.hpp"
 #include "subsidy/rules.hpp"
 

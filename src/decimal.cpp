@@ -5,9 +5,6 @@
 // magnitudes and reapplies the sign afterwards.
 #include "subsidy/decimal.hpp"
 
-#include "amount_text.hpp"
-#include "rounding.hpp"
-
 #include <algorithm>
 #include <array>
 #include <charconv>
@@ -18,19 +15,19 @@
 #include <utility>
 #include <vector>
 
+#include "amount_text.hpp"
+#include "decimal_big.hpp"
+#include "rounding.hpp"
+
 namespace subsidy {
 
 namespace mp = boost::multiprecision;
 
-struct DecimalAccess {
-  // The caller has checked the exponent and the digit count already.
-  static Decimal make(BigInt coefficient, std::int64_t exponent) {
-    Decimal d;
-    d.coefficient_ = std::move(coefficient);
-    d.exponent_ = static_cast<std::int32_t>(exponent);
-    return d;
-  }
-};
+using detail::from_parts;
+using detail::iequals;
+using detail::is_digit;
+using detail::quote;
+using detail::trim;
 
 namespace {
 
@@ -103,24 +100,40 @@ bool small_magnitude(const BigInt& v, std::uint64_t& magnitude) {
   return true;
 }
 
-bool small_signed(const BigInt& v, std::int64_t& out) {
-  std::uint64_t m = 0;
-  if (!small_magnitude(v, m)) return false;
-  if (v.backend().sign()) {
-    if (m > kInt64MinMagnitude) return false;
-    out = m == kInt64MinMagnitude ? std::numeric_limits<std::int64_t>::min()
-                                  : -static_cast<std::int64_t>(m);
-    return true;
-  }
-  if (m > static_cast<std::uint64_t>(kInt64Max)) return false;
-  out = static_cast<std::int64_t>(m);
-  return true;
-}
-
 BigInt signed_big(std::uint64_t magnitude, bool negative) {
   BigInt v(magnitude);
   if (negative) v = -v;
   return v;
+}
+
+std::uint64_t magnitude_of(std::int64_t x) {
+  return x < 0 ? 0 - static_cast<std::uint64_t>(x) : static_cast<std::uint64_t>(x);
+}
+
+// The coefficient, when it is held inline.
+bool small_signed(const Decimal& d, std::int64_t& out) {
+  if (!DecimalAccess::is_small(d)) return false;
+  out = DecimalAccess::small(d);
+  return true;
+}
+
+// The coefficient's magnitude, when it fits 64 bits (inline, or a big value of one limb).
+bool small_magnitude(const Decimal& d, std::uint64_t& magnitude) {
+  if (const BigInt* b = DecimalAccess::big_ptr(d)) return small_magnitude(*b, magnitude);
+  magnitude = magnitude_of(DecimalAccess::small(d));
+  return true;
+}
+
+// ±magnitude × 10^exponent, already checked.
+Decimal signed_result(std::uint64_t magnitude, bool negative, std::int64_t exponent) {
+  if (magnitude <= static_cast<std::uint64_t>(kInt64Max)) {
+    const auto x = static_cast<std::int64_t>(magnitude);
+    return DecimalAccess::make_small(negative ? -x : x, exponent);
+  }
+  if (negative && magnitude == kInt64MinMagnitude) {
+    return DecimalAccess::make_small(std::numeric_limits<std::int64_t>::min(), exponent);
+  }
+  return DecimalAccess::make(signed_big(magnitude, negative), exponent);
 }
 
 std::size_t digits_u64(std::uint64_t m) {
@@ -222,31 +235,16 @@ BigInt tiny_quotient(bool negative, Rounding mode) {
   return signed_big(round_away(mode, negative, 0, Tail::below_half) ? 1 : 0, negative);
 }
 
-// c / 10^shift rounded by mode (shift > 0).
-BigInt shift_round(const BigInt& c, std::uint64_t shift, Rounding mode) {
-  if (c.is_zero()) return BigInt();
-  const bool negative = c.sign() < 0;
-  std::uint64_t m = 0;
-  if (small_magnitude(c, m)) {
-    // m < 2^64 < 10^20 / 2: from 10^20 on, the magnitude is below half a unit.
-    if (shift >= kPow10.size()) return tiny_quotient(negative, mode);
-    return signed_big(rounded_quotient(m, kPow10[shift], negative, mode), negative);
-  }
-  if (shift > digit_count(c)) return tiny_quotient(negative, mode);
-  BigInt scratch;
-  return rounded_quotient(mp::abs(c), pow10(shift, scratch), negative, mode);
-}
-
 // ---- text ---------------------------------------------------------------------------------------
 
-std::string magnitude_string(const BigInt& c) {
+std::string magnitude_string(const Decimal& d) {
   std::uint64_t m = 0;
-  if (small_magnitude(c, m)) {
+  if (small_magnitude(d, m)) {
     std::array<char, 24> buf{};
     const auto res = std::to_chars(buf.data(), buf.data() + buf.size(), m);
     return std::string(buf.data(), res.ptr);
   }
-  return mp::abs(c).str();
+  return mp::abs(*DecimalAccess::big_ptr(d)).str();
 }
 
 // Plain notation of digits × 10^exponent, unsigned; a zero keeps its fraction digits only.
@@ -259,101 +257,6 @@ std::string plain_digits(std::string digit_text, std::int64_t exponent, bool zer
   if (digit_text.size() <= frac) digit_text.insert(0, frac - digit_text.size() + 1, '0');
   digit_text.insert(digit_text.size() - frac, 1, '.');
   return digit_text;
-}
-
-bool is_ascii_space(char ch) {
-  return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' || ch == '\f' || ch == '\v';
-}
-
-bool is_digit(char ch) { return ch >= '0' && ch <= '9'; }
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && is_ascii_space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_ascii_space(s.back())) s.remove_suffix(1);
-  return s;
-}
-
-char ascii_lower(char ch) {
-  return ch >= 'A' && ch <= 'Z' ? static_cast<char>(ch - 'A' + 'a') : ch;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
-  }
-  return true;
-}
-
-bool starts_with(std::string_view s, std::string_view prefix) {
-  return s.substr(0, prefix.size()) == prefix;
-}
-
-// The input as it appears in messages: quoted, control characters escaped.
-std::string quote(std::string_view text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out = "\"";
-  for (const char ch : text) {
-    const auto byte = static_cast<unsigned char>(ch);
-    if (ch == '"' || ch == '\\') {
-      out += '\\';
-      out += ch;
-    } else if (byte < 0x20 || byte == 0x7f) {
-      out += "\\x";
-      out += kHex[byte >> 4];
-      out += kHex[byte & 0xf];
-    } else {
-      out += ch;
-    }
-  }
-  out += '"';
-  return out;
-}
-
-// One whole character (a UTF-8 sequence) at the start of s, for messages.
-std::string first_char(std::string_view s) {
-  if (s.empty()) return {};
-  const auto lead = static_cast<unsigned char>(s.front());
-  std::size_t n = 1;
-  if (lead >= 0xf0) {
-    n = 4;
-  } else if (lead >= 0xe0) {
-    n = 3;
-  } else if (lead >= 0xc0) {
-    n = 2;
-  }
-  return std::string(s.substr(0, std::min(n, s.size())));
-}
-
-// The first character quoted, and named when it cannot be seen: a no-break space pasted from a
-// web page or a spreadsheet prints as `" "` and looks like no mistake at all.
-std::string shown_char(std::string_view s) {
-  static constexpr std::pair<std::string_view, std::string_view> kInvisible[] = {
-      {"\u00a0", "U+00A0, a no-break space"},
-      {"\u202f", "U+202F, a narrow no-break space"},
-      {"\u2009", "U+2009, a thin space"},
-      {"\u3000", "U+3000, a full-width space"},
-      {"\u200b", "U+200B, a zero-width space"},
-      {"\u200c", "U+200C, a zero-width non-joiner"},
-      {"\u200d", "U+200D, a zero-width joiner"},
-      {"\u2060", "U+2060, a word joiner"},
-      {"\ufeff", "U+FEFF, a zero-width no-break space"},
-  };
-  const std::string c = first_char(s);
-  for (const auto& [text, name] : kInvisible) {
-    if (c == text) return quote(c) + " (" + std::string(name) + ")";
-  }
-  return quote(c);
-}
-
-// Names NaN and the infinities in any case, with an optional sign, so they get their own message.
-bool is_special_name(std::string_view s) {
-  if (!s.empty() && (s.front() == '+' || s.front() == '-')) s.remove_prefix(1);
-  if (!s.empty() && s.front() == '.') s.remove_prefix(1);  // YAML spells them .nan, .inf, -.Inf
-  if (iequals(s, "inf") || iequals(s, "infinity")) return true;
-  std::string_view head = s.substr(0, 3);
-  if (iequals(head, "nan")) return true;
-  return iequals(s.substr(0, 4), "snan");
 }
 
 // An integer from its decimal digits (no sign, no separators).
@@ -383,310 +286,27 @@ BigInt integer_from_digits(std::string_view digit_text, const char* operation) {
   return value;
 }
 
+}  // namespace
+
+namespace detail {
+
 Decimal from_parts(std::string_view digit_text, bool negative, std::int64_t exponent,
                    const char* operation) {
+  while (digit_text.size() > 1 && digit_text.front() == '0') digit_text.remove_prefix(1);
+  if (digit_text.size() <= 18) {
+    // Fits int64 without a check: the common case, built without a big integer.
+    check_exponent(exponent, operation, "exponent");
+    std::int64_t x = 0;
+    for (const char ch : digit_text) x = x * 10 + (ch - '0');
+    return DecimalAccess::make_small(negative ? -x : x, exponent);
+  }
   BigInt c = integer_from_digits(digit_text, operation);
   if (negative) c = -c;
   check_exponent(exponent, operation, "exponent");
   return DecimalAccess::make(std::move(c), exponent);
 }
 
-// ---- policy amounts -----------------------------------------------------------------------------
-
-constexpr const char* kAmountExpected = "a decimal amount such as 1234.56, 30万 or 50%";
-
-Decimal parse_gda(std::string_view text);
-
-// The hint for an amount in exponent notation (a spreadsheet's 1.23E+08): the same value written
-// out, when that is short enough to read, so the fix is a copy away.
-std::string written_out(std::string_view text) {
-  try {
-    const std::string plain = parse_gda(text).to_string();
-    if (plain.size() <= 24) return "write " + plain;
-  } catch (const Error&) {
-  }
-  return "write the digits out, or use 万 or 亿";
-}
-
-[[noreturn]] void bad_amount(std::string_view text, const std::string& why) {
-  throw Error::expected(ErrorKind::parse, kAmountExpected, quote(text) + " (" + why + ")");
-}
-
-struct Multiplier {
-  std::string_view text;
-  std::int64_t exponent;
-};
-constexpr std::array<Multiplier, 3> kMultipliers = {{{"千", 3}, {"万", 4}, {"亿", 8}}};
-constexpr std::string_view kYuan = "元";
-constexpr std::string_view kPercentWords = "百分之";
-
-const Multiplier* multiplier_at(std::string_view s) {
-  for (const auto& m : kMultipliers) {
-    if (starts_with(s, m.text)) return &m;
-  }
-  return nullptr;
-}
-
-struct Numeral {
-  std::string_view text;
-  int value;
-  bool unit;  // 十 百 千 multiply the digit before them
-};
-constexpr std::array<Numeral, 14> kNumerals = {{{"零", 0, false},
-                                                {"一", 1, false},
-                                                {"二", 2, false},
-                                                {"两", 2, false},
-                                                {"三", 3, false},
-                                                {"四", 4, false},
-                                                {"五", 5, false},
-                                                {"六", 6, false},
-                                                {"七", 7, false},
-                                                {"八", 8, false},
-                                                {"九", 9, false},
-                                                {"十", 10, true},
-                                                {"百", 100, true},
-                                                {"千", 1000, true}}};
-constexpr std::string_view kPoint = "点";
-
-const Numeral* numeral_at(std::string_view s) {
-  for (const auto& n : kNumerals) {
-    if (starts_with(s, n.text)) return &n;
-  }
-  return nullptr;
-}
-
-// The digits and exponent of a number written in Chinese numerals (一百零五, 十二点五), below
-// 10000.
-struct Digits {
-  std::string text;
-  std::int64_t exponent = 0;
-};
-
-Digits parse_chinese_numeral(std::string_view whole, std::string_view s) {
-  std::int64_t value = 0;
-  int pending = -1;  // a digit waiting for its unit
-  std::int64_t last_unit = 10000;
-  bool zero_gap = false;  // 零 between a unit and a smaller one (一百零五)
-  bool any = false;
-  while (!s.empty() && !starts_with(s, kPoint)) {
-    const Numeral* n = numeral_at(s);
-    if (n == nullptr) {
-      bad_amount(whole, "unexpected " + shown_char(s) + " in a Chinese numeral after 百分之");
-    }
-    s.remove_prefix(n->text.size());
-    if (!n->unit) {
-      if (pending != -1)
-        bad_amount(whole, "two numerals in a row after 百分之 (write 十二, not 一二)");
-      if (n->value == 0 && any) {
-        zero_gap = true;
-      } else {
-        pending = n->value;
-      }
-    } else {
-      if (n->value >= last_unit) bad_amount(whole, "numeral units out of order after 百分之");
-      if (pending == -1 && any)
-        bad_amount(whole, "a digit is needed before " + std::string(n->text));
-      const int multiplier = pending == -1 ? 1 : pending;
-      if (multiplier == 0) bad_amount(whole, "零 cannot multiply " + std::string(n->text));
-      value += multiplier * n->value;
-      last_unit = n->value;
-      pending = -1;
-      zero_gap = false;
-    }
-    any = true;
-  }
-  if (!any) bad_amount(whole, "a number is needed after 百分之");
-  if (pending != -1) {
-    // 一百五 is colloquial for 150: refuse it rather than guess.
-    if (last_unit != 10000 && last_unit != 10 && !zero_gap) {
-      bad_amount(whole, "ambiguous numeral after 百分之 (write 一百五十 or 一百零五)");
-    }
-    value += pending;
-  } else if (zero_gap) {
-    bad_amount(whole, "零 must be followed by a digit");
-  }
-  Digits out;
-  out.text = std::to_string(value);
-  if (starts_with(s, kPoint)) {
-    s.remove_prefix(kPoint.size());
-    if (s.empty()) bad_amount(whole, "a digit is needed after 点");
-    while (!s.empty()) {
-      const Numeral* n = numeral_at(s);
-      if (n == nullptr || n->unit || n->text == "两") {
-        bad_amount(whole, "only the digits 零 to 九 may follow 点");
-      }
-      out.text += static_cast<char>('0' + n->value);
-      --out.exponent;
-      s.remove_prefix(n->text.size());
-    }
-  }
-  return out;
-}
-
-// Arabic digits with an optional fraction and nothing else (used after 百分之).
-Digits parse_plain_digits(std::string_view whole, std::string_view s) {
-  Digits out;
-  std::size_t i = 0;
-  while (i < s.size() && is_digit(s[i])) out.text += s[i++];
-  if (i < s.size() && s[i] == '.') {
-    ++i;
-    if (i >= s.size() || !is_digit(s[i]))
-      bad_amount(whole, "a digit is needed after the decimal point");
-    while (i < s.size() && is_digit(s[i])) {
-      out.text += s[i++];
-      --out.exponent;
-    }
-  }
-  if (i < s.size()) bad_amount(whole, "unexpected " + shown_char(s.substr(i)) + " after 百分之");
-  return out;
-}
-
-Amount parse_policy_amount(std::string_view whole) {
-  std::string_view s = trim(whole);
-  if (s.empty()) bad_amount(whole, "the text is empty");
-  if (is_special_name(s)) bad_amount(whole, "NaN and infinities are not amounts");
-  bool negative = false;
-  if (s.front() == '+' || s.front() == '-') {
-    negative = s.front() == '-';
-    s.remove_prefix(1);
-    if (s.empty()) bad_amount(whole, "a number is needed after the sign");
-    if (s.front() == '+' || s.front() == '-') bad_amount(whole, "more than one sign");
-  }
-  Amount amount;
-  if (starts_with(s, kPercentWords)) {
-    s.remove_prefix(kPercentWords.size());
-    const Digits d = !s.empty() && is_digit(s.front()) ? parse_plain_digits(whole, s)
-                                                       : parse_chinese_numeral(whole, s);
-    amount.value = from_parts(d.text, negative, d.exponent - 2, "parse");
-    amount.unit = AmountUnit::rate;
-    return amount;
-  }
-
-  // The number: digits, optional grouping commas (groups of three), optional fraction.
-  std::size_t i = 0;
-  if (!is_digit(s.front())) {
-    if (s.front() == '.')
-      bad_amount(whole, "a digit is needed before the decimal point (write 0.5)");
-    if (multiplier_at(s) != nullptr || starts_with(s, kYuan) || s.front() == '%') {
-      bad_amount(whole, "a number is needed before " + first_char(s));
-    }
-    if (is_ascii_space(s.front())) bad_amount(whole, "unexpected space inside the amount");
-    bad_amount(whole, "unexpected " + shown_char(s));
-  }
-  std::string digit_text;
-  std::size_t group = 0;
-  bool grouped = false;
-  for (; i < s.size(); ++i) {
-    if (is_digit(s[i])) {
-      digit_text += s[i];
-      ++group;
-    } else if (s[i] == ',') {
-      if ((!grouped && group > 3) || (grouped && group != 3)) {
-        bad_amount(whole, "grouping commas must separate groups of three digits, as in 1,234,567");
-      }
-      grouped = true;
-      group = 0;
-    } else {
-      break;
-    }
-  }
-  if (grouped && group != 3) {
-    bad_amount(whole, "grouping commas must separate groups of three digits, as in 1,234,567");
-  }
-  std::int64_t exponent = 0;
-  if (i < s.size() && s[i] == '.') {
-    ++i;
-    if (i >= s.size() || !is_digit(s[i])) {
-      bad_amount(whole, "a digit is needed after the decimal point (write 1 or 1.0)");
-    }
-    for (; i < s.size() && is_digit(s[i]); ++i) {
-      digit_text += s[i];
-      --exponent;
-    }
-    if (i < s.size() && s[i] == '.') bad_amount(whole, "more than one decimal point");
-    if (i < s.size() && s[i] == ',') {
-      bad_amount(whole, "grouping commas are allowed only before the decimal point");
-    }
-  }
-  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
-    bad_amount(whole, "exponent notation is not accepted; " + written_out(trim(whole)));
-  }
-
-  // The unit: % alone, or an optional multiplier followed by an optional 元.
-  std::string_view rest = s.substr(i);
-  if (!rest.empty() && rest.front() == '%') {
-    rest.remove_prefix(1);
-    exponent -= 2;
-    amount.unit = AmountUnit::rate;
-  } else {
-    if (const Multiplier* m = multiplier_at(rest)) {
-      rest.remove_prefix(m->text.size());
-      exponent += m->exponent;
-      if (multiplier_at(rest) != nullptr)
-        bad_amount(whole, "at most one of 千, 万 and 亿 may follow the number");
-    }
-    if (starts_with(rest, kYuan)) {
-      rest.remove_prefix(kYuan.size());
-      amount.unit = AmountUnit::yuan;
-    }
-  }
-  if (!rest.empty()) {
-    if (is_ascii_space(rest.front())) bad_amount(whole, "unexpected space inside the amount");
-    if (rest.front() == '%' || multiplier_at(rest) != nullptr || starts_with(rest, kYuan)) {
-      bad_amount(whole, "units in the wrong order or repeated (write 30万元 or 50%)");
-    }
-    if (rest.front() == '+' || rest.front() == '-') bad_amount(whole, "a sign may only come first");
-    bad_amount(whole, "unexpected " + shown_char(rest));
-  }
-  amount.value = from_parts(digit_text, negative, exponent, "parse");
-  return amount;
-}
-
-// ---- GDA to-number ------------------------------------------------------------------------------
-
-[[noreturn]] void bad_scientific(std::string_view text, const std::string& why) {
-  throw Error::expected(ErrorKind::parse,
-                        "a finite number in General Decimal Arithmetic syntax such as 1.23E+5",
-                        quote(text) + " (" + why + ")");
-}
-
-Decimal parse_gda(std::string_view text) {
-  std::string_view s = text;
-  if (s.empty()) bad_scientific(text, "the text is empty");
-  if (is_special_name(s)) bad_scientific(text, "NaN and infinities cannot be represented exactly");
-  bool negative = false;
-  if (s.front() == '+' || s.front() == '-') {
-    negative = s.front() == '-';
-    s.remove_prefix(1);
-  }
-  std::string digit_text;
-  std::int64_t exponent = 0;
-  std::size_t i = 0;
-  for (; i < s.size() && is_digit(s[i]); ++i) digit_text += s[i];
-  if (i < s.size() && s[i] == '.') {
-    for (++i; i < s.size() && is_digit(s[i]); ++i) {
-      digit_text += s[i];
-      --exponent;
-    }
-  }
-  if (digit_text.empty()) bad_scientific(text, "no digits");
-  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
-    ++i;
-    bool exp_negative = false;
-    if (i < s.size() && (s[i] == '+' || s[i] == '-')) exp_negative = s[i++] == '-';
-    if (i >= s.size() || !is_digit(s[i])) bad_scientific(text, "no digits in the exponent");
-    // Saturates far beyond the limit so that absurd exponents still report overflow.
-    std::int64_t e = 0;
-    for (; i < s.size() && is_digit(s[i]); ++i) {
-      e = std::min<std::int64_t>(e * 10 + (s[i] - '0'), std::int64_t{1} << 40);
-    }
-    exponent += exp_negative ? -e : e;
-  }
-  if (i < s.size()) bad_scientific(text, "unexpected " + shown_char(s.substr(i)));
-  return from_parts(digit_text, negative, exponent, "parse");
-}
-
-}  // namespace
+}  // namespace detail
 
 // ---- rounding names -----------------------------------------------------------------------------
 
@@ -753,25 +373,45 @@ Rounding parse_rounding(std::string_view text) {
 
 // ---- construction and parsing -------------------------------------------------------------------
 
-Decimal::Decimal(BigInt coefficient, std::int32_t exponent)
-    : coefficient_(std::move(coefficient)), exponent_(exponent) {
+Decimal::Decimal(std::int64_t coefficient, std::int32_t exponent)
+    : small_(coefficient), exponent_(exponent) {
   check_exponent(exponent, "Decimal", "exponent");
-  check_digits(coefficient_, "Decimal", "coefficient");
 }
 
-Decimal Decimal::parse(std::string_view text) { return parse_policy_amount(text).value; }
-
-// Amounts as people type them (facts, ledgers, rule values): full-width forms, spaces and a
-// leading ¥ are folded first (see amount_text.hpp); Decimal::parse keeps the strict form.
-Amount Decimal::parse_amount(std::string_view text) {
-  return parse_policy_amount(detail::normalise_amount_text(text));
+Decimal Decimal::from_magnitude(bool negative, std::uint64_t high, std::uint64_t low,
+                                std::int32_t exponent) {
+  check_exponent(exponent, "Decimal", "exponent");
+  if (high == 0) return signed_result(low, negative, exponent);
+  BigInt b(high);
+  b <<= 64;
+  b += low;
+  if (negative) b = -b;
+  return DecimalAccess::make(std::move(b), exponent);
 }
 
-Decimal Decimal::parse_scientific(std::string_view text) { return parse_gda(text); }
+Decimal Decimal::from_coefficient(std::string_view digits, std::int32_t exponent) {
+  std::string_view s = digits;
+  const bool negative = !s.empty() && s.front() == '-';
+  if (negative) s.remove_prefix(1);
+  if (s.empty() || !std::all_of(s.begin(), s.end(), is_digit)) {
+    throw Error::expected(ErrorKind::parse, "a coefficient of decimal digits with an optional -",
+                          quote(digits));
+  }
+  return from_parts(s, negative, exponent, "Decimal");
+}
 
-int Decimal::signum() const noexcept { return coefficient_.sign(); }
+std::string Decimal::coefficient_string() const {
+  std::string out = signum() < 0 ? "-" : "";
+  out += magnitude_string(*this);
+  return out;
+}
 
-std::size_t Decimal::digits() const { return digit_count(coefficient_); }
+int Decimal::big_signum() const noexcept { return big_->value.sign(); }
+
+std::size_t Decimal::digits() const {
+  if (big_) return digit_count(big_->value);
+  return digits_u64(magnitude_of(small_));
+}
 
 // ---- arithmetic ---------------------------------------------------------------------------------
 
@@ -783,7 +423,7 @@ Decimal add_impl(const Decimal& a, const Decimal& b, bool subtract, const char* 
   const std::int32_t exponent = std::min(ea, eb);
   std::int64_t xa = 0;
   std::int64_t xb = 0;
-  if (small_signed(a.coefficient(), xa) && small_signed(b.coefficient(), xb)) {
+  if (small_signed(a, xa) && small_signed(b, xb)) {
     // Aligns in 64 bits when it cannot overflow; the exponent is one of the operands'.
     bool ok = true;
     if (ea > eb) {
@@ -798,11 +438,11 @@ Decimal add_impl(const Decimal& a, const Decimal& b, bool subtract, const char* 
     std::int64_t r = 0;
     if (ok &&
         !(subtract ? __builtin_sub_overflow(xa, xb, &r) : __builtin_add_overflow(xa, xb, &r))) {
-      return DecimalAccess::make(BigInt(r), exponent);
+      return DecimalAccess::make_small(r, exponent);
     }
   }
-  BigInt ca = a.coefficient();
-  BigInt cb = b.coefficient();
+  BigInt ca = DecimalAccess::big(a);
+  BigInt cb = DecimalAccess::big(b);
   if (subtract) cb = -cb;
   if (ea != eb) {
     BigInt& high = ea > eb ? ca : cb;
@@ -830,16 +470,20 @@ Decimal operator*(const Decimal& a, const Decimal& b) {
   std::int64_t xa = 0;
   std::int64_t xb = 0;
   std::int64_t product = 0;
-  if (small_signed(a.coefficient_, xa) && small_signed(b.coefficient_, xb) &&
-      !__builtin_mul_overflow(xa, xb, &product)) {
-    return DecimalAccess::make(BigInt(product), exponent);
+  if (small_signed(a, xa) && small_signed(b, xb) && !__builtin_mul_overflow(xa, xb, &product)) {
+    return DecimalAccess::make_small(product, exponent);
   }
-  return finish(a.coefficient_ * b.coefficient_, exponent, "multiply");
+  return finish(DecimalAccess::big(a) * DecimalAccess::big(b), exponent, "multiply");
 }
 
-Decimal Decimal::operator-() const { return DecimalAccess::make(-coefficient_, exponent_); }
+Decimal Decimal::operator-() const {
+  if (!big_ && small_ != std::numeric_limits<std::int64_t>::min()) {
+    return DecimalAccess::make_small(-small_, exponent_);
+  }
+  return DecimalAccess::make(-DecimalAccess::big(*this), exponent_);
+}
 
-Decimal Decimal::abs() const { return DecimalAccess::make(mp::abs(coefficient_), exponent_); }
+Decimal Decimal::abs() const { return signum() < 0 ? -*this : *this; }
 
 Decimal Decimal::divide(const Decimal& dividend, const Decimal& divisor, std::int32_t exponent,
                         Rounding mode) {
@@ -849,13 +493,13 @@ Decimal Decimal::divide(const Decimal& dividend, const Decimal& divisor, std::in
                 "divide: division by zero (dividend " + dividend.to_scientific_string() + ")");
   }
   check_exponent(exponent, kOp, "target exponent");
-  if (dividend.is_zero()) return DecimalAccess::make(BigInt(), exponent);
+  if (dividend.is_zero()) return DecimalAccess::make_small(0, exponent);
   const bool negative = dividend.signum() != divisor.signum();
   // quotient coefficient = |a| × 10^scale / |b|, rounded.
   const std::int64_t scale = std::int64_t{dividend.exponent_} - divisor.exponent_ - exponent;
   std::uint64_t ma = 0;
   std::uint64_t mb = 0;
-  if (small_magnitude(dividend.coefficient_, ma) && small_magnitude(divisor.coefficient_, mb)) {
+  if (small_magnitude(dividend, ma) && small_magnitude(divisor, mb)) {
     bool ok = true;
     if (scale > 0) {
       ok = scale < static_cast<std::int64_t>(kPow10.size()) &&
@@ -865,8 +509,7 @@ Decimal Decimal::divide(const Decimal& dividend, const Decimal& divisor, std::in
            !__builtin_mul_overflow(mb, kPow10[static_cast<std::size_t>(-scale)], &mb);
     }
     if (ok) {
-      return DecimalAccess::make(signed_big(rounded_quotient(ma, mb, negative, mode), negative),
-                                 exponent);
+      return signed_result(rounded_quotient(ma, mb, negative, mode), negative, exponent);
     }
   }
   const auto da = static_cast<std::int64_t>(dividend.digits());
@@ -874,17 +517,17 @@ Decimal Decimal::divide(const Decimal& dividend, const Decimal& divisor, std::in
   if (scale >= 0) {
     // |a| ≥ 10^(da−1) and |b| < 10^db, so the quotient has at least da + scale − db digits.
     check_digit_estimate(da + scale - db, kOp);
-    BigInt num = mp::abs(dividend.coefficient_);
+    BigInt num = mp::abs(DecimalAccess::big(dividend));
     mul_pow10(num, static_cast<std::uint64_t>(scale));
-    return finish(rounded_quotient(num, mp::abs(divisor.coefficient_), negative, mode), exponent,
-                  kOp);
+    return finish(rounded_quotient(num, mp::abs(DecimalAccess::big(divisor)), negative, mode),
+                  exponent, kOp);
   }
   // The quotient is below 10^(da − db + 1 + scale): under 0.1 once −scale ≥ da − db + 2.
   if (-scale >= da - db + 2) return DecimalAccess::make(tiny_quotient(negative, mode), exponent);
-  BigInt den = mp::abs(divisor.coefficient_);
+  BigInt den = mp::abs(DecimalAccess::big(divisor));
   mul_pow10(den, static_cast<std::uint64_t>(-scale));
-  return finish(rounded_quotient(mp::abs(dividend.coefficient_), den, negative, mode), exponent,
-                kOp);
+  return finish(rounded_quotient(mp::abs(DecimalAccess::big(dividend)), den, negative, mode),
+                exponent, kOp);
 }
 
 Decimal Decimal::quantize(std::int32_t exponent, Rounding mode) const {
@@ -892,20 +535,33 @@ Decimal Decimal::quantize(std::int32_t exponent, Rounding mode) const {
   check_exponent(exponent, kOp, "target exponent");
   if (exponent == exponent_) return *this;
   if (exponent > exponent_) {
+    // The coefficient / 10^shift, rounded by mode.
     const auto shift = static_cast<std::uint64_t>(std::int64_t{exponent} - exponent_);
-    return DecimalAccess::make(shift_round(coefficient_, shift, mode), exponent);
+    if (is_zero()) return DecimalAccess::make_small(0, exponent);
+    const bool negative = signum() < 0;
+    std::uint64_t m = 0;
+    if (small_magnitude(*this, m)) {
+      // m < 2^64 < 10^20 / 2: from 10^20 on, the magnitude is below half a unit.
+      if (shift >= kPow10.size())
+        return DecimalAccess::make(tiny_quotient(negative, mode), exponent);
+      return signed_result(rounded_quotient(m, kPow10[shift], negative, mode), negative, exponent);
+    }
+    if (shift > digits()) return DecimalAccess::make(tiny_quotient(negative, mode), exponent);
+    BigInt scratch;
+    return DecimalAccess::make(
+        rounded_quotient(mp::abs(big_->value), pow10(shift, scratch), negative, mode), exponent);
   }
   // Padding with zeros: exact, but the coefficient grows.
-  if (is_zero()) return DecimalAccess::make(BigInt(), exponent);
+  if (is_zero()) return DecimalAccess::make_small(0, exponent);
   const std::int64_t shift = std::int64_t{exponent_} - exponent;
   check_digit_estimate(static_cast<std::int64_t>(digits()) + shift, kOp);
   std::int64_t x = 0;
-  if (shift < static_cast<std::int64_t>(kPow10.size()) - 1 && small_signed(coefficient_, x) &&
+  if (shift < static_cast<std::int64_t>(kPow10.size()) - 1 && small_signed(*this, x) &&
       !__builtin_mul_overflow(x, static_cast<std::int64_t>(kPow10[static_cast<std::size_t>(shift)]),
                               &x)) {
-    return DecimalAccess::make(BigInt(x), exponent);
+    return DecimalAccess::make_small(x, exponent);
   }
-  BigInt c = coefficient_;
+  BigInt c = DecimalAccess::big(*this);
   mul_pow10(c, static_cast<std::uint64_t>(shift));
   return DecimalAccess::make(std::move(c), exponent);
 }
@@ -914,14 +570,14 @@ Decimal Decimal::reduce() const {
   if (is_zero()) return Decimal();
   std::int64_t exponent = exponent_;
   std::uint64_t m = 0;
-  if (small_magnitude(coefficient_, m)) {
+  if (small_magnitude(*this, m)) {
     while (m % 10 == 0 && exponent < kMaxExp) {
       m /= 10;
       ++exponent;
     }
-    return DecimalAccess::make(signed_big(m, signum() < 0), exponent);
+    return signed_result(m, signum() < 0, exponent);
   }
-  BigInt c = coefficient_;
+  BigInt c = DecimalAccess::big(*this);
   constexpr std::uint64_t kChunk = kPow10[19];
   while (exponent + 19 <= kMaxExp && mp::integer_modulus(c, kChunk) == 0) {
     c /= kChunk;
@@ -942,10 +598,14 @@ int Decimal::compare(const Decimal& other) const {
   if (sa != sb) return sa < sb ? -1 : 1;
   if (sa == 0) return 0;
   const auto sign_of = [](int c) { return c < 0 ? -1 : (c > 0 ? 1 : 0); };
-  if (exponent_ == other.exponent_) return sign_of(coefficient_.compare(other.coefficient_));
   std::int64_t xa = 0;
   std::int64_t xb = 0;
-  if (small_signed(coefficient_, xa) && small_signed(other.coefficient_, xb)) {
+  const bool both_small = small_signed(*this, xa) && small_signed(other, xb);
+  if (exponent_ == other.exponent_) {
+    if (both_small) return xa < xb ? -1 : (xa > xb ? 1 : 0);
+    return sign_of(DecimalAccess::big(*this).compare(DecimalAccess::big(other)));
+  }
+  if (both_small) {
     const std::int64_t diff = std::int64_t{exponent_} - other.exponent_;
     const std::int64_t shift = diff < 0 ? -diff : diff;
     std::int64_t& high = diff > 0 ? xa : xb;
@@ -962,29 +622,31 @@ int Decimal::compare(const Decimal& other) const {
   if (adj_a != adj_b) return adj_a > adj_b ? sa : -sa;
   // Same leading position: the exponents differ by at most kMaxDigits, so aligning is cheap.
   if (exponent_ > other.exponent_) {
-    BigInt c = coefficient_;
+    BigInt c = DecimalAccess::big(*this);
     mul_pow10(c, static_cast<std::uint64_t>(std::int64_t{exponent_} - other.exponent_));
-    return sign_of(c.compare(other.coefficient_));
+    return sign_of(c.compare(DecimalAccess::big(other)));
   }
-  BigInt c = other.coefficient_;
+  BigInt c = DecimalAccess::big(other);
   mul_pow10(c, static_cast<std::uint64_t>(std::int64_t{other.exponent_} - exponent_));
-  return sign_of(coefficient_.compare(c));
+  return sign_of(DecimalAccess::big(*this).compare(c));
 }
 
 bool Decimal::same_representation(const Decimal& other) const noexcept {
-  return exponent_ == other.exponent_ && coefficient_ == other.coefficient_;
+  if (exponent_ != other.exponent_) return false;
+  if (!big_ || !other.big_) return !big_ && !other.big_ && small_ == other.small_;
+  return big_->value == other.big_->value;
 }
 
 // ---- formatting ---------------------------------------------------------------------------------
 
 std::string Decimal::to_string() const {
   std::string out = signum() < 0 ? "-" : "";
-  out += plain_digits(magnitude_string(coefficient_), exponent_, is_zero());
+  out += plain_digits(magnitude_string(*this), exponent_, is_zero());
   return out;
 }
 
 std::string Decimal::to_scientific_string() const {
-  const std::string c = magnitude_string(coefficient_);
+  const std::string c = magnitude_string(*this);
   const std::int64_t adjusted = std::int64_t{exponent_} + static_cast<std::int64_t>(c.size()) - 1;
   std::string out = signum() < 0 ? "-" : "";
   if (exponent_ <= 0 && adjusted >= -6) {
@@ -1002,7 +664,7 @@ std::string Decimal::to_scientific_string() const {
 }
 
 std::string Decimal::to_money_string(std::string_view symbol) const {
-  const std::string plain = plain_digits(magnitude_string(coefficient_), exponent_, is_zero());
+  const std::string plain = plain_digits(magnitude_string(*this), exponent_, is_zero());
   const std::size_t point = plain.find('.');
   const std::size_t int_len = point == std::string::npos ? plain.size() : point;
   std::string out = signum() < 0 ? "-" : "";
@@ -1022,7 +684,7 @@ std::string Decimal::to_money_string(std::string_view symbol) const {
 
 std::string Decimal::to_wan_string() const {
   if (is_zero()) return "0万元";
-  std::string c = magnitude_string(coefficient_);
+  std::string c = magnitude_string(*this);
   std::int64_t exponent = std::int64_t{exponent_} - 4;
   while (c.back() == '0') {
     c.pop_back();
@@ -1045,14 +707,14 @@ bool Decimal::to_scaled_int64(std::int32_t exponent, std::int64_t& out) const {
   if (shift >= 0) {
     // A nonzero value times 10^19 or more is beyond int64.
     std::int64_t x = 0;
-    if (shift >= 19 || !small_signed(coefficient_, x)) return false;
+    if (shift >= 19 || !small_signed(*this, x)) return false;
     return !__builtin_mul_overflow(
         x, static_cast<std::int64_t>(kPow10[static_cast<std::size_t>(shift)]), &out);
   }
   const auto drop = static_cast<std::uint64_t>(-shift);
   const bool negative = signum() < 0;
   std::uint64_t m = 0;
-  if (small_magnitude(coefficient_, m)) {
+  if (small_magnitude(*this, m)) {
     if (drop >= kPow10.size() || m % kPow10[drop] != 0) return false;
     m /= kPow10[drop];
   } else {
@@ -1060,7 +722,7 @@ bool Decimal::to_scaled_int64(std::int32_t exponent, std::int64_t& out) const {
     BigInt q;
     BigInt r;
     BigInt scratch;
-    mp::divide_qr(mp::abs(coefficient_), pow10(drop, scratch), q, r);
+    mp::divide_qr(mp::abs(big_->value), pow10(drop, scratch), q, r);
     if (!r.is_zero() || q > BigInt(kInt64MinMagnitude)) return false;
     m = q.convert_to<std::uint64_t>();
   }
@@ -1077,7 +739,7 @@ bool Decimal::to_scaled_int64(std::int32_t exponent, std::int64_t& out) const {
 
 Decimal Decimal::from_scaled_int64(std::int64_t units, std::int32_t exponent) {
   check_exponent(exponent, "from_scaled_int64", "exponent");
-  return DecimalAccess::make(BigInt(units), exponent);
+  return DecimalAccess::make_small(units, exponent);
 }
 
 }  // namespace subsidy

@@ -12,6 +12,7 @@
 #include "semantics.hpp"
 #include "needs.hpp"
 #include "sha256.hpp"
+#include "subsidy/version.hpp"
 
 namespace subsidy {
 
@@ -350,7 +351,7 @@ class Evaluator : public Env {
     const RuleInfo& info = r_.rules[rule.info];
     step(trace_, "rounding", exact.to_string() + " → " + rounded.to_string() + " (" +
                                  std::string(to_string(info.rounding)) + " to " +
-                                 Decimal(BigInt(1), info.rounding_exponent).to_string() + ")");
+                                 Decimal(1, info.rounding_exponent).to_string() + ")");
   }
   void trace_band(const Decimal& min, const Decimal& max) {
     step(trace_, "band", min.to_string() + " – " + max.to_string() + " (a decision)");
@@ -767,7 +768,7 @@ std::vector<Evaluation> evaluate_batch(const RuleSet& rules, const std::vector<E
 }
 
 std::string receipt(const RuleSet& rules, const Enterprise& enterprise, const std::string& scenario) {
-  return detail::receipt_of(rules.compiled(), enterprise, scenario);
+  return detail::receipt_of(detail::compiled(rules), enterprise, scenario);
 }
 
 Totals line_totals(const std::vector<AwardLine>& lines) {

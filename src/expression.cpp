@@ -610,7 +610,7 @@ class Checker {
         if (!x.args[0]->unit.numeric()) unit_error(*x.args[0], "a number to round", x.args[0]->unit);
         const Expr& q = *x.args[1];
         const Decimal quantum = q.op == Op::number ? q.number.reduce() : Decimal();
-        if (q.op != Op::number || quantum.coefficient() != 1) {
+        if (q.op != Op::number || quantum.coefficient_int64() != 1) {
           throw Error::expected(ErrorKind::parse, "a power of ten as the quantum (0.01, 1, 100)",
                                 "'" + q.text + "'", at(q), "round()");
         }

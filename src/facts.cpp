@@ -135,7 +135,7 @@ FactValue parse_fact(const FactDecl& decl, const RawValue& v) {
 
 Enterprise make_enterprise(const RuleSet& rules, const RawValue& record) {
   using detail::describe;
-  const auto& c = rules.compiled();
+  const auto& c = detail::compiled(rules);
   if (record.kind != RawValue::Kind::map) {
     throw Error::expected(ErrorKind::fact, "an enterprise record (a map of facts)", describe(record), record.mark);
   }

@@ -100,7 +100,7 @@ namespace subsidy {
 
 std::vector<std::string> facts_needed(const RuleSet& rules, const std::string& id) {
   using namespace detail;
-  const CompiledRules& r = rules.compiled();
+  const CompiledRules& r = detail::compiled(rules);
   std::vector<std::size_t> slots;
   auto merge = [&](const std::vector<std::size_t>& more) {
     slots.insert(slots.end(), more.begin(), more.end());

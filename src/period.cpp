@@ -21,7 +21,7 @@ std::string InForce::why_not(const Date& day) const {
 }
 
 std::string RuleSet::not_in_force(const RuleInfo& rule, const Date& day) const {
-  const auto& r = compiled();
+  const auto& r = detail::compiled(*this);
   const PolicySetInfo& set = r.sets[r.set_index.find(rule.policy_set)->second];
   if (std::string why = set.in_force.why_not(day); !why.empty()) {
     return "policy set " + set.id + " " + why;
@@ -100,7 +100,7 @@ void parameters_of(const detail::CompiledAward& a, const detail::CompiledRules& 
 }  // namespace
 
 std::vector<std::string> RuleSet::period_warnings() const {
-  const auto& r = compiled();
+  const auto& r = detail::compiled(*this);
   std::vector<std::string> out;
   for (const ParameterInfo& p : r.parameters) {
     if (p.policy_set.empty()) continue;

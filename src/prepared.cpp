@@ -65,7 +65,7 @@ Day resolve_day(const RuleSet& rules, const Scenario& scenario) {
 
 std::unique_ptr<Prepared> prepare(const RuleSet& rules, const Scenario& s) {
   s.validate(rules);
-  const CompiledRules& r = rules.compiled();
+  const CompiledRules& r = detail::compiled(rules);
   auto p = std::make_unique<Prepared>(rules, s);
   for (const auto& o : r.options) {
     auto it = s.options.find(o.name);

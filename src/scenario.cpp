@@ -36,7 +36,7 @@ Decimal parameter_value(const RuleSet& rules, const std::string& name, const Dec
 }
 
 void Scenario::validate(const RuleSet& rules) const {
-  const auto& r = rules.compiled();
+  const auto& r = detail::compiled(rules);
   for (const auto& [name, choice] : options) {
     auto it = r.option_index.find(name);
     if (it == r.option_index.end()) {

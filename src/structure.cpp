@@ -190,7 +190,7 @@ const detail::CompiledRule& find_rule(const CompiledRules& r, std::string_view i
 }
 
 RuleShape build(const RuleSet& rules, std::string_view id, Builder& b) {
-  const CompiledRules& r = rules.compiled();
+  const CompiledRules& r = detail::compiled(rules);
   const detail::CompiledRule& rule = find_rule(r, id);
   RuleShape out;
   out.qualified_id = r.rules[rule.info].qualified_id;
@@ -301,7 +301,7 @@ struct Prober {
 RuleShape rule_shape(const RuleSet& rules, std::string_view qualified_id,
                      const Scenario& scenario) {
   const detail::Day s = detail::resolve_day(rules, scenario);
-  Builder b{rules.compiled(), ProbeEnv(rules.compiled(), s, nullptr), {}, {}, {}, 0};
+  Builder b{detail::compiled(rules), ProbeEnv(detail::compiled(rules), s, nullptr), {}, {}, {}, 0};
   return build(rules, qualified_id, b);
 }
 
@@ -310,7 +310,7 @@ std::vector<std::pair<std::size_t, Decimal>> probe_rule(const RuleSet& rules,
                                                         const Enterprise& enterprise,
                                                         const Scenario& scenario) {
   const detail::Day s = detail::resolve_day(rules, scenario);
-  const CompiledRules& r = rules.compiled();
+  const CompiledRules& r = detail::compiled(rules);
   Builder b{r, ProbeEnv(r, s, nullptr), {}, {}, {}, 0};
   build(rules, qualified_id, b);
   ProbeEnv env(r, s, &enterprise);

@@ -2,16 +2,19 @@
 // value = coefficient × 10^exponent. Money and rates live in this type and nowhere else.
 //
 // Overflow policy: the coefficient is an arbitrary-precision integer, bounded by
-// kMaxDigits decimal digits; the exponent is bounded by ±kMaxExponent. An operation whose
-// exact result would leave those bounds throws subsidy::Error (kind overflow) naming the
-// operation. Nothing wraps, nothing saturates, nothing is rounded without being asked.
+// kMaxDigits decimal digits (one that fits in 64 bits is held inline, a larger one behind a
+// pointer to an immutable value defined in src/, so this header needs no big-integer library); the
+// exponent is bounded by ±kMaxExponent. An operation whose exact result would leave those bounds
+// throws subsidy::Error (kind overflow) naming the operation. Nothing wraps, nothing saturates,
+// nothing is rounded without being asked.
 //
-// There is no conversion from binary floating-point types: such a value is already inexact. Build decimals from text (parse), from integers, or from coefficient + exponent.
+// There is no conversion from binary floating-point types: such a value is already inexact. Build
+// decimals from text (parse), from integers, or from coefficient + exponent.
 #pragma once
 
-#include <boost/multiprecision/cpp_int.hpp>
-
 #include <cstdint>
+#include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -20,9 +23,9 @@
 
 namespace subsidy {
 
-/// Arbitrary-precision integer, expression templates off (no dangling references in `auto`).
-using BigInt = boost::multiprecision::number<boost::multiprecision::cpp_int_backend<>,
-                                             boost::multiprecision::et_off>;
+namespace detail {
+class Big;  // a coefficient beyond 64 bits (src/decimal_big.hpp)
+}
 
 /// Rounding modes of the General Decimal Arithmetic specification.
 enum class Rounding : std::uint8_t {
@@ -42,7 +45,8 @@ std::string_view to_string(Rounding mode) noexcept;
 /// 四舍五入, 四舍六入五成双, 截尾, 进一. Throws Error(parse) naming the accepted forms.
 Rounding parse_rounding(std::string_view text);
 
-/// The unit a text amount was written in: a bare number, yuan (元, 万元, ...) or a rate (50%, 百分之一).
+/// The unit a text amount was written in: a bare number, yuan (元, 万元, ...) or a rate (50%,
+/// 百分之一).
 enum class AmountUnit : std::uint8_t { number, yuan, rate };
 
 class Decimal;
@@ -60,14 +64,29 @@ class Decimal {
 
   /// Exact from any integer type.
   template <class I, std::enable_if_t<std::is_integral_v<I> && !std::is_same_v<I, bool>, int> = 0>
-  explicit Decimal(I value) : coefficient_(value) {}
+  explicit Decimal(I value) {
+    static_assert(sizeof(I) <= sizeof(std::uint64_t), "integers up to 64 bits");
+    if constexpr (std::is_signed_v<I>) {
+      small_ = value;
+    } else if (static_cast<std::uint64_t>(value) >> 63 == 0) {
+      small_ = static_cast<std::int64_t>(value);
+    } else {
+      *this = from_magnitude(false, 0, static_cast<std::uint64_t>(value), 0);
+    }
+  }
 
   /// Binary floating point is refused at compile time.
   template <class F, std::enable_if_t<std::is_floating_point_v<F>, int> = 0>
   explicit Decimal(F) = delete;
 
-  /// coefficient × 10^exponent. Throws Error(overflow) outside the bounds above.
-  Decimal(BigInt coefficient, std::int32_t exponent);
+  /// coefficient × 10^exponent. Throws Error(overflow) outside the exponent bounds.
+  Decimal(std::int64_t coefficient, std::int32_t exponent);
+  /// ±(high × 2^64 + low) × 10^exponent: a 128-bit magnitude (a fixed-point sum) made exact.
+  static Decimal from_magnitude(bool negative, std::uint64_t high, std::uint64_t low,
+                                std::int32_t exponent);
+  /// A coefficient of any size written as decimal digits with an optional sign ("-12345"),
+  /// × 10^exponent. Throws Error(parse) on other text, Error(overflow) outside the bounds above.
+  static Decimal from_coefficient(std::string_view digits, std::int32_t exponent);
 
   /// Parses the amounts policy texts and rule files use, exactly:
   ///   1234.56   -0.005   1,234,567.89   30万   1.2亿   5千   100万元   200元   50%   百分之一
@@ -75,8 +94,8 @@ class Decimal {
   /// Exponent notation (1e5), NaN, infinities, empty text and repeated units are errors that
   /// quote the input and say what was expected. So are ".5" and "1." (write 0.5 and 1): a policy
   /// figure with a bare point is more often a typo than an amount.
-  /// After 百分之, arabic digits (百分之12.5) or Chinese numerals 零一二两三四五六七八九十百千 with 点
-  /// for the fraction (百分之十二点五 = 0.125) are accepted; the result's exponent keeps the
+  /// After 百分之, arabic digits (百分之12.5) or Chinese numerals 零一二两三四五六七八九十百千 with
+  /// 点 for the fraction (百分之十二点五 = 0.125) are accepted; the result's exponent keeps the
   /// written digits, so 50% and 百分之五十 are both 0.50.
   static Decimal parse(std::string_view text);
 
@@ -87,11 +106,20 @@ class Decimal {
   /// used by the conformance tests. No units, no grouping. Throws on NaN and infinities.
   static Decimal parse_scientific(std::string_view text);
 
-  const BigInt& coefficient() const noexcept { return coefficient_; }
+  /// The coefficient as decimal digits with a leading '-' when negative ("-12345", "0").
+  std::string coefficient_string() const;
+  /// The coefficient, when it fits in int64 (every amount of money does).
+  std::optional<std::int64_t> coefficient_int64() const noexcept {
+    if (big_) return std::nullopt;
+    return small_;
+  }
   std::int32_t exponent() const noexcept { return exponent_; }
   /// −1, 0 or 1.
-  int signum() const noexcept;
-  bool is_zero() const noexcept { return coefficient_.is_zero(); }
+  int signum() const noexcept {
+    if (big_) return big_signum();
+    return (small_ > 0) - (small_ < 0);
+  }
+  bool is_zero() const noexcept { return !big_ && small_ == 0; }
   bool is_negative() const noexcept { return signum() < 0; }
   /// Number of decimal digits in the coefficient (1 for zero).
   std::size_t digits() const;
@@ -152,7 +180,12 @@ class Decimal {
   // src/decimal.cpp builds results it has already checked without validating them twice.
   friend struct DecimalAccess;
 
-  BigInt coefficient_{0};
+  int big_signum() const noexcept;
+
+  // Exactly one representation per coefficient: big_ is set only when the coefficient does not
+  // fit in int64, so the common case never allocates and copies share the immutable big value.
+  std::int64_t small_ = 0;
+  std::shared_ptr<const detail::Big> big_;
   std::int32_t exponent_ = 0;
 };
 

@@ -2,10 +2,13 @@
 // YAML and checked. Immutable once loaded; share it freely across threads.
 #pragma once
 
-#include <map>
+#include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "subsidy/decimal.hpp"
@@ -15,8 +18,9 @@
 namespace subsidy {
 
 namespace detail {
-struct CompiledRules;
-}
+struct CompiledRules;  // the loaded form, opaque here (src/compiled.hpp)
+struct RuleSetAccess;  // the library's own way in (src/rules_access.hpp)
+}  // namespace detail
 
 /// A text in Chinese with its English rendering.
 struct Text {
@@ -146,7 +150,7 @@ struct RuleInfo {
   Text in_kind;
   Recurrence recurrence;
   AmountKind kind = AmountKind::fixed;
-  std::string when;  ///< the condition as written
+  std::string when;            ///< the condition as written
   std::string amount_summary;  ///< "30万", "100万–200万", "50% × (...)", "unfixed: 奖金若干"
   Rounding rounding = Rounding::half_up;
   std::int32_t rounding_exponent = -2;
@@ -231,9 +235,8 @@ class RuleSet {
   /// SHA-256 (hex) of the canonical sources: same rules, same fingerprint.
   const std::string& fingerprint() const;
 
-  const detail::CompiledRules& compiled() const { return *impl_; }
-
  private:
+  friend struct detail::RuleSetAccess;
   explicit RuleSet(std::shared_ptr<const detail::CompiledRules> impl) : impl_(std::move(impl)) {}
   std::shared_ptr<const detail::CompiledRules> impl_;
 };

@@ -9,3 +9,4 @@
 #include "subsidy/facts.hpp"
 #include "subsidy/rules.hpp"
 #include "subsidy/structure.hpp"
+#include "subsidy/version.hpp"

@@ -98,10 +98,8 @@ subsidy::Decimal decimal_of(Int128 v, std::int32_t exponent) {
   const bool negative = v < 0;
   __extension__ typedef unsigned __int128 UInt128;
   const UInt128 m = negative ? -static_cast<UInt128>(v) : static_cast<UInt128>(v);
-  subsidy::BigInt b(static_cast<std::uint64_t>(m >> 64));
-  b <<= 64;
-  b += static_cast<std::uint64_t>(m);
-  return subsidy::Decimal(negative ? subsidy::BigInt(-b) : b, exponent);
+  return subsidy::Decimal::from_magnitude(negative, static_cast<std::uint64_t>(m >> 64),
+                                          static_cast<std::uint64_t>(m), exponent);
 }
 
 /// Reads one Arrow array of scalars into a column. The Arrow type is resolved once, checked

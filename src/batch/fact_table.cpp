@@ -302,7 +302,7 @@ Enterprise FactTable::enterprise(std::size_t row) const {
         }
         records.push_back(std::move(rec));
       }
-      e.facts[k] = FactValue(std::move(records));
+      e.facts[k] = std::move(records);
       continue;
     }
     const FactColumn& c = scalars_[k];

@@ -337,7 +337,7 @@ struct Program::Impl {
 
   Impl(const RuleSet& rs, const Scenario& s)
       : rules(rs),
-        r(rs.compiled()),
+        r(detail::compiled(rs)),
         scenario(detail::resolve_day(rs, s)),
         reference(detail::reference_evaluator(scenario.prepared)),
         given(s) {}

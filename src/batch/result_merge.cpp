@@ -244,10 +244,8 @@ void Program::Impl::run_range(const FactTable& table, const RowPlan& plan, std::
 Decimal Program::Impl::to_decimal(Int128 v, std::int32_t exponent) {
   const bool negative = v < 0;
   const UInt128 m = negative ? -static_cast<UInt128>(v) : static_cast<UInt128>(v);
-  BigInt b(static_cast<std::uint64_t>(m >> 64));
-  b <<= 64;
-  b += static_cast<std::uint64_t>(m);
-  return Decimal(negative ? BigInt(-b) : b, exponent);
+  return Decimal::from_magnitude(negative, static_cast<std::uint64_t>(m >> 64),
+                                 static_cast<std::uint64_t>(m), exponent);
 }
 
 ColumnarResult Program::Impl::run(const FactTable& table, unsigned threads) const {

@@ -5,6 +5,7 @@
 // Every line (rule, status, withheld, floor, ceiling) and every total must be identical.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <limits>
 #include <set>
@@ -44,20 +45,19 @@ Decimal random_number(SplitMix& g, const Unit& unit, bool wild) {
     if (unit.kind == UnitKind::year) return Decimal(2005 + g.below(15));
     return Decimal(pick < 95 ? g.below(6) : g.below(1000000));
   }
-  if (unit.kind == UnitKind::rate) return Decimal(BigInt(g.below(10001)), -4);
-  if (pick < 3)
-    return Decimal(BigInt(g.below(1000000)) * BigInt("1000000000000000000000"), -2);  // > int64
-  if (pick < 6) return Decimal(BigInt(g.below(100000)), -5);  // finer than the money column
-  if (pick < 10)
-    return Decimal(BigInt(9000000000000000000LL + g.below(1000)), -2);  // near the limit
+  if (unit.kind == UnitKind::rate) return Decimal(g.below(10001), -4);
+  if (pick < 3)  // > int64
+    return Decimal::from_coefficient(std::to_string(g.below(1000000)) + std::string(21, '0'), -2);
+  if (pick < 6) return Decimal(g.below(100000), -5);  // finer than the money column
+  if (pick < 10) return Decimal(9000000000000000000LL + g.below(1000), -2);  // near the limit
   if (pick < 25) {
     static const char* const kBounds[] = {"1亿",  "5亿",  "100万", "12万",
                                           "48万", "96万", "130万", "0"};
     Decimal d = Decimal::parse(kBounds[g.below(8)]);
-    return g.chance(50) ? d : d + Decimal(BigInt(1), -2);
+    return g.chance(50) ? d : d + Decimal(1, -2);
   }
   const std::int64_t magnitude = std::int64_t{1} << g.below(42);
-  return Decimal(BigInt(g.below(magnitude) + 1), -2);
+  return Decimal(g.below(magnitude) + 1, -2);
 }
 
 std::optional<Scalar> random_scalar(SplitMix& g, const FactDecl& decl, bool wild) {

@@ -3,8 +3,10 @@
 #include <doctest/doctest.h>
 
 #include <array>
+#include <boost/multiprecision/cpp_int.hpp>
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -16,7 +18,6 @@ namespace {
 
 using subsidy::Amount;
 using subsidy::AmountUnit;
-using subsidy::BigInt;
 using subsidy::Decimal;
 using subsidy::Error;
 using subsidy::ErrorKind;
@@ -35,9 +36,15 @@ static_assert(std::is_constructible_v<Decimal, unsigned long long>);
 Decimal d(std::string_view text) { return Decimal::parse(text); }
 Decimal sci(std::string_view text) { return Decimal::parse_scientific(text); }
 Decimal make(long long coefficient, std::int32_t exponent) {
-  return Decimal(BigInt(coefficient), exponent);
+  return Decimal(coefficient, exponent);
 }
+// Big coefficients come from an independent big-integer type, as text.
+namespace mp = boost::multiprecision;
+using BigInt = mp::number<mp::cpp_int_backend<>, mp::et_off>;
 BigInt pow10(unsigned n) { return boost::multiprecision::pow(BigInt(10), n); }
+Decimal big(const BigInt& coefficient, std::int32_t exponent) {
+  return Decimal::from_coefficient(coefficient.str(), exponent);
+}
 
 // The message of the Error the call throws, after checking its kind.
 template <class F>
@@ -433,6 +440,51 @@ TEST_CASE("64-bit boundaries hand over to arbitrary precision exactly") {
   CHECK((-min).to_string() == "9223372036854775808");
 }
 
+TEST_CASE("the coefficient is exposed as digits and, when it fits, as int64") {
+  constexpr std::int64_t kMin = std::numeric_limits<std::int64_t>::min();
+  CHECK(d("-1234.50").coefficient_string() == "-123450");
+  CHECK(d("0.00").coefficient_string() == "0");
+  CHECK(d("-1234.50").coefficient_int64() == -123450);
+  CHECK(Decimal(kMin).coefficient_int64() == kMin);
+  CHECK_FALSE((Decimal(kMin) - Decimal(1)).coefficient_int64().has_value());
+  CHECK_FALSE((-Decimal(kMin)).coefficient_int64().has_value());
+  CHECK((-Decimal(kMin)).abs().coefficient_string() == "9223372036854775808");
+  CHECK(Decimal(kMin).abs().coefficient_string() == "9223372036854775808");
+  // A big value that comes back into int64 range compares and prints as if it never left.
+  const Decimal back = (Decimal(kMin) - Decimal(1)) + Decimal(1);
+  CHECK(back.coefficient_int64() == kMin);
+  CHECK(back.same_representation(Decimal(kMin)));
+}
+
+TEST_CASE("from_coefficient and from_magnitude build any coefficient exactly") {
+  const BigInt big_value = pow10(30) * 7 + 123;
+  CHECK(Decimal::from_coefficient(big_value.str(), -2).to_string() ==
+        "70000000000000000000000000001.23");
+  CHECK(Decimal::from_coefficient("-" + big_value.str(), 3).coefficient_string() ==
+        "-" + big_value.str());
+  CHECK(Decimal::from_coefficient("-00042", -1).same_representation(make(-42, -1)));
+  CHECK(Decimal::from_coefficient("9223372036854775807", 0).coefficient_int64().has_value());
+  CHECK_FALSE(Decimal::from_coefficient("9223372036854775808", 0).coefficient_int64().has_value());
+  for (const char* bad : {"", "-", "+1", "1.5", "1e3", " 1", "12a"}) {
+    CAPTURE(bad);
+    CHECK(contains(error_of([&] { (void)Decimal::from_coefficient(bad, 0); }, ErrorKind::parse),
+                   "a coefficient of decimal digits"));
+  }
+  CHECK(contains(error_of([&] { (void)Decimal::from_coefficient("1", Decimal::kMaxExponent + 1); },
+                          ErrorKind::overflow),
+                 "exponent"));
+
+  // (2^64 + 5) and the largest 128-bit magnitude, against the independent big integer.
+  const BigInt two64 = BigInt(1) << 64;
+  CHECK(Decimal::from_magnitude(false, 1, 5, -2).coefficient_string() == (two64 + 5).str());
+  CHECK(Decimal::from_magnitude(true, ~std::uint64_t{0}, ~std::uint64_t{0}, 0).to_string() ==
+        "-" + ((BigInt(1) << 128) - 1).str());
+  CHECK(Decimal::from_magnitude(true, 0, std::uint64_t{1} << 63, 0).coefficient_int64() ==
+        std::numeric_limits<std::int64_t>::min());
+  CHECK(Decimal::from_magnitude(false, 0, 12345, -2).same_representation(make(12345, -2)));
+  CHECK(Decimal::from_magnitude(true, 0, 0, 0).is_zero());
+}
+
 TEST_CASE("divide rounds the true quotient to the named exponent") {
   const auto div = [](const char* a, const char* b, std::int32_t e, Rounding m) {
     return Decimal::divide(d(a), d(b), e, m).to_string();
@@ -516,9 +568,9 @@ TEST_CASE("digits counts the coefficient") {
   CHECK(d("9").digits() == 1);
   CHECK(d("-10").digits() == 2);
   CHECK(d("1234.5600").digits() == 8);
-  CHECK(Decimal(pow10(19), 0).digits() == 20);
-  CHECK(Decimal(pow10(40) - 1, 0).digits() == 40);
-  CHECK(Decimal(-pow10(400), 0).digits() == 401);
+  CHECK(big(pow10(19), 0).digits() == 20);
+  CHECK(big(pow10(40) - 1, 0).digits() == 40);
+  CHECK(big(-pow10(400), 0).digits() == 401);
 }
 
 // ---- formatting ---------------------------------------------------------------------------------
@@ -582,11 +634,11 @@ TEST_CASE("to_wan_string shows 万元 without trailing zeros") {
 
 TEST_CASE("overflow: kMaxDigits digits fit, one more throws naming the operation") {
   const BigInt largest = pow10(Decimal::kMaxDigits) - 1;  // exactly kMaxDigits nines
-  const Decimal nines(largest, 0);
+  const Decimal nines = big(largest, 0);
   CHECK(nines.digits() == Decimal::kMaxDigits);
-  CHECK(Decimal(-largest, 0).digits() == Decimal::kMaxDigits);
+  CHECK(big(-largest, 0).digits() == Decimal::kMaxDigits);
 
-  std::string message = error_of([&] { (void)Decimal(largest + 1, 0); }, ErrorKind::overflow);
+  std::string message = error_of([&] { (void)big(largest + 1, 0); }, ErrorKind::overflow);
   CHECK(contains(message, "4097"));
 
   message = error_of([&] { (void)(nines + Decimal(1)); }, ErrorKind::overflow);
@@ -596,14 +648,14 @@ TEST_CASE("overflow: kMaxDigits digits fit, one more throws naming the operation
   CHECK(contains(message, "subtract: result"));
   CHECK((nines - Decimal(1)).digits() == Decimal::kMaxDigits);
 
-  const Decimal half(pow10(2048), 0);
-  CHECK((Decimal(pow10(2047), 0) * half).digits() == Decimal::kMaxDigits);
+  const Decimal half = big(pow10(2048), 0);
+  CHECK((big(pow10(2047), 0) * half).digits() == Decimal::kMaxDigits);
   message = error_of([&] { (void)(half * half); }, ErrorKind::overflow);
   CHECK(contains(message, "multiply: result"));
 
   message = error_of([&] { (void)nines.quantize(-1); }, ErrorKind::overflow);
   CHECK(contains(message, "quantize: result"));
-  CHECK(Decimal(pow10(Decimal::kMaxDigits - 2), 0).quantize(-1).digits() == Decimal::kMaxDigits);
+  CHECK(big(pow10(Decimal::kMaxDigits - 2), 0).quantize(-1).digits() == Decimal::kMaxDigits);
 
   const auto k = static_cast<std::int32_t>(Decimal::kMaxDigits);
   CHECK(Decimal::divide(d("1"), d("3"), -k, Rounding::down).digits() == Decimal::kMaxDigits);
