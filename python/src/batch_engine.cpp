@@ -260,6 +260,37 @@ void EvaluationBatch::complete(std::vector<std::size_t> rows, unsigned threads) 
     rows = std::move(wanted);
   }
   if (rows.empty()) return;
+  std::vector<subsidy::Evaluation> done = evaluate_whole(rows, threads);
+  for (std::size_t k = 0; k < rows.size(); ++k) {
+    evaluations[rows[k]] = std::move(done[k]);
+    partial[rows[k]] = 0;
+  }
+}
+
+std::vector<subsidy::Evaluation> EvaluationBatch::whole(std::size_t from, std::size_t to,
+                                                        unsigned threads) const {
+  to = std::min(to, evaluations.size());
+  std::vector<std::size_t> rows;
+  for (std::size_t i = from; i < to; ++i) {
+    if (is_partial(i)) rows.push_back(i);
+  }
+  std::vector<subsidy::Evaluation> done;
+  if (!rows.empty() && records && scenario) done = evaluate_whole(rows, threads);
+  std::vector<subsidy::Evaluation> out;
+  out.reserve(to > from ? to - from : 0);
+  std::size_t k = 0;
+  for (std::size_t i = from; i < to; ++i) {
+    if (k < done.size() && rows[k] == i) {
+      out.push_back(std::move(done[k++]));
+    } else {
+      out.push_back(evaluations[i]);
+    }
+  }
+  return out;
+}
+
+std::vector<subsidy::Evaluation> EvaluationBatch::evaluate_whole(
+    const std::vector<std::size_t>& rows, unsigned threads) const {
   py::gil_scoped_release release;
   const RecordSource& source = *records;
   // Each row is evaluated with its record of the year before, which last_year(fact) reads.
@@ -284,10 +315,10 @@ void EvaluationBatch::complete(std::vector<std::size_t> rows, unsigned threads) 
     position.push_back(include(r));
   }
   std::vector<subsidy::Evaluation> done = subsidy::evaluate_batch(rules, sub, *scenario, threads);
-  for (std::size_t k = 0; k < rows.size(); ++k) {
-    evaluations[rows[k]] = std::move(done[position[k]]);
-    partial[rows[k]] = 0;
-  }
+  std::vector<subsidy::Evaluation> out;
+  out.reserve(rows.size());
+  for (std::size_t k = 0; k < rows.size(); ++k) out.push_back(std::move(done[position[k]]));
+  return out;
 }
 
 EvaluationBatch evaluate_on_batch_engine(const subsidy::RuleSet& rules, py::object records,

@@ -46,7 +46,16 @@ struct EvaluationBatch {
   /// Completes the partial evaluations among `rows` (all of them when empty) with the
   /// reference evaluator, each with its record of the year before, on `threads` threads.
   void complete(std::vector<std::size_t> rows = {}, unsigned threads = 0);
+  /// The evaluations of rows [from, to), the partial ones completed into the copies returned and
+  /// not kept: a batch read once from end to end stays at its own size.
+  std::vector<subsidy::Evaluation> whole(std::size_t from, std::size_t to,
+                                         unsigned threads = 0) const;
   bool is_partial(std::size_t row) const { return row < partial.size() && partial[row] != 0; }
+
+ private:
+  /// The reference evaluations of `rows` (partial rows), each with its record of the year before.
+  std::vector<subsidy::Evaluation> evaluate_whole(const std::vector<std::size_t>& rows,
+                                                  unsigned threads) const;
 };
 
 /// Evaluates typed records (a Python Enterprises object) on the batch engine, GIL released: the

@@ -26,6 +26,8 @@ struct EvaluationHandle {
 };
 
 constexpr std::size_t kMaxListedErrors = 50;
+/// Whole evaluations completed and handed on a block at a time (bounded memory when written).
+constexpr std::size_t kWholeBlock = 4096;
 
 /// Types raw records against the rule set (GIL released), appending to `out`; every bad record
 /// is kept in `errors` (up to kMaxListedErrors), not just the first.
@@ -568,6 +570,16 @@ void register_evaluate(py::module_& m) {
           py::arg("threads") = 0,
           "Completes every evaluation the batch engine gave as lines and totals only (findings, "
           "policy sets) with the reference evaluator.")
+      .def(
+          "whole",
+          [](const EvaluationBatch& b, std::size_t from, std::size_t to, long long threads) {
+            std::vector<EvaluationHandle> out;
+            for (auto& e : b.whole(from, to, thread_count(threads)))
+              out.push_back(EvaluationHandle{b.rules, std::move(e)});
+            return out;
+          },
+          py::arg("start"), py::arg("stop"), py::arg("threads") = 0,
+          "The evaluations of rows [start, stop), completed into the copies returned (not kept).")
       .def_property_readonly("partial",
                              [](const EvaluationBatch& b) {
                                return std::count(b.partial.begin(), b.partial.end(), 1);
@@ -585,13 +597,15 @@ void register_evaluate(py::module_& m) {
            })
       .def(
           "to_json",
-          [](EvaluationBatch& b, bool with_trace) {
-            b.complete();
+          [](const EvaluationBatch& b, bool with_trace) {
             std::vector<std::string> out;
-            {
+            out.reserve(b.evaluations.size());
+            // A block at a time, completed and written, so the whole evaluations are never all
+            // held.
+            for (std::size_t from = 0; from < b.evaluations.size(); from += kWholeBlock) {
+              const auto block = b.whole(from, from + kWholeBlock);
               py::gil_scoped_release release;  // writing a batch is engine work, not Python's
-              out.reserve(b.evaluations.size());
-              for (const auto& e : b.evaluations) out.push_back(subsidy::to_json(e, with_trace));
+              for (const auto& e : block) out.push_back(subsidy::to_json(e, with_trace));
             }
             return out;
           },

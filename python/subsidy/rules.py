@@ -631,6 +631,9 @@ class Scenario:
         return evaluate_columns(self.rules._core, self._core_scenario, data, rules, threads)
 
 
+_WHOLE_BLOCK = 4096
+
+
 class Batch(Sequence[Evaluation]):
     """The evaluations of a population, held by the engine; rows become Python objects only
     when asked for (as DataFrames, or one :class:`Evaluation` at a time)."""
@@ -655,9 +658,12 @@ class Batch(Sequence[Evaluation]):
         )
 
     def __iter__(self) -> Iterator[Evaluation]:
-        self._core.complete()  # every evaluation whole, in one engine call rather than one by one
-        for i in range(len(self)):
-            yield self[i]
+        # Whole evaluations a block at a time (one engine call each), handed on and not kept, so
+        # reading a batch through does not hold every whole evaluation at once.
+        fingerprint, canonical = self.scenario.rules.fingerprint, self.scenario.canonical
+        for start in range(0, len(self), _WHOLE_BLOCK):
+            for handle in self._core.whole(start, start + _WHOLE_BLOCK):
+                yield Evaluation._from_core(handle, fingerprint, canonical)
 
     @property
     def ok(self) -> list[bool]:
