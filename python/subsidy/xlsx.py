@@ -300,7 +300,7 @@ def open_workbook(path: PathLike) -> Iterator[list[SheetReader]]:
                             f"found {size} bytes", name)
     try:
         book = zipfile.ZipFile(name)
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as error:
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as error:
         raise located_error("parse", f"not an .xlsx workbook (a zip package): {error}", name) from None
     with book:
         if len(book.infolist()) > LIMITS["members"]:

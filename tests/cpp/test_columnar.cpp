@@ -526,9 +526,12 @@ TEST_CASE("fixed-point rounding is Decimal::quantize's, in every mode") {
     unit *= 10;
     for (int i = 0; i < 400; ++i) {
       // Ties, values just off a tie, and wide random values, of both signs.
+      // Multiples of the unit stay within int64: at most 1000 units, fewer for wide units.
+      const std::int64_t units =
+          std::min<std::int64_t>(1000, std::numeric_limits<std::int64_t>::max() / unit - 1);
       std::int64_t v = static_cast<std::int64_t>(g.next() >> 1);
-      if (i % 4 == 0) v = (g.below(1000) * 2 + 1) * (unit / 2);
-      if (i % 4 == 1) v = g.below(1000) * unit + unit / 2 + (g.chance(50) ? 1 : -1);
+      if (i % 4 == 0) v = (g.below(units) * 2 + 1) * (unit / 2);
+      if (i % 4 == 1) v = g.below(units) * unit + unit / 2 + (g.chance(50) ? 1 : -1);
       if (i % 2 == 1) v = -v;
       for (Rounding mode : modes) {
         const Decimal exact = Decimal::from_scaled_int64(v, 0).quantize(digits, mode);

@@ -103,6 +103,7 @@ GENERATORS = {
     "xlsx-float-leftover": lambda p: write_book(p, {"grants": [LEDGER_HEADER, ledger_row(("300000.00000000006", "n"))]}),
     "xlsx-not-a-zip": lambda p: p.write_bytes(b"enterprise,amount\na,1\n"),
     "xlsx-no-workbook-part": lambda p: _no_workbook(p),
+    "xlsx-unsupported-zip-version": lambda p: _unsupported_zip_version(p),
     "xlsx-malformed-sheet-xml": lambda p: write_book(p, {"grants": f'<worksheet xmlns="{MAIN}"><sheetData><row r="1">'}),
     "xlsx-column-past-xfd": lambda p: write_book(
         p, {"grants": f'<worksheet xmlns="{MAIN}"><sheetData><row r="1"><c r="XFE1"><v>1</v></c></row></sheetData></worksheet>'}),
@@ -118,6 +119,18 @@ GENERATORS = {
     "xlsx-facts-boolean-in-amount": lambda p: write_book(
         p, {"企业 enterprises": [["id", "industry", "sales_revenue"], ["a", "矿用机电", ("1", "b")]]}),
 }
+
+
+def _unsupported_zip_version(path: Path) -> None:
+    """A workbook whose parts say they need zip version 9.8 to extract (Python's zipfile reads
+    at most 6.3)."""
+    write_book(path, {"grants": [LEDGER_HEADER]})
+    data = bytearray(path.read_bytes())
+    at = data.find(b"PK\x01\x02")
+    while at >= 0:
+        data[at + 6 : at + 8] = (98).to_bytes(2, "little")  # version needed to extract
+        at = data.find(b"PK\x01\x02", at + 4)
+    path.write_bytes(bytes(data))
 
 
 def _no_workbook(path: Path) -> None:
