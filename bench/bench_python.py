@@ -271,9 +271,10 @@ def api_rows(d: dict[str, np.ndarray], n: int, workdir: Path) -> list[dict[str, 
     timed("subsidy.compare (default vs machining-survey, the same DataFrame)",
           lambda: subsidy.compare(rules, machining, frame), lambda c: c.total.change.max, n,
           "both scenarios, per-enterprise changes and budget lines")
-    # The command reads records on the typed path: at most 63 492 records under these rules, and
-    # a CSV cell holds no list, so the file has the scalar facts (J4's and the industry).
-    file_n = min(n, 60000)
+    # The command reads records on the typed path: at most 52 380 records under these rules (the
+    # population limit), and a CSV cell holds no list, so the file has the scalar facts (J4's and
+    # the industry).
+    file_n = min(n, 50000)
     records = workdir / "enterprises.csv"
     scalars = ["id", "industry", "sales_revenue", "land_use_tax", "income_tax_paid", "income_tax_paid_last_year"]
     frame.head(file_n)[scalars].to_csv(records, index=False)
