@@ -1,12 +1,11 @@
-// Typed records evaluated on the batch engine (subsidy::Program over a FactTable) and handed to
-// Python as the evaluations the reference evaluator would give: lines and totals filled from the
-// rule set by index, receipts from the records. See evaluation_batch.hpp.
+// Typed records evaluated on the batch engine (subsidy::Program over a FactTable), the results
+// kept as the engine gave them; rows are completed into whole evaluations by the reference
+// evaluator when asked for. See evaluation_batch.hpp.
 #include <algorithm>
 #include <exception>
 #include <map>
 #include <string_view>
 #include <thread>
-#include <type_traits>
 #include <utility>
 #include <variant>
 
@@ -16,40 +15,6 @@
 namespace subsidy_py {
 
 namespace {
-
-using subsidy::LineStatus;
-
-/// Whether the batch results name each line's tier, unfixed text, item count and note.
-template <class Line, class = void>
-struct LinesCarryTexts : std::false_type {};
-template <class Line>
-struct LinesCarryTexts<Line, std::void_t<decltype(std::declval<const Line&>().note)>>
-    : std::true_type {};
-
-/// Fills what the batch line says beyond its amounts; false when the line may need a text the
-/// batch results do not give (then the row is evaluated by the reference evaluator).
-template <class Result, class Line>
-bool fill_texts(subsidy::AwardLine& out, const Result& result, const Line& line) {
-  if constexpr (LinesCarryTexts<Line>::value) {
-    out.tier = result.texts[line.tier];
-    out.unfixed_text = result.texts[line.text];
-    out.note = result.texts[line.note];
-    out.items = line.items;
-    return true;
-  } else {
-    (void)result;
-    using Kind = subsidy::AmountKind;
-    const Kind kind = out.info->kind;
-    const bool plain = kind == Kind::fixed || kind == Kind::band || kind == Kind::rate_of_base ||
-                       kind == Kind::formula;
-    return plain && (line.status == LineStatus::exact || line.status == LineStatus::band) &&
-           !line.withheld;
-  }
-}
-
-bool has_amount(LineStatus status) {
-  return status == LineStatus::exact || status == LineStatus::decided;
-}
 
 class TypedRecords : public RecordSource {
  public:
@@ -120,47 +85,6 @@ class TableRecords : public RecordSource {
   std::string source_;
 };
 
-/// Rows [from, to) of the batch engine's results as evaluations; rows the results cannot
-/// describe and rows the engine left to the reference evaluator go to `rest`.
-void fill_rows(EvaluationBatch& out, const subsidy::ColumnarResult& result,
-               const std::vector<const subsidy::RuleInfo*>& infos, std::size_t from, std::size_t to,
-               std::vector<std::size_t>& rest) {
-  const RecordSource& records = *out.records;
-  for (std::size_t r = from; r < to; ++r) {
-    out.partial[r] = 1;
-    if (result.exact.count(r) != 0) {
-      rest.push_back(r);
-      continue;
-    }
-    subsidy::Evaluation& evaluation = out.evaluations[r];
-    bool described = true;
-    evaluation.lines.reserve(result.offsets[r + 1] - result.offsets[r]);
-    for (std::size_t k = result.offsets[r]; k < result.offsets[r + 1]; ++k) {
-      const subsidy::ColumnarLine& l = result.lines[k];
-      subsidy::AwardLine line;
-      line.info = infos[l.rule];
-      line.policy_set = line.info->policy_set;
-      line.rule = line.info->id;
-      line.status = l.status;
-      line.withheld = l.withheld;
-      if (has_amount(l.status) || l.status == LineStatus::band) {
-        line.band = {result.amount(l.min), result.amount(l.max)};
-        if (has_amount(l.status)) line.amount = line.band.min;
-      }
-      described = fill_texts(line, result, l) && described;
-      evaluation.lines.push_back(std::move(line));
-    }
-    if (!described) {
-      rest.push_back(r);
-      continue;
-    }
-    evaluation.enterprise = records.id(r);
-    evaluation.name = records.name(r);
-    evaluation.year = records.year(r);
-    evaluation.totals = subsidy::line_totals(evaluation.lines);
-  }
-}
-
 /// Runs `body(from, to)` over [0, n) split among up to `threads` threads (0: one per core),
 /// rethrowing the first failure.
 std::size_t worker_count(std::size_t n, unsigned threads) {
@@ -190,43 +114,29 @@ void in_parallel(std::size_t n, unsigned threads, Body body) {
   }
 }
 
-/// The batch engine's results as evaluations, on up to `threads` threads (0: one per core).
-/// Returns the rows to evaluate from their records, in order.
-std::vector<std::size_t> fill(EvaluationBatch& out, const subsidy::ColumnarResult& result,
-                              unsigned threads) {
-  std::vector<const subsidy::RuleInfo*> infos;
-  infos.reserve(result.rules.size());
-  for (const auto& id : result.rules) infos.push_back(out.rules.find_rule(id));
-  const std::size_t n = out.records->size();
-  out.evaluations.resize(n);
-  out.partial.assign(n, 0);
-  out.receipts = false;
-  std::vector<std::vector<std::size_t>> rest(worker_count(n, threads));
-  in_parallel(n, threads, [&](std::size_t w, std::size_t from, std::size_t to) {
-    fill_rows(out, result, infos, from, to, rest[w]);
-  });
-  std::vector<std::size_t> all;
-  for (auto& part : rest) all.insert(all.end(), part.begin(), part.end());
-  return all;
-}
-
-/// Runs the batch engine over `table`, or over the typed records `typed` read into one.
+/// Runs the batch engine over `table`, or over the typed records `typed` read into one. The
+/// results stay as the engine gave them; the rows it left to the exact path (an error, a rule
+/// left out for want of a fact, an amount beyond int64) are evaluated whole from their records,
+/// which hold the names and marks a fact table does not.
 EvaluationBatch run(const subsidy::RuleSet& rules, std::shared_ptr<const RecordSource> records,
                     const subsidy::FactTable* table, const std::vector<subsidy::Enterprise>* typed,
                     const subsidy::Scenario& scenario, unsigned threads) {
   EvaluationBatch out{rules, {}, std::move(records), scenario, {}};
-  std::vector<std::size_t> rest;
   {
     py::gil_scoped_release release;
     const subsidy::Program program(rules, scenario);
-    // A fact table holds no names or marks: the rows the engine left to the reference
-    // evaluator are evaluated again from their whole records.
-    rest = fill(out,
-                table != nullptr
-                    ? program.run(*table, threads)
-                    : program.run(subsidy::FactTable::from_enterprises(rules, *typed), threads),
-                threads);
+    auto result = std::make_shared<subsidy::ColumnarResult>(
+        table != nullptr
+            ? program.run(*table, threads)
+            : program.run(subsidy::FactTable::from_enterprises(rules, *typed), threads));
+    out.infos.reserve(result->rules.size());
+    for (const auto& id : result->rules) out.infos.push_back(rules.find_rule(id));
+    out.partial.assign(result->rows(), 1);
+    out.whole_at.assign(result->rows(), EvaluationBatch::kNoWhole);
+    out.columnar = std::move(result);
   }
+  std::vector<std::size_t> rest;
+  for (const auto& entry : out.columnar->exact) rest.push_back(entry.first);
   if (!rest.empty()) out.complete(std::move(rest), threads);
   return out;
 }
@@ -234,20 +144,22 @@ EvaluationBatch run(const subsidy::RuleSet& rules, std::shared_ptr<const RecordS
 }  // namespace
 
 void EvaluationBatch::add_receipts(unsigned threads) {
-  if (receipts || !records || !scenario) return;
-  py::gil_scoped_release release;
-  const std::string scenario_text = scenario->canonical();
-  in_parallel(evaluations.size(), threads, [&](std::size_t, std::size_t from, std::size_t to) {
-    for (std::size_t r = from; r < to; ++r) {
-      if (is_partial(r))
-        evaluations[r].receipt = subsidy::receipt(rules, records->record(r), scenario_text);
-    }
-  });
-  receipts = true;
+  if (!receipts.empty() || !columnar || !records || !scenario) return;
+  std::vector<std::string> made(size());
+  {
+    py::gil_scoped_release release;
+    const std::string scenario_text = scenario->canonical();
+    in_parallel(made.size(), threads, [&](std::size_t, std::size_t from, std::size_t to) {
+      for (std::size_t r = from; r < to; ++r) {
+        if (is_partial(r)) made[r] = subsidy::receipt(rules, records->record(r), scenario_text);
+      }
+    });
+  }
+  receipts = std::move(made);
 }
 
 void EvaluationBatch::complete(std::vector<std::size_t> rows, unsigned threads) {
-  if (!records || !scenario) return;
+  if (!columnar || !records || !scenario) return;
   if (rows.empty()) {
     for (std::size_t i = 0; i < partial.size(); ++i) {
       if (partial[i]) rows.push_back(i);
@@ -261,15 +173,18 @@ void EvaluationBatch::complete(std::vector<std::size_t> rows, unsigned threads) 
   }
   if (rows.empty()) return;
   std::vector<subsidy::Evaluation> done = evaluate_whole(rows, threads);
+  evaluations.reserve(evaluations.size() + done.size());
   for (std::size_t k = 0; k < rows.size(); ++k) {
-    evaluations[rows[k]] = std::move(done[k]);
+    whole_at[rows[k]] = static_cast<std::uint32_t>(evaluations.size());
+    evaluations.push_back(std::move(done[k]));
     partial[rows[k]] = 0;
   }
 }
 
 std::vector<subsidy::Evaluation> EvaluationBatch::whole(std::size_t from, std::size_t to,
                                                         unsigned threads) const {
-  to = std::min(to, evaluations.size());
+  to = std::min(to, size());
+  from = std::min(from, to);
   std::vector<std::size_t> rows;
   for (std::size_t i = from; i < to; ++i) {
     if (is_partial(i)) rows.push_back(i);
@@ -283,10 +198,32 @@ std::vector<subsidy::Evaluation> EvaluationBatch::whole(std::size_t from, std::s
     if (k < done.size() && rows[k] == i) {
       out.push_back(std::move(done[k++]));
     } else {
-      out.push_back(evaluations[i]);
+      out.push_back(evaluation(i));
     }
   }
   return out;
+}
+
+const std::vector<std::int64_t>& EvaluationBatch::previous() const {
+  std::lock_guard<std::mutex> guard(previous_->lock);
+  if (previous_->found) return previous_->rows;
+  // The same pairing as the reference evaluator's batches: (id, year - 1) by row.
+  const RecordSource& source = *records;
+  std::map<std::pair<std::string_view, std::int64_t>, std::size_t> at;
+  for (std::size_t i = 0; i < source.size(); ++i) {
+    if (const auto y = source.year(i))
+      at.emplace(std::make_pair(std::string_view(source.id(i)), *y), i);
+  }
+  std::vector<std::int64_t>& rows = previous_->rows;
+  rows.assign(source.size(), -1);
+  for (std::size_t i = 0; i < source.size() && at.size() > 1; ++i) {
+    if (const auto y = source.year(i)) {
+      auto before = at.find({std::string_view(source.id(i)), *y - 1});
+      if (before != at.end()) rows[i] = static_cast<std::int64_t>(before->second);
+    }
+  }
+  previous_->found = true;
+  return rows;
 }
 
 std::vector<subsidy::Evaluation> EvaluationBatch::evaluate_whole(
@@ -294,11 +231,7 @@ std::vector<subsidy::Evaluation> EvaluationBatch::evaluate_whole(
   py::gil_scoped_release release;
   const RecordSource& source = *records;
   // Each row is evaluated with its record of the year before, which last_year(fact) reads.
-  std::map<std::pair<std::string_view, std::int64_t>, std::size_t> at;
-  for (std::size_t i = 0; i < source.size(); ++i) {
-    if (const auto y = source.year(i))
-      at.emplace(std::make_pair(std::string_view(source.id(i)), *y), i);
-  }
+  const std::vector<std::int64_t>& before = previous();
   std::vector<subsidy::Enterprise> sub;
   std::map<std::size_t, std::size_t> included;  // row → position in `sub`
   auto include = [&](std::size_t i) {
@@ -308,10 +241,7 @@ std::vector<subsidy::Evaluation> EvaluationBatch::evaluate_whole(
   };
   std::vector<std::size_t> position;
   for (std::size_t r : rows) {
-    if (const auto y = source.year(r)) {
-      auto before = at.find({std::string_view(source.id(r)), *y - 1});
-      if (before != at.end()) include(before->second);
-    }
+    if (before[r] >= 0) include(static_cast<std::size_t>(before[r]));
     position.push_back(include(r));
   }
   std::vector<subsidy::Evaluation> done = subsidy::evaluate_batch(rules, sub, *scenario, threads);

@@ -1,9 +1,10 @@
 // Comparing two batches, row by row, in C++: the per-enterprise changes of the cash totals and
-// the sums of the lines each budget line covers, so subsidy.compare runs no Python per row.
+// the sums of the lines each budget line covers, so subsidy.compare runs no Python per row. The
+// batch engine's rows are read from its results in place (batch_rows.hpp).
 #include <algorithm>
 #include <set>
 
-#include "evaluation_batch.hpp"
+#include "batch_rows.hpp"
 
 namespace subsidy_py {
 
@@ -11,66 +12,70 @@ namespace {
 
 using namespace pybind11::literals;
 
-bool complete(const subsidy::Evaluation& e) { return e.ok() && e.unevaluated.empty(); }
-
-/// The error, else the rules left out and the facts they need (as Batch.totals words them).
-py::object failure(const subsidy::Evaluation& e) {
-  if (e.error) return py::str(e.error->what());
-  if (e.unevaluated.empty()) return py::none();
-  std::string text;
-  for (const auto& u : e.unevaluated) {
-    std::string facts;
-    for (const auto& m : u.missing) facts += (facts.empty() ? "" : ", ") + m;
-    text += (text.empty() ? "" : "; ") + u.qualified_id() + " needs " + facts;
-  }
-  return py::str(text);
+/// The error of a row that is not complete, else the rules left out and the facts they need
+/// (as Batch.totals words them).
+py::object failure(const EvaluationBatch& batch, std::size_t row) {
+  if (batch.is_partial(row)) return py::none();
+  const subsidy::Evaluation& e = batch.evaluation(row);
+  return e.error ? error_text(e) : incomplete_text(e);
 }
 
 /// Per enterprise: ok (complete under both), the cash bands under each and their change (None
-/// where not ok); and the failed enterprises with both errors.
+/// where not ok); and the failed enterprises with both errors (None where a side did not fail).
+/// Columns as batch_frames.cpp codes them.
 py::dict compare_columns(const EvaluationBatch& base, const EvaluationBatch& other) {
-  if (base.evaluations.size() != other.evaluations.size()) {
+  if (base.size() != other.size()) {
     throw py::value_error("the population gave a different number of records to each side");
   }
-  const std::size_t n = base.evaluations.size();
-  py::list enterprise, name, ok, base_min, base_max, other_min, other_max, change_min, change_max,
-      unfixed_change, failed_enterprise, base_error, other_error;
+  const std::size_t n = base.size();
+  DecimalObjects objects(base.columnar ? base.columnar->exponent : -2);
+  TextColumn enterprise("enterprise"), name("name");
+  ArrayColumn<bool> ok("ok");
+  DecimalColumn base_min("baseline_min", objects), base_max("baseline_max", objects),
+      other_min("scenario_min", objects), other_max("scenario_max", objects),
+      change_min("change_min", objects), change_max("change_max", objects);
+  Coded<std::int64_t> unfixed_change("unfixed_change");
+  py::list failed_enterprise, base_error, other_error;
   for (std::size_t i = 0; i < n; ++i) {
-    const subsidy::Evaluation& a = base.evaluations[i];
-    const subsidy::Evaluation& b = other.evaluations[i];
-    if (a.enterprise != b.enterprise) {
+    const std::string& id = base.id(i);
+    if (id != other.id(i)) {
       throw py::value_error("the two sides read different enterprises from the population");
     }
-    py::str id(a.enterprise);
-    enterprise.append(id);
-    name.append(py::str(a.name));
-    const bool both = complete(a) && complete(b);
-    ok.append(py::bool_(both));
+    enterprise.add(id);
+    name.add(base.name(i));
+    const bool both = row_complete(base, i) && row_complete(other, i);
+    ok.add(both);
     if (!both) {
-      for (py::list* column : {&base_min, &base_max, &other_min, &other_max, &change_min,
-                               &change_max, &unfixed_change}) {
-        column->append(py::none());
+      for (DecimalColumn* column :
+           {&base_min, &base_max, &other_min, &other_max, &change_min, &change_max}) {
+        column->none();
       }
-      failed_enterprise.append(id);
-      base_error.append(failure(a));
-      other_error.append(failure(b));
+      unfixed_change.none();
+      failed_enterprise.append(py::str(id));
+      base_error.append(failure(base, i));
+      other_error.append(failure(other, i));
       continue;
     }
-    const subsidy::Band& x = a.totals.all.cash;
-    const subsidy::Band& y = b.totals.all.cash;
-    base_min.append(decimal_to_python(x.min));
-    base_max.append(decimal_to_python(x.max));
-    other_min.append(decimal_to_python(y.min));
-    other_max.append(decimal_to_python(y.max));
-    change_min.append(decimal_to_python(y.min - x.min));
-    change_max.append(decimal_to_python(y.max - x.max));
-    unfixed_change.append(py::int_(b.totals.all.unfixed - a.totals.all.unfixed));
+    const subsidy::Total x = row_total(base, i);
+    const subsidy::Total y = row_total(other, i);
+    base_min.value(x.cash.min);
+    base_max.value(x.cash.max);
+    other_min.value(y.cash.min);
+    other_max.value(y.cash.max);
+    change_min.value(y.cash.min - x.cash.min);
+    change_max.value(y.cash.max - x.cash.max);
+    const std::int64_t change = y.unfixed - x.unfixed;
+    unfixed_change.push(unfixed_change.code(change, [&] { return py::int_(change); }));
   }
-  py::dict per_enterprise("enterprise"_a = enterprise, "name"_a = name, "ok"_a = ok,
-                          "baseline_min"_a = base_min, "baseline_max"_a = base_max,
-                          "scenario_min"_a = other_min, "scenario_max"_a = other_max,
-                          "change_min"_a = change_min, "change_max"_a = change_max,
-                          "unfixed_change"_a = unfixed_change);
+  py::list per_enterprise;
+  per_enterprise.append(enterprise.build());
+  per_enterprise.append(name.build());
+  per_enterprise.append(ok.build());
+  for (const DecimalColumn* column :
+       {&base_min, &base_max, &other_min, &other_max, &change_min, &change_max}) {
+    per_enterprise.append(column->build());
+  }
+  per_enterprise.append(unfixed_change.build("object"));  // ints, None where not ok
   py::dict failed("enterprise"_a = failed_enterprise, "baseline_error"_a = base_error,
                   "scenario_error"_a = other_error);
   return py::dict("per_enterprise"_a = per_enterprise, "failed"_a = failed);
@@ -80,9 +85,17 @@ py::dict compare_columns(const EvaluationBatch& base, const EvaluationBatch& oth
 /// a year) the sum of their floors and ceilings and the number of unfixed lines.
 py::list budget_sums(const EvaluationBatch& batch, const std::vector<std::string>& covers) {
   const std::set<std::string> covered(covers.begin(), covers.end());
+  std::vector<bool> rule_covered;
+  for (const subsidy::RuleInfo* info : batch.infos)
+    rule_covered.push_back(covered.count(info->policy_set + "/" + info->id) != 0);
+  auto line_count = [&](std::size_t row) {
+    if (!batch.is_partial(row)) return batch.evaluation(row).lines.size();
+    return batch.columnar->offsets[row + 1] - batch.columnar->offsets[row];
+  };
   std::set<std::int64_t> years;
-  for (const auto& e : batch.evaluations) {
-    if (e.year && !e.lines.empty()) years.insert(*e.year);
+  for (std::size_t row = 0; row < batch.size(); ++row) {
+    const auto year = batch.year(row);
+    if (year && line_count(row) != 0) years.insert(*year);
   }
   std::vector<std::optional<std::int64_t>> periods(years.begin(), years.end());
   if (periods.empty()) periods.emplace_back();
@@ -90,17 +103,27 @@ py::list budget_sums(const EvaluationBatch& batch, const std::vector<std::string
   for (const auto& year : periods) {
     subsidy::Decimal low, high;
     std::int64_t unfixed = 0;
-    for (const auto& e : batch.evaluations) {
-      if (year && e.year != year) continue;
-      for (const auto& line : e.lines) {
-        if (covered.count(line.qualified_rule()) == 0) continue;
-        const auto s = line.status;
-        if (s == subsidy::LineStatus::exact || s == subsidy::LineStatus::decided ||
-            s == subsidy::LineStatus::band) {
-          low += line.band.min;
-          high += line.band.max;
+    auto add = [&](subsidy::LineStatus s, auto min, auto max) {
+      if (has_band(s)) {
+        low += min();
+        high += max();
+      }
+      if (s == subsidy::LineStatus::unfixed) ++unfixed;
+    };
+    for (std::size_t row = 0; row < batch.size(); ++row) {
+      if (year && batch.year(row) != year) continue;
+      if (batch.is_partial(row)) {
+        const subsidy::ColumnarResult& r = *batch.columnar;
+        for (std::size_t k = r.offsets[row]; k < r.offsets[row + 1]; ++k) {
+          const subsidy::ColumnarLine& l = r.lines[k];
+          if (!rule_covered[l.rule]) continue;
+          add(l.status, [&] { return r.amount(l.min); }, [&] { return r.amount(l.max); });
         }
-        if (s == subsidy::LineStatus::unfixed) ++unfixed;
+        continue;
+      }
+      for (const auto& line : batch.evaluation(row).lines) {
+        if (covered.count(line.qualified_rule()) == 0) continue;
+        add(line.status, [&] { return line.band.min; }, [&] { return line.band.max; });
       }
     }
     out.append(py::make_tuple(year ? py::object(py::int_(*year)) : py::object(py::none()),
@@ -119,12 +142,12 @@ void register_compare(py::module_& m) {
   m.def(
       "complete_mask",
       [](const EvaluationBatch& batch) {
-        std::vector<bool> out;
-        out.reserve(batch.evaluations.size());
-        for (const auto& e : batch.evaluations) out.push_back(complete(e));
+        std::vector<bool> out(batch.size());
+        for (std::size_t i = 0; i < out.size(); ++i) out[i] = row_complete(batch, i);
         return out;
       },
       py::arg("batch"), "Evaluated without error and with no rule left out for want of a fact.");
+  register_batch_frames(m);
 }
 
 }  // namespace subsidy_py

@@ -1,20 +1,24 @@
 // The evaluations of a batch as the bindings hold them, whichever engine computed them.
 //
-// The batch (columnar) engine computes award lines and totals; the evaluations it gives are
-// "partial": they have no findings, no list of evaluated policy sets and no `on` day, which only
-// the reference evaluator reports. A partial evaluation is completed by the reference evaluator
-// when all of it is asked for (one evaluation, JSON, iteration), never for lines and totals.
+// The batch (columnar) engine computes award lines and totals; its rows are "partial": they have
+// no findings, no list of evaluated policy sets and no `on` day, which only the reference
+// evaluator reports. A partial row is completed by the reference evaluator when all of it is
+// asked for (one evaluation, JSON, iteration), never for lines and totals, which are read from
+// the engine's results in place.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "bindings.hpp"
+#include "subsidy/columnar.hpp"
 
 namespace subsidy_py {
 
@@ -30,32 +34,87 @@ class RecordSource {
   virtual subsidy::Enterprise record(std::size_t row) const = 0;
 };
 
+/// Whole evaluations completed and handed on a block at a time (bounded memory when written).
+inline constexpr std::size_t kWholeBlock = 4096;
+
+/// The evaluations of a batch. From the reference evaluator (evaluate_batch, or with traces):
+/// one whole evaluation per row in `evaluations`. From the batch engine: the engine's results in
+/// `columnar`, read in place for lines and totals (no evaluation object per row); rows the
+/// engine left to the exact path, and rows completed later, hold a whole evaluation.
 struct EvaluationBatch {
+  EvaluationBatch(subsidy::RuleSet rules_, std::vector<subsidy::Evaluation> evaluations_,
+                  std::shared_ptr<const RecordSource> records_,
+                  std::optional<subsidy::Scenario> scenario_, std::vector<std::uint8_t> partial_)
+      : rules(std::move(rules_)),
+        evaluations(std::move(evaluations_)),
+        records(std::move(records_)),
+        scenario(std::move(scenario_)),
+        partial(std::move(partial_)) {}
+
   subsidy::RuleSet rules;
+  /// Whole evaluations: every row's for a reference batch, else the rows `whole_at` points to.
   std::vector<subsidy::Evaluation> evaluations;
   /// Set by the batch engine: the records and scenario, to complete partial evaluations.
   std::shared_ptr<const RecordSource> records;
   std::optional<subsidy::Scenario> scenario;
-  std::vector<std::uint8_t> partial;  ///< 1 where evaluations[i] holds lines and totals only
-  bool receipts = true;  ///< false until the partial evaluations' receipts are computed
+  std::vector<std::uint8_t> partial;  ///< 1 where the row's lines and totals are in `columnar`
+  /// Batch engine only: the results, the rule of each of its rule indexes, and for each row the
+  /// position of its whole evaluation in `evaluations` (kNoWhole: none yet).
+  std::shared_ptr<const subsidy::ColumnarResult> columnar;
+  std::vector<const subsidy::RuleInfo*> infos;
+  std::vector<std::uint32_t> whole_at;
+  std::vector<std::string> receipts;  ///< of the partial rows, once add_receipts ran
 
-  /// Computes the receipts of the partial evaluations (a SHA-256 of each record), once: only
-  /// the enterprise totals show them, so a batch that is only summed never pays for them.
+  static constexpr std::uint32_t kNoWhole = 0xffffffffu;
+
+  std::size_t size() const { return columnar ? columnar->rows() : evaluations.size(); }
+  bool is_partial(std::size_t row) const { return row < partial.size() && partial[row] != 0; }
+  /// The whole evaluation of a row that is not partial.
+  const subsidy::Evaluation& evaluation(std::size_t row) const {
+    return whole_at.empty() ? evaluations[row] : evaluations[whole_at[row]];
+  }
+  /// A row's evaluation completed if partial (kept), as __getitem__ hands it on.
+  const subsidy::Evaluation& at(std::size_t row) {
+    complete({row}, 1);
+    return evaluation(row);
+  }
+  const std::string& id(std::size_t row) const {
+    return is_partial(row) ? records->id(row) : evaluation(row).enterprise;
+  }
+  const std::string& name(std::size_t row) const {
+    return is_partial(row) ? records->name(row) : evaluation(row).name;
+  }
+  std::optional<std::int64_t> year(std::size_t row) const {
+    return is_partial(row) ? records->year(row) : evaluation(row).year;
+  }
+
+  /// Computes the receipts of the partial rows (a SHA-256 of each record), once: only the
+  /// enterprise totals show them, so a batch that is only summed never pays for them.
   void add_receipts(unsigned threads = 0);
+  const std::string& receipt(std::size_t row) const {
+    return is_partial(row) ? receipts[row] : evaluation(row).receipt;
+  }
 
-  /// Completes the partial evaluations among `rows` (all of them when empty) with the
-  /// reference evaluator, each with its record of the year before, on `threads` threads.
+  /// Completes the partial rows among `rows` (all of them when empty) with the reference
+  /// evaluator, each with its record of the year before, on `threads` threads.
   void complete(std::vector<std::size_t> rows = {}, unsigned threads = 0);
   /// The evaluations of rows [from, to), the partial ones completed into the copies returned and
   /// not kept: a batch read once from end to end stays at its own size.
   std::vector<subsidy::Evaluation> whole(std::size_t from, std::size_t to,
                                          unsigned threads = 0) const;
-  bool is_partial(std::size_t row) const { return row < partial.size() && partial[row] != 0; }
 
  private:
   /// The reference evaluations of `rows` (partial rows), each with its record of the year before.
   std::vector<subsidy::Evaluation> evaluate_whole(const std::vector<std::size_t>& rows,
                                                   unsigned threads) const;
+  /// Each row's record of the year before (row index, or -1), found once per batch.
+  const std::vector<std::int64_t>& previous() const;
+  struct Previous {
+    std::mutex lock;
+    std::vector<std::int64_t> rows;
+    bool found = false;
+  };
+  std::shared_ptr<Previous> previous_ = std::make_shared<Previous>();
 };
 
 /// Evaluates typed records (a Python Enterprises object) on the batch engine, GIL released: the
@@ -93,7 +152,10 @@ bool list_column_is_plain(const subsidy::FactDecl& decl, const py::sequence& cel
 py::object decimal_buffers(const py::sequence& cells, std::int32_t exponent, bool allow_negative);
 
 /// subsidy.compare's per-row work: compare_columns, budget_sums, complete_mask
-/// (compare_columns.cpp).
+/// (compare_columns.cpp); it also registers the batch results' columns (batch_frames.cpp).
 void register_compare(py::module_& m);
+/// Lines and totals of a batch as columns (codes into dictionaries of Python objects, NumPy
+/// arrays), aggregates and masks, read from the batch engine's buffers (batch_frames.cpp).
+void register_batch_frames(py::module_& m);
 
 }  // namespace subsidy_py

@@ -1,11 +1,10 @@
 // Scenarios, enterprise records, evaluation (one or a batch, GIL released), results as plain dicts
-// (one evaluation) or as columns (a batch, built here so no Python code runs per row).
+// (one evaluation); a batch's columns are built in batch_frames.cpp.
 #include <algorithm>
 #include <cstddef>
 #include <iterator>
 #include <optional>
 #include <string>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -26,8 +25,6 @@ struct EvaluationHandle {
 };
 
 constexpr std::size_t kMaxListedErrors = 50;
-/// Whole evaluations completed and handed on a block at a time (bounded memory when written).
-constexpr std::size_t kWholeBlock = 4096;
 
 /// Types raw records against the rule set (GIL released), appending to `out`; every bad record
 /// is kept in `errors` (up to kMaxListedErrors), not just the first.
@@ -147,23 +144,6 @@ py::object optional_decimal(bool present, const subsidy::Decimal& value) {
   return present ? decimal_to_python(value) : py::object(py::none());
 }
 
-/// decimal.Decimal objects for the cells of a batch's columns: one object per distinct value
-/// (awards repeat: fixed amounts, zero totals), since making one is a call into Python.
-class DecimalObjects {
- public:
-  py::object operator()(const subsidy::Decimal& value) {
-    auto [it, fresh] = made_.try_emplace(value.to_string());
-    if (fresh) it->second = decimal_to_python(value);
-    return it->second;
-  }
-  py::object operator()(bool present, const subsidy::Decimal& value) {
-    return present ? (*this)(value) : py::object(py::none());
-  }
-
- private:
-  std::unordered_map<std::string, py::object> made_;
-};
-
 bool has_amount(subsidy::LineStatus status) {
   return status == subsidy::LineStatus::exact || status == subsidy::LineStatus::decided;
 }
@@ -251,166 +231,6 @@ py::dict evaluation_dict(const subsidy::Evaluation& evaluation) {
       "findings"_a = findings, "passed_over"_a = passed_over, "unevaluated"_a = unevaluated,
       "error"_a = evaluation.error ? error_to_python(*evaluation.error) : py::object(py::none()),
       "receipt"_a = evaluation.receipt);
-}
-
-// --- results as columns (a batch) ---------------------------------------------------------------
-
-/// Named columns of Python objects, filled row by row in C++.
-class Columns {
- public:
-  explicit Columns(std::vector<std::string> names) : names_(std::move(names)) {
-    for (std::size_t i = 0; i < names_.size(); ++i) lists_.emplace_back();
-  }
-  void add(std::size_t column, py::object value) { lists_[column].append(std::move(value)); }
-  py::dict build() const {
-    py::dict out;
-    for (std::size_t i = 0; i < names_.size(); ++i) out[py::str(names_[i])] = lists_[i];
-    return out;
-  }
-
- private:
-  std::vector<std::string> names_;
-  std::vector<py::list> lists_;
-};
-
-py::object error_text(const subsidy::Evaluation& evaluation) {
-  return evaluation.error ? py::object(py::str(evaluation.error->what())) : py::object(py::none());
-}
-
-/// The rules a missing fact kept from being evaluated, with the facts they need; None if none.
-py::object incomplete_text(const subsidy::Evaluation& evaluation) {
-  if (evaluation.unevaluated.empty()) return py::none();
-  std::string text;
-  for (const auto& u : evaluation.unevaluated) {
-    std::string facts;
-    for (const auto& m : u.missing) facts += (facts.empty() ? "" : ", ") + m;
-    text += (text.empty() ? "" : "; ") + u.qualified_id() + " needs " + facts;
-  }
-  return py::str(text);
-}
-
-py::dict lines_columns(const EvaluationBatch& batch) {
-  Columns columns({"enterprise", "name", "year", "policy_set", "rule", "payer", "form", "status",
-                   "amount", "min", "max", "tier", "items", "unfixed_text", "withheld", "note",
-                   "clause"});
-  DecimalObjects decimals;
-  for (const auto& evaluation : batch.evaluations) {
-    py::str enterprise(evaluation.enterprise);
-    py::str name(evaluation.name);
-    py::object year =
-        evaluation.year ? py::object(py::int_(*evaluation.year)) : py::object(py::none());
-    for (const auto& line : evaluation.lines) {
-      const subsidy::RuleInfo* info = line.info;
-      std::size_t c = 0;
-      columns.add(c++, enterprise);
-      columns.add(c++, name);
-      columns.add(c++, year);
-      columns.add(c++, py::str(line.policy_set));
-      columns.add(c++, py::str(line.rule));
-      columns.add(c++, py::str(info ? info->payer : std::string()));
-      columns.add(c++, py::str(info ? subsidy::to_string(info->form) : ""));
-      columns.add(c++, py::str(subsidy::to_string(line.status)));
-      columns.add(c++, decimals(has_amount(line.status), line.amount));
-      columns.add(c++, decimals(has_band(line.status), line.band.min));
-      columns.add(c++, decimals(has_band(line.status), line.band.max));
-      columns.add(c++, py::str(line.tier));
-      columns.add(c++, py::int_(line.items));
-      columns.add(c++, py::str(line.unfixed_text));
-      columns.add(c++, py::bool_(line.withheld));
-      columns.add(c++, py::str(line.note));
-      columns.add(c++, py::str(info ? info->citation.clause : std::string()));
-    }
-  }
-  return columns.build();
-}
-
-void add_total(Columns& columns, std::size_t& c, const subsidy::Total& total,
-               DecimalObjects& decimals) {
-  columns.add(c++, decimals(total.cash.min));
-  columns.add(c++, decimals(total.cash.max));
-  columns.add(c++, decimals(total.in_kind.min));
-  columns.add(c++, decimals(total.in_kind.max));
-  columns.add(c++, py::int_(total.unfixed));
-  columns.add(c++, py::int_(total.recognised));
-  columns.add(c++, py::int_(total.lines));
-  columns.add(c++, py::int_(total.unevaluated));
-}
-
-const std::vector<std::string> kTotalNames = {"cash_min",    "cash_max",   "in_kind_min",
-                                              "in_kind_max", "unfixed",    "recognised",
-                                              "lines",       "unevaluated"};
-
-/// by: "enterprise" (one row per enterprise, with ok / error / receipt), "payer" or "policy_set"
-/// (one row per enterprise and payer or policy set, for evaluations that succeeded).
-py::dict totals_columns(EvaluationBatch& batch, const std::string& by) {
-  DecimalObjects decimals;
-  if (by == "enterprise") {
-    batch.add_receipts();
-    std::vector<std::string> names = {"enterprise", "name", "ok", "error", "incomplete"};
-    names.insert(names.end(), kTotalNames.begin(), kTotalNames.end());
-    names.emplace_back("receipt");
-    Columns columns(names);
-    for (const auto& evaluation : batch.evaluations) {
-      std::size_t c = 0;
-      columns.add(c++, py::str(evaluation.enterprise));
-      columns.add(c++, py::str(evaluation.name));
-      columns.add(c++, py::bool_(evaluation.ok()));
-      columns.add(c++, error_text(evaluation));
-      columns.add(c++, incomplete_text(evaluation));
-      add_total(columns, c, evaluation.totals.all, decimals);
-      columns.add(c++, py::str(evaluation.receipt));
-    }
-    return columns.build();
-  }
-  if (by != "payer" && by != "policy_set") {
-    throw py::value_error("by must be 'enterprise', 'payer' or 'policy_set', not '" + by + "'");
-  }
-  std::vector<std::string> names = {"enterprise", "name", by};
-  names.insert(names.end(), kTotalNames.begin(), kTotalNames.end());
-  Columns columns(names);
-  for (const auto& evaluation : batch.evaluations) {
-    if (!evaluation.ok()) continue;
-    const auto& totals =
-        by == "payer" ? evaluation.totals.by_payer : evaluation.totals.by_policy_set;
-    for (const auto& [key, total] : totals) {
-      std::size_t c = 0;
-      columns.add(c++, py::str(evaluation.enterprise));
-      columns.add(c++, py::str(evaluation.name));
-      columns.add(c++, py::str(key));
-      add_total(columns, c, total, decimals);
-    }
-  }
-  return columns.build();
-}
-
-/// Exact sums of the totals of the evaluations that succeeded (and that `mask` selects, if given):
-/// by "all", "payer" or "policy_set".
-py::dict aggregate(const EvaluationBatch& batch, const std::string& by,
-                   const std::optional<std::vector<bool>>& mask) {
-  if (by != "all" && by != "payer" && by != "policy_set") {
-    throw py::value_error("by must be 'all', 'payer' or 'policy_set', not '" + by + "'");
-  }
-  if (mask && mask->size() != batch.evaluations.size()) {
-    throw py::value_error("aggregate: the mask has " + std::to_string(mask->size()) +
-                          " entries for " + std::to_string(batch.evaluations.size()) +
-                          " evaluations");
-  }
-  std::map<std::string, subsidy::Total> sums;
-  {
-    py::gil_scoped_release release;
-    for (std::size_t i = 0; i < batch.evaluations.size(); ++i) {
-      const subsidy::Evaluation& evaluation = batch.evaluations[i];
-      if (!evaluation.ok() || (mask && !(*mask)[i])) continue;
-      if (by == "all") {
-        sums["all"] += evaluation.totals.all;
-        continue;
-      }
-      const auto& totals =
-          by == "payer" ? evaluation.totals.by_payer : evaluation.totals.by_policy_set;
-      for (const auto& [key, total] : totals) sums[key] += total;
-    }
-  }
-  return totals_map(sums);
 }
 
 /// How the Python side reads a fact's column: as amounts, conditions, enumerations, or on the
@@ -557,12 +377,11 @@ void register_evaluate(py::module_& m) {
           "Canonical JSON (decimals as strings): the bytes the receipt vouches for.");
 
   py::class_<EvaluationBatch>(m, "EvaluationBatch", "The evaluations of a batch, in input order.")
-      .def("__len__", [](const EvaluationBatch& b) { return b.evaluations.size(); })
+      .def("__len__", [](const EvaluationBatch& b) { return b.size(); })
       .def("__getitem__",
            [](EvaluationBatch& b, std::size_t i) {
-             if (i >= b.evaluations.size()) throw py::index_error("evaluation index out of range");
-             b.complete({i}, 1);
-             return EvaluationHandle{b.rules, b.evaluations[i]};
+             if (i >= b.size()) throw py::index_error("evaluation index out of range");
+             return EvaluationHandle{b.rules, b.at(i)};
            })
       .def(
           "complete",
@@ -584,25 +403,14 @@ void register_evaluate(py::module_& m) {
                              [](const EvaluationBatch& b) {
                                return std::count(b.partial.begin(), b.partial.end(), 1);
                              })
-      .def("lines_columns", &lines_columns, "One entry per award line, as named columns.")
-      .def("totals_columns", &totals_columns, py::arg("by") = "enterprise")
-      .def("aggregate", &aggregate, py::arg("by") = "payer", py::arg("mask") = py::none(),
-           "Exact sums of the totals of the evaluations that succeeded (and `mask` selects).")
-      .def("ok",
-           [](const EvaluationBatch& b) {
-             std::vector<bool> ok;
-             ok.reserve(b.evaluations.size());
-             for (const auto& e : b.evaluations) ok.push_back(e.ok());
-             return ok;
-           })
       .def(
           "to_json",
           [](const EvaluationBatch& b, bool with_trace) {
             std::vector<std::string> out;
-            out.reserve(b.evaluations.size());
+            out.reserve(b.size());
             // A block at a time, completed and written, so the whole evaluations are never all
             // held.
-            for (std::size_t from = 0; from < b.evaluations.size(); from += kWholeBlock) {
+            for (std::size_t from = 0; from < b.size(); from += kWholeBlock) {
               const auto block = b.whole(from, from + kWholeBlock);
               py::gil_scoped_release release;  // writing a batch is engine work, not Python's
               for (const auto& e : block) out.push_back(subsidy::to_json(e, with_trace));

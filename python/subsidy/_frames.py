@@ -2,21 +2,25 @@
 column by column, and batch results turned into DataFrames with exact ``Decimal`` columns.
 
 No Python code runs per row: a DataFrame is split into one list per column with vectorised
-pandas/numpy calls, and the C++ side reads the cells, types the records and evaluates them."""
+pandas/numpy calls, and the C++ side reads the cells, types the records and evaluates them. The
+results come back as one coded column each (codes into a dictionary of distinct ``str`` or
+``Decimal`` objects, or a NumPy array), expanded by NumPy / Arrow and handed to pandas whole."""
 
 from __future__ import annotations
 
 import decimal
 import os
-from collections.abc import Iterable, Mapping
-from typing import Any, NamedTuple
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, NamedTuple, cast
 
 import numpy as np
 import pandas as pd
 
 from . import _core, intake
 
-__all__ = ["ColumnFacts", "Frames", "Population", "column_facts", "enterprises_from", "frames_from_batch"]
+__all__ = [
+    "ColumnFacts", "Frames", "Population", "column_facts", "enterprises_from", "frame_of", "frames_from_batch"
+]
 
 #: What a population may be: a DataFrame, a pyarrow Table, one record, records, or a file path
 #: (YAML, JSON or CSV).
@@ -177,23 +181,65 @@ def enterprises_from(rules: _core.RuleSet, data: Population) -> _core.Enterprise
     )
 
 
-def _frame(columns: dict[str, list[Any]], money: tuple[str, ...]) -> pd.DataFrame:
-    frame: pd.DataFrame = pd.DataFrame(columns)
-    for name in money:
-        # Decimal objects (or None); object dtype keeps them exact, never float64.
-        frame[name] = frame[name].astype(object)
-    return frame
+#: The dtype pandas gives a column of ``str`` (pandas 3: its Arrow-backed ``str``; before: object).
+_STR = pd.Series(["x"]).dtype
+
+
+def _objects(dictionary: Sequence[object]) -> np.ndarray[Any, Any]:
+    """The dictionary as an object array with None appended: code -1 reads None."""
+    table = np.empty(len(dictionary) + 1, dtype=object)
+    table[: len(dictionary)] = dictionary
+    return table
+
+
+def _text(codes: np.ndarray[Any, Any], dictionary: Sequence[str]) -> Any:
+    """A text column as pandas builds one from the same ``str`` / None cells."""
+    missing = codes < 0
+    if missing.all():
+        return _objects([])[codes]  # only None: object dtype, as pandas infers it
+    if getattr(_STR, "storage", None) == "pyarrow":
+        import pyarrow as pa
+
+        taken = pa.array(dictionary, type=pa.large_string()).take(pa.array(codes, mask=missing))
+        return pd.array(taken, dtype=_STR)
+    return _objects(dictionary)[codes]  # pandas infers its str dtype from the objects
+
+
+def _column(kind: str, values: np.ndarray[Any, Any], dictionary: Sequence[object]) -> Any:
+    if kind == "array":
+        return values
+    if kind == "text":
+        return _text(values, cast("Sequence[str]", dictionary))
+    if kind == "object":
+        return _objects(dictionary)[values]  # Decimal or int objects (or None), never float64
+    if (values >= 0).all():  # whole numbers with None where missing, as pandas reads a list
+        return np.asarray(dictionary, dtype=np.int64)[values]
+    column: list[Any] = _objects(dictionary)[values].tolist()
+    return column
+
+
+def frame_of(columns: _core.CodedColumns, money: tuple[str, ...] = ()) -> pd.DataFrame:
+    """A DataFrame from the engine's coded columns (see ``_core.batch_lines``): one call to
+    pandas per column, no Python per row. Without rows, the columns pandas makes of empty lists."""
+    if len(columns[0][2]) == 0:
+        empty: dict[str, list[Any]] = {name: [] for name, _, _, _ in columns}
+        frame = pd.DataFrame(empty)
+        for name in money:
+            frame[name] = frame[name].astype(object)
+        return frame
+    built: pd.DataFrame = pd.DataFrame(
+        {name: _column(kind, values, dictionary) for name, kind, values, dictionary in columns}
+    )
+    return built
 
 
 def lines_frame(batch: _core.EvaluationBatch) -> pd.DataFrame:
-    return _frame(batch.lines_columns(), MONEY_LINE_COLUMNS)
+    return frame_of(_core.batch_lines(batch), MONEY_LINE_COLUMNS)
 
 
 def totals_frame(batch: _core.EvaluationBatch, by: str = "enterprise") -> pd.DataFrame:
-    return _frame(batch.totals_columns(by), MONEY_TOTAL_COLUMNS)
+    return frame_of(_core.batch_totals(batch, by), MONEY_TOTAL_COLUMNS)
 
 
 def frames_from_batch(batch: _core.EvaluationBatch) -> Frames:
     return Frames(lines=lines_frame(batch), totals=totals_frame(batch))
-
-

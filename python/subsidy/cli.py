@@ -750,8 +750,9 @@ def run_compare(args: argparse.Namespace, out: TextIO) -> int:
         out.write(f"\n{heading}budget lines against the awards they cover\n\n")
         write(budget_header, budget_rows, out)
     for row in comparison.failed.to_dict(orient="records"):
-        print(printable(f"{row['enterprise']}: baseline {row['baseline_error']}; "
-                        f"scenario {row['scenario_error']}"), file=sys.stderr)
+        # A side that did not fail has no error (None): it is shown as complete.
+        print(printable(f"{row['enterprise']}: baseline {row['baseline_error'] or 'complete'}; "
+                        f"scenario {row['scenario_error'] or 'complete'}"), file=sys.stderr)
     return 1 if len(comparison.failed) else 0
 
 

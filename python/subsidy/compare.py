@@ -9,6 +9,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Union
 
+import numpy as np
 import pandas as pd
 
 from . import _core, _frames
@@ -215,6 +216,12 @@ class Comparison:
         )
 
 
+def _object_column(values: list[str | None]) -> np.ndarray[Any, Any]:
+    column = np.empty(len(values), dtype=object)
+    column[:] = values
+    return column
+
+
 def _as_scenario(evaluator: Evaluator) -> Scenario:
     if isinstance(evaluator, Scenario):
         return evaluator
@@ -255,11 +262,13 @@ def compare(
     # fact) is not compared either: its total is a floor, and a change between floors is not a
     # change in awards.
     columns = _core.compare_columns(base_batch._core, other_batch._core)
-    per_enterprise = pd.DataFrame(columns["per_enterprise"])
-    for name in MONEY_COLUMNS:
-        per_enterprise[name] = per_enterprise[name].astype(object)
-    per_enterprise["unfixed_change"] = per_enterprise["unfixed_change"].astype(object)
-    failed = pd.DataFrame(columns["failed"]).astype(object)
+    # Amounts as Decimal objects and unfixed_change as int objects, None where a row is not
+    # compared (never a float NaN).
+    per_enterprise = _frames.frame_of(columns["per_enterprise"], (*MONEY_COLUMNS, "unfixed_change"))
+    # Text or None in every cell: a side that did not fail shows None, never NaN.
+    failed = pd.DataFrame(
+        {name: _object_column(values) for name, values in columns["failed"].items()}, dtype=object
+    )
     both = per_enterprise["ok"].to_numpy(dtype=bool)
 
     mask = both.tolist()

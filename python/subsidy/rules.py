@@ -631,9 +631,6 @@ class Scenario:
         return evaluate_columns(self.rules._core, self._core_scenario, data, rules, threads)
 
 
-_WHOLE_BLOCK = 4096
-
-
 class Batch(Sequence[Evaluation]):
     """The evaluations of a population, held by the engine; rows become Python objects only
     when asked for (as DataFrames, or one :class:`Evaluation` at a time)."""
@@ -661,13 +658,14 @@ class Batch(Sequence[Evaluation]):
         # Whole evaluations a block at a time (one engine call each), handed on and not kept, so
         # reading a batch through does not hold every whole evaluation at once.
         fingerprint, canonical = self.scenario.rules.fingerprint, self.scenario.canonical
-        for start in range(0, len(self), _WHOLE_BLOCK):
-            for handle in self._core.whole(start, start + _WHOLE_BLOCK):
+        block = _core.WHOLE_BLOCK
+        for start in range(0, len(self), block):
+            for handle in self._core.whole(start, start + block):
                 yield Evaluation._from_core(handle, fingerprint, canonical)
 
     @property
     def ok(self) -> list[bool]:
-        return self._core.ok()
+        return _core.batch_ok(self._core)
 
     @property
     def complete(self) -> list[bool]:
@@ -676,8 +674,7 @@ class Batch(Sequence[Evaluation]):
 
     def incomplete(self) -> list[tuple[str, str]]:
         """(enterprise, the rules left out and the facts they need) for each incomplete one."""
-        columns = self._core.totals_columns("enterprise")
-        return [(str(e), str(t)) for e, t in zip(columns["enterprise"], columns["incomplete"]) if t is not None]
+        return [(e, t) for e, _, t in _core.batch_failures(self._core) if t is not None]
 
     def lines(self) -> pd.DataFrame:
         """One row per award line."""
@@ -693,7 +690,7 @@ class Batch(Sequence[Evaluation]):
     def aggregate(self, by: str = "payer", mask: Sequence[bool] | None = None) -> dict[str, Total]:
         """Exact sums over the enterprises evaluated without error (and selected by ``mask``):
         ``by='payer'``, ``'policy_set'`` or ``'all'``."""
-        sums = self._core.aggregate(by, None if mask is None else [bool(m) for m in mask])
+        sums = _core.batch_aggregate(self._core, by, None if mask is None else [bool(m) for m in mask])
         return {key: Total._from(value) for key, value in sums.items()}
 
     def total(self, mask: Sequence[bool] | None = None) -> Total:
@@ -701,12 +698,7 @@ class Batch(Sequence[Evaluation]):
 
     def errors(self) -> list[tuple[str, str]]:
         """(enterprise, error text) for each evaluation that failed, in input order."""
-        columns = self._core.totals_columns("enterprise")
-        return [
-            (str(enterprise), str(error))
-            for enterprise, error in zip(columns["enterprise"], columns["error"])
-            if error is not None
-        ]
+        return [(e, error) for e, error, _ in _core.batch_failures(self._core) if error is not None]
 
     def to_json(self, *, with_trace: bool = False) -> list[str]:
         """Each evaluation's canonical JSON."""

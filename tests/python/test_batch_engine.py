@@ -79,8 +79,11 @@ def test_the_batch_engine_gives_the_reference_results(rules: subsidy.RuleSet, se
         for by in ("enterprise", "payer", "policy_set"):
             _same_frames(batch.totals(by), _frames.totals_frame(want, by))
         for by in ("payer", "policy_set", "all"):
-            assert batch._core.aggregate(by) == want.aggregate(by)
-        assert batch._core.ok() == want.ok()
+            assert _core.batch_aggregate(batch._core, by) == _core.batch_aggregate(want, by)
+            mask = [i % 3 != 0 for i in range(len(batch))]
+            assert _core.batch_aggregate(batch._core, by, mask) == _core.batch_aggregate(want, by, mask)
+        assert batch.ok == _core.batch_ok(want)
+        assert batch.complete == _core.complete_mask(want)
         # Whole evaluations (findings, policy sets) are the reference evaluator's.
         for i in (0, 7, len(batch) - 1):
             assert batch._core[i].to_dict() == want[i].to_dict()
