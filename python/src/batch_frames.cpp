@@ -46,6 +46,31 @@ subsidy::Total row_total(const EvaluationBatch& batch, std::size_t row) {
   return total;
 }
 
+bool row_units(const EvaluationBatch& batch, std::size_t row, UnitsTotal& out) {
+  const subsidy::ColumnarResult& r = *batch.columnar;
+  out = UnitsTotal{};
+  bool fits = true;
+  for (std::size_t k = r.offsets[row]; k < r.offsets[row + 1]; ++k) {
+    const subsidy::ColumnarLine& l = r.lines[k];
+    if (l.withheld) continue;
+    ++out.lines;
+    if (l.status == LineStatus::unfixed) {
+      ++out.unfixed;
+    } else if (l.status == LineStatus::recognised) {
+      ++out.recognised;
+    } else if (in_kind(batch, l)) {
+      out.in_kind_any = true;
+      fits = !__builtin_add_overflow(out.in_kind_min, l.min, &out.in_kind_min) &&
+             !__builtin_add_overflow(out.in_kind_max, l.max, &out.in_kind_max) && fits;
+    } else {
+      out.cash_any = true;
+      fits = !__builtin_add_overflow(out.cash_min, l.min, &out.cash_min) &&
+             !__builtin_add_overflow(out.cash_max, l.max, &out.cash_max) && fits;
+    }
+  }
+  return fits;
+}
+
 // The batch engine keeps only rows that succeeded with every rule evaluated; the others are
 // whole evaluations.
 bool row_complete(const EvaluationBatch& batch, std::size_t row) {
@@ -100,6 +125,17 @@ void TotalColumns::add(const subsidy::Total& total) {
   recognised.add(total.recognised);
   lines.add(total.lines);
   unevaluated.add(total.unevaluated);
+}
+
+void TotalColumns::add(const UnitsTotal& total) {
+  cash_min.sum(total.cash_any, total.cash_min);
+  cash_max.sum(total.cash_any, total.cash_max);
+  in_kind_min.sum(total.in_kind_any, total.in_kind_min);
+  in_kind_max.sum(total.in_kind_any, total.in_kind_max);
+  unfixed.add(total.unfixed);
+  recognised.add(total.recognised);
+  lines.add(total.lines);
+  unevaluated.add(0);
 }
 
 void TotalColumns::append_to(py::list& out) const {
@@ -247,15 +283,18 @@ py::list totals_columns(EvaluationBatch& batch, const std::string& by) {
     batch.add_receipts();
     ArrayColumn<bool> ok("ok");
     TextColumn error("error"), incomplete("incomplete"), receipt("receipt");
+    enterprise.reserve(batch.size());
+    receipt.reserve(batch.size());
+    UnitsTotal units;
     for (std::size_t row = 0; row < batch.size(); ++row) {
-      enterprise.add(batch.id(row));
+      enterprise.distinct(batch.id(row));
       name.add(batch.name(row));
-      receipt.add(batch.receipt(row));
+      receipt.distinct(batch.receipt(row));
       if (batch.is_partial(row)) {
         ok.add(true);
         error.none();
         incomplete.none();
-        totals.add(row_total(batch, row));
+        row_units(batch, row, units) ? totals.add(units) : totals.add(row_total(batch, row));
         continue;
       }
       const subsidy::Evaluation& e = batch.evaluation(row);

@@ -34,6 +34,16 @@ void add_line(subsidy::Total& total, const subsidy::ColumnarResult& result,
 /// The totals of every line of a row (what Evaluation::totals.all holds).
 subsidy::Total row_total(const EvaluationBatch& batch, std::size_t row);
 
+/// A partial row's total in the results' int64 units: the same sums as row_total without a
+/// Decimal per line. A band no line added to is the zero row_total starts from (`*_any` false).
+struct UnitsTotal {
+  std::int64_t cash_min = 0, cash_max = 0, in_kind_min = 0, in_kind_max = 0;
+  bool cash_any = false, in_kind_any = false;
+  std::int64_t unfixed = 0, recognised = 0, lines = 0;
+};
+/// False when a sum leaves int64 (then use row_total).
+bool row_units(const EvaluationBatch& batch, std::size_t row, UnitsTotal& out);
+
 /// Whether a row was evaluated without error and with no rule left out for want of a fact.
 bool row_complete(const EvaluationBatch& batch, std::size_t row);
 bool row_ok(const EvaluationBatch& batch, std::size_t row);
@@ -58,6 +68,11 @@ class Coded {
   void reserve(std::size_t n) { codes_.reserve(n); }
   void push(std::int32_t code) { codes_.push_back(code); }
   void none() { codes_.push_back(-1); }
+  /// A value of its own (one per row: ids, receipts), not looked up.
+  void distinct(py::object value) {
+    codes_.push_back(static_cast<std::int32_t>(values_.size()));
+    values_.append(std::move(value));
+  }
   /// The code of a value, made by `make()` (a Python object) the first time the key is met.
   template <class Make>
   std::int32_t code(const Key& key, Make make) {
@@ -86,6 +101,7 @@ class TextColumn : public Coded<std::string> {
     return Coded::code(text, [&] { return py::str(text); });
   }
   void add(const std::string& text) { push(code(text)); }
+  void distinct(const std::string& text) { Coded::distinct(py::str(text)); }
   Column build() const { return Coded::build("text"); }
 };
 
@@ -97,10 +113,17 @@ class DecimalObjects {
   explicit DecimalObjects(std::int32_t exponent) : exponent_(exponent) {}
   std::int32_t units(std::int64_t units);
   std::int32_t value(const subsidy::Decimal& value);
+  /// A band sum in units, or the zero a sum of no line is.
+  std::int32_t sum(bool any, std::int64_t units) { return any ? this->units(units) : zero(); }
+  std::int32_t zero() {
+    if (zero_ < 0) zero_ = value(subsidy::Decimal());
+    return zero_;
+  }
   const py::list& values() const { return values_; }
 
  private:
   std::int32_t exponent_;
+  std::int32_t zero_ = -1;
   std::unordered_map<std::int64_t, std::int32_t> units_;
   std::unordered_map<std::string, std::int32_t> texts_;
   py::list values_;
@@ -113,6 +136,7 @@ class DecimalColumn {
       : name_(std::move(name)), objects_(objects) {}
   void reserve(std::size_t n) { codes_.reserve(n); }
   void units(std::int64_t units) { codes_.push_back(objects_.units(units)); }
+  void sum(bool any, std::int64_t units) { codes_.push_back(objects_.sum(any, units)); }
   void value(const subsidy::Decimal& value) { codes_.push_back(objects_.value(value)); }
   void none() { codes_.push_back(-1); }
   Column build() const;
@@ -149,6 +173,7 @@ struct TotalColumns {
         in_kind_min("in_kind_min", objects),
         in_kind_max("in_kind_max", objects) {}
   void add(const subsidy::Total& total);
+  void add(const UnitsTotal& total);
   void append_to(py::list& out) const;
 
   DecimalColumn cash_min, cash_max, in_kind_min, in_kind_max;

@@ -30,18 +30,21 @@ py::dict compare_columns(const EvaluationBatch& base, const EvaluationBatch& oth
   const std::size_t n = base.size();
   DecimalObjects objects(base.columnar ? base.columnar->exponent : -2);
   TextColumn enterprise("enterprise"), name("name");
+  enterprise.reserve(n);
   ArrayColumn<bool> ok("ok");
   DecimalColumn base_min("baseline_min", objects), base_max("baseline_max", objects),
       other_min("scenario_min", objects), other_max("scenario_max", objects),
       change_min("change_min", objects), change_max("change_max", objects);
   Coded<std::int64_t> unfixed_change("unfixed_change");
   py::list failed_enterprise, base_error, other_error;
+  const bool same_units =
+      base.columnar && other.columnar && base.columnar->exponent == other.columnar->exponent;
   for (std::size_t i = 0; i < n; ++i) {
     const std::string& id = base.id(i);
     if (id != other.id(i)) {
       throw py::value_error("the two sides read different enterprises from the population");
     }
-    enterprise.add(id);
+    enterprise.distinct(id);
     name.add(base.name(i));
     const bool both = row_complete(base, i) && row_complete(other, i);
     ok.add(both);
@@ -56,15 +59,31 @@ py::dict compare_columns(const EvaluationBatch& base, const EvaluationBatch& oth
       other_error.append(failure(other, i));
       continue;
     }
-    const subsidy::Total x = row_total(base, i);
-    const subsidy::Total y = row_total(other, i);
-    base_min.value(x.cash.min);
-    base_max.value(x.cash.max);
-    other_min.value(y.cash.min);
-    other_max.value(y.cash.max);
-    change_min.value(y.cash.min - x.cash.min);
-    change_max.value(y.cash.max - x.cash.max);
-    const std::int64_t change = y.unfixed - x.unfixed;
+    std::int64_t change = 0;
+    UnitsTotal x, y;
+    std::int64_t low = 0, high = 0;
+    if (same_units && base.is_partial(i) && other.is_partial(i) && row_units(base, i, x) &&
+        row_units(other, i, y) && !__builtin_sub_overflow(y.cash_min, x.cash_min, &low) &&
+        !__builtin_sub_overflow(y.cash_max, x.cash_max, &high)) {
+      // In units, as the decimals would be: a side with no cash line is the zero sum.
+      base_min.sum(x.cash_any, x.cash_min);
+      base_max.sum(x.cash_any, x.cash_max);
+      other_min.sum(y.cash_any, y.cash_min);
+      other_max.sum(y.cash_any, y.cash_max);
+      change_min.sum(x.cash_any || y.cash_any, low);
+      change_max.sum(x.cash_any || y.cash_any, high);
+      change = y.unfixed - x.unfixed;
+    } else {
+      const subsidy::Total a = row_total(base, i);
+      const subsidy::Total b = row_total(other, i);
+      base_min.value(a.cash.min);
+      base_max.value(a.cash.max);
+      other_min.value(b.cash.min);
+      other_max.value(b.cash.max);
+      change_min.value(b.cash.min - a.cash.min);
+      change_max.value(b.cash.max - a.cash.max);
+      change = b.unfixed - a.unfixed;
+    }
     unfixed_change.push(unfixed_change.code(change, [&] { return py::int_(change); }));
   }
   py::list per_enterprise;
