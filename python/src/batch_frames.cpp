@@ -98,7 +98,8 @@ py::object incomplete_text(const subsidy::Evaluation& evaluation) {
 
 std::int32_t DecimalObjects::units(std::int64_t units) {
   auto [it, fresh] = units_.try_emplace(units, static_cast<std::int32_t>(values_.size()));
-  if (fresh) values_.append(decimal_to_python(subsidy::Decimal::from_scaled_int64(units, exponent_)));
+  if (fresh)
+    values_.append(decimal_to_python(subsidy::Decimal::from_scaled_int64(units, exponent_)));
   return it->second;
 }
 
@@ -180,9 +181,8 @@ struct RowColumns {
 py::list lines_columns(const EvaluationBatch& batch) {
   DecimalObjects objects(exponent_of(batch));
   RowColumns rows(batch);
-  TextColumn policy_set("policy_set"), rule("rule"), payer("payer"), form("form"),
-      status("status"), tier("tier"), unfixed_text("unfixed_text"), note("note"),
-      clause("clause");
+  TextColumn policy_set("policy_set"), rule("rule"), payer("payer"), form("form"), status("status"),
+      tier("tier"), unfixed_text("unfixed_text"), note("note"), clause("clause");
   DecimalColumn amount("amount", objects), min("min", objects), max("max", objects);
   ArrayColumn<std::int64_t> items("items");
   ArrayColumn<bool> withheld("withheld");

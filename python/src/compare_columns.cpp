@@ -136,13 +136,15 @@ py::list budget_sums(const EvaluationBatch& batch, const std::vector<std::string
         for (std::size_t k = r.offsets[row]; k < r.offsets[row + 1]; ++k) {
           const subsidy::ColumnarLine& l = r.lines[k];
           if (!rule_covered[l.rule]) continue;
-          add(l.status, [&] { return r.amount(l.min); }, [&] { return r.amount(l.max); });
+          add(
+              l.status, [&] { return r.amount(l.min); }, [&] { return r.amount(l.max); });
         }
         continue;
       }
       for (const auto& line : batch.evaluation(row).lines) {
         if (covered.count(line.qualified_rule()) == 0) continue;
-        add(line.status, [&] { return line.band.min; }, [&] { return line.band.max; });
+        add(
+            line.status, [&] { return line.band.min; }, [&] { return line.band.max; });
       }
     }
     out.append(py::make_tuple(year ? py::object(py::int_(*year)) : py::object(py::none()),
