@@ -223,7 +223,7 @@ def frame_of(columns: _core.CodedColumns, money: tuple[str, ...] = ()) -> pd.Dat
     pandas per column, no Python per row. Without rows, the columns pandas makes of empty lists."""
     if len(columns[0][2]) == 0:
         empty: dict[str, list[Any]] = {name: [] for name, _, _, _ in columns}
-        frame = pd.DataFrame(empty)
+        frame: pd.DataFrame = pd.DataFrame(empty)
         for name in money:
             frame[name] = frame[name].astype(object)
         return frame

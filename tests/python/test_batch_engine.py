@@ -177,3 +177,128 @@ def test_compare_sums_in_the_engine_what_the_reference_frames_give(rules: subsid
         covered = covered[covered["year"] == check.year]
         assert check.projected.max == sum(m for m in covered["max"] if m is not None)
         assert check.unfixed == int((covered["status"] == "unfixed").sum())
+    # A side that did not fail shows None, never NaN; a row not compared has no unfixed change.
+    for column in ("baseline_error", "scenario_error"):
+        assert all(v is None or isinstance(v, str) for v in comparison.failed[column])
+    assert all(v is None for v, ok in zip(rows["unfixed_change"], both) if not ok)
+
+
+# --- the frames against the per-row construction --------------------------------------------------
+
+ENGINE = Path(__file__).resolve().parents[1] / "data" / "engine"
+# Interactions, so that lines are withheld or reduced: an exclusion and a yearly cap (over
+# exact amounts only: a cap that cuts an exact line against a band's floor and ceiling leaves it
+# "exact" with a floor above its ceiling in both engines, and the batch results carry no amount
+# apart from the floor; that is the engine's to settle, not the frames').
+INTERACTIONS = """
+exclusions:
+  - id: one-of-fixed-and-items
+    rules: [R1-fixed, R4-items]
+    resolve: higher
+caps:
+  - id: yearly-cap
+    rules: [R1-fixed, R3-rate, R4-items]
+    max: 250万
+"""
+
+
+def _engine_rules() -> subsidy.RuleSet:
+    texts = {p.name: p.read_text(encoding="utf-8") for p in sorted(ENGINE.glob("*.yaml"))}
+    texts["policy-a.yaml"] += INTERACTIONS
+    return subsidy.RuleSet.from_texts(texts)
+
+
+def _engine_population(enterprises: int, seed: int) -> pd.DataFrame:
+    """Several years per enterprise, tiers, bands, items, in-kind and unfixed awards, missing
+    facts, and amounts beyond int64 分 (rows the batch engine leaves to the exact path)."""
+    rng = np.random.default_rng(seed)
+    rows = enterprises * 3
+
+    def money(high: int, missing: float = 0.0, huge: float = 0.0) -> list[Decimal | None]:
+        cents = rng.integers(0, high * 100, rows).tolist()
+        out: list[Decimal | None] = [Decimal(c).scaleb(-2) for c in cents]
+        for i in np.flatnonzero(rng.random(rows) < huge).tolist():
+            out[i] = Decimal(10) ** 20 + Decimal(cents[i])
+        for i in np.flatnonzero(rng.random(rows) < missing).tolist():
+            out[i] = None
+        return out
+
+    kinds = ["大", "小"]
+    return pd.DataFrame(
+        {
+            "id": [f"T{i % enterprises:05d}" for i in range(rows)],
+            "name": [f"企业{i % 7}" for i in range(rows)],
+            "year": np.repeat(np.array([2021, 2022, 2023]), enterprises),
+            "sector": np.array(["制造", "服务"], dtype=object)[(rng.random(rows) < 0.15).astype(int)],
+            "revenue": money(300_000_000, missing=0.05, huge=0.02),
+            "tax_paid": money(80_000_000, huge=0.02),
+            "tax_last_year": money(60_000_000, missing=0.05),
+            "investment": money(150_000, missing=0.2),
+            "certified": rng.random(rows) < 0.6,
+            "listing_year": rng.integers(2015, 2024, rows),
+            "products": [
+                [{"kind": kinds[int(k)], "price": Decimal(int(p)) * 10000} for k, p in
+                 zip(rng.integers(0, 2, n), rng.integers(50, 300, n))]
+                for n in rng.integers(0, 4, rows).tolist()
+            ],
+            "mergers": [[{"merged": int(m)} for m in rng.integers(1, 4, n)] for n in rng.integers(0, 3, rows).tolist()],
+        }
+    )
+
+
+def _per_row_frames(evaluations: list[subsidy.Evaluation]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The lines and enterprise totals built cell by cell from whole evaluations, as the frames
+    were built before they were read from the batch engine's buffers."""
+    lines: dict[str, list[object]] = {name: [] for name in (
+        "enterprise", "name", "year", "policy_set", "rule", "payer", "form", "status", "amount", "min",
+        "max", "tier", "items", "unfixed_text", "withheld", "note", "clause")}
+    totals: dict[str, list[object]] = {name: [] for name in (
+        "enterprise", "name", "ok", "cash_min", "cash_max", "in_kind_min", "in_kind_max", "unfixed",
+        "recognised", "lines", "unevaluated", "receipt")}
+    for e in evaluations:
+        for line in e.lines:
+            for name, value in (
+                ("enterprise", e.enterprise), ("name", e.name), ("year", e.year),
+                ("policy_set", line.policy_set), ("rule", line.rule), ("payer", line.payer),
+                ("form", line.form), ("status", line.status), ("amount", line.amount),
+                ("min", line.band.min if line.band else None), ("max", line.band.max if line.band else None),
+                ("tier", line.tier), ("items", line.items), ("unfixed_text", line.unfixed_text),
+                ("withheld", line.withheld), ("note", line.note), ("clause", line.citation.clause),
+            ):
+                lines[name].append(value)
+        t = e.totals.all
+        for name, value in (
+            ("enterprise", e.enterprise), ("name", e.name), ("ok", e.error is None),
+            ("cash_min", t.cash.min), ("cash_max", t.cash.max), ("in_kind_min", t.in_kind.min),
+            ("in_kind_max", t.in_kind.max), ("unfixed", t.unfixed), ("recognised", t.recognised),
+            ("lines", t.lines), ("unevaluated", t.unevaluated), ("receipt", e.receipt.digest),
+        ):
+            totals[name].append(value)
+    line_frame = pd.DataFrame(lines)
+    for name in ("amount", "min", "max"):
+        line_frame[name] = line_frame[name].astype(object)
+    total_frame = pd.DataFrame(totals)
+    for name in ("cash_min", "cash_max", "in_kind_min", "in_kind_max"):
+        total_frame[name] = total_frame[name].astype(object)
+    return line_frame, total_frame
+
+
+def test_frames_from_the_engine_buffers_equal_the_per_row_construction() -> None:
+    rules = _engine_rules()
+    frame = _engine_population(300, 11)
+    for scenario in (rules.baseline, rules.choose({"support-policy": "policy-b"}), rules.on("2021-06-30")):
+        batch = scenario.evaluate_many(frame, threads=2)
+        # Both kinds of rows: read from the engine's results, and evaluated whole.
+        assert 0 < len(batch) - batch._core.partial < batch._core.partial
+        lines, totals = batch.frames()
+        evaluations = list(batch)
+        want_lines, want_totals = _per_row_frames(evaluations)
+        _same_frames(lines, want_lines)
+        _same_frames(totals[list(want_totals.columns)], want_totals)
+        assert list(totals["error"].isna()) == [e.error is None for e in evaluations]
+        assert list(totals["incomplete"].isna()) == [not e.unevaluated for e in evaluations]
+        if scenario is rules.baseline:
+            assert lines["withheld"].any() and (lines["note"] != "").any()
+            assert (lines["tier"] != "").any() and (lines["unfixed_text"] != "").any()
+            assert set(lines["status"]) >= {"exact", "band", "unfixed"} and (lines["items"] > 1).any()
+            assert (totals["in_kind_max"] != 0).any() and not totals["incomplete"].isna().all()

@@ -88,10 +88,10 @@ def _batch_body(loaded: Loaded, scenario: Scenario, records: _core.Enterprises, 
                 threads: int) -> dict[str, Any]:
     core = scenario._make_core(trace=True) if trace else scenario._core_scenario
     batch = _core.evaluate_batch(loaded.rules._core, records, core, threads)
-    sums = batch.aggregate("payer", None)
+    sums = _core.batch_aggregate(batch, "payer", None)
     return {
         "evaluations": [Raw(text) for text in batch.to_json(trace)],
-        "totals": {"by_payer": sums, "all": batch.aggregate("all", None).get("all")},
+        "totals": {"by_payer": sums, "all": _core.batch_aggregate(batch, "all", None).get("all")},
         "receipt": loaded.receipt(scenario.canonical),
     }
 
