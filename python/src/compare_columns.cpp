@@ -169,6 +169,7 @@ void register_compare(py::module_& m) {
       },
       py::arg("batch"), "Evaluated without error and with no rule left out for want of a fact.");
   register_batch_frames(m);
+  register_frame_columns(m);
 }
 
 }  // namespace subsidy_py

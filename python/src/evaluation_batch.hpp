@@ -151,6 +151,9 @@ bool list_column_is_plain(const subsidy::FactDecl& decl, const py::sequence& cel
 /// amount where none is allowed, more than 38 digits): then the typed path reads the column.
 py::object decimal_buffers(const py::sequence& cells, std::int32_t exponent, bool allow_negative);
 
+/// A list-fact column read in C++ into Arrow buffers (see list_buffers in frame_columns.cpp).
+void register_frame_columns(py::module_& m);
+
 /// subsidy.compare's per-row work: compare_columns, budget_sums, complete_mask
 /// (compare_columns.cpp); it also registers the batch results' columns (batch_frames.cpp).
 void register_compare(py::module_& m);

@@ -1,7 +1,7 @@
 """A pandas DataFrame read by column into the batch engine's fact table, with no Python code per
 value: numeric, boolean and text columns through vectorised pyarrow conversions, columns of
-``decimal.Decimal`` objects and list-fact cells read in C++ (``_core.decimal_buffers``,
-``_core.list_column_is_plain``), never through float.
+``decimal.Decimal`` objects and list-fact cells read in C++ into Arrow buffers
+(``_core.decimal_buffers``, ``_core.list_buffers``), never through float.
 
 A frame is read this way only when every value keeps exactly what the typed path would keep (an
 amount written at its column's exponent, an id without surrounding spaces, no two records of one
@@ -95,11 +95,28 @@ def _field_type(kind: str, exponent: int) -> pa.DataType:
 
 
 def _list(rules: _core.RuleSet, name: str, series: pd.Series, fields: list[tuple[str, str, int]]) -> pa.Array:
-    cells = _objects(series)
-    if series.dtype.kind != "O" or not _core.list_column_is_plain(rules, name, cells):
+    """A column of None or lists of dicts read in C++ into Arrow buffers (one pass, no Python
+    per record), wrapped as list<struct> without a copy."""
+    if series.dtype.kind != "O":
         raise _Typed(name)
-    record = pa.struct([(field, _field_type(kind, exponent)) for field, kind, exponent in fields])
-    return pa.array(cells, type=pa.list_(record), from_pandas=False)
+    built = _core.list_buffers(rules, name, _objects(series))
+    if built is None:
+        raise _Typed(name)
+    offsets, validity, nulls, count, buffers = built
+    children: list[pa.Array] = []
+    for (field, kind, exponent), (_, data, text_offsets, valid, missing) in zip(fields, buffers):
+        kind_type = _field_type(kind, exponent)
+        chunks = [None if valid is None else pa.py_buffer(valid)]
+        if text_offsets is not None:
+            chunks.append(pa.py_buffer(text_offsets))
+        chunks.append(pa.py_buffer(data))
+        children.append(pa.Array.from_buffers(kind_type, count, chunks, null_count=missing))
+    records = pa.StructArray.from_arrays(children, names=[field for field, _, _ in fields])
+    return pa.Array.from_buffers(
+        pa.list_(records.type), len(series),
+        [None if validity is None else pa.py_buffer(validity), pa.py_buffer(offsets)],
+        null_count=nulls, children=[records],
+    )
 
 
 def _column(

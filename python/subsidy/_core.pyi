@@ -151,6 +151,9 @@ def decimal_buffers(
     cells: Any, exponent: int, allow_negative: bool
 ) -> tuple[bytes, bytes | None, int, bytes | None] | None: ...
 def list_column_is_plain(rules: RuleSet, fact: str, cells: Any) -> bool: ...
+def list_buffers(
+    rules: RuleSet, fact: str, cells: Any
+) -> tuple[bytes, bytes | None, int, int, list[tuple[str, bytes, bytes | None, bytes | None, int]]] | None: ...
 class CompareColumns(TypedDict):
     per_enterprise: CodedColumns
     failed: dict[str, list[str | None]]
