@@ -450,26 +450,24 @@ control row shows how much of a second core the run got). What limits the ones m
 * **Where users are.** `evaluate_frame`, `evaluate_many` and `subsidy.compare` run on the batch
   engine whenever no trace is asked for: a DataFrame is read by column (`subsidy/_columns.py`:
   `decimal.Decimal` amounts read in C++, one `str()` per value through the C API, into decimal128
-  buffers; numeric, boolean and `str` columns by pyarrow; list cells checked in C++, then
-  converted by pyarrow), with no record per enterprise and so no record limit. Typed records (the
-  command's files) are read into a fact table too. Lines and totals come from the batch results,
-  filled from the rule set by index; the rows the batch left to the exact path, and every
-  evaluation asked for whole (`batch[i]`, JSON, iteration), are evaluated by the reference
-  evaluator with their record of the year before. Measured at 100 000 enterprise-years (the
-  multi-year test population, load 7-9): `evaluate_many` 8.4 s → 0.7-2 s, `evaluate_frame`
-  10.7 s → 2.6-3.3 s, `compare` 11.5 s → 1.5-3.5 s (before: 60 000 rows, the most the typed path
-  took under these rules). What remains: the results cross as one `subsidy::Evaluation` per row
-  (award lines with their own strings, totals in maps), then one Python object per cell of the
-  frames (17 columns per line, 14 per enterprise) and pandas' conversion of those lists; the
-  receipts (a SHA-256 per record) are computed only when the enterprise totals are built. The
-  ≥ 20× target compares unlike work: the stdlib loop computes the 17 rules of S into one sum,
-  `evaluate_frame` every rule of the rule set into two DataFrames of exact objects. Meeting it
-  needs the frames built from the batch results' buffers (Arrow-backed string columns, amounts
-  per rule exponent) instead of per-row evaluations; not done.
-* **compare.** The per-enterprise changes, failed rows, completeness and budget-line sums are
-  computed in C++ (no Python per row); the time is the two evaluations (above) and the Python
-  `Decimal` objects of six columns per enterprise. Under 1 s needs the comparison taken from the
-  two batch results' totals directly, without per-row evaluations.
+  buffers; list cells read in C++ straight into Arrow list<struct> buffers; numeric, boolean and
+  `str` columns by pyarrow), with no record per enterprise and so no record limit. The batch
+  keeps the engine's results as they are: lines, totals, sums and the comparison are read from
+  its buffers in place (no evaluation object per row), and the frames come back as one coded
+  column each (int32 codes into a dictionary of distinct `str` or `Decimal` objects, made once
+  per distinct value, or a NumPy array), expanded by Arrow `take` / NumPy indexing into pandas'
+  Arrow-backed `str` columns and object columns of `Decimal`. Only the rows the engine left to the
+  exact path, and evaluations asked for whole (`batch[i]`, JSON, iteration), are evaluated by the
+  reference evaluator, with their record of the year before. What remains in `evaluate_frame`:
+  reading the DataFrame's Python objects (one `str()` per `Decimal` cell, one pass over every
+  list cell's dicts), the receipts of the enterprise totals (a SHA-256 of each record, on every
+  core), building the line columns and pandas' own frame construction. The ≥ 20× target
+  compares unlike work: the stdlib loop computes the 17 rules of S into one sum, `evaluate_frame`
+  every rule of the rule set (66) into two DataFrames of exact objects with a receipt per
+  enterprise; the "× stdlib loop" column sets enterprises/s against the loop's enterprises/s.
+* **compare.** Both evaluations, then the per-enterprise changes, failed rows, completeness,
+  budget-line sums and sums by payer read from the two batches' buffers in C++ (row totals summed
+  in int64 units, one `Decimal` object per distinct amount).
 * **`subsidy evaluate` on a file.** The command types the file's records (the record limit, 63 492
   records under these rules, stays), evaluates them on the batch engine, then writes every
   evaluation through the report writers, which read each one whole as Python objects and list
@@ -540,6 +538,10 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as work:
         apis = api_rows(d, slow_n, Path(work))
 
+    # The hand-written stdlib-decimal loop in enterprises/s (S: 17 evaluations per enterprise),
+    # which the API rows are set against.
+    stdlib_rate = next((r["evaluations_per_second"] / RULES_S for r in rows
+                        if r["implementation"] == "hand-written Python, stdlib decimal"), None)
     # The checksum of the first slow_n enterprises, from the hand-written C++ at the same N.
     reference_rate = float(meta.get("reference_rate", 0)) or None
     checks: dict[int, set[str]] = {}
@@ -595,9 +597,11 @@ def main() -> int:
         f"amounts, `str` enumerations and lists of dicts (every rule of the rule set, default scenario; one run "
         f"each; the 1-minute load average was {os.getloadavg()[0]:.2f} at the end):",
         "",
-        "| API | N | seconds | enterprises/s | checksum | note |",
-        "|---|---:|---:|---:|---:|---|",
+        "| API | N | seconds | enterprises/s | × stdlib loop | checksum | note |",
+        "|---|---:|---:|---:|---:|---:|---|",
         *[f"| {a['implementation']} | {a['n']} | {a['seconds']:.2f} | {a['n'] / a['seconds']:,.0f} | "
+          f"{(a['n'] / a['seconds']) / stdlib_rate:.2f} | {a['checksum']} | {a['note']} |" if stdlib_rate else
+          f"| {a['implementation']} | {a['n']} | {a['seconds']:.2f} | {a['n'] / a['seconds']:,.0f} | | "
           f"{a['checksum']} | {a['note']} |" for a in apis],
         "",
         f"Loading and checking all {meta.get('rule_files', '?')} rule files: {meta.get('load_ms', '?')} ms (median of 5).",
