@@ -144,6 +144,12 @@ EvaluationBatch evaluate_table_on_batch_engine(const subsidy::RuleSet& rules, py
 /// anywhere. Read with the C API, no Python code per value. False: the typed path reads it.
 bool list_column_is_plain(const subsidy::FactDecl& decl, const py::sequence& cells);
 
+/// Such a column read into Arrow list<struct> buffers: (list offsets as int32 bytes, validity or
+/// None, null count, record count, per field of `decl`: (name, data, utf8 offsets or None,
+/// validity or None, null count)); fields are decimal128 at their column exponent, bool or utf8.
+/// None when list_column_is_plain would say false, or a field is text or a date.
+py::object list_buffers(const subsidy::FactDecl& decl, const py::sequence& cells);
+
 /// A scalar number column of Python objects (decimal.Decimal, int, None) as an Arrow decimal128
 /// column at `exponent`: (data, validity or None, null count, each row's written exponent as
 /// int8 bytes or None when every value is written at `exponent`), or None when some cell does not
@@ -151,7 +157,7 @@ bool list_column_is_plain(const subsidy::FactDecl& decl, const py::sequence& cel
 /// amount where none is allowed, more than 38 digits): then the typed path reads the column.
 py::object decimal_buffers(const py::sequence& cells, std::int32_t exponent, bool allow_negative);
 
-/// A list-fact column read in C++ into Arrow buffers (see list_buffers in frame_columns.cpp).
+/// Binds list_buffers (frame_columns.cpp).
 void register_frame_columns(py::module_& m);
 
 /// subsidy.compare's per-row work: compare_columns, budget_sums, complete_mask

@@ -116,49 +116,7 @@ bool exact_units(PyObject* cell, std::int32_t exponent, bool allow_negative, Int
   return scale_up(out, written - exponent);
 }
 
-bool plain_value(PyObject* v, const subsidy::FactDecl& field) {
-  if (v == Py_None) return true;
-  const UnitKind kind = field.unit.kind;
-  if (kind == UnitKind::boolean) return PyBool_Check(v);
-  if (kind == UnitKind::enumeration) return PyUnicode_CheckExact(v) != 0;
-  if (!is_number_unit(kind)) return false;  // text and dates: the typed path
-  Int128 ignored = 0;
-  std::int32_t written = 0;
-  const std::int32_t exponent = subsidy::column_exponent(field.unit);
-  // Record fields keep no exponent of their own: only values written at the column's are taken.
-  return exact_units(v, exponent, field.allow_negative, ignored, written) && written == exponent;
-}
-
 }  // namespace
-
-bool list_column_is_plain(const subsidy::FactDecl& decl, const py::sequence& cells) {
-  for (py::handle cell : cells) {
-    PyObject* list = cell.ptr();
-    if (list == Py_None) continue;
-    if (!PyList_CheckExact(list)) return false;
-    for (Py_ssize_t k = 0; k < PyList_GET_SIZE(list); ++k) {
-      PyObject* record = PyList_GET_ITEM(list, k);
-      if (!PyDict_CheckExact(record)) return false;
-      PyObject* key = nullptr;
-      PyObject* value = nullptr;
-      Py_ssize_t at = 0;
-      while (PyDict_Next(record, &at, &key, &value)) {
-        if (!PyUnicode_CheckExact(key)) return false;
-        const char* name = PyUnicode_AsUTF8(key);
-        if (name == nullptr) {
-          PyErr_Clear();
-          return false;
-        }
-        const subsidy::FactDecl* field = nullptr;
-        for (const auto& f : decl.fields) {
-          if (f.name == name) field = &f;
-        }
-        if (field == nullptr || !plain_value(value, *field)) return false;
-      }
-    }
-  }
-  return true;
-}
 
 namespace {
 
@@ -303,6 +261,10 @@ py::object list_buffers(const subsidy::FactDecl& decl, const py::sequence& cells
                                   offsets.size() * sizeof(std::int32_t)),
                         nulls ? py::object(py::bytes(validity)) : py::none(), nulls, records,
                         built);
+}
+
+bool list_column_is_plain(const subsidy::FactDecl& decl, const py::sequence& cells) {
+  return !list_buffers(decl, cells).is_none();
 }
 
 void register_frame_columns(py::module_& m) {
