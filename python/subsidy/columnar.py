@@ -2,9 +2,9 @@
 
 Input: a ``pyarrow.Table`` / ``RecordBatch`` (fast: the engine reads decimal128, integer, bool,
 text, dictionary, date32 and list<struct> columns directly through the Arrow C Data Interface), or
-a pandas DataFrame (converted with ``pyarrow.Table.from_pandas`` first: ``decimal.Decimal``
-object columns become decimal128 exactly, but that conversion runs in Python and is the slow
-part). Float columns are refused: a float is already inexact.
+a pandas DataFrame (its ``decimal.Decimal``, list-of-dict, ``str`` and boolean columns read into
+Arrow arrays in C++ by :mod:`subsidy._columns`, other columns converted by pyarrow). Float columns
+are refused: a float is already inexact.
 
 Results: award lines and per-enterprise cash totals as Arrow tables with decimal128 amounts, and
 the exact totals as ``decimal.Decimal``. Rows the fast path cannot compute in int64 are evaluated
@@ -63,7 +63,14 @@ def fact_table(core_rules: _core.RuleSet, data: Any) -> _core.FactTable:
         if data.fingerprint != core_rules.fingerprint:
             raise ValueError("this FactTable was read for another rule set")
         return data._core
-    table = arrow_table(data)
+    import pandas as pd
+
+    if isinstance(data, pd.DataFrame):
+        from ._columns import arrow_of_frame
+
+        table = arrow_of_frame(core_rules, data)
+    else:
+        table = arrow_table(data)
     columns = []
     for name in table.column_names:
         column = table.column(name)

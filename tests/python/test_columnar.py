@@ -162,6 +162,11 @@ def test_dataframe_input_and_floats_refused(rules: subsidy.RuleSet) -> None:
     frame = pd.DataFrame(rows)
     result = rules.evaluate_columns(frame)
     assert len(result.enterprises) == 50
+    # Its columns read in C++ give what pyarrow's conversion of the whole frame gives.
+    via_arrow = rules.evaluate_columns(pa.Table.from_pandas(frame, preserve_index=False))
+    assert result.lines.equals(via_arrow.lines) and result.enterprises.equals(via_arrow.enterprises)
+    assert (result.total, result.by_payer) == (via_arrow.total, via_arrow.by_payer)
+    assert result.lines.num_rows > 50
     with pytest.raises(subsidy.SubsidyError, match="floating-point"):
         rules.evaluate_columns(pd.DataFrame({"id": ["a"], "industry": ["其他"], "sales_revenue": [1.5]}))
     with pytest.raises(subsidy.SubsidyError, match="no such fact"):
