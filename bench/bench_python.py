@@ -138,7 +138,7 @@ def engine_from_python(d: dict[str, np.ndarray], n: int, threads: int) -> tuple[
 
 
 def engine_from_dataframe(d: dict[str, np.ndarray], n: int) -> tuple[float, str]:
-    """The pandas path: Decimal object columns, converted to Arrow inside evaluate_columns."""
+    """The pandas path: Decimal object columns, read into Arrow inside RuleSet.fact_table."""
     rules = subsidy.RuleSet.load(REPO / "rules")
     machining = rules.choose({"electromechanical-policy": "machining-survey"})
     each_rating = rules.with_options({"standardization_rating_count": "each_rating"})
@@ -517,7 +517,7 @@ def main() -> int:
             "RuleSet.fact_table + Scenario.evaluate_columns ×2: Arrow import, evaluation, Arrow results")
     t, total = engine_from_dataframe(d, slow_n)
     add("engine from Python, pandas DataFrame of Decimal objects, 1 thread", slow_n, t, total,
-        "the DataFrame's conversion to Arrow (pyarrow, per value) included")
+        "the DataFrame's columns read into Arrow arrays in C++ (subsidy._columns) included")
     t, total = python_decimal(d, slow_n)
     add("hand-written Python, stdlib decimal", slow_n, t, total)
     zen_result = zen_engine(d, slow_n)
