@@ -220,10 +220,18 @@ py::object list_buffers(const subsidy::FactDecl& decl, const py::sequence& cells
   std::vector<PyObject*> values(decl.fields.size());
   for (py::handle cell : cells) {
     PyObject* list = cell.ptr();
+    py::object converted;
+    if (list != Py_None && !PyList_CheckExact(list)) {
+      // A NumPy array of records (a list cell as pyarrow's to_pandas() gives it), as the typed
+      // path reads it: through its tolist().
+      if (!py::hasattr(cell, "dtype") || !py::hasattr(cell, "tolist")) return py::none();
+      converted = cell.attr("tolist")();
+      list = converted.ptr();
+      if (!PyList_CheckExact(list)) return py::none();
+    }
     if (list == Py_None) {
       ++nulls;
     } else {
-      if (!PyList_CheckExact(list)) return py::none();
       validity[row >> 3] = static_cast<char>(validity[row >> 3] | (1 << (row & 7)));
       for (Py_ssize_t k = 0; k < PyList_GET_SIZE(list); ++k) {
         PyObject* record = PyList_GET_ITEM(list, k);

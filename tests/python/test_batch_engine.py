@@ -14,7 +14,7 @@ import pytest
 
 import subsidy
 from subsidy import _core, _frames
-from enterprise_years import population
+from enterprise_years import arrow, population
 
 RULES = Path(__file__).resolve().parents[2] / "rules"
 
@@ -129,6 +129,16 @@ def test_a_frame_is_read_by_column_or_else_typed(rules: subsidy.RuleSet) -> None
     odd.loc[7, "land_use_tax"] = Decimal("12.345")
     lines, totals = rules.evaluate_frame(odd)
     want = _reference(rules.baseline, _frames.enterprises_from(rules._core, odd))
+    _same_frames(lines, _frames.lines_frame(want))
+    _same_frames(totals, _frames.totals_frame(want))
+
+
+def test_list_cells_as_numpy_arrays_are_read_by_column(rules: subsidy.RuleSet) -> None:
+    frame = arrow(population(150, 8, huge_share=0.03)).to_pandas()
+    assert isinstance(frame["standards"].iloc[0], np.ndarray)  # as pyarrow hands list cells over
+    assert _frames.column_facts(rules._core, frame) is not None
+    lines, totals = rules.evaluate_frame(frame)
+    want = _reference(rules.baseline, _frames.enterprises_from(rules._core, frame))
     _same_frames(lines, _frames.lines_frame(want))
     _same_frames(totals, _frames.totals_frame(want))
 
