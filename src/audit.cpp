@@ -3,13 +3,19 @@
 #include "subsidy/audit.hpp"
 
 #include <algorithm>
+#include <functional>
 #include <map>
+#include <memory>
 #include <set>
 #include <tuple>
 #include <utility>
 
+#include "audit_whole.hpp"
+#include "compiled.hpp"
 #include "document.hpp"
 #include "json_writer.hpp"
+#include "prepared.hpp"
+#include "subsidy/columnar.hpp"
 
 namespace subsidy {
 
@@ -214,11 +220,38 @@ std::string band_text(const Band& b) {
   return b.min == b.max ? money(b.min) : money(b.min) + " – " + money(b.max);
 }
 
+constexpr std::size_t kNone = static_cast<std::size_t>(-1);
+
+// What the audit reads of a grant's award line: from a whole evaluation, or from a row of the
+// batch engine's results. The batch gives the same values, but amounts at its own exponent (100
+// as 100.00) and notes with amounts written from them, so a finding that shows the line's band
+// or note is made from a whole evaluation only.
+struct LineView {
+  LineStatus status = LineStatus::exact;
+  Band band;
+  bool withheld = false;
+  std::string note;
+  std::string unfixed_text;
+  bool whole = true;  ///< from a whole evaluation (its figures are the reference's)
+
+  static LineView of(const AwardLine& l) {
+    return {l.status, l.band, l.withheld, l.note, l.unfixed_text, true};
+  }
+};
+
+bool shows_band(LineStatus status) {
+  return status != LineStatus::unfixed && status != LineStatus::recognised;
+}
+
 class Auditor {
  public:
   Auditor(const RuleSet& rules, const std::vector<Enterprise>& enterprises,
-          const std::vector<Grant>& ledger, const Scenario& scenario)
-      : rules_(rules), enterprises_(enterprises), ledger_(ledger), scenario_(scenario) {}
+          const std::vector<Grant>& ledger, const Scenario& scenario, bool on_batch)
+      : rules_(rules),
+        enterprises_(enterprises),
+        ledger_(ledger),
+        scenario_(scenario),
+        on_batch_(on_batch) {}
 
   AuditReport run() {
     report_.grants = ledger_.size();
@@ -264,6 +297,22 @@ class Auditor {
   }
 
  private:
+  /// One distinct choice of versions: its batch (the records its grants need, then the records
+  /// of the year before), evaluated on the batch engine.
+  struct Group {
+    std::vector<std::pair<std::size_t, std::int64_t>> rows;  ///< per batch row: record, year
+    std::vector<std::optional<std::size_t>> previous;        ///< the row of the year before
+    std::function<Evaluation(const Enterprise&, const Enterprise*)> reference;
+    ColumnarResult result;
+    std::map<std::string, std::uint32_t> rule_index;  ///< qualified rule id → result.rules
+  };
+  /// An evaluated enterprise-year: a batch row, and its whole evaluation once made.
+  struct Source {
+    std::size_t group = kNone;
+    std::size_t row = 0;
+    std::size_t whole = kNone;  ///< into evaluations_
+  };
+
   // Enterprise records by (id, year); a record without a year serves any year.
   void index_enterprises() {
     for (std::size_t i = 0; i < enterprises_.size(); ++i) {
@@ -291,8 +340,18 @@ class Auditor {
     return choose;
   }
 
+  // A record as a batch row: a record without a year is evaluated as the record of the grant's
+  // year.
+  Enterprise record_at(const std::pair<std::size_t, std::int64_t>& row) const {
+    Enterprise e = enterprises_[row.first];
+    if (!e.year) e.year = row.second;
+    return e;
+  }
+
   // Resolves each grant once (its rule, its enterprise record) and evaluates, one batch per
-  // distinct choice of versions, the records the grants need.
+  // distinct choice of versions, the records the grants need: on the batch engine, whose rows
+  // the audit completes through the reference evaluator when it must (check()); or, without it,
+  // every record whole.
   void evaluate_needed() {
     matches_.resize(ledger_.size());
     std::map<std::map<std::string, std::string>, std::vector<std::size_t>> wanted;  // → grants
@@ -303,8 +362,7 @@ class Auditor {
       if (m.info != nullptr && m.record) wanted[choice_for(ledger_[i])].push_back(i);
     }
     for (auto& [choose, grants] : wanted) {
-      // Each grant is judged at its own year: a record without a year is evaluated as the
-      // record of the grant's year.
+      // Each grant is judged at its own year.
       std::vector<std::pair<std::size_t, std::int64_t>> records;
       for (std::size_t i : grants) records.emplace_back(*matches_[i].record, ledger_[i].year);
       std::sort(records.begin(), records.end());
@@ -312,21 +370,41 @@ class Auditor {
       Scenario s = scenario_;
       s.choose = choose;
       s.trace = false;
-      std::vector<Enterprise> batch;
-      batch.reserve(records.size());
-      for (const auto& [r, year] : records) {
-        batch.push_back(enterprises_[r]);
-        if (!batch.back().year) batch.back().year = year;
-      }
+      Group group;
+      group.rows = records;
       // The records of the year before, for rules that read last_year(...); their own results
       // are not used.
       for (const auto& [r, year] : records) {
         auto it = by_key_.find({enterprises_[r].id, year - 1});
-        if (it != by_key_.end()) batch.push_back(enterprises_[it->second]);
+        if (it != by_key_.end()) group.rows.emplace_back(it->second, year - 1);
       }
-      const std::size_t first = evaluations_.size();
-      auto results = evaluate_batch(rules_, batch, s, 0);
-      for (std::size_t k = 0; k < records.size(); ++k) evaluations_.push_back(std::move(results[k]));
+      std::vector<Enterprise> batch;
+      batch.reserve(group.rows.size());
+      for (const auto& row : group.rows) batch.push_back(record_at(row));
+      const std::size_t first = sources_.size();
+      if (on_batch_) {
+        // As evaluate_batch finds them: the row each row reads last_year(...) from.
+        group.previous = detail::previous_records(batch.size(), [&](std::size_t k) {
+          return std::make_pair(&batch[k].id, batch[k].year);
+        });
+        group.reference = detail::reference_evaluator(detail::prepare(rules_, s));
+        const Program program(rules_, s);
+        group.result = program.run(FactTable::from_enterprises(rules_, batch), 0);
+        // The batch's own evaluations of the rows it left to the exact path were made from the
+        // columns, without the records' marks: check() evaluates those rows from the records.
+        group.result.exact.clear();
+        for (std::uint32_t k = 0; k < group.result.rules.size(); ++k)
+          group.rule_index.emplace(group.result.rules[k], k);
+        for (std::size_t k = 0; k < records.size(); ++k)
+          sources_.push_back(Source{groups_.size(), k, kNone});
+        groups_.push_back(std::move(group));
+      } else {
+        auto results = evaluate_batch(rules_, batch, s, 0);
+        for (std::size_t k = 0; k < records.size(); ++k) {
+          sources_.push_back(Source{kNone, k, evaluations_.size()});
+          evaluations_.push_back(std::move(results[k]));
+        }
+      }
       for (std::size_t i : grants) {
         const auto at = std::lower_bound(records.begin(), records.end(),
                                          std::make_pair(*matches_[i].record, ledger_[i].year));
@@ -335,8 +413,54 @@ class Auditor {
     }
   }
 
-  void add(std::size_t i, FindingKind kind, const RuleInfo* info, const AwardLine* line,
-           std::string message) {
+  // The whole evaluation of a source's record, made once by the reference evaluator with the
+  // record of the year before that the batch gave it: what evaluate_batch gives that row.
+  const Evaluation& whole(std::size_t source) {
+    Source& s = sources_[source];
+    if (s.whole == kNone) {
+      const Group& group = groups_[s.group];
+      const Enterprise e = record_at(group.rows[s.row]);
+      std::optional<Enterprise> previous;
+      if (group.previous[s.row]) previous = record_at(group.rows[*group.previous[s.row]]);
+      s.whole = evaluations_.size();
+      evaluations_.push_back(group.reference(e, previous ? &*previous : nullptr));
+    }
+    return evaluations_[s.whole];
+  }
+
+  // True when the batch row tells all the audit reads of it: the row was computed in fixed
+  // point, and its record decided no amount (a decided amount outside its band is a finding of
+  // the whole evaluation, which the batch results leave out).
+  bool batch_tells(const Source& s) const {
+    const Group& group = groups_[s.group];
+    return group.result.by_reference[s.row] == 0 &&
+           enterprises_[group.rows[s.row].first].decided.empty();
+  }
+
+  // The grant's line in a batch row (the last line of its rule, as in a whole evaluation).
+  std::optional<LineView> batch_line(const Source& s, const RuleInfo& info) const {
+    const Group& group = groups_[s.group];
+    const ColumnarResult& result = group.result;
+    const auto index = group.rule_index.find(info.qualified_id);
+    if (index == group.rule_index.end()) return std::nullopt;
+    std::optional<LineView> out;
+    for (std::size_t k = result.offsets[s.row]; k < result.offsets[s.row + 1]; ++k) {
+      const ColumnarLine& l = result.lines[k];
+      if (l.rule != index->second) continue;
+      LineView v;
+      v.status = l.status;
+      v.withheld = l.withheld;
+      if (shows_band(l.status)) v.band = {result.amount(l.min), result.amount(l.max)};
+      v.note = result.note(l);
+      v.unfixed_text = result.unfixed_text(l);
+      v.whole = false;
+      out = std::move(v);
+    }
+    return out;
+  }
+
+  AuditFinding finding(std::size_t i, FindingKind kind, const RuleInfo* info, const LineView* line,
+                       std::string message) const {
     const Grant& g = ledger_[i];
     AuditFinding f;
     f.kind = kind;
@@ -350,11 +474,15 @@ class Auditor {
     f.info = info;
     if (line != nullptr) {
       f.status = to_string(line->status);
-      if (line->status != LineStatus::unfixed && line->status != LineStatus::recognised)
-        f.computed = line->band;
+      if (shows_band(line->status)) f.computed = line->band;
     }
     f.message = std::move(message);
-    report_.findings.push_back(std::move(f));
+    return f;
+  }
+
+  void add(std::size_t i, FindingKind kind, const RuleInfo* info, const LineView* line,
+           std::string message) {
+    report_.findings.push_back(finding(i, kind, info, line, std::move(message)));
   }
 
   // Why a rule gave the grant's enterprise no line, said as the trace says it: conditions not
@@ -397,7 +525,12 @@ class Auditor {
               : "no facts for enterprise " + g.enterprise);
       return;
     }
-    const Evaluation& e = evaluations_[matches_[i].evaluation];
+    const std::size_t source = matches_[i].evaluation;
+    if (sources_[source].whole == kNone && batch_tells(sources_[source])) {
+      const std::optional<LineView> line = batch_line(sources_[source], *info);
+      if (judge(i, *info, line ? &*line : nullptr, nullptr)) return;
+    }
+    const Evaluation& e = whole(source);
     if (e.error) {
       add(i, FindingKind::evaluation_failed, info, nullptr,
           std::string("the facts cannot be evaluated: ") + e.error->what());
@@ -412,85 +545,122 @@ class Auditor {
         return;
       }
     }
-    const AwardLine* line = nullptr;
+    std::optional<LineView> line;
     for (const AwardLine& l : e.lines) {
-      if (l.policy_set == g.policy_set && l.rule == g.rule) line = &l;
+      if (l.policy_set == g.policy_set && l.rule == g.rule) line = LineView::of(l);
     }
-    if (g.payer != info->payer) {
-      add(i, FindingKind::payer_mismatch, info, line,
-          "paid by " + g.payer + ", but the rule's payer is " + info->payer);
+    judge(i, *info, line ? &*line : nullptr, &e);
+  }
+
+  // The findings of a grant whose rule and record are known and evaluated: `line` is the rule's
+  // line (none: the rule gave none), `e` the whole evaluation when there is one. Returns false,
+  // adding nothing, when a finding would show figures of a line the batch gave (then the grant is
+  // judged again on the whole evaluation).
+  bool judge(std::size_t i, const RuleInfo& info, const LineView* line, const Evaluation* e) {
+    const Grant& g = ledger_[i];
+    std::vector<AuditFinding> found;
+    std::size_t on_basis = 0;
+    // Adds a finding; false when it would show the band or the note of a batch line.
+    auto put = [&](FindingKind kind, const LineView* l, std::string message, bool note = false) {
+      if (l != nullptr && !l->whole && (shows_band(l->status) || note)) return false;
+      found.push_back(finding(i, kind, &info, l, std::move(message)));
+      return true;
+    };
+    auto judged = [&](bool ok) {
+      if (!ok) return false;
+      for (AuditFinding& f : found) report_.findings.push_back(std::move(f));
+      report_.on_recorded_basis += on_basis;
+      return true;
+    };
+    if (g.payer != info.payer &&
+        !put(FindingKind::payer_mismatch, line,
+             "paid by " + g.payer + ", but the rule's payer is " + info.payer)) {
+      return false;
     }
     const Date day = scenario_.on ? *scenario_.on
                                   : Date{static_cast<int>(std::clamp<std::int64_t>(g.year, 1, 9999)), 12, 31};
-    if (std::string why = rules_.not_in_force(*info, day); line == nullptr && !why.empty()) {
-      add(i, FindingKind::not_eligible, info, nullptr, "not eligible: " + why);
-      return;
+    if (std::string why = rules_.not_in_force(info, day); line == nullptr && !why.empty()) {
+      return judged(put(FindingKind::not_eligible, nullptr, "not eligible: " + why));
     }
     if (line == nullptr) {
-      add(i, FindingKind::not_eligible, info, nullptr, why_no_line(i, *info));
-      return;
+      return judged(put(FindingKind::not_eligible, nullptr, why_no_line(i, info)));
     }
     if (line->withheld && line->band.max.is_zero()) {
-      add(i, FindingKind::not_eligible, info, line,
-          "not eligible: the line gave way (" + line->note + ")");
-      return;
+      return judged(put(FindingKind::not_eligible, line,
+                        "not eligible: the line gave way (" + line->note + ")", true));
     }
-    for (const Finding& f : e.findings) {
-      if (!f.passed && f.check == "decided-amount" &&
-          f.detail.rfind(info->qualified_id + ":", 0) == 0) {
-        add(i, FindingKind::outside_band, info, line,
-            "the decided amount is outside its band: " + f.detail);
-        return;
+    if (e != nullptr) {
+      for (const Finding& f : e->findings) {
+        if (!f.passed && f.check == "decided-amount" &&
+            f.detail.rfind(info.qualified_id + ":", 0) == 0) {
+          return judged(put(FindingKind::outside_band, line,
+                            "the decided amount is outside its band: " + f.detail));
+        }
       }
     }
     switch (line->status) {
       case LineStatus::unfixed:
         if (g.basis.empty()) {
-          add(i, FindingKind::needs_basis, info, line,
-              "the policy does not fix the amount (" + line->unfixed_text +
-                  "): record the basis of " + money(g.amount));
-        } else {
-          ++report_.on_recorded_basis;
+          return judged(put(FindingKind::needs_basis, line,
+                            "the policy does not fix the amount (" + line->unfixed_text +
+                                "): record the basis of " + money(g.amount)));
         }
-        return;
+        ++on_basis;
+        return judged(true);
       case LineStatus::recognised:
         if (!g.amount.is_zero()) {
-          add(i, FindingKind::over_grant, info, line,
-              "the rule confers a recognition, not money: " + money(g.amount) + " granted");
+          return judged(put(FindingKind::over_grant, line,
+                            "the rule confers a recognition, not money: " + money(g.amount) +
+                                " granted"));
         }
-        return;
+        return judged(true);
       default:
         break;
     }
     const bool is_band = line->status == LineStatus::band;
     if (g.amount > line->band.max) {
-      add(i, FindingKind::over_grant, info, line,
-          "granted " + money(g.amount) + ", above the " +
-              (is_band ? "band maximum " : "computed amount ") + money(line->band.max) + " by " +
-              money(g.amount - line->band.max));
-    } else if (g.amount < line->band.min) {
-      add(i, FindingKind::under_grant, info, line,
-          "granted " + money(g.amount) + ", below the " +
-              (is_band ? "band minimum " : "computed amount ") + money(line->band.min) + " by " +
-              money(line->band.min - g.amount));
+      return judged(put(FindingKind::over_grant, line,
+                        "granted " + money(g.amount) + ", above the " +
+                            (is_band ? "band maximum " : "computed amount ") +
+                            money(line->band.max) + " by " + money(g.amount - line->band.max)));
     }
+    if (g.amount < line->band.min) {
+      return judged(put(FindingKind::under_grant, line,
+                        "granted " + money(g.amount) + ", below the " +
+                            (is_band ? "band minimum " : "computed amount ") +
+                            money(line->band.min) + " by " + money(line->band.min - g.amount)));
+    }
+    return judged(true);
   }
 
   const RuleSet& rules_;
   const std::vector<Enterprise>& enterprises_;
   const std::vector<Grant>& ledger_;
   const Scenario& scenario_;
+  const bool on_batch_;
   std::map<std::pair<std::string, std::int64_t>, std::size_t> by_key_;
   std::set<std::string> ids_;
   struct Match {
     const RuleInfo* info = nullptr;     ///< the rule the grant names, if the rule set has it
     std::optional<std::size_t> record;  ///< the enterprise record for its id and year
-    std::size_t evaluation = 0;         ///< into evaluations_, when both are known
+    std::size_t evaluation = 0;         ///< into sources_, when both are known
   };
   std::vector<Match> matches_;  ///< per grant
+  std::vector<Group> groups_;
+  std::vector<Source> sources_;
   std::vector<Evaluation> evaluations_;
   AuditReport report_;
 };
+
+// Records typed against another rule set are refused by the batch engine's fact table, while the
+// reference evaluator reports each as its own evaluation error (an audit finding).
+bool typed_for(const RuleSet& rules, const std::vector<Enterprise>& enterprises) {
+  const std::size_t facts = rules.facts().size();
+  return std::all_of(enterprises.begin(), enterprises.end(), [&](const Enterprise& e) {
+    return (e.rules_fingerprint.empty() || e.rules_fingerprint == rules.fingerprint()) &&
+           e.facts.size() == facts;
+  });
+}
 
 }  // namespace
 
@@ -498,8 +668,19 @@ AuditReport audit(const RuleSet& rules, const std::vector<Enterprise>& enterpris
                   const std::vector<Grant>& ledger, const Scenario& scenario) {
   scenario.validate(rules);
   check_population(enterprises);
-  return Auditor(rules, enterprises, ledger, scenario).run();
+  return Auditor(rules, enterprises, ledger, scenario, typed_for(rules, enterprises)).run();
 }
+
+namespace detail {
+
+AuditReport audit_whole(const RuleSet& rules, const std::vector<Enterprise>& enterprises,
+                        const std::vector<Grant>& ledger, const Scenario& scenario) {
+  scenario.validate(rules);
+  check_population(enterprises);
+  return Auditor(rules, enterprises, ledger, scenario, false).run();
+}
+
+}  // namespace detail
 
 // --- reports
 // ----------------------------------------------------------------------------------------
