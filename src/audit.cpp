@@ -488,12 +488,16 @@ class Auditor {
   // Why a rule gave the grant's enterprise no line, said as the trace says it: conditions not
   // met, or met with a value that reaches no tier (or no record that qualifies). Evaluated again
   // with a trace for this grant alone, so the batch above stays untraced.
-  std::string why_no_line(std::size_t i, const RuleInfo& info) const {
+  std::string why_no_line(std::size_t i, const RuleInfo& info) {
     const Grant& g = ledger_[i];
-    Scenario s = scenario_;
-    s.choose = choice_for(g);
-    s.trace = true;
-    const Evaluation e = evaluate(rules_, enterprises_[*matches_[i].record], s);
+    auto& traced = traced_[choice_for(g)];  // the scenario resolved once per choice of versions
+    if (!traced) {
+      Scenario s = scenario_;
+      s.choose = choice_for(g);
+      s.trace = true;
+      traced = detail::reference_evaluator(detail::prepare(rules_, s));
+    }
+    const Evaluation e = traced(enterprises_[*matches_[i].record], nullptr);
     for (const PassedOver& p : e.passed_over) {
       if (p.policy_set != g.policy_set || p.rule != g.rule) continue;
       std::string figures;
@@ -648,6 +652,9 @@ class Auditor {
   std::vector<Match> matches_;  ///< per grant
   std::vector<Group> groups_;
   std::vector<Source> sources_;
+  std::map<std::map<std::string, std::string>,
+           std::function<Evaluation(const Enterprise&, const Enterprise*)>>
+      traced_;  ///< by choice of versions: the reference evaluator with traces, for why_no_line
   std::vector<Evaluation> evaluations_;
   AuditReport report_;
 };
