@@ -27,5 +27,6 @@ set(SUBSIDY_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/../src/batch/interpret.cpp
   ${CMAKE_CURRENT_LIST_DIR}/../src/batch/result_merge.cpp
   ${CMAKE_CURRENT_LIST_DIR}/../src/audit.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/../src/audit_ledger.cpp
   ${CMAKE_CURRENT_LIST_DIR}/../src/structure.cpp
 )
