@@ -243,7 +243,7 @@ class Auditor {
       // A one-time award is paid once per enterprise, whatever the year of the grant (a grant
       // whose rule or enterprise-year is unknown gets that finding first). An award per item
       // (per item of a list fact) is paid once per event, and events come in different years.
-      const RuleInfo* info = matches_[i].info;
+      const std::shared_ptr<const RuleInfo>& info = matches_[i].info;
       if (info != nullptr && matches_[i].record &&
           info->recurrence.kind == Recurrence::Kind::one_time &&
           info->kind != AmountKind::per_item) {
@@ -298,7 +298,7 @@ class Auditor {
     std::map<std::map<std::string, std::string>, std::vector<std::size_t>> wanted;  // → grants
     for (std::size_t i = 0; i < ledger_.size(); ++i) {
       Match& m = matches_[i];
-      m.info = rules_.find_rule(ledger_[i].qualified_rule());
+      m.info = rules_.rule(ledger_[i].qualified_rule());
       m.record = record_for(ledger_[i]);
       if (m.info != nullptr && m.record) wanted[choice_for(ledger_[i])].push_back(i);
     }
@@ -335,7 +335,7 @@ class Auditor {
     }
   }
 
-  void add(std::size_t i, FindingKind kind, const RuleInfo* info, const AwardLine* line,
+  void add(std::size_t i, FindingKind kind, std::shared_ptr<const RuleInfo> info, const AwardLine* line,
            std::string message) {
     const Grant& g = ledger_[i];
     AuditFinding f;
@@ -347,7 +347,7 @@ class Auditor {
     f.year = g.year;
     f.rule = g.qualified_rule();
     f.granted = g.amount;
-    f.info = info;
+    f.info = std::move(info);
     if (line != nullptr) {
       f.status = to_string(line->status);
       if (line->status != LineStatus::unfixed && line->status != LineStatus::recognised)
@@ -384,7 +384,7 @@ class Auditor {
 
   void check(std::size_t i) {
     const Grant& g = ledger_[i];
-    const RuleInfo* info = matches_[i].info;
+    const std::shared_ptr<const RuleInfo>& info = matches_[i].info;
     if (info == nullptr) {
       add(i, FindingKind::unknown_rule, nullptr, nullptr,
           "the rule set has no rule " + g.qualified_rule());
@@ -483,7 +483,7 @@ class Auditor {
   std::map<std::pair<std::string, std::int64_t>, std::size_t> by_key_;
   std::set<std::string> ids_;
   struct Match {
-    const RuleInfo* info = nullptr;     ///< the rule the grant names, if the rule set has it
+    std::shared_ptr<const RuleInfo> info;  ///< the rule the grant names, if the rule set has it
     std::optional<std::size_t> record;  ///< the enterprise record for its id and year
     std::size_t evaluation = 0;         ///< into evaluations_, when both are known
   };

@@ -195,7 +195,7 @@ py::list trace_list(const std::vector<subsidy::TraceStep>& steps) {
 
 py::dict line_dict(const subsidy::AwardLine& line) {
   py::list trace = trace_list(line.trace);
-  const subsidy::RuleInfo* info = line.info;
+  const subsidy::RuleInfo* info = line.info.get();
   py::dict out("policy_set"_a = line.policy_set, "rule"_a = line.rule,
                "qualified_rule"_a = line.qualified_rule(),
                "status"_a = subsidy::to_string(line.status),
@@ -300,7 +300,7 @@ py::dict lines_columns(const EvaluationBatch& batch) {
     py::object year =
         evaluation.year ? py::object(py::int_(*evaluation.year)) : py::object(py::none());
     for (const auto& line : evaluation.lines) {
-      const subsidy::RuleInfo* info = line.info;
+      const subsidy::RuleInfo* info = line.info.get();
       std::size_t c = 0;
       columns.add(c++, enterprise);
       columns.add(c++, name);
