@@ -335,8 +335,8 @@ class Auditor {
     }
   }
 
-  void add(std::size_t i, FindingKind kind, std::shared_ptr<const RuleInfo> info, const AwardLine* line,
-           std::string message) {
+  void add(std::size_t i, FindingKind kind, std::shared_ptr<const RuleInfo> info,
+           const AwardLine* line, std::string message) {
     const Grant& g = ledger_[i];
     AuditFinding f;
     f.kind = kind;

@@ -123,8 +123,8 @@ class TableRecords : public RecordSource {
 /// Rows [from, to) of the batch engine's results as evaluations; rows the results cannot
 /// describe and rows the engine left to the reference evaluator go to `rest`.
 void fill_rows(EvaluationBatch& out, const subsidy::ColumnarResult& result,
-               const std::vector<std::shared_ptr<const subsidy::RuleInfo>>& infos, std::size_t from, std::size_t to,
-               std::vector<std::size_t>& rest) {
+               const std::vector<std::shared_ptr<const subsidy::RuleInfo>>& infos, std::size_t from,
+               std::size_t to, std::vector<std::size_t>& rest) {
   const RecordSource& records = *out.records;
   for (std::size_t r = from; r < to; ++r) {
     out.partial[r] = 1;
