@@ -134,7 +134,7 @@ class Auditor {
       // A one-time award is paid once per enterprise, whatever the year of the grant (a grant
       // whose rule or enterprise-year is unknown gets that finding first). An award per item
       // (per item of a list fact) is paid once per event, and events come in different years.
-      const RuleInfo* info = matches_[i].info;
+      const std::shared_ptr<const RuleInfo>& info = matches_[i].info;
       if (info != nullptr && matches_[i].record &&
           info->recurrence.kind == Recurrence::Kind::one_time &&
           info->kind != AmountKind::per_item) {
@@ -215,7 +215,7 @@ class Auditor {
     std::map<std::map<std::string, std::string>, std::vector<std::size_t>> wanted;  // → grants
     for (std::size_t i = 0; i < ledger_.size(); ++i) {
       Match& m = matches_[i];
-      m.info = rules_.find_rule(ledger_[i].qualified_rule());
+      m.info = rules_.rule(ledger_[i].qualified_rule());
       m.record = record_for(ledger_[i]);
       if (m.info != nullptr && m.record) wanted[choice_for(ledger_[i])].push_back(i);
     }
@@ -317,8 +317,8 @@ class Auditor {
     return out;
   }
 
-  AuditFinding finding(std::size_t i, FindingKind kind, const RuleInfo* info, const LineView* line,
-                       std::string message) const {
+  AuditFinding finding(std::size_t i, FindingKind kind, std::shared_ptr<const RuleInfo> info,
+                       const LineView* line, std::string message) const {
     const Grant& g = ledger_[i];
     AuditFinding f;
     f.kind = kind;
@@ -329,7 +329,7 @@ class Auditor {
     f.year = g.year;
     f.rule = g.qualified_rule();
     f.granted = g.amount;
-    f.info = info;
+    f.info = std::move(info);
     if (line != nullptr) {
       f.status = to_string(line->status);
       if (shows_band(line->status)) f.computed = line->band;
@@ -338,9 +338,9 @@ class Auditor {
     return f;
   }
 
-  void add(std::size_t i, FindingKind kind, const RuleInfo* info, const LineView* line,
-           std::string message) {
-    report_.findings.push_back(finding(i, kind, info, line, std::move(message)));
+  void add(std::size_t i, FindingKind kind, std::shared_ptr<const RuleInfo> info,
+           const LineView* line, std::string message) {
+    report_.findings.push_back(finding(i, kind, std::move(info), line, std::move(message)));
   }
 
   // Why a rule gave the grant's enterprise no line, said as the trace says it: conditions not
@@ -360,21 +360,25 @@ class Auditor {
       if (p.policy_set != g.policy_set || p.rule != g.rule) continue;
       std::string figures;
       for (const TraceStep& step : p.trace) {
-        if (step.kind == "tier" || step.kind == "tier value" || step.kind == "recurrence") figures = step.detail;
+        if (step.kind == "tier" || step.kind == "tier value" || step.kind == "recurrence")
+          figures = step.detail;
       }
       if (p.reason == "no_tier")
-        return "no tier reached: the conditions of " + g.qualified_rule() + " are met, but " + figures;
+        return "no tier reached: the conditions of " + g.qualified_rule() + " are met, but " +
+               figures;
       if (p.reason == "no_item")
-        return "not eligible: the conditions of " + g.qualified_rule() + " are met, but no item qualifies";
+        return "not eligible: the conditions of " + g.qualified_rule() +
+               " are met, but no item qualifies";
       if (p.reason == "recurrence")
         return "not eligible: " + g.qualified_rule() + " is not due this year (" + figures + ")";
     }
-    return "not eligible: the conditions of " + g.qualified_rule() + " are not met (" + info.when + ")";
+    return "not eligible: the conditions of " + g.qualified_rule() + " are not met (" + info.when +
+           ")";
   }
 
   void check(std::size_t i) {
     const Grant& g = ledger_[i];
-    const RuleInfo* info = matches_[i].info;
+    const std::shared_ptr<const RuleInfo>& info = matches_[i].info;
     if (info == nullptr) {
       add(i, FindingKind::unknown_rule, nullptr, nullptr,
           "the rule set has no rule " + g.qualified_rule());
@@ -390,7 +394,7 @@ class Auditor {
     const std::size_t source = matches_[i].evaluation;
     if (sources_[source].whole == kNone && batch_tells(sources_[source])) {
       const std::optional<LineView> line = batch_line(sources_[source], *info);
-      if (judge(i, *info, line ? &*line : nullptr, nullptr)) return;
+      if (judge(i, info, line ? &*line : nullptr, nullptr)) return;
     }
     const Evaluation& e = whole(source);
     if (e.error) {
@@ -411,21 +415,23 @@ class Auditor {
     for (const AwardLine& l : e.lines) {
       if (l.policy_set == g.policy_set && l.rule == g.rule) line = LineView::of(l);
     }
-    judge(i, *info, line ? &*line : nullptr, &e);
+    judge(i, info, line ? &*line : nullptr, &e);
   }
 
   // The findings of a grant whose rule and record are known and evaluated: `line` is the rule's
   // line (none: the rule gave none), `e` the whole evaluation when there is one. Returns false,
   // adding nothing, when a finding would show figures of a line the batch gave (then the grant is
   // judged again on the whole evaluation).
-  bool judge(std::size_t i, const RuleInfo& info, const LineView* line, const Evaluation* e) {
+  bool judge(std::size_t i, const std::shared_ptr<const RuleInfo>& shared, const LineView* line,
+             const Evaluation* e) {
+    const RuleInfo& info = *shared;
     const Grant& g = ledger_[i];
     std::vector<AuditFinding> found;
     std::size_t on_basis = 0;
     // Adds a finding; false when it would show the band or the note of a batch line.
     auto put = [&](FindingKind kind, const LineView* l, std::string message, bool note = false) {
       if (l != nullptr && !l->whole && (shows_band(l->status) || note)) return false;
-      found.push_back(finding(i, kind, &info, l, std::move(message)));
+      found.push_back(finding(i, kind, shared, l, std::move(message)));
       return true;
     };
     auto judged = [&](bool ok) {
@@ -439,8 +445,9 @@ class Auditor {
              "paid by " + g.payer + ", but the rule's payer is " + info.payer)) {
       return false;
     }
-    const Date day = scenario_.on ? *scenario_.on
-                                  : Date{static_cast<int>(std::clamp<std::int64_t>(g.year, 1, 9999)), 12, 31};
+    const Date day =
+        scenario_.on ? *scenario_.on
+                     : Date{static_cast<int>(std::clamp<std::int64_t>(g.year, 1, 9999)), 12, 31};
     if (std::string why = rules_.not_in_force(info, day); line == nullptr && !why.empty()) {
       return judged(put(FindingKind::not_eligible, nullptr, "not eligible: " + why));
     }
@@ -471,9 +478,9 @@ class Auditor {
         return judged(true);
       case LineStatus::recognised:
         if (!g.amount.is_zero()) {
-          return judged(put(FindingKind::over_grant, line,
-                            "the rule confers a recognition, not money: " + money(g.amount) +
-                                " granted"));
+          return judged(
+              put(FindingKind::over_grant, line,
+                  "the rule confers a recognition, not money: " + money(g.amount) + " granted"));
         }
         return judged(true);
       default:
@@ -503,9 +510,9 @@ class Auditor {
   std::map<std::pair<std::string, std::int64_t>, std::size_t> by_key_;
   std::set<std::string> ids_;
   struct Match {
-    const RuleInfo* info = nullptr;     ///< the rule the grant names, if the rule set has it
-    std::optional<std::size_t> record;  ///< the enterprise record for its id and year
-    std::size_t evaluation = 0;         ///< into sources_, when both are known
+    std::shared_ptr<const RuleInfo> info;  ///< the rule the grant names, if the rule set has it
+    std::optional<std::size_t> record;     ///< the enterprise record for its id and year
+    std::size_t evaluation = 0;            ///< into sources_, when both are known
   };
   std::vector<Match> matches_;  ///< per grant
   std::vector<Group> groups_;
@@ -588,8 +595,10 @@ std::string to_json(const AuditReport& report) {
     w.key("granted");
     w.num(f.granted);
     w.key("computed");
-    if (f.computed) w.range(f.computed->min, f.computed->max);
-    else w.null();
+    if (f.computed)
+      w.range(f.computed->min, f.computed->max);
+    else
+      w.null();
     w.key("status");
     w.str(f.status);
     w.key("message");
@@ -667,9 +676,9 @@ std::string to_markdown(const AuditReport& report) {
       "message |\n";
   out += "|---|---|---|---|---|---|---|---|---|---|\n";
   for (const AuditFinding& f : report.findings) {
-    out += "| " + cell(f.row.file) + ":" + std::to_string(f.row.line) + " | " + to_string(f.severity) +
-           " | " + to_string(f.kind) + " | " + cell(f.enterprise) + " | " + std::to_string(f.year) +
-           " | " + cell(f.rule) + " | " + money(f.granted) + " | " +
+    out += "| " + cell(f.row.file) + ":" + std::to_string(f.row.line) + " | " +
+           to_string(f.severity) + " | " + to_string(f.kind) + " | " + cell(f.enterprise) + " | " +
+           std::to_string(f.year) + " | " + cell(f.rule) + " | " + money(f.granted) + " | " +
            (f.computed ? band_text(*f.computed) : (f.status.empty() ? "—" : f.status)) + " | " +
            (f.info ? cell(f.info->citation.document + " " + f.info->citation.clause) : "—") +
            " | " + cell(f.message) + " |\n";

@@ -123,8 +123,8 @@ class TableRecords : public RecordSource {
 /// Rows [from, to) of the batch engine's results as evaluations; rows the results cannot
 /// describe and rows the engine left to the reference evaluator go to `rest`.
 void fill_rows(EvaluationBatch& out, const subsidy::ColumnarResult& result,
-               const std::vector<const subsidy::RuleInfo*>& infos, std::size_t from, std::size_t to,
-               std::vector<std::size_t>& rest) {
+               const std::vector<std::shared_ptr<const subsidy::RuleInfo>>& infos, std::size_t from,
+               std::size_t to, std::vector<std::size_t>& rest) {
   const RecordSource& records = *out.records;
   for (std::size_t r = from; r < to; ++r) {
     out.partial[r] = 1;
@@ -194,9 +194,9 @@ void in_parallel(std::size_t n, unsigned threads, Body body) {
 /// Returns the rows to evaluate from their records, in order.
 std::vector<std::size_t> fill(EvaluationBatch& out, const subsidy::ColumnarResult& result,
                               unsigned threads) {
-  std::vector<const subsidy::RuleInfo*> infos;
+  std::vector<std::shared_ptr<const subsidy::RuleInfo>> infos;
   infos.reserve(result.rules.size());
-  for (const auto& id : result.rules) infos.push_back(out.rules.find_rule(id));
+  for (const auto& id : result.rules) infos.push_back(out.rules.rule(id));
   const std::size_t n = out.records->size();
   out.evaluations.resize(n);
   out.partial.assign(n, 0);
