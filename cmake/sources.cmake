@@ -6,7 +6,9 @@ set(SUBSIDY_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/../src/document.cpp
   ${CMAKE_CURRENT_LIST_DIR}/../src/json_check.cpp
   ${CMAKE_CURRENT_LIST_DIR}/../src/sha256.cpp
-  ${CMAKE_CURRENT_LIST_DIR}/../src/expression.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/../src/expression_parse.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/../src/expression_check.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/../src/expression_eval.cpp
   ${CMAKE_CURRENT_LIST_DIR}/../src/rules.cpp
   ${CMAKE_CURRENT_LIST_DIR}/../src/rules_schema.cpp
   ${CMAKE_CURRENT_LIST_DIR}/../src/rules_compile.cpp
@@ -25,5 +27,6 @@ set(SUBSIDY_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/../src/batch/interpret.cpp
   ${CMAKE_CURRENT_LIST_DIR}/../src/batch/result_merge.cpp
   ${CMAKE_CURRENT_LIST_DIR}/../src/audit.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/../src/audit_ledger.cpp
   ${CMAKE_CURRENT_LIST_DIR}/../src/structure.cpp
 )

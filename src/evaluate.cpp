@@ -39,6 +39,12 @@ class Evaluator : public Env {
   Evaluator(const Prepared& p, const Enterprise& e, const Enterprise* previous)
       : p_(p), q_(p.period(p.day_of(e))), r_(p.r), e_(e), previous_(previous), derived_(p.r.derived.size()) {}
 
+  /// A part of the rule set for a result: it keeps the rule set alive.
+  template <class T>
+  std::shared_ptr<const T> shared(const T& part) const {
+    return detail::shared(p_.rules, part);
+  }
+
   // ---- Env ----
   Value fact(std::size_t slot) override {
     if (slot == kYearSlot) {
@@ -376,13 +382,14 @@ class Evaluator : public Env {
     return out;
   }
 
-  void not_evaluated(Evaluation& out, std::size_t set, std::string id, const char* kind, const RuleInfo* info,
+  void not_evaluated(Evaluation& out, std::size_t set, std::string id, const char* kind,
+                     std::shared_ptr<const RuleInfo> info,
                      const std::vector<std::size_t>& needs, const Error& err) {
     Unevaluated u;
     u.policy_set = r_.sets[r_.csets[set].info].id;
     u.id = std::move(id);
     u.kind = kind;
-    u.info = info;
+    u.info = std::move(info);
     u.missing = lacking(needs);
     u.message = std::string(kind) + " " + u.qualified_id() + ": " + err.message();
     out.unevaluated.push_back(std::move(u));
@@ -391,7 +398,7 @@ class Evaluator : public Env {
   void not_evaluated_rule(std::size_t crule, const Error& err, Evaluation& out) {
     const CompiledRule& rule = r_.crules[crule];
     const RuleInfo& info = r_.rules[rule.info];
-    not_evaluated(out, rule.set, info.id, "rule", &info, rule_needs(r_, crule), err);
+    not_evaluated(out, rule.set, info.id, "rule", shared(info), rule_needs(r_, crule), err);
   }
 
   /// A missing fact fails only the rule that reads it: the rule is listed as not evaluated (with
@@ -429,7 +436,7 @@ class Evaluator : public Env {
     AwardLine line;
     line.policy_set = info.policy_set;
     line.rule = info.id;
-    line.info = &info;
+    line.info = shared(info);
     line.status = o.status;
     line.tier = std::move(o.tier);
     line.unfixed_text = std::move(o.text);
@@ -459,14 +466,14 @@ class Evaluator : public Env {
       const RuleInfo& info = r_.rules[r_.crules[index].info];
       std::vector<TraceStep> local{{"rule", info.qualified_id + " " + info.citation.clause},
                                    {"in force", why}};
-      out.passed_over.push_back({info.policy_set, info.id, &info, std::move(local), "not_in_force"});
+      out.passed_over.push_back({info.policy_set, info.id, shared(info), std::move(local), "not_in_force"});
     }
   }
 
   // Keeps the trace of a rule that gave no line, so an explanation can say why not.
   void pass_over(const RuleInfo& info, std::vector<TraceStep>& local, Evaluation& out,
                  const char* reason) {
-    if (tracing()) out.passed_over.push_back({info.policy_set, info.id, &info, std::move(local), reason});
+    if (tracing()) out.passed_over.push_back({info.policy_set, info.id, shared(info), std::move(local), reason});
     finish_rule();
   }
 
@@ -477,7 +484,7 @@ class Evaluator : public Env {
     Finding f;
     f.policy_set = info.policy_set;
     f.check = "decided-amount";
-    f.citation = &info.citation;
+    f.citation = shared(info.citation);
     if (line.status == LineStatus::band) {
       if (d < line.band.min || d > line.band.max) {
         f.passed = false;
@@ -579,7 +586,7 @@ class Evaluator : public Env {
     f.check = c.id;
     f.passed = ok;
     f.message = c.message.zh.empty() ? c.message.en : c.message.zh;
-    f.citation = &c.citation;
+    f.citation = shared(c.citation);
     f.detail = c.require.source + " → " + (ok ? "true" : "false");
     out.findings.push_back(std::move(f));
   }

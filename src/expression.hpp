@@ -56,6 +56,10 @@ struct Expression {
 /// Parses `text` (syntax only); errors carry `mark` advanced to the offending column.
 Expression parse_expression(const std::string& text, const Mark& mark);
 
+/// Where byte `pos` of an expression written at `mark` lies: `mark` advanced by the characters
+/// before it (the parser's and the checker's error locations).
+Mark mark_at(const std::string& text, const Mark& mark, int pos);
+
 /// What a name means in the scope of a policy set.
 struct Binding {
   RefKind ref = RefKind::unresolved;

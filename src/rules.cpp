@@ -281,6 +281,11 @@ const RuleInfo* RuleSet::find_rule(std::string_view qualified_id) const {
   return it == impl_->rule_index.end() ? nullptr : &impl_->rules[impl_->crules[it->second].info];
 }
 
+std::shared_ptr<const RuleInfo> RuleSet::rule(std::string_view qualified_id) const {
+  const RuleInfo* found = find_rule(qualified_id);
+  return found == nullptr ? nullptr : std::shared_ptr<const RuleInfo>(impl_, found);
+}
+
 const ParameterInfo* RuleSet::find_parameter(std::string_view name) const {
   const ParameterInfo* found = nullptr;
   for (const auto& p : impl_->parameters) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -74,7 +75,7 @@ struct AuditFinding {
   std::optional<Band> computed;    ///< what the rules give (exact amount: min == max)
   std::string status;              ///< the line's status, or empty when there is no line
   std::string message;             ///< one sentence, with the figures
-  const RuleInfo* info = nullptr;  ///< citation and payer, when the rule is known
+  std::shared_ptr<const RuleInfo> info;  ///< citation and payer, when the rule is known
 };
 
 struct AuditReport {

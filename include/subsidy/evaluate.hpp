@@ -3,6 +3,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -55,7 +56,9 @@ const char* to_string(LineStatus) noexcept;
 struct AwardLine {
   std::string policy_set;
   std::string rule;  ///< rule id within the policy set
-  const RuleInfo* info = nullptr;  ///< citation, payer, form, ... (owned by the rule set)
+  /// Citation, payer, form, ...: the rule itself, sharing ownership of its rule set, so a line
+  /// (and the evaluation it came from) stays valid after the RuleSet it was evaluated with is gone.
+  std::shared_ptr<const RuleInfo> info;
   LineStatus status = LineStatus::exact;
   Decimal amount;  ///< exact, decided: the amount (rounded once, per the rule)
   Band band;       ///< band: [min, max]; exact and decided: [amount, amount]
@@ -113,7 +116,7 @@ struct Finding {
   bool passed = true;
   std::string message;
   std::string detail;
-  const Citation* citation = nullptr;
+  std::shared_ptr<const Citation> citation;  ///< shares ownership of the rule set; may be null
 };
 
 /// A rule that gave no line, and why: its condition was false, its years had run out, or no item
@@ -121,7 +124,7 @@ struct Finding {
 struct PassedOver {
   std::string policy_set;
   std::string rule;
-  const RuleInfo* info = nullptr;
+  std::shared_ptr<const RuleInfo> info;  ///< shares ownership of the rule set
   std::vector<TraceStep> trace;
   /// Why no line: "condition" (not met), "recurrence" (outside its years), "no_tier" (the
   /// conditions held, the value reaches no tier), "no_item" (no list record qualifies) or
@@ -138,7 +141,7 @@ struct Unevaluated {
   std::string policy_set;
   std::string id;                  ///< rule id, check id or cap id within the policy set
   std::string kind;                ///< "rule", "check" or "cap"
-  const RuleInfo* info = nullptr;  ///< for a rule
+  std::shared_ptr<const RuleInfo> info;  ///< for a rule (null for a check or cap)
   std::vector<std::string> missing;  ///< the facts it needs that the record lacks
   std::string message;               ///< the first missing fact met, in words
 

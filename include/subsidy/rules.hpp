@@ -218,6 +218,9 @@ class RuleSet {
   RuleSetSummary summary() const;
 
   const RuleInfo* find_rule(std::string_view qualified_id) const;
+  /// The rule `qualified_id` sharing ownership of this rule set (it outlives the RuleSet object,
+  /// as results that point to it must); null for an unknown id.
+  std::shared_ptr<const RuleInfo> rule(std::string_view qualified_id) const;
   const ParameterInfo* find_parameter(std::string_view name) const;  ///< qualified or unique bare
   std::optional<std::size_t> fact_slot(std::string_view name) const;
 

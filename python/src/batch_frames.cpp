@@ -239,7 +239,7 @@ py::list lines_columns(const EvaluationBatch& batch) {
     if (e.lines.empty()) continue;
     rows.start(row);
     for (const auto& line : e.lines) {
-      const subsidy::RuleInfo* info = line.info;
+      const subsidy::RuleInfo* info = line.info.get();
       rows.add();
       policy_set.add(line.policy_set);
       rule.add(line.rule);
@@ -354,15 +354,6 @@ py::list totals_columns(EvaluationBatch& batch, const std::string& by) {
   return out;
 }
 
-py::dict total_dict(const subsidy::Total& total) {
-  return py::dict("cash_min"_a = decimal_to_python(total.cash.min),
-                  "cash_max"_a = decimal_to_python(total.cash.max),
-                  "in_kind_min"_a = decimal_to_python(total.in_kind.min),
-                  "in_kind_max"_a = decimal_to_python(total.in_kind.max),
-                  "unfixed"_a = total.unfixed, "recognised"_a = total.recognised,
-                  "lines"_a = total.lines, "unevaluated"_a = total.unevaluated);
-}
-
 /// Exact sums of the totals of the rows that succeeded (and that `mask` selects, if given): by
 /// "all", "payer" or "policy_set".
 py::dict aggregate(const EvaluationBatch& batch, const std::string& by,
@@ -411,7 +402,7 @@ py::dict aggregate(const EvaluationBatch& batch, const std::string& by,
     }
   }
   py::dict out;
-  for (const auto& [key, total] : sums) out[py::str(key)] = total_dict(total);
+  for (const auto& [key, total] : sums) out[py::str(key)] = make_result(total);
   return out;
 }
 

@@ -63,6 +63,12 @@ inline unsigned thread_count(long long threads) {
 py::dict text_dict(const subsidy::Text& text);
 py::dict citation_dict(const subsidy::Citation& citation);
 
+// --- results (register_results.cpp) ------------------------------------------------------------
+/// A result as a Python object: an instance of the `subsidy` package's subclass of its bound
+/// class once the package has registered it (instantiated for subsidy::Total).
+template <class T>
+py::object make_result(T value);
+
 // --- enterprise records (register_evaluate.cpp) -------------------------------------------------
 /// Enterprise records typed against one rule set (identified by its fingerprint).
 struct Enterprises {
@@ -74,6 +80,7 @@ struct Enterprises {
 void register_errors(py::module_& m);
 void register_decimal(py::module_& m);
 void register_rules(py::module_& m);
+void register_results(py::module_& m);
 void register_evaluate(py::module_& m);
 void register_columnar(py::module_& m);
 void register_audit(py::module_& m);

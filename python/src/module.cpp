@@ -1,5 +1,5 @@
 // subsidy._core: the private extension module. The public Python API is the `subsidy` package,
-// which wraps these bindings in dataclasses and DataFrames.
+// which subclasses the bound result types and wraps the rest in dataclasses and DataFrames.
 #include "bindings.hpp"
 
 PYBIND11_MODULE(_core, m) {
@@ -7,6 +7,7 @@ PYBIND11_MODULE(_core, m) {
   subsidy_py::register_errors(m);
   subsidy_py::register_decimal(m);
   subsidy_py::register_rules(m);
+  subsidy_py::register_results(m);
   subsidy_py::register_evaluate(m);
   subsidy_py::register_columnar(m);
   subsidy_py::register_audit(m);

@@ -1,5 +1,6 @@
-// Scenarios, enterprise records, evaluation (one or a batch, GIL released), results as plain dicts
-// (one evaluation); a batch's columns are built in batch_frames.cpp.
+// Scenarios, enterprise records, evaluation (one or a batch, GIL released), results as the bound
+// result types (one evaluation, register_results.cpp); a batch's columns are built in
+// batch_frames.cpp.
 #include <algorithm>
 #include <cstddef>
 #include <iterator>
@@ -17,12 +18,6 @@ namespace subsidy_py {
 namespace {
 
 using namespace pybind11::literals;
-
-/// One evaluation, with the rule set it points into kept alive.
-struct EvaluationHandle {
-  subsidy::RuleSet rules;
-  subsidy::Evaluation evaluation;
-};
 
 constexpr std::size_t kMaxListedErrors = 50;
 
@@ -136,101 +131,6 @@ const subsidy::Enterprise& enterprise_at(const subsidy::RuleSet& rules, const En
   }
   if (index >= batch.items.size()) throw py::index_error("enterprise index out of range");
   return batch.items[index];
-}
-
-// --- results as dicts ---------------------------------------------------------------------------
-
-py::object optional_decimal(bool present, const subsidy::Decimal& value) {
-  return present ? decimal_to_python(value) : py::object(py::none());
-}
-
-bool has_amount(subsidy::LineStatus status) {
-  return status == subsidy::LineStatus::exact || status == subsidy::LineStatus::decided;
-}
-
-bool has_band(subsidy::LineStatus status) {
-  return has_amount(status) || status == subsidy::LineStatus::band;
-}
-
-py::dict total_dict(const subsidy::Total& total) {
-  return py::dict("cash_min"_a = decimal_to_python(total.cash.min),
-                  "cash_max"_a = decimal_to_python(total.cash.max),
-                  "in_kind_min"_a = decimal_to_python(total.in_kind.min),
-                  "in_kind_max"_a = decimal_to_python(total.in_kind.max),
-                  "unfixed"_a = total.unfixed, "recognised"_a = total.recognised,
-                  "lines"_a = total.lines, "unevaluated"_a = total.unevaluated);
-}
-
-py::dict totals_map(const std::map<std::string, subsidy::Total>& totals) {
-  py::dict out;
-  for (const auto& [key, total] : totals) out[py::str(key)] = total_dict(total);
-  return out;
-}
-
-py::list trace_list(const std::vector<subsidy::TraceStep>& steps) {
-  py::list trace;
-  for (const auto& step : steps) trace.append(py::make_tuple(step.kind, step.detail));
-  return trace;
-}
-
-py::dict line_dict(const subsidy::AwardLine& line) {
-  py::list trace = trace_list(line.trace);
-  const subsidy::RuleInfo* info = line.info;
-  py::dict out("policy_set"_a = line.policy_set, "rule"_a = line.rule,
-               "qualified_rule"_a = line.qualified_rule(),
-               "status"_a = subsidy::to_string(line.status),
-               "amount"_a = optional_decimal(has_amount(line.status), line.amount),
-               "min"_a = optional_decimal(has_band(line.status), line.band.min),
-               "max"_a = optional_decimal(has_band(line.status), line.band.max),
-               "tier"_a = line.tier, "unfixed_text"_a = line.unfixed_text, "items"_a = line.items,
-               "withheld"_a = line.withheld, "note"_a = line.note, "trace"_a = trace);
-  out["title"] = info ? text_dict(info->title) : text_dict({});
-  out["citation"] = info ? citation_dict(info->citation) : citation_dict({});
-  out["payer"] = info ? info->payer : std::string();
-  out["payer_inferred"] = info ? info->payer_inferred : false;
-  out["form"] = info ? subsidy::to_string(info->form) : "";
-  out["kind"] = info ? subsidy::to_string(info->kind) : "";
-  out["recurrence"] = info ? info->recurrence.to_string() : std::string();
-  out["in_kind"] = info ? text_dict(info->in_kind) : text_dict({});
-  return out;
-}
-
-py::dict finding_dict(const subsidy::Finding& finding) {
-  return py::dict("policy_set"_a = finding.policy_set, "check"_a = finding.check,
-                  "passed"_a = finding.passed, "message"_a = finding.message,
-                  "detail"_a = finding.detail,
-                  "citation"_a = finding.citation ? py::object(citation_dict(*finding.citation))
-                                                  : py::object(py::none()));
-}
-
-py::dict evaluation_dict(const subsidy::Evaluation& evaluation) {
-  py::list lines;
-  for (const auto& line : evaluation.lines) lines.append(line_dict(line));
-  py::list findings;
-  for (const auto& finding : evaluation.findings) findings.append(finding_dict(finding));
-  py::list passed_over;
-  for (const auto& p : evaluation.passed_over) {
-    passed_over.append(py::dict("policy_set"_a = p.policy_set, "rule"_a = p.rule,
-                                "citation"_a = citation_dict(p.info->citation),
-                                "trace"_a = trace_list(p.trace), "reason"_a = p.reason));
-  }
-  py::list unevaluated;
-  for (const auto& u : evaluation.unevaluated) {
-    unevaluated.append(py::dict("policy_set"_a = u.policy_set, "id"_a = u.id, "kind"_a = u.kind,
-                                "qualified_id"_a = u.qualified_id(), "missing"_a = u.missing,
-                                "message"_a = u.message,
-                                "title"_a = u.info ? text_dict(u.info->title) : text_dict({})));
-  }
-  py::dict totals("all"_a = total_dict(evaluation.totals.all),
-                  "by_payer"_a = totals_map(evaluation.totals.by_payer),
-                  "by_policy_set"_a = totals_map(evaluation.totals.by_policy_set));
-  return py::dict(
-      "enterprise"_a = evaluation.enterprise, "name"_a = evaluation.name,
-      "year"_a = evaluation.year ? py::object(py::int_(*evaluation.year)) : py::object(py::none()),
-      "policy_sets"_a = evaluation.policy_sets, "lines"_a = lines, "totals"_a = totals,
-      "findings"_a = findings, "passed_over"_a = passed_over, "unevaluated"_a = unevaluated,
-      "error"_a = evaluation.error ? error_to_python(*evaluation.error) : py::object(py::none()),
-      "receipt"_a = evaluation.receipt);
 }
 
 /// How the Python side reads a fact's column: as amounts, conditions, enumerations, or on the
@@ -362,26 +262,12 @@ void register_evaluate(py::module_& m) {
         return ids;
       });
 
-  py::class_<EvaluationHandle>(m, "Evaluation", "One evaluation's result.")
-      .def_property_readonly("ok", [](const EvaluationHandle& h) { return h.evaluation.ok(); })
-      .def_property_readonly("receipt",
-                             [](const EvaluationHandle& h) { return h.evaluation.receipt; })
-      .def("to_dict", [](const EvaluationHandle& h) { return evaluation_dict(h.evaluation); })
-      .def(
-          "to_json",
-          [](const EvaluationHandle& h, bool with_trace) {
-            py::gil_scoped_release release;  // a traced evaluation writes a long text
-            return subsidy::to_json(h.evaluation, with_trace);
-          },
-          py::arg("with_trace") = false,
-          "Canonical JSON (decimals as strings): the bytes the receipt vouches for.");
-
   py::class_<EvaluationBatch>(m, "EvaluationBatch", "The evaluations of a batch, in input order.")
       .def("__len__", [](const EvaluationBatch& b) { return b.size(); })
       .def("__getitem__",
            [](EvaluationBatch& b, std::size_t i) {
              if (i >= b.size()) throw py::index_error("evaluation index out of range");
-             return EvaluationHandle{b.rules, b.at(i)};
+             return b.at(i);
            })
       .def(
           "complete",
@@ -392,10 +278,7 @@ void register_evaluate(py::module_& m) {
       .def(
           "whole",
           [](const EvaluationBatch& b, std::size_t from, std::size_t to, long long threads) {
-            std::vector<EvaluationHandle> out;
-            for (auto& e : b.whole(from, to, thread_count(threads)))
-              out.push_back(EvaluationHandle{b.rules, std::move(e)});
-            return out;
+            return b.whole(from, to, thread_count(threads));
           },
           py::arg("start"), py::arg("stop"), py::arg("threads") = 0,
           "The evaluations of rows [start, stop), completed into the copies returned (not kept).")
@@ -429,7 +312,7 @@ void register_evaluate(py::module_& m) {
           py::gil_scoped_release release;
           evaluation = subsidy::evaluate(rules, enterprise, scenario);
         }
-        return EvaluationHandle{rules, std::move(evaluation)};
+        return evaluation;
       },
       py::arg("rules"), py::arg("enterprises"), py::arg("index"), py::arg("scenario"),
       "Evaluates one enterprise (GIL released).");

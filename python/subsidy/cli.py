@@ -13,18 +13,14 @@ import os
 import sys
 import time
 from collections.abc import Iterator, Sequence
-from decimal import Decimal
 from typing import Any, TextIO
 
 from . import _core, cli_intake, intake, reports
 from ._core import SubsidyError
-from ._output import atomic_file, write_atomic
-from .audit import Ledger, audit
-from .compare import BudgetCheck, Comparison, compare
+from ._output import atomic_file
 from ._text import markdown_table as _markdown
 from ._text import text_table as _table
-from .reports import label, printable
-from .results import Band, Evaluation, Total, money
+from .reports import printable
 from .rules import Batch, RuleSet, Scenario
 
 __all__ = ["main"]
@@ -177,6 +173,11 @@ def _add_output(parser: argparse.ArgumentParser, formats: Sequence[str], default
 
 
 def build_parser() -> argparse.ArgumentParser:
+    # The commands' own modules read this one's plumbing (_scenario, _evaluate, _emit, ...):
+    # imported here, once this module is whole.
+    from .cli_compare import run_compare
+    from .cli_evaluate import run_audit, run_evaluate, run_explain
+
     parser = argparse.ArgumentParser(
         prog="subsidy",
         description="Compute, explain and audit industrial-subsidy awards from YAML rule tables.",
@@ -421,7 +422,7 @@ def run_check(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
-# --- evaluate ----------------------------------------------------------------------------------
+# --- the scenario of the options --option, --choose, --set, --on -------------------------------
 
 
 def _scenario(args: argparse.Namespace, rules: RuleSet | None = None) -> Scenario:
@@ -436,324 +437,6 @@ def _scenario(args: argparse.Namespace, rules: RuleSet | None = None) -> Scenari
     if args.on:
         scenario = scenario.on(args.on)
     return scenario
-
-
-def _line_rows(evaluation: Evaluation, lang: str = "en") -> list[list[str]]:
-    return [
-        [line.qualified_rule, line.title.zh or line.title.en, line.payer, line.value_in(lang),
-         line.citation.clause]
-        for line in evaluation.lines
-    ]
-
-
-LINE_HEADER = ["rule", "title", "payer", "amount", "clause"]
-
-
-def _heading(evaluation: Evaluation) -> str:
-    text = evaluation.enterprise
-    if evaluation.name:
-        text += f" {evaluation.name}"
-    if evaluation.year is not None:
-        text += f" ({evaluation.year})"
-    return printable(text)
-
-
-def _failed_checks(evaluation: Evaluation, lang: str) -> list[str]:
-    """Checks that failed (a decided amount outside its band among them): shown, never dropped."""
-    return [
-        printable(f"{label('failed check', lang)}: {f.policy_set}/{f.check}: {f.message}"
-                  + (f" ({f.detail})" if f.detail else ""))
-        for f in evaluation.findings if not f.passed
-    ]
-
-
-def _write_batches(batches: Sequence[Batch], args: argparse.Namespace, out: TextIO) -> None:
-    if args.format == "json":  # document by document: the whole array is never one string
-        separator = "[\n"
-        for batch in batches:
-            for document in batch.to_json(with_trace=args.explain):
-                out.write(separator + document)
-                separator = ",\n"
-        out.write("[\n\n]\n" if separator == "[\n" else "\n]\n")
-        return
-    if args.format == "csv":  # an evaluation at a time, never the whole table
-        reports.write_evaluation_csv(batches, out, excel=args.excel, lang=args.lang)
-        return
-    if args.format == "xlsx":
-        _emit(args, reports.evaluation_xlsx(batches, lang=args.lang), out)
-        return
-    lang, markdown = args.lang, args.format == "markdown"
-    header = [label(h, lang) for h in LINE_HEADER]
-    population: dict[str, Total] = {}
-    count = 0
-    for evaluation in (e for batch in batches for e in batch):
-        count += 1
-        for payer, total in evaluation.totals.by_payer.items():
-            population[payer] = population.get(payer, Total.zero()) + total
-        if args.explain and not markdown:
-            out.write(evaluation.explain_text(lang=lang) + "\n")
-            continue
-        # A heading is marked as one: an id such as "total: ..." starts no line of its own.
-        out.write(f"### {_heading(evaluation)}\n\n" if markdown else f"── {_heading(evaluation)}\n")
-        if evaluation.error is not None:
-            out.write(f"  {label('error', lang)}: {printable(str(evaluation.error))}\n\n")
-            continue
-        if evaluation.lines:
-            (_markdown if markdown else _table)(header, _line_rows(evaluation, lang), out)
-        elif not evaluation.unevaluated:
-            out.write(f"  {label('no award line', lang)}\n")
-        for left_out in evaluation.unevaluated:  # lines whose amount is unknown, never 0
-            out.write(f"{'- ' if markdown else '  '}{printable(str(left_out))}\n")
-        for failed in _failed_checks(evaluation, lang):
-            out.write(f"{'- ' if markdown else '  '}{failed}\n")
-        bold = "**" if markdown else ""
-        out.write(f"{chr(10) if markdown else ''}{bold}{label('total', lang)}{bold}: {evaluation.totals.all.text(lang)}\n")
-        for payer, total in evaluation.totals.by_payer.items():
-            out.write(f"{'- ' if markdown else '  '}{printable(payer)}: {total.text(lang)}\n")
-        out.write("\n")
-    title = (f"按出资方合计（{count} 家企业）" if lang == "zh"
-             else f"totals by payer ({count} enterprises)")
-    out.write(f"## {title}\n\n" if markdown else f"{title}\n")
-    for payer in sorted(population):
-        out.write(f"{'- ' if markdown else '  '}{printable(payer)}: {population[payer].text(lang)}\n")
-
-
-def _alternatives(scenario: Scenario, args: argparse.Namespace) -> list[tuple[str, Scenario]]:
-    """The scenario, or (with --alternatives) one per member of each alternative group."""
-    groups = scenario.rules.groups if args.alternatives else ()
-    if not groups:
-        return [("", scenario)]
-    if args.format in ("csv", "xlsx"):
-        raise ValueError("--alternatives writes table, markdown or json (one report per member)")
-    return [
-        (member, scenario.choose({group.id: member}))
-        for group in groups
-        for member in [group.default, *(m for m in group.members if m != group.default)]
-    ]
-
-
-def run_evaluate(args: argparse.Namespace, out: TextIO) -> int:
-    batches, documents = [], []
-    for member, scenario in _alternatives(_scenario(args), args):
-        part = []
-        for path, records in intake.read_inputs(scenario.rules._core, args.enterprises, args.encoding):
-            part += _evaluate(scenario, records, threads=args.threads, trace=args.explain, label=path)
-        batches += part
-        if member and args.format == "json":
-            documents += [f'{{"scenario":"{member}","evaluation":{doc}}}'
-                          for batch in part for doc in batch.to_json(with_trace=args.explain)]
-        elif member:
-            out.write(f"══ under {member} ══\n\n")
-        if not member or args.format != "json":
-            _write_batches(part, args, out)
-    if documents:
-        out.write("[\n" + ",\n".join(documents) + "\n]\n")
-    failed = [error for batch in batches for _, error in batch.errors()]
-    for error in failed:
-        print(printable(error), file=sys.stderr)
-    checks = [c for batch in batches for e in batch for c in _failed_checks(e, "en")]
-    # Lines a missing fact kept from being computed: the totals above are incomplete.
-    incomplete = [item for batch in batches for item in batch.incomplete()]
-    for enterprise, rules in incomplete:
-        print(printable(f"subsidy: {enterprise}: incomplete, not evaluated: {rules}"), file=sys.stderr)
-    return 1 if failed or checks or incomplete else 0
-
-
-# --- explain -----------------------------------------------------------------------------------
-
-
-def run_explain(args: argparse.Namespace, out: TextIO) -> int:
-    scenario = _scenario(args)
-    records = _records(scenario.rules, args.enterprises, args.encoding)
-    ids, years = records.ids(), records.years()
-    chosen = [
-        i for i, (ident, year) in enumerate(zip(ids, years))
-        if ident == args.enterprise and (args.year is None or year == args.year)
-    ]
-    if not chosen:
-        known = sorted(set(ids))
-        hint = f"; the files have {', '.join(known[:10])}{' ...' if len(known) > 10 else ''}"
-        year = f" for {args.year}" if args.year is not None else ""
-        print(printable(f"subsidy: error: no enterprise {args.enterprise!r}{year} in "
-                        f"{', '.join(args.enterprises)}{hint}"), file=sys.stderr)
-        return 1
-    if args.rule is not None and not any(
-        args.rule in (r.qualified_id, r.id) for r in scenario.rules.rules
-    ):
-        print(f"subsidy: error: no rule {args.rule!r} in the rule set (write policy-set/rule-id)",
-              file=sys.stderr)
-        return 1
-    parts = [records.slice(i, i + 1) for i in chosen]
-    batch = scenario.evaluate_many(_core.Enterprises.join(parts), trace=True)
-    if args.format == "json":
-        out.write("[\n" + ",\n".join(batch.to_json(with_trace=True)) + "\n]\n")
-    else:
-        out.write("\n".join(evaluation.explain_text(args.rule, args.lang) for evaluation in batch))
-    failed = batch.errors()
-    return 1 if failed else 0
-
-
-# --- audit -------------------------------------------------------------------------------------
-
-
-def run_audit(args: argparse.Namespace, out: TextIO) -> int:
-    scenario = _scenario(args)
-    records = _records(scenario.rules, args.facts, args.encoding)
-    report = audit(scenario, records, Ledger.load(args.grants))
-    if args.markdown:
-        write_atomic(args.markdown, report.markdown, _inputs(args))
-    if args.json:
-        write_atomic(args.json, report.json + "\n", _inputs(args))
-    if args.format in ("csv", "xlsx"):
-        _emit(args, reports.audit_xlsx(report, lang=args.lang) if args.format == "xlsx"
-              else reports.audit_csv(report, excel=args.excel, lang=args.lang), out)
-    else:
-        out.write(report.json + "\n" if args.format == "json" else report.markdown)
-    if not report.passed:
-        counts = ", ".join(f"{n} {kind}" for kind, n in report.counts().items() if n)
-        print(f"subsidy audit: {len(report.findings)} findings ({counts})", file=sys.stderr)
-    return 0 if report.passed else 1
-
-
-# --- compare -----------------------------------------------------------------------------------
-
-
-def parse_spec(rules: RuleSet, spec: str) -> Scenario:
-    """'default', or settings separated by spaces or ';': choose.GROUP=SET, option.NAME=CHOICE,
-    set.PARAMETER=VALUE, on=DATE."""
-    scenario = rules.baseline
-    settings = [part for chunk in spec.split(";") for part in chunk.split()]
-    if settings == ["default"] or not settings:
-        return scenario
-    choose: dict[str, str] = {}
-    options: dict[str, str] = {}
-    parameters: dict[str, str] = {}
-    for setting in settings:
-        name, sep, value = setting.partition("=")
-        kind, dot, key = name.partition(".")
-        if not sep or (name != "on" and (not dot or not key)):
-            raise ValueError(
-                f"scenario setting {setting!r}: expected choose.GROUP=SET, option.NAME=CHOICE, "
-                "set.PARAMETER=VALUE or on=DATE"
-            )
-        if name == "on":
-            scenario = scenario.on(value)
-        elif kind == "choose":
-            choose[key] = value
-        elif kind == "option":
-            options[key] = value
-        elif kind == "set":
-            parameters[key] = value
-        else:
-            raise ValueError(
-                f"scenario setting {setting!r}: unknown kind {kind!r} (choose, option, set or on)"
-            )
-    return scenario.choose(choose).with_options(options).with_parameters(parameters)
-
-
-def _band(band: Band | None) -> str:
-    if band is None:
-        return "—"
-    return str(band)
-
-
-def _budget_rows(comparison: Comparison) -> list[list[str]]:
-    rows = []
-    for check in comparison.budget:
-        rows.append([
-            "baseline" if check.scenario == comparison.baseline else "scenario",
-            f"{check.line.policy_set}/{check.line.id}",
-            check.line.payer,
-            f"{money(check.line.min)}" + (f" – {money(check.line.max)}" if check.line.max is not None
-                                          and check.line.max != check.line.min else
-                                          ("" if check.line.max is not None else " or more")),
-            check.line.per,
-            "" if check.year is None else str(check.year),
-            _band(check.projected) + (f" + {check.unfixed} unfixed" if check.unfixed else ""),
-            check.verdict,
-        ])
-    return rows
-
-
-def _comparison_json(comparison: Comparison) -> dict[str, Any]:
-    def plain(d: Decimal) -> str:
-        return format(d, "f")  # 1000万 is stored as 1.000E+7; reports write 10000000
-
-    def band(b: Band | None) -> Any:
-        return None if b is None else {"min": plain(b.min), "max": plain(b.max)}
-
-    def check(c: BudgetCheck) -> dict[str, Any]:
-        return {
-            "scenario": c.scenario, "budget_line": f"{c.line.policy_set}/{c.line.id}",
-            "payer": c.line.payer, "per": c.line.per, "year": c.year,
-            "budget": {"min": plain(c.line.min), "max": None if c.line.max is None else plain(c.line.max)},
-            "covers": list(c.line.covers), "projected": band(c.projected), "unfixed": c.unfixed,
-            "verdict": c.verdict, "clause": c.line.citation.clause, "citation": c.line.citation.text,
-        }
-
-    frame = comparison.per_enterprise
-    return {
-        "baseline": comparison.baseline,
-        "scenario": comparison.scenario,
-        "per_enterprise": [
-            {k: plain(v) if isinstance(v, Decimal) else v for k, v in row.items()}
-            for row in frame.to_dict(orient="records")
-        ],
-        "by_payer": {
-            key: {"baseline": band(c.baseline.cash), "scenario": band(c.scenario.cash),
-                  "change": band(c.change)}
-            for key, c in [*comparison.by_payer.items(), ("all", comparison.total)]
-        },
-        "budget": [check(c) for c in comparison.budget],
-        "failed": comparison.failed.astype(object).where(comparison.failed.notna(), None).to_dict(orient="records"),
-    }
-
-
-def run_compare(args: argparse.Namespace, out: TextIO) -> int:
-    rules = RuleSet.load(*args.rules)
-    baseline, scenario = parse_spec(rules, args.baseline), parse_spec(rules, args.scenario)
-    records = _records(rules, args.population, args.encoding)
-    comparison = compare(baseline, scenario, records, threads=args.threads)
-    if args.format == "json":
-        out.write(json.dumps(_comparison_json(comparison), ensure_ascii=False, indent=2) + "\n")
-        return 0
-    if args.format in ("csv", "xlsx"):
-        _emit(args, reports.comparison_xlsx(comparison, lang=args.lang) if args.format == "xlsx"
-              else reports.comparison_csv(comparison, excel=args.excel, lang=args.lang), out)
-        return 1 if len(comparison.failed) else 0
-    frame = comparison.per_enterprise
-    enterprise_header = ["enterprise", "baseline", "scenario", "change"]
-    enterprise_rows = [
-        [
-            str(row["enterprise"]),
-            str(Band(row["baseline_min"], row["baseline_max"])) if row["ok"] else "error",
-            str(Band(row["scenario_min"], row["scenario_max"])) if row["ok"] else "error",
-            str(Band(row["change_min"], row["change_max"])) if row["ok"] else "",
-        ]
-        for row in frame.to_dict(orient="records")
-    ]
-    payer_header = ["payer", "baseline", "scenario", "change"]
-    payer_rows = [
-        [key, str(c.baseline.cash), str(c.scenario.cash), str(c.change)]
-        for key, c in [*comparison.by_payer.items(), ("all", comparison.total)]
-    ]
-    budget_header = ["side", "budget line", "payer", "budget", "per", "year", "projected", "verdict"]
-    budget_rows = _budget_rows(comparison)
-    write = _markdown if args.format == "markdown" else _table
-    heading = "## " if args.format == "markdown" else ""
-    out.write(printable(f"{heading}baseline: {comparison.baseline}") + "\n"
-              + printable(f"{heading}scenario: {comparison.scenario}") + "\n\n")
-    write(enterprise_header, enterprise_rows, out)
-    out.write(f"\n{heading}totals by payer (floor – ceiling)\n\n")
-    write(payer_header, payer_rows, out)
-    if budget_rows:
-        out.write(f"\n{heading}budget lines against the awards they cover\n\n")
-        write(budget_header, budget_rows, out)
-    for row in comparison.failed.to_dict(orient="records"):
-        # A side that did not fail has no error (None): it is shown as complete.
-        print(printable(f"{row['enterprise']}: baseline {row['baseline_error'] or 'complete'}; "
-                        f"scenario {row['scenario_error'] or 'complete'}"), file=sys.stderr)
-    return 1 if len(comparison.failed) else 0
 
 
 # --- entry point -------------------------------------------------------------------------------

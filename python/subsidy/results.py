@@ -1,5 +1,7 @@
-"""Evaluation results as plain dataclasses: exact ``decimal.Decimal`` amounts, readable reprs,
-HTML for notebooks, and pickling for free (they hold only Python data)."""
+"""Evaluation results: the engine's result types (bound in ``_core``) with what is Python's own
+added by thin subclasses (money formatting, explanations, arithmetic on bands and totals). Amounts
+are exact ``decimal.Decimal``; each class compares, hashes and pickles by its fields, as the frozen
+dataclasses it replaced did."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from . import _core, _exact
 from ._text import printable
@@ -62,12 +64,10 @@ def money(value: Decimal) -> str:
     return _core.format_money(value)
 
 
-@dataclass(frozen=True)
-class Text:
+class Text(_core.Text):
     """A text in Chinese with its English rendering."""
 
-    zh: str
-    en: str
+    __slots__ = ()
 
     @classmethod
     def _from(cls, data: Mapping[str, Any]) -> Text:
@@ -79,21 +79,17 @@ class Text:
         return self.zh or self.en
 
 
-@dataclass(frozen=True)
-class Citation:
+class Citation(_core.Citation):
     """Where a rule comes from: document, clause as the text numbers it, and the verbatim sentence."""
 
-    document: str
-    clause: str
-    lines: tuple[int, ...]
-    text: str
+    __slots__ = ()
 
     @classmethod
     def _from(cls, data: Mapping[str, Any]) -> Citation:
         return cls(
             document=str(data["document"]),
             clause=str(data["clause"]),
-            lines=tuple(int(n) for n in data["lines"]),
+            lines=[int(n) for n in data["lines"]],
             text=str(data["text"]),
         )
 
@@ -101,34 +97,33 @@ class Citation:
     def where(self) -> str:
         """``document clause, lines a–b``."""
         place = " ".join(part for part in (self.document, self.clause) if part)
-        if self.lines:
-            span = str(self.lines[0]) if len(self.lines) == 1 else f"{self.lines[0]}–{self.lines[-1]}"
-            place += f", line{'s' if len(self.lines) > 1 else ''} {span}"
+        lines = self.lines
+        if lines:
+            span = str(lines[0]) if len(lines) == 1 else f"{lines[0]}–{lines[-1]}"
+            place += f", line{'s' if len(lines) > 1 else ''} {span}"
         return place
 
     def __str__(self) -> str:
         return f"{self.where}: 「{self.text}」"
 
 
-@dataclass(frozen=True)
-class Band:
+class Band(_core.Band):
     """A range of money: ``min`` (the floor) and ``max`` (the ceiling), both exact.
 
     ``a + b`` adds floors and ceilings; ``a - b`` subtracts them end by end (the change in the floor
     and the change in the ceiling), which is what comparing two scenarios reports."""
 
-    min: Decimal
-    max: Decimal
+    __slots__ = ()
 
     @property
     def exact(self) -> bool:
         """Whether the band is a single amount."""
         return self.min == self.max
 
-    def __add__(self, other: Band) -> Band:
+    def __add__(self, other: _core.Band) -> Band:
         return Band(_exact.add(self.min, other.min), _exact.add(self.max, other.max))
 
-    def __sub__(self, other: Band) -> Band:
+    def __sub__(self, other: _core.Band) -> Band:
         return Band(_exact.subtract(self.min, other.min), _exact.subtract(self.max, other.max))
 
     @classmethod
@@ -144,72 +139,36 @@ class Band:
         return f"Band({str(self.min)!r} – {str(self.max)!r})"
 
 
-@dataclass(frozen=True)
-class TraceStep:
+class TraceStep(_core.TraceStep):
     """One explanation step: what was looked at (``kind``) and what it gave (``detail``)."""
 
-    kind: str
-    detail: str
+    __slots__ = ()
 
     def __str__(self) -> str:
         return f"{self.kind}: {self.detail}"
 
 
-@dataclass(frozen=True)
-class AwardLine:
+class AwardLine(_core.AwardLine):
     """One award line: a rule whose condition held, with its amount, band or status and citation.
 
     ``status`` is ``exact`` or ``decided`` (``amount`` is set), ``band`` (only ``band``),
-    ``unfixed`` (eligible, the text fixes no amount) or ``recognised`` (an honour or preference)."""
+    ``unfixed`` (eligible, the text fixes no amount) or ``recognised`` (an honour or preference).
+    The engine's own object: its rule (title, payer, citation, ...) is read from the rule set it
+    keeps alive."""
 
-    policy_set: str
-    rule: str
-    title: Text
-    payer: str
-    form: str
-    kind: str
-    status: str
-    amount: Decimal | None
-    band: Band | None
-    citation: Citation
-    tier: str = ""
-    unfixed_text: str = ""
-    items: int = 0
-    withheld: bool = False
-    note: str = ""
-    recurrence: str = ""
-    in_kind: Text = Text("", "")
-    trace: tuple[TraceStep, ...] = ()
-    payer_inferred: bool = False
+    __slots__ = ()
 
-    @classmethod
-    def _from(cls, data: Mapping[str, Any]) -> AwardLine:
-        low, high = data["min"], data["max"]
-        return cls(
-            policy_set=str(data["policy_set"]),
-            rule=str(data["rule"]),
-            title=Text._from(data["title"]),
-            payer=str(data["payer"]),
-            form=str(data["form"]),
-            kind=str(data["kind"]),
-            status=str(data["status"]),
-            amount=data["amount"],
-            band=None if low is None or high is None else Band(low, high),
-            citation=Citation._from(data["citation"]),
-            tier=str(data["tier"]),
-            unfixed_text=str(data["unfixed_text"]),
-            items=int(data["items"]),
-            withheld=bool(data["withheld"]),
-            note=str(data["note"]),
-            recurrence=str(data["recurrence"]),
-            in_kind=Text._from(data["in_kind"]),
-            trace=tuple(TraceStep(str(k), str(d)) for k, d in data["trace"]),
-            payer_inferred=bool(data.get("payer_inferred", False)),
-        )
-
-    @property
-    def qualified_rule(self) -> str:
-        return f"{self.policy_set}/{self.rule}"
+    if TYPE_CHECKING:  # the engine makes them as the package's classes (registered below)
+        @property
+        def title(self) -> Text: ...
+        @property
+        def band(self) -> Band | None: ...
+        @property
+        def citation(self) -> Citation: ...
+        @property
+        def in_kind(self) -> Text: ...
+        @property
+        def trace(self) -> tuple[TraceStep, ...]: ...
 
     @property
     def value_text(self) -> str:
@@ -219,19 +178,23 @@ class AwardLine:
     def value_in(self, lang: str) -> str:
         """:attr:`value_text` in ``lang`` ("en" or "zh": ``金额未定：奖金若干``)."""
         zh = lang == "zh"
-        if self.amount is not None:
-            text = money(self.amount)
-            if self.status == "decided" and self.band is not None:
-                text += f"（已决定，区间 {self.band}）" if zh else f" (decided in {self.band})"
-        elif self.status == "band" and self.band is not None:
-            text = str(self.band)
-        elif self.status == "unfixed":
+        amount, band, status = self.amount, self.band, self.status
+        if amount is not None:
+            text = money(amount)
+            if status == "decided" and band is not None:
+                text += f"（已决定，区间 {band}）" if zh else f" (decided in {band})"
+        elif status == "band" and band is not None:
+            text = str(band)
+        elif status == "unfixed":
             word = "金额未定" if zh else "unfixed"
-            text = (f"{word}：" if zh else f"{word}: ") + self.unfixed_text if self.unfixed_text else word
+            unfixed = self.unfixed_text
+            text = (f"{word}：" if zh else f"{word}: ") + unfixed if unfixed else word
         else:
-            text = _say("recognised line", lang) if zh and self.status == "recognised" else self.status
-        if self.form == "in_kind" and str(self.in_kind):
-            text += f" 实物（{self.in_kind.zh or self.in_kind.en}）" if zh else f" in kind ({self.in_kind})"
+            text = _say("recognised line", lang) if zh and status == "recognised" else status
+        if self.form == "in_kind":
+            in_kind = self.in_kind
+            if str(in_kind):
+                text += f" 实物（{in_kind.zh or in_kind.en}）" if zh else f" in kind ({in_kind})"
         if self.withheld:
             text += f" [{_say('withheld', lang)}]"
         return text
@@ -241,56 +204,32 @@ class AwardLine:
         return f"AwardLine({self.qualified_rule}: {self.value_text}{payer})"
 
 
-@dataclass(frozen=True)
-class Unevaluated:
+class Unevaluated(_core.Unevaluated):
     """A rule (or check, or cap) that a missing fact kept from being evaluated: it gives no
-    line, its amount is unknown (never taken as 0), and ``missing`` names the facts to supply."""
+    line, its amount is unknown (never taken as 0), and ``missing`` names the facts to supply.
+    ``kind`` is "rule", "check" or "cap"."""
 
-    policy_set: str
-    id: str
-    kind: str  # "rule", "check" or "cap"
-    missing: tuple[str, ...]
-    message: str
-    title: Text
+    __slots__ = ()
 
-    @classmethod
-    def _from(cls, data: Mapping[str, Any]) -> Unevaluated:
-        return cls(
-            policy_set=str(data["policy_set"]),
-            id=str(data["id"]),
-            kind=str(data["kind"]),
-            missing=tuple(str(m) for m in data["missing"]),
-            message=str(data["message"]),
-            title=Text._from(data["title"]),
-        )
-
-    @property
-    def qualified_id(self) -> str:
-        return f"{self.policy_set}/{self.id}"
+    if TYPE_CHECKING:  # the engine makes them as the package's classes (registered below)
+        @property
+        def title(self) -> Text: ...
 
     def __str__(self) -> str:
         return f"{self.qualified_id} not evaluated: needs {', '.join(self.missing)}"
 
 
-@dataclass(frozen=True)
-class PassedOver:
-    """A rule that gave no line, with the trace that says why (traced evaluations only)."""
+class PassedOver(_core.PassedOver):
+    """A rule that gave no line, with the trace that says why (traced evaluations only).
+    ``reason`` is "condition", "recurrence", "no_tier", "no_item" or "not_in_force"."""
 
-    policy_set: str
-    rule: str
-    citation: Citation
-    trace: tuple[TraceStep, ...]
-    reason: str = "condition"  # or "recurrence", "no_tier", "no_item", "not_in_force"
+    __slots__ = ()
 
-    @classmethod
-    def _from(cls, data: Mapping[str, Any]) -> PassedOver:
-        return cls(
-            policy_set=str(data["policy_set"]),
-            rule=str(data["rule"]),
-            citation=Citation._from(data["citation"]),
-            trace=tuple(TraceStep(str(k), str(d)) for k, d in data["trace"]),
-            reason=str(data.get("reason", "condition")),
-        )
+    if TYPE_CHECKING:  # the engine makes them as the package's classes (registered below)
+        @property
+        def citation(self) -> Citation: ...
+        @property
+        def trace(self) -> tuple[TraceStep, ...]: ...
 
     @property
     def why(self) -> str:
@@ -303,29 +242,26 @@ class PassedOver:
             "not_in_force": "it is not in force on the record's day",
         }.get(self.reason, self.reason)
 
-    @property
-    def qualified_rule(self) -> str:
-        return f"{self.policy_set}/{self.rule}"
 
+class Total(_core.Total):
+    """Floor and ceiling of a total, cash and in kind apart, and what is still undetermined.
+    ``unevaluated`` counts rules not evaluated for want of a fact: when not 0 the total is
+    incomplete."""
 
-@dataclass(frozen=True)
-class Total:
-    """Floor and ceiling of a total, cash and in kind apart, and what is still undetermined."""
+    __slots__ = ()
 
-    cash: Band
-    in_kind: Band
-    unfixed: int = 0
-    recognised: int = 0
-    lines: int = 0
-    #: Rules not evaluated for want of a fact: when not 0 the total is incomplete.
-    unevaluated: int = 0
-
-    @property
-    def complete(self) -> bool:
-        return self.unevaluated == 0
+    if TYPE_CHECKING:  # the engine makes them as the package's classes (registered below)
+        @property
+        def cash(self) -> Band: ...
+        @property
+        def in_kind(self) -> Band: ...
 
     @classmethod
-    def _from(cls, data: Mapping[str, Any]) -> Total:
+    def _from(cls, data: Mapping[str, Any] | _core.Total) -> Total:
+        if isinstance(data, Total):
+            return data
+        if isinstance(data, _core.Total):
+            return cls(data.cash, data.in_kind, data.unfixed, data.recognised, data.lines, data.unevaluated)
         return cls(
             cash=Band(data["cash_min"], data["cash_max"]),
             in_kind=Band(data["in_kind_min"], data["in_kind_max"]),
@@ -339,10 +275,10 @@ class Total:
     def zero(cls) -> Total:
         return cls(Band.zero(), Band.zero())
 
-    def __add__(self, other: Total) -> Total:
+    def __add__(self, other: _core.Total) -> Total:
         return Total(
-            self.cash + other.cash,
-            self.in_kind + other.in_kind,
+            _band(self.cash) + other.cash,
+            _band(self.in_kind) + other.in_kind,
             self.unfixed + other.unfixed,
             self.recognised + other.recognised,
             self.lines + other.lines,
@@ -355,9 +291,10 @@ class Total:
     def text(self, lang: str = "en") -> str:
         """``cash ¥1,000.00, in kind ¥500.00, 2 unfixed`` (``lang="zh"``: 现金 ¥1,000.00，...)."""
         space = "" if lang == "zh" else " "
-        parts = [f"{_say('cash', lang)} {self.cash}"]
-        if self.in_kind != Band.zero():
-            parts.append(f"{_say('in kind', lang)} {self.in_kind}")
+        parts = [f"{_say('cash', lang)} {_band(self.cash)}"]
+        in_kind = _band(self.in_kind)
+        if in_kind != Band.zero():
+            parts.append(f"{_say('in kind', lang)} {in_kind}")
         if self.unfixed:
             parts.append(f"{self.unfixed}{space}{_say('unfixed', lang)}")
         if self.recognised:
@@ -371,45 +308,34 @@ class Total:
         return f"Total({self}; {self.lines} line{'' if self.lines == 1 else 's'})"
 
 
-@dataclass(frozen=True)
-class Totals:
+def _band(band: _core.Band) -> Band:
+    """The package's Band (the engine makes its results as the package's classes once they are
+    registered, below; a band built before that is converted)."""
+    return band if isinstance(band, Band) else Band(band.min, band.max)
+
+
+class Totals(_core.Totals):
     """Totals of one evaluation: overall, by payer and by policy set."""
 
-    all: Total
-    by_payer: Mapping[str, Total]
-    by_policy_set: Mapping[str, Total]
+    __slots__ = ()
 
-    @classmethod
-    def _from(cls, data: Mapping[str, Any]) -> Totals:
-        return cls(
-            all=Total._from(data["all"]),
-            by_payer={k: Total._from(v) for k, v in data["by_payer"].items()},
-            by_policy_set={k: Total._from(v) for k, v in data["by_policy_set"].items()},
-        )
+    if TYPE_CHECKING:  # the engine makes them as the package's classes (registered below)
+        @property
+        def all(self) -> Total: ...
+        @property
+        def by_payer(self) -> Mapping[str, Total]: ...
+        @property
+        def by_policy_set(self) -> Mapping[str, Total]: ...
 
 
-@dataclass(frozen=True)
-class Finding:
+class Finding(_core.Finding):
     """The outcome of a validity check (not an award)."""
 
-    policy_set: str
-    check: str
-    passed: bool
-    message: str
-    detail: str
-    citation: Citation | None
+    __slots__ = ()
 
-    @classmethod
-    def _from(cls, data: Mapping[str, Any]) -> Finding:
-        cited = data["citation"]
-        return cls(
-            policy_set=str(data["policy_set"]),
-            check=str(data["check"]),
-            passed=bool(data["passed"]),
-            message=str(data["message"]),
-            detail=str(data["detail"]),
-            citation=None if cited is None else Citation._from(cited),
-        )
+    if TYPE_CHECKING:  # the engine makes them as the package's classes (registered below)
+        @property
+        def citation(self) -> Citation | None: ...
 
 
 @dataclass(frozen=True)
@@ -449,25 +375,24 @@ class Evaluation:
 
     @classmethod
     def _from_core(cls, handle: _core.Evaluation, fingerprint: str, scenario: str) -> Evaluation:
-        data = handle.to_dict()
         return cls(
-            enterprise=str(data["enterprise"]),
-            name=str(data["name"]),
-            year=data["year"],
-            policy_sets=tuple(str(p) for p in data["policy_sets"]),
-            lines=tuple(AwardLine._from(line) for line in data["lines"]),
-            totals=Totals._from(data["totals"]),
-            findings=tuple(Finding._from(f) for f in data["findings"]),
-            error=data["error"],
+            enterprise=handle.enterprise,
+            name=handle.name,
+            year=handle.year,
+            policy_sets=handle.policy_sets,
+            lines=handle.lines,  # type: ignore[arg-type]  # the registered subclasses, below
+            totals=handle.totals,  # type: ignore[arg-type]
+            findings=handle.findings,  # type: ignore[arg-type]
+            error=handle.error,
             receipt=Receipt(
-                digest=str(data["receipt"]),
+                digest=handle.receipt,
                 fingerprint=fingerprint,
                 scenario=scenario,
                 engine=_core.engine_version(),
             ),
             json=handle.to_json(False),
-            passed_over=tuple(PassedOver._from(p) for p in data["passed_over"]),
-            unevaluated=tuple(Unevaluated._from(u) for u in data["unevaluated"]),
+            passed_over=handle.passed_over,  # type: ignore[arg-type]
+            unevaluated=handle.unevaluated,  # type: ignore[arg-type]
         )
 
     @property
@@ -623,3 +548,11 @@ class Evaluation:
             f"<th>cited</th></tr></thead><tbody>{rows}</tbody></table>"
             f"<p>total: {esc(str(self.totals.all))}</p></div>"
         )
+
+
+# From here on the engine makes every result as an instance of these classes.
+_core.register_result_classes({
+    "Text": Text, "Citation": Citation, "TraceStep": TraceStep, "Band": Band, "Total": Total,
+    "Totals": Totals, "AwardLine": AwardLine, "Finding": Finding, "PassedOver": PassedOver,
+    "Unevaluated": Unevaluated,
+})

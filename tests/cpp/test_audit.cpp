@@ -138,7 +138,7 @@ TEST_CASE("every kind of finding is found on the row that has it") {
   for (const auto& f : report.findings) {
     INFO(f.row.line << ": " << f.message);
     CHECK(f.row.file.find("ledger-all-kinds.csv") != std::string::npos);
-    if (f.kind != FindingKind::unknown_rule) CHECK(f.info != nullptr);
+    if (f.kind != FindingKind::unknown_rule) CHECK(f.info.get() != nullptr);
   }
   const auto& over = report.findings.front();
   REQUIRE(over.computed);

@@ -141,6 +141,18 @@ bool generate(const std::string& generator, const fs::path& path) {
     for (int i = 0; i < 30'000; ++i) text += "0,";
     text += "0" + std::string(60, ']') + "\n";
     write(path, text);
+  } else if (generator == "csv-100001-records" || generator == "csv-52381-records") {
+    // One record past the population limit: 100 000 records, or fewer when the rules declare
+    // many facts (the bundled rules: 52 380).
+    const int records = generator == "csv-100001-records" ? 100'001 : 52'381;
+    std::string text = generator == "csv-100001-records" ? "id,sector\n" : "id,industry\n";
+    const std::string value = generator == "csv-100001-records" ? ",制造\n" : ",机械加工\n";
+    for (int i = 1; i <= records; ++i) text += "E" + std::to_string(i) + value;
+    write(path, text);
+  } else if (generator == "ledger-25001-grants") {  // one grant past the ledger limit
+    std::string text = "enterprise,policy_set,rule,year,amount,payer\n";
+    for (int i = 1; i <= 25'001; ++i) text += "E" + std::to_string(i) + ",p,r,2010,1,市财政\n";
+    write(path, text);
   } else if (generator == "fifo") {  // a named pipe with no writer: opening it would block
     if (::mkfifo(path.c_str(), 0600) != 0) return false;
   } else {

@@ -903,7 +903,7 @@ checks:
     CHECK(ok.findings[0].passed);
     CHECK(ok.findings[0].check == "staff-check");
     CHECK(ok.findings[0].policy_set == "chk");
-    REQUIRE(ok.findings[0].citation != nullptr);
+    REQUIRE(ok.findings[0].citation.get() != nullptr);
     CHECK(ok.findings[0].citation->clause == "九");
     const Evaluation bad = run_ok(rules, "sector: 制造\nstaff: 9\n");
     REQUIRE(bad.findings.size() == 1);

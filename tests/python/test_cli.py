@@ -170,6 +170,15 @@ def test_bad_usage_exits_2() -> None:
     assert caught.value.code == 2
 
 
+def test_python_dash_m_subsidy_is_the_command() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "subsidy", "audit", "--help"],
+        capture_output=True, text=True, check=True,
+    )
+    assert done.stdout.startswith("usage: subsidy audit ")
+    assert "--grants LEDGER" in done.stdout
+
+
 def test_help_has_examples() -> None:
     done = subprocess.run(
         [sys.executable, "-m", "subsidy.cli", "evaluate", "--help"],

@@ -98,8 +98,14 @@ def test_python_float_appears_nowhere_in_the_result_types(toy_rules: subsidy.Rul
         elif hasattr(value, "__dataclass_fields__"):
             for name in value.__dataclass_fields__:
                 walk(getattr(value, name))
+        elif hasattr(value, "_asdict"):  # the engine's bound result types
+            seen.append(type(value).__name__)
+            for item in value._asdict().values():
+                walk(item)
 
+    seen: list[str] = []
     walk(result)
+    assert {"AwardLine", "Band", "Citation", "Text", "Totals", "Total"} <= set(seen)
 
 
 # --- the bundled rules and examples ------------------------------------------------------------

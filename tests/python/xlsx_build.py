@@ -118,6 +118,11 @@ GENERATORS = {
                                 ["a", "矿用机电", "1亿", "2万", "3万"]]}),
     "xlsx-facts-boolean-in-amount": lambda p: write_book(
         p, {"企业 enterprises": [["id", "industry", "sales_revenue"], ["a", "矿用机电", ("1", "b")]]}),
+    # One past the limits (docs/limits.md): 52 380 records under the bundled rules, 25 000 grants.
+    "csv-52381-records": lambda p: p.write_text(
+        "id,industry\n" + "".join(f"E{i},机械加工\n" for i in range(1, 52_382)), encoding="utf-8"),
+    "xlsx-25001-grants": lambda p: write_book(
+        p, {"grants": [LEDGER_HEADER, *([ledger_row(("1", "n"))] * 25_001)]}),
 }
 
 

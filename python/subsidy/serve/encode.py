@@ -28,6 +28,9 @@ def _plain(value: Any) -> Any:
         return value.isoformat()
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+    as_dict = getattr(value, "_asdict", None)  # the engine's result types (subsidy.results)
+    if callable(as_dict):
+        return as_dict()
     if isinstance(value, (tuple, set, frozenset)):
         return list(value)
     item = getattr(value, "item", None)  # numpy scalars (a DataFrame's bool and int cells)

@@ -84,14 +84,25 @@ def _batch_limit(service: Service, count: int, path: str) -> None:
         )
 
 
+def _total_body(total: _core.Total) -> dict[str, Any]:
+    """A total as the API writes it: flat, each band's ends as cash_min, cash_max, ..."""
+    return {
+        "cash_min": total.cash.min, "cash_max": total.cash.max,
+        "in_kind_min": total.in_kind.min, "in_kind_max": total.in_kind.max,
+        "unfixed": total.unfixed, "recognised": total.recognised, "lines": total.lines,
+        "unevaluated": total.unevaluated,
+    }
+
+
 def _batch_body(loaded: Loaded, scenario: Scenario, records: _core.Enterprises, trace: bool,
                 threads: int) -> dict[str, Any]:
     core = scenario._make_core(trace=True) if trace else scenario._core_scenario
     batch = _core.evaluate_batch(loaded.rules._core, records, core, threads)
-    sums = _core.batch_aggregate(batch, "payer", None)
+    sums = {payer: _total_body(total) for payer, total in _core.batch_aggregate(batch, "payer", None).items()}
+    every = _core.batch_aggregate(batch, "all", None).get("all")
     return {
         "evaluations": [Raw(text) for text in batch.to_json(trace)],
-        "totals": {"by_payer": sums, "all": _core.batch_aggregate(batch, "all", None).get("all")},
+        "totals": {"by_payer": sums, "all": None if every is None else _total_body(every)},
         "receipt": loaded.receipt(scenario.canonical),
     }
 
