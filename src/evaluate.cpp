@@ -8,9 +8,9 @@
 #include <thread>
 
 #include "compiled.hpp"
+#include "needs.hpp"
 #include "prepared.hpp"
 #include "semantics.hpp"
-#include "needs.hpp"
 #include "sha256.hpp"
 #include "subsidy/version.hpp"
 
@@ -20,11 +20,16 @@ const char* engine_version() noexcept { return "subsidy " SUBSIDY_VERSION; }
 
 const char* to_string(LineStatus s) noexcept {
   switch (s) {
-    case LineStatus::exact: return "exact";
-    case LineStatus::band: return "band";
-    case LineStatus::decided: return "decided";
-    case LineStatus::unfixed: return "unfixed";
-    case LineStatus::recognised: return "recognised";
+    case LineStatus::exact:
+      return "exact";
+    case LineStatus::band:
+      return "band";
+    case LineStatus::decided:
+      return "decided";
+    case LineStatus::unfixed:
+      return "unfixed";
+    case LineStatus::recognised:
+      return "recognised";
   }
   return "";
 }
@@ -37,7 +42,12 @@ namespace {
 class Evaluator : public Env {
  public:
   Evaluator(const Prepared& p, const Enterprise& e, const Enterprise* previous)
-      : p_(p), q_(p.period(p.day_of(e))), r_(p.r), e_(e), previous_(previous), derived_(p.r.derived.size()) {}
+      : p_(p),
+        q_(p.period(p.day_of(e))),
+        r_(p.r),
+        e_(e),
+        previous_(previous),
+        derived_(p.r.derived.size()) {}
 
   /// A part of the rule set for a result: it keeps the rule set alive.
   template <class T>
@@ -80,8 +90,9 @@ class Evaluator : public Env {
   }
   Value parameter(std::size_t slot) override {
     if (!q_.param_gaps[slot].empty()) throw Error(ErrorKind::parameter, q_.param_gaps[slot]);
-    if (tracing()) notes_.push_back(r_.parameters[slot].name + " = " + q_.params[slot].to_string() + " (" +
-                                    q_.param_notes[slot] + ")");
+    if (tracing())
+      notes_.push_back(r_.parameters[slot].name + " = " + q_.params[slot].to_string() + " (" +
+                       q_.param_notes[slot] + ")");
     return q_.params[slot];
   }
   Value derived(std::size_t slot) override {
@@ -95,11 +106,13 @@ class Evaluator : public Env {
       } catch (const Error& err) {
         // A missing earlier year names the derived value that wanted it, whose expression shows
         // what else would do (e.g. the record's own *_last_year figure).
-        if (err.kind() != ErrorKind::fact || err.message().rfind("missing fact 'last_year(", 0) != 0 ||
+        if (err.kind() != ErrorKind::fact ||
+            err.message().rfind("missing fact 'last_year(", 0) != 0 ||
             err.message().find("; needed by ") != std::string::npos) {
           throw;
         }
-        throw Error(err.kind(), err.message() + "; needed by " + d.name + " = " + d.expr.source, err.mark());
+        throw Error(err.kind(), err.message() + "; needed by " + d.name + " = " + d.expr.source,
+                    err.mark());
       }
       if (tracing()) {
         std::string line = d.name + " = " + d.expr.source + " = " + value_to_string(v);
@@ -175,16 +188,19 @@ class Evaluator : public Env {
   [[noreturn]] void missing(const std::string& name, const std::string& label) {
     missing_ = true;
     missing_name_ = name;
-    throw Error(ErrorKind::fact, "missing fact '" + name + "'" + (label.empty() ? "" : " (" + label + ")") +
+    throw Error(ErrorKind::fact, "missing fact '" + name + "'" +
+                                     (label.empty() ? "" : " (" + label + ")") +
                                      " for enterprise '" + e_.id +
                                      "': it is needed and has no default, and is never taken as 0");
   }
 
   std::string join_notes() const {
     std::string s;
-    std::vector<const std::string*> seen;  // a value read twice (explanations re-read) is noted once
+    std::vector<const std::string*>
+        seen;  // a value read twice (explanations re-read) is noted once
     for (const auto& n : notes_) {
-      if (std::find_if(seen.begin(), seen.end(), [&](const std::string* x) { return *x == n; }) != seen.end()) {
+      if (std::find_if(seen.begin(), seen.end(), [&](const std::string* x) { return *x == n; }) !=
+          seen.end()) {
         continue;
       }
       seen.push_back(&n);
@@ -211,7 +227,8 @@ class Evaluator : public Env {
     std::string s = "{";
     for (std::size_t k = 0; k < rec.size() && record_decl; ++k) {
       if (!rec[k]) continue;
-      s += (s.size() > 1 ? ", " : "") + record_decl->fields[k].name + ": " + value_to_string(to_value(*rec[k]));
+      s += (s.size() > 1 ? ", " : "") + record_decl->fields[k].name + ": " +
+           value_to_string(to_value(*rec[k]));
     }
     return s + "}";
   }
@@ -229,7 +246,9 @@ class Evaluator : public Env {
   static bool negative(const Decimal& a) { return a.is_negative(); }
   static Decimal times(const Decimal& a, std::int64_t count) { return a * Decimal(count); }
   static std::int64_t add_count(std::int64_t a, std::int64_t b) { return a + b; }
-  static void join_tier(std::string& into, const std::string& label) { detail::join_tier(into, label); }
+  static void join_tier(std::string& into, const std::string& label) {
+    detail::join_tier(into, label);
+  }
   static bool empty(const std::string& text) { return text.empty(); }
 
   static AmountKind kind(const CompiledAward& a) { return a.kind; }
@@ -237,9 +256,15 @@ class Evaluator : public Env {
   static const CompiledAward& each(const CompiledAward& a) { return *a.each; }
   static bool for_each(const CompiledAward& a) { return a.list_slot.has_value(); }
   static std::size_t level_count(const CompiledAward& a) { return a.levels.size(); }
-  static const CompiledAward& level_award(const CompiledAward& a, std::size_t k) { return *a.levels[k].award; }
-  static const std::string& label(const CompiledAward& a, std::size_t k) { return a.levels[k].info.label; }
-  static Outcome<Evaluator> level_outcome(const CompiledAward&, std::size_t, Outcome<Evaluator> o) { return o; }
+  static const CompiledAward& level_award(const CompiledAward& a, std::size_t k) {
+    return *a.levels[k].award;
+  }
+  static const std::string& label(const CompiledAward& a, std::size_t k) {
+    return a.levels[k].info.label;
+  }
+  static Outcome<Evaluator> level_outcome(const CompiledAward&, std::size_t, Outcome<Evaluator> o) {
+    return o;
+  }
   static bool count_records(const CompiledAward&, Outcome<Evaluator>&) { return false; }
   const CompiledAward& award_of(const CompiledRule& rule) const { return rule.award; }
 
@@ -250,7 +275,8 @@ class Evaluator : public Env {
     const Decimal rate = number(a.a, trace_, "rate");
     const Decimal base = number(a.b, trace_, "base");
     Decimal product = rate * base;
-    step(trace_, "formula", rate.to_string() + " × " + base.to_string() + " = " + product.to_string());
+    step(trace_, "formula",
+         rate.to_string() + " × " + base.to_string() + " = " + product.to_string());
     return product;
   }
   Decimal band_min(const CompiledAward& a) { return number(a.a, trace_, "band min"); }
@@ -261,7 +287,8 @@ class Evaluator : public Env {
   }
   const std::string& words(const CompiledAward& a, LineStatus status) {
     step(trace_, "amount",
-         (status == LineStatus::unfixed ? "not fixed by the policy: " : "recognition: ") + a.unfixed_text);
+         (status == LineStatus::unfixed ? "not fixed by the policy: " : "recognition: ") +
+             a.unfixed_text);
     return a.unfixed_text;
   }
 
@@ -269,8 +296,8 @@ class Evaluator : public Env {
     const Decimal n = number(a.a, trace_, "items");
     std::int64_t count = 0;
     if (!n.to_scaled_int64(0, count) || count < 0) {
-      throw Error(ErrorKind::evaluation,
-                  "the item count '" + a.a.source + "' is " + n.to_string() + ", not a whole number ≥ 0");
+      throw Error(ErrorKind::evaluation, "the item count '" + a.a.source + "' is " + n.to_string() +
+                                             ", not a whole number ≥ 0");
     }
     return count;
   }
@@ -288,11 +315,13 @@ class Evaluator : public Env {
       ++index;
       record = &rec;
       if (a.where && !evaluate_condition(a.where, *this)) {
-        step(trace_, "item", a.list_decl->name + " #" + std::to_string(index) + ": " + a.where.source + " → false");
+        step(trace_, "item",
+             a.list_decl->name + " #" + std::to_string(index) + ": " + a.where.source + " → false");
         continue;
       }
-      step(trace_, "item", a.list_decl->name + " #" + std::to_string(index) + " " + describe_record(rec) +
-                               (a.where ? ": " + a.where.source + " → true" : std::string()));
+      step(trace_, "item",
+           a.list_decl->name + " #" + std::to_string(index) + " " + describe_record(rec) +
+               (a.where ? ": " + a.where.source + " → true" : std::string()));
       each();
     }
     record = saved;
@@ -314,10 +343,12 @@ class Evaluator : public Env {
   [[noreturn]] static void two_tiers(const CompiledAward& a, const Decimal& v, std::size_t first,
                                      std::size_t second) {
     throw Error(ErrorKind::tiers, v.to_string() + " falls in two tiers of a unique table: '" +
-                                      a.levels[first].info.label + "' and '" + a.levels[second].info.label + "'");
+                                      a.levels[first].info.label + "' and '" +
+                                      a.levels[second].info.label + "'");
   }
   void trace_tier(const CompiledAward& a, const Decimal& v, std::size_t k) {
-    step(trace_, "tier", v.to_string() + " → " + a.levels[k].info.label + " (hit: " + to_string(a.hit) + ")");
+    step(trace_, "tier",
+         v.to_string() + " → " + a.levels[k].info.label + " (hit: " + to_string(a.hit) + ")");
   }
 
   bool condition_holds(const CompiledRule& rule) {
@@ -332,8 +363,9 @@ class Evaluator : public Env {
     const Decimal from = evaluate_number(rule.recurrence_from, *this);
     const Decimal year = std::get<Decimal>(fact(kYearSlot));
     const bool ok = from <= year && year < from + Decimal(info.recurrence.years);
-    step(trace_, "recurrence", "year " + year.to_string() + " within " + std::to_string(info.recurrence.years) +
-                                   " years from " + from.to_string() + " → " + (ok ? "true" : "false"));
+    step(trace_, "recurrence",
+         "year " + year.to_string() + " within " + std::to_string(info.recurrence.years) +
+             " years from " + from.to_string() + " → " + (ok ? "true" : "false"));
     return ok;
   }
   void trace_nothing(bool by_tier) {
@@ -341,8 +373,8 @@ class Evaluator : public Env {
     step(trace_, "amount", by_tier ? "no tier reached: no line" : "no item qualifies: no line");
   }
   [[noreturn]] static void negative_award(const Decimal& v) {
-    throw Error(ErrorKind::evaluation,
-                "the award computes to a negative amount (" + v.to_string() + "); an award cannot be negative");
+    throw Error(ErrorKind::evaluation, "the award computes to a negative amount (" + v.to_string() +
+                                           "); an award cannot be negative");
   }
   bool recognition(const CompiledRule& rule) const {
     // Preferences and honours are recognitions, counted apart from money still to be decided.
@@ -355,9 +387,10 @@ class Evaluator : public Env {
   }
   void trace_rounding(const CompiledRule& rule, const Decimal& exact, const Decimal& rounded) {
     const RuleInfo& info = r_.rules[rule.info];
-    step(trace_, "rounding", exact.to_string() + " → " + rounded.to_string() + " (" +
-                                 std::string(to_string(info.rounding)) + " to " +
-                                 Decimal(1, info.rounding_exponent).to_string() + ")");
+    step(trace_, "rounding",
+         exact.to_string() + " → " + rounded.to_string() + " (" +
+             std::string(to_string(info.rounding)) + " to " +
+             Decimal(1, info.rounding_exponent).to_string() + ")");
   }
   void trace_band(const Decimal& min, const Decimal& max) {
     step(trace_, "band", min.to_string() + " – " + max.to_string() + " (a decision)");
@@ -383,8 +416,8 @@ class Evaluator : public Env {
   }
 
   void not_evaluated(Evaluation& out, std::size_t set, std::string id, const char* kind,
-                     std::shared_ptr<const RuleInfo> info,
-                     const std::vector<std::size_t>& needs, const Error& err) {
+                     std::shared_ptr<const RuleInfo> info, const std::vector<std::size_t>& needs,
+                     const Error& err) {
     Unevaluated u;
     u.policy_set = r_.sets[r_.csets[set].info].id;
     u.id = std::move(id);
@@ -460,20 +493,23 @@ class Evaluator : public Env {
 
   // A policy set not in force on the record's day: none of its rules gives a line, and an
   // explanation says so for each.
-  void not_in_force(const std::vector<std::size_t>& rules, const std::string& why, Evaluation& out) {
+  void not_in_force(const std::vector<std::size_t>& rules, const std::string& why,
+                    Evaluation& out) {
     if (!tracing()) return;
     for (std::size_t index : rules) {
       const RuleInfo& info = r_.rules[r_.crules[index].info];
       std::vector<TraceStep> local{{"rule", info.qualified_id + " " + info.citation.clause},
                                    {"in force", why}};
-      out.passed_over.push_back({info.policy_set, info.id, shared(info), std::move(local), "not_in_force"});
+      out.passed_over.push_back(
+          {info.policy_set, info.id, shared(info), std::move(local), "not_in_force"});
     }
   }
 
   // Keeps the trace of a rule that gave no line, so an explanation can say why not.
   void pass_over(const RuleInfo& info, std::vector<TraceStep>& local, Evaluation& out,
                  const char* reason) {
-    if (tracing()) out.passed_over.push_back({info.policy_set, info.id, shared(info), std::move(local), reason});
+    if (tracing())
+      out.passed_over.push_back({info.policy_set, info.id, shared(info), std::move(local), reason});
     finish_rule();
   }
 
@@ -489,8 +525,8 @@ class Evaluator : public Env {
       if (d < line.band.min || d > line.band.max) {
         f.passed = false;
         f.message = "decided amount outside its band";
-        f.detail = info.qualified_id + ": decided " + d.to_string() + " outside [" + line.band.min.to_string() + ", " +
-                   line.band.max.to_string() + "]";
+        f.detail = info.qualified_id + ": decided " + d.to_string() + " outside [" +
+                   line.band.min.to_string() + ", " + line.band.max.to_string() + "]";
         out.findings.push_back(std::move(f));
         return;
       }
@@ -505,7 +541,8 @@ class Evaluator : public Env {
     } else if (line.status == LineStatus::exact && d != line.amount) {
       f.passed = false;
       f.message = "decided amount differs from the amount the policy fixes";
-      f.detail = info.qualified_id + ": decided " + d.to_string() + ", policy " + line.amount.to_string();
+      f.detail =
+          info.qualified_id + ": decided " + d.to_string() + ", policy " + line.amount.to_string();
       out.findings.push_back(std::move(f));
     }
   }
@@ -525,9 +562,10 @@ class Evaluator : public Env {
         if (AwardLine* l = line_of(rule)) present.push_back(l);
       }
       if (present.size() < 2) continue;
-      AwardLine* keep = present[kept_line(present.size(), ex.higher, [&](std::size_t i, std::size_t j) {
-        return present[j]->band.max < present[i]->band.max;
-      })];
+      AwardLine* keep =
+          present[kept_line(present.size(), ex.higher, [&](std::size_t i, std::size_t j) {
+            return present[j]->band.max < present[i]->band.max;
+          })];
       for (AwardLine* l : present) {
         if (l == keep) continue;
         l->withheld = true;
@@ -545,7 +583,8 @@ class Evaluator : public Env {
         // The cap is unknown, so the lines it limits are too: they become not evaluated.
         for (std::size_t rule : cap.rules) {
           AwardLine* l = line_of(rule);
-          if (!l || l->status == LineStatus::unfixed || l->status == LineStatus::recognised) continue;
+          if (!l || l->status == LineStatus::unfixed || l->status == LineStatus::recognised)
+            continue;
           not_evaluated(out, cap.set, l->rule, "rule", l->info, cap_needs(r_, c), err);
           out.lines.erase(out.lines.begin() + (l - out.lines.data()));
         }
@@ -556,7 +595,8 @@ class Evaluator : public Env {
           *this, left_min, cap.rules.size(),
           [&](std::size_t k) -> AwardLine* {
             AwardLine* l = line_of(cap.rules[k]);
-            const bool money = l && l->status != LineStatus::unfixed && l->status != LineStatus::recognised;
+            const bool money =
+                l && l->status != LineStatus::unfixed && l->status != LineStatus::recognised;
             return money ? l : nullptr;
           },
           [&](AwardLine& l, const Decimal&, const Decimal& before_max) {
@@ -571,7 +611,8 @@ class Evaluator : public Env {
       run_check_body(r_.checks[index], out);
     } catch (const Error& err) {
       if (!missing_) throw;
-      not_evaluated(out, r_.checks[index].set, r_.checks[index].id, "check", nullptr, check_needs(r_, index), err);
+      not_evaluated(out, r_.checks[index].set, r_.checks[index].id, "check", nullptr,
+                    check_needs(r_, index), err);
       missing_ = false;
     }
   }
@@ -605,34 +646,57 @@ class Evaluator : public Env {
   std::vector<std::string> notes_;
   std::string current_rule_;
   std::vector<TraceStep>* trace_ = nullptr;  ///< the rule's explanation, when tracing
-  bool missing_ = false;  ///< the error in flight is a missing fact
+  bool missing_ = false;                     ///< the error in flight is a missing fact
   std::string missing_name_;
 };
 
-std::string canonical_facts(const CompiledRules& r, const Enterprise& e) {
-  std::ostringstream out;
-  out << "id=" << e.id << "\nname=" << e.name << "\nyear=" << (e.year ? std::to_string(*e.year) : "") << "\n";
-  for (std::size_t k = 0; k < e.facts.size() && k < r.facts.size(); ++k) {
-    if (!e.facts[k]) continue;
-    out << r.facts[k].name << "=";
-    if (const auto* s = std::get_if<Scalar>(&*e.facts[k])) {
-      out << value_to_string(to_value(*s));
-    } else {
-      for (const auto& rec : std::get<std::vector<Record>>(*e.facts[k])) {
-        out << "{";
-        for (std::size_t f = 0; f < rec.size(); ++f) {
-          if (rec[f]) out << r.facts[k].fields[f].name << ":" << value_to_string(to_value(*rec[f])) << ";";
-        }
-        out << "}";
-      }
-    }
-    out << "\n";
-  }
-  for (const auto& [rule, amount] : e.decided) out << "decided." << rule << "=" << amount.to_string() << "\n";
-  return out.str();
+// The text a receipt hashes: one `name=value` line per given fact. Built by appending (no
+// stream): it is made for every record of a batch.
+void append_scalar(std::string& out, const Scalar& s) {
+  struct V {
+    std::string& out;
+    void operator()(const Decimal& d) const { out += d.to_string(); }
+    void operator()(bool b) const { out += b ? "true" : "false"; }
+    void operator()(const std::string& t) const { out += t; }
+    void operator()(const Date& d) const { out += d.to_string(); }
+  };
+  std::visit(V{out}, s);
 }
 
-std::string receipt_of(const CompiledRules& r, const Enterprise& e, const std::string& scenario_text) {
+std::string canonical_facts(const CompiledRules& r, const Enterprise& e) {
+  std::string out;
+  out.reserve(64 + 24 * e.facts.size());
+  out.append("id=").append(e.id).append("\nname=").append(e.name).append("\nyear=");
+  if (e.year) out += std::to_string(*e.year);
+  out += '\n';
+  for (std::size_t k = 0; k < e.facts.size() && k < r.facts.size(); ++k) {
+    if (!e.facts[k]) continue;
+    out.append(r.facts[k].name) += '=';
+    if (const auto* s = std::get_if<Scalar>(&*e.facts[k])) {
+      append_scalar(out, *s);
+    } else {
+      for (const auto& rec : std::get<std::vector<Record>>(*e.facts[k])) {
+        out += '{';
+        for (std::size_t f = 0; f < rec.size(); ++f) {
+          if (!rec[f]) continue;
+          out.append(r.facts[k].fields[f].name) += ':';
+          append_scalar(out, *rec[f]);
+          out += ';';
+        }
+        out += '}';
+      }
+    }
+    out += '\n';
+  }
+  for (const auto& [rule, amount] : e.decided) {
+    out.append("decided.").append(rule) += '=';
+    out.append(amount.to_string()) += '\n';
+  }
+  return out;
+}
+
+std::string receipt_of(const CompiledRules& r, const Enterprise& e,
+                       const std::string& scenario_text) {
   Sha256 h;
   h.update(engine_version()).update("\n").update(r.fingerprint).update("\n");
   h.update(canonical_facts(r, e)).update("\n").update(scenario_text);
@@ -673,7 +737,8 @@ Evaluation evaluate_prepared(const Prepared& p, const Enterprise& e, const Enter
 }  // namespace
 
 std::string exclusion_note(const CompiledExclusion& ex, const std::string& kept) {
-  return "gave way to " + kept + " (" + ex.id + ": " + ex.reason + ", " + (ex.higher ? "就高" : "priority") + ")";
+  return "gave way to " + kept + " (" + ex.id + ": " + ex.reason + ", " +
+         (ex.higher ? "就高" : "priority") + ")";
 }
 
 std::string cap_note(const CompiledCap& cap, const Decimal& before, const Decimal& after) {
@@ -717,11 +782,15 @@ void add_unevaluated_totals(Totals& into, const std::vector<Unevaluated>& left_o
 
 std::function<Evaluation(const Enterprise&, const Enterprise*)> reference_evaluator(
     std::shared_ptr<const Prepared> p) {
-  return [p](const Enterprise& e, const Enterprise* previous) { return evaluate_prepared(*p, e, previous); };
+  return [p](const Enterprise& e, const Enterprise* previous) {
+    return evaluate_prepared(*p, e, previous);
+  };
 }
 
 std::vector<std::optional<std::size_t>> previous_records(
-    std::size_t n, const std::function<std::pair<const std::string*, std::optional<std::int64_t>>(std::size_t)>& key) {
+    std::size_t n,
+    const std::function<std::pair<const std::string*, std::optional<std::int64_t>>(std::size_t)>&
+        key) {
   std::map<std::pair<std::string_view, std::int64_t>, std::size_t> at;
   for (std::size_t i = 0; i < n; ++i) {
     const auto [id, year] = key(i);
@@ -749,15 +818,17 @@ std::vector<Evaluation> evaluate_batch(const RuleSet& rules, const std::vector<E
   const auto prepared = detail::prepare(rules, scenario);
   const detail::Prepared& p = *prepared;
   // A multi-year population: each record can read its enterprise's record of the year before.
-  const auto previous = detail::previous_records(batch.size(), [&](std::size_t i) {
-    return std::make_pair(&batch[i].id, batch[i].year);
-  });
-  const auto prev = [&](std::size_t i) -> const Enterprise* { return previous[i] ? &batch[*previous[i]] : nullptr; };
+  const auto previous = detail::previous_records(
+      batch.size(), [&](std::size_t i) { return std::make_pair(&batch[i].id, batch[i].year); });
+  const auto prev = [&](std::size_t i) -> const Enterprise* {
+    return previous[i] ? &batch[*previous[i]] : nullptr;
+  };
   std::vector<Evaluation> out(batch.size());
   threads = static_cast<unsigned>(std::min<std::size_t>(detail::worker_threads(threads),
                                                         std::max<std::size_t>(1, batch.size())));
   if (threads <= 1) {
-    for (std::size_t i = 0; i < batch.size(); ++i) out[i] = detail::evaluate_prepared(p, batch[i], prev(i));
+    for (std::size_t i = 0; i < batch.size(); ++i)
+      out[i] = detail::evaluate_prepared(p, batch[i], prev(i));
     return out;
   }
   // Contiguous slices: each thread writes its own range, so results do not depend on scheduling.
@@ -767,14 +838,16 @@ std::vector<Evaluation> evaluate_batch(const RuleSet& rules, const std::vector<E
     const std::size_t from = n * t / threads;
     const std::size_t to = n * (t + 1) / threads;
     pool.emplace_back([&, from, to] {
-      for (std::size_t i = from; i < to; ++i) out[i] = detail::evaluate_prepared(p, batch[i], prev(i));
+      for (std::size_t i = from; i < to; ++i)
+        out[i] = detail::evaluate_prepared(p, batch[i], prev(i));
     });
   }
   for (auto& th : pool) th.join();
   return out;
 }
 
-std::string receipt(const RuleSet& rules, const Enterprise& enterprise, const std::string& scenario) {
+std::string receipt(const RuleSet& rules, const Enterprise& enterprise,
+                    const std::string& scenario) {
   return detail::receipt_of(detail::compiled(rules), enterprise, scenario);
 }
 
