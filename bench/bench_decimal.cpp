@@ -23,9 +23,7 @@ using Clock = std::chrono::steady_clock;
 using bench::SplitMix;
 
 // The low 64 bits of a coefficient: a checksum the optimizer cannot skip.
-std::int64_t low_bits(const Decimal& d) {
-  return d.coefficient_int64().value_or(0) + d.exponent();
-}
+std::int64_t low_bits(const Decimal& d) { return d.coefficient_int64().value_or(0) + d.exponent(); }
 
 struct Timing {
   std::int64_t ns = 0;

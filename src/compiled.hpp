@@ -126,7 +126,8 @@ FactValue parse_fact(const FactDecl& decl, const RawValue& v);
 /// Adds the lines that are not withheld to totals by payer, by policy set and overall
 /// (evaluate.cpp).
 void add_line_totals(Totals& into, const std::vector<AwardLine>& lines);
-/// Counts the rules left out for want of a fact in the totals they would have entered (evaluate.cpp).
+/// Counts the rules left out for want of a fact in the totals they would have entered
+/// (evaluate.cpp).
 void add_unevaluated_totals(Totals& into, const std::vector<Unevaluated>& left_out);
 struct Prepared;
 /// The reference evaluator over a prepared scenario (evaluate.cpp), for the rows the columnar
@@ -136,7 +137,9 @@ std::function<Evaluation(const Enterprise&, const Enterprise* previous)> referen
 /// For each of `n` records keyed (id, year): the index of the same id's record of the year
 /// before, if there is one (evaluate.cpp).
 std::vector<std::optional<std::size_t>> previous_records(
-    std::size_t n, const std::function<std::pair<const std::string*, std::optional<std::int64_t>>(std::size_t)>& key);
+    std::size_t n,
+    const std::function<std::pair<const std::string*, std::optional<std::int64_t>>(std::size_t)>&
+        key);
 
 /// The note of a line that gave way to `kept` (a qualified rule id) under exclusion `ex`
 /// (evaluate.cpp): one wording for both number domains.

@@ -16,24 +16,42 @@ std::string Mark::to_string() const {
 
 const char* to_string(ErrorKind kind) noexcept {
   switch (kind) {
-    case ErrorKind::parse: return "parse";
-    case ErrorKind::yaml: return "yaml";
-    case ErrorKind::schema: return "schema";
-    case ErrorKind::unit: return "unit";
-    case ErrorKind::name: return "name";
-    case ErrorKind::cycle: return "cycle";
-    case ErrorKind::tiers: return "tiers";
-    case ErrorKind::citation: return "citation";
-    case ErrorKind::option: return "option";
-    case ErrorKind::parameter: return "parameter";
-    case ErrorKind::fact: return "fact";
-    case ErrorKind::overflow: return "overflow";
-    case ErrorKind::division: return "division";
-    case ErrorKind::limit: return "limit";
-    case ErrorKind::io: return "io";
-    case ErrorKind::evaluation: return "evaluation";
-    case ErrorKind::audit: return "audit";
-    case ErrorKind::usage: return "usage";
+    case ErrorKind::parse:
+      return "parse";
+    case ErrorKind::yaml:
+      return "yaml";
+    case ErrorKind::schema:
+      return "schema";
+    case ErrorKind::unit:
+      return "unit";
+    case ErrorKind::name:
+      return "name";
+    case ErrorKind::cycle:
+      return "cycle";
+    case ErrorKind::tiers:
+      return "tiers";
+    case ErrorKind::citation:
+      return "citation";
+    case ErrorKind::option:
+      return "option";
+    case ErrorKind::parameter:
+      return "parameter";
+    case ErrorKind::fact:
+      return "fact";
+    case ErrorKind::overflow:
+      return "overflow";
+    case ErrorKind::division:
+      return "division";
+    case ErrorKind::limit:
+      return "limit";
+    case ErrorKind::io:
+      return "io";
+    case ErrorKind::evaluation:
+      return "evaluation";
+    case ErrorKind::audit:
+      return "audit";
+    case ErrorKind::usage:
+      return "usage";
   }
   return "error";
 }

@@ -15,10 +15,29 @@
 namespace subsidy::detail {
 
 enum class Op : std::uint8_t {
-  number, boolean, string, name,
-  add, sub, mul, neg, min, max, if_, round,
-  sum, count, any, all, present, option,
-  and_, or_, not_, compare, in,
+  number,
+  boolean,
+  string,
+  name,
+  add,
+  sub,
+  mul,
+  neg,
+  min,
+  max,
+  if_,
+  round,
+  sum,
+  count,
+  any,
+  all,
+  present,
+  option,
+  and_,
+  or_,
+  not_,
+  compare,
+  in,
   last_year,  ///< last_year(fact): the fact in the same enterprise's record of the year before
 };
 enum class Cmp : std::uint8_t { ge, gt, le, lt, eq, ne };
@@ -110,7 +129,7 @@ class Env {
   /// Names read while tracing ("name = value").
   virtual void note(const std::string& /*name*/, const Value& /*value*/) {}
 
-  const Record* record = nullptr;      ///< the list record in scope, inside sum/count/any/all
+  const Record* record = nullptr;  ///< the list record in scope, inside sum/count/any/all
   const FactDecl* record_decl = nullptr;
 };
 

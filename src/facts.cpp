@@ -23,7 +23,8 @@ std::string quoted(const RawValue& v) { return describe(v); }
 
 Decimal number_of(const RawValue& v, const std::string& field, AmountUnit* unit) {
   if (v.kind != RawValue::Kind::text) {
-    throw Error::expected(ErrorKind::fact, "a number for '" + field + "'", describe(v), field_mark(v, field));
+    throw Error::expected(ErrorKind::fact, "a number for '" + field + "'", describe(v),
+                          field_mark(v, field));
   }
   try {
     Amount a = Decimal::parse_amount(v.text);
@@ -42,12 +43,13 @@ bool whole(const Decimal& d) { return d.reduce().exponent() >= 0 || d.is_zero();
 Scalar parse_scalar(const FactDecl& decl, const RawValue& v) {
   const std::string& field = decl.name;
   if (v.kind != RawValue::Kind::text) {
-    throw Error::expected(ErrorKind::fact, decl.unit.to_string() + " for '" + field + "'", describe(v),
-                          field_mark(v, field));
+    throw Error::expected(ErrorKind::fact, decl.unit.to_string() + " for '" + field + "'",
+                          describe(v), field_mark(v, field));
   }
   const std::string& t = v.text;
   auto wrong = [&](const std::string& expected) -> Error {
-    return Error::expected(ErrorKind::fact, expected + " for '" + field + "'", quoted(v), field_mark(v, field));
+    return Error::expected(ErrorKind::fact, expected + " for '" + field + "'", quoted(v),
+                           field_mark(v, field));
   };
   switch (decl.unit.kind) {
     case UnitKind::money:
@@ -58,14 +60,17 @@ Scalar parse_scalar(const FactDecl& decl, const RawValue& v) {
     case UnitKind::measure: {
       RawValue text = v;
       if (decl.unit.kind == UnitKind::measure && t.size() > decl.unit.measure.size() &&
-          t.compare(t.size() - decl.unit.measure.size(), decl.unit.measure.size(), decl.unit.measure) == 0) {
+          t.compare(t.size() - decl.unit.measure.size(), decl.unit.measure.size(),
+                    decl.unit.measure) == 0) {
         text.text = t.substr(0, t.size() - decl.unit.measure.size());
       }
       AmountUnit unit = AmountUnit::number;
       Decimal d = number_of(text, field, &unit);
       if (decl.unit.kind == UnitKind::money && unit == AmountUnit::rate) throw wrong("money (元)");
-      if (decl.unit.kind == UnitKind::rate && unit == AmountUnit::yuan) throw wrong("a rate (e.g. 50%)");
-      if (decl.unit.kind != UnitKind::money && decl.unit.kind != UnitKind::rate && unit != AmountUnit::number) {
+      if (decl.unit.kind == UnitKind::rate && unit == AmountUnit::yuan)
+        throw wrong("a rate (e.g. 50%)");
+      if (decl.unit.kind != UnitKind::money && decl.unit.kind != UnitKind::rate &&
+          unit != AmountUnit::number) {
         throw wrong(decl.unit.to_string());
       }
       if ((decl.unit.kind == UnitKind::count || decl.unit.kind == UnitKind::year) && !whole(d)) {
@@ -107,24 +112,26 @@ FactValue parse_fact(const FactDecl& decl, const RawValue& v) {
   std::vector<Record> records;
   for (const auto& item : v.items) {
     if (item.kind != RawValue::Kind::map) {
-      throw Error::expected(ErrorKind::fact, "a record (a map) in '" + decl.name + "'", describe(item),
-                            field_mark(item, decl.name));
+      throw Error::expected(ErrorKind::fact, "a record (a map) in '" + decl.name + "'",
+                            describe(item), field_mark(item, decl.name));
     }
     Record r(decl.fields.size());
     for (const auto& [k, fv] : item.entries) {
       const std::string& key = k;  // a structured binding cannot be captured (C++17, clang)
-      auto it = std::find_if(decl.fields.begin(), decl.fields.end(), [&](const FactDecl& f) { return f.name == key; });
+      auto it = std::find_if(decl.fields.begin(), decl.fields.end(),
+                             [&](const FactDecl& f) { return f.name == key; });
       if (it == decl.fields.end()) {
         std::string list;
         for (const auto& f : decl.fields) list += (list.empty() ? "" : ", ") + f.name;
-        throw Error::expected(ErrorKind::fact, "a field of '" + decl.name + "' (" + list + ")", "'" + k + "'",
-                              field_mark(fv, k));
+        throw Error::expected(ErrorKind::fact, "a field of '" + decl.name + "' (" + list + ")",
+                              "'" + k + "'", field_mark(fv, k));
       }
       if (fv.kind == RawValue::Kind::null) continue;
       r[static_cast<std::size_t>(it - decl.fields.begin())] = parse_scalar(*it, fv);
     }
     for (std::size_t k = 0; k < decl.fields.size(); ++k) {
-      if (!r[k] && decl.fields[k].default_value) r[k] = parse_scalar(decl.fields[k], *decl.fields[k].default_value);
+      if (!r[k] && decl.fields[k].default_value)
+        r[k] = parse_scalar(decl.fields[k], *decl.fields[k].default_value);
     }
     records.push_back(std::move(r));
   }
@@ -137,7 +144,8 @@ Enterprise make_enterprise(const RuleSet& rules, const RawValue& record) {
   using detail::describe;
   const auto& c = detail::compiled(rules);
   if (record.kind != RawValue::Kind::map) {
-    throw Error::expected(ErrorKind::fact, "an enterprise record (a map of facts)", describe(record), record.mark);
+    throw Error::expected(ErrorKind::fact, "an enterprise record (a map of facts)",
+                          describe(record), record.mark);
   }
   Enterprise e;
   e.mark = record.mark;
@@ -148,7 +156,8 @@ Enterprise make_enterprise(const RuleSet& rules, const RawValue& record) {
     if (v.kind == RawValue::Kind::null) continue;
     if (key == "id" || key == "name") {
       if (v.kind != RawValue::Kind::text || v.text.empty()) {
-        throw Error::expected(ErrorKind::fact, "text for '" + key + "'", describe(v), detail::field_mark(v, key));
+        throw Error::expected(ErrorKind::fact, "text for '" + key + "'", describe(v),
+                              detail::field_mark(v, key));
       }
       if (key == "id") detail::check_id(v.text, ErrorKind::fact, detail::field_mark(v, key));
       (key == "id" ? e.id : e.name) = v.text;
@@ -167,13 +176,13 @@ Enterprise make_enterprise(const RuleSet& rules, const RawValue& record) {
     }
     if (key == "decided") {
       if (v.kind != RawValue::Kind::map) {
-        throw Error::expected(ErrorKind::fact, "a map of policy-set/rule-id to decided amount", describe(v),
-                              detail::field_mark(v, key));
+        throw Error::expected(ErrorKind::fact, "a map of policy-set/rule-id to decided amount",
+                              describe(v), detail::field_mark(v, key));
       }
       for (const auto& [rule, amount] : v.entries) {
         if (!rules.find_rule(rule)) {
-          throw Error::expected(ErrorKind::fact, "a rule id written policy-set/rule-id", "'" + rule + "'",
-                                detail::field_mark(amount, "decided"));
+          throw Error::expected(ErrorKind::fact, "a rule id written policy-set/rule-id",
+                                "'" + rule + "'", detail::field_mark(amount, "decided"));
         }
         FactDecl money{rule, Unit{UnitKind::money, {}}, {}, false, false, {}, {}, std::nullopt};
         e.decided[rule] = std::get<Decimal>(detail::parse_scalar(money, amount));
@@ -194,20 +203,23 @@ Enterprise make_enterprise(const RuleSet& rules, const RawValue& record) {
           hint = " (did you mean '" + f.name + "'?)";
         }
       }
-      throw Error::expected(ErrorKind::fact, "a declared fact" + hint, "'" + key + "'", detail::field_mark(v, key));
+      throw Error::expected(ErrorKind::fact, "a declared fact" + hint, "'" + key + "'",
+                            detail::field_mark(v, key));
     }
     e.facts[*slot] = detail::parse_fact(c.facts[*slot], v);
   }
   if (!has_id) {
-    throw Error::expected(ErrorKind::fact, "an 'id' for the enterprise record", "none", record.mark);
+    throw Error::expected(ErrorKind::fact, "an 'id' for the enterprise record", "none",
+                          record.mark);
   }
   for (std::size_t k = 0; k < c.facts.size(); ++k) {
     if (c.facts[k].required && !e.facts[k]) {
       Mark m = record.mark;
       m.field = c.facts[k].name;
-      throw Error::expected(ErrorKind::fact,
-                            "the required fact '" + c.facts[k].name + "' (" + c.facts[k].label.zh + ")",
-                            "none in the record of '" + e.id + "'", m);
+      throw Error::expected(
+          ErrorKind::fact,
+          "the required fact '" + c.facts[k].name + "' (" + c.facts[k].label.zh + ")",
+          "none in the record of '" + e.id + "'", m);
     }
   }
   return e;
@@ -251,7 +263,8 @@ std::vector<Enterprise> parse_enterprises(const RuleSet& rules, const std::strin
     if (detail::find(root, "enterprises") != nullptr) {
       for (auto& [k, v] : root.entries) {
         if (k != "enterprises") {
-          throw Error::expected(ErrorKind::schema, "only 'enterprises' at the top", "'" + k + "'", v.mark);
+          throw Error::expected(ErrorKind::schema, "only 'enterprises' at the top", "'" + k + "'",
+                                v.mark);
         }
         list = &v;  // the one entry: root is ours, its records are consumed below
       }
@@ -260,7 +273,8 @@ std::vector<Enterprise> parse_enterprises(const RuleSet& rules, const std::strin
     }
   }
   if (list->kind != RawValue::Kind::list) {
-    throw Error::expected(ErrorKind::schema, "a list of enterprise records", detail::describe(*list), list->mark);
+    throw Error::expected(ErrorKind::schema, "a list of enterprise records",
+                          detail::describe(*list), list->mark);
   }
   out.reserve(list->items.size());
   for (auto& item : list->items) {

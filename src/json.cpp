@@ -1,6 +1,6 @@
 // Canonical JSON of evaluations: fixed key order, decimals as strings, no whitespace variation.
-#include "subsidy/evaluate.hpp"
 #include "json_writer.hpp"
+#include "subsidy/evaluate.hpp"
 
 namespace subsidy {
 namespace {
@@ -52,13 +52,19 @@ std::string to_json(const Evaluation& e, bool with_trace) {
   w.key("name");
   w.str(e.name);
   w.key("year");
-  if (e.year) w.integer(*e.year); else w.null();
+  if (e.year)
+    w.integer(*e.year);
+  else
+    w.null();
   w.key("policy_sets");
   w.open('[');
   for (const auto& s : e.policy_sets) w.str(s);
   w.close(']');
   w.key("error");
-  if (e.error) w.str(e.error->what()); else w.null();
+  if (e.error)
+    w.str(e.error->what());
+  else
+    w.null();
   w.key("lines");
   w.open('[');
   for (const auto& l : e.lines) {
@@ -80,9 +86,15 @@ std::string to_json(const Evaluation& e, bool with_trace) {
     w.key("status");
     w.str(to_string(l.status));
     w.key("amount");
-    if (l.status == LineStatus::exact || l.status == LineStatus::decided) w.num(l.amount); else w.null();
+    if (l.status == LineStatus::exact || l.status == LineStatus::decided)
+      w.num(l.amount);
+    else
+      w.null();
     w.key("band");
-    if (l.status == LineStatus::unfixed || l.status == LineStatus::recognised) w.null(); else band(w, l.band);
+    if (l.status == LineStatus::unfixed || l.status == LineStatus::recognised)
+      w.null();
+    else
+      band(w, l.band);
     w.key("tier");
     w.str(l.tier);
     w.key("items");

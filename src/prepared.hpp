@@ -29,7 +29,11 @@ struct Period {
 /// periods are resolved the first time a record needs one, and kept.
 struct Prepared {
   Prepared(const RuleSet& rs, const Scenario& s)
-      : rules(rs), r(detail::compiled(rs)), scenario(s), scenario_text(s.canonical()), trace(s.trace) {}
+      : rules(rs),
+        r(detail::compiled(rs)),
+        scenario(s),
+        scenario_text(s.canonical()),
+        trace(s.trace) {}
 
   const RuleSet& rules;
   const CompiledRules& r;

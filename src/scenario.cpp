@@ -1,5 +1,5 @@
-// Scenarios: the names a what-if sets, checked against the rule set, and its canonical text (part of
-// every receipt); parameter overrides checked by the unit rules of a rule file's value.
+// Scenarios: the names a what-if sets, checked against the rule set, and its canonical text (part
+// of every receipt); parameter overrides checked by the unit rules of a rule file's value.
 #include <algorithm>
 #include <string>
 
@@ -42,14 +42,17 @@ void Scenario::validate(const RuleSet& rules) const {
     if (it == r.option_index.end()) {
       std::string known;
       for (const auto& o : r.options) known += (known.empty() ? "" : ", ") + o.name;
-      throw Error::expected(ErrorKind::option, "an interpretation option (" + known + ")", "'" + name + "'");
+      throw Error::expected(ErrorKind::option, "an interpretation option (" + known + ")",
+                            "'" + name + "'");
     }
     const OptionInfo& o = r.options[it->second];
-    const bool ok = std::any_of(o.choices.begin(), o.choices.end(), [&choice = choice](const auto& c) { return c.first == choice; });
+    const bool ok = std::any_of(o.choices.begin(), o.choices.end(),
+                                [&choice = choice](const auto& c) { return c.first == choice; });
     if (!ok) {
       std::string known;
       for (const auto& c : o.choices) known += (known.empty() ? "" : ", ") + c.first;
-      throw Error::expected(ErrorKind::option, "a choice of option '" + name + "' (" + known + ")", "'" + choice + "'");
+      throw Error::expected(ErrorKind::option, "a choice of option '" + name + "' (" + known + ")",
+                            "'" + choice + "'");
     }
   }
   for (const auto& [group, set] : choose) {
@@ -61,13 +64,15 @@ void Scenario::validate(const RuleSet& rules) const {
     if (std::find(members.begin(), members.end(), set) == members.end()) {
       std::string known;
       for (const auto& m : members) known += (known.empty() ? "" : ", ") + m;
-      throw Error::expected(ErrorKind::name, "a member of group '" + group + "' (" + known + ")", "'" + set + "'");
+      throw Error::expected(ErrorKind::name, "a member of group '" + group + "' (" + known + ")",
+                            "'" + set + "'");
     }
   }
   for (const auto& [name, value] : parameters) {
     (void)known_parameter(rules, name);
     if (value.is_negative()) {
-      throw Error::expected(ErrorKind::parameter, "a value of at least 0 for '" + name + "'", value.to_string());
+      throw Error::expected(ErrorKind::parameter, "a value of at least 0 for '" + name + "'",
+                            value.to_string());
     }
   }
 }

@@ -22,10 +22,10 @@ using detail::RefKind;
 using detail::Value;
 
 const char* op_name(Op op) {
-  static const char* const names[] = {"number", "boolean", "string", "name",    "add",     "sub",
-                                      "mul",    "neg",     "min",    "max",     "if",      "round",
-                                      "sum",    "count",   "any",    "all",     "present", "option",
-                                      "and",    "or",      "not",    "compare", "in",     "last_year"};
+  static const char* const names[] = {
+      "number",  "boolean", "string", "name",  "add", "sub",     "mul", "neg",
+      "min",     "max",     "if",     "round", "sum", "count",   "any", "all",
+      "present", "option",  "and",    "or",    "not", "compare", "in",  "last_year"};
   return names[static_cast<std::size_t>(op)];
 }
 

@@ -35,8 +35,8 @@ struct Grant {
 /// on every row; approval and basis may be empty. Other columns (notes) are ignored.
 
 /// Reads a ledger from CSV (one grant per row, header first), or YAML/JSON (a `grants:` list or a
-/// list of maps). Amounts are read exactly ("12.50", "30万"); scientific notation ("1.23E+08") is refused.
-/// Throws Error(audit / parse) with file, row and field.
+/// list of maps). Amounts are read exactly ("12.50", "30万"); scientific notation ("1.23E+08") is
+/// refused. Throws Error(audit / parse) with file, row and field.
 std::vector<Grant> load_ledger(const std::string& path);
 std::vector<Grant> parse_ledger(const std::string& name, const std::string& text);
 /// Types ledger rows already split into fields (a spreadsheet read by a binding): a list of maps,
@@ -72,9 +72,9 @@ struct AuditFinding {
   std::int64_t year = 0;
   std::string rule;  ///< qualified rule id, as the ledger names it
   Decimal granted;
-  std::optional<Band> computed;    ///< what the rules give (exact amount: min == max)
-  std::string status;              ///< the line's status, or empty when there is no line
-  std::string message;             ///< one sentence, with the figures
+  std::optional<Band> computed;          ///< what the rules give (exact amount: min == max)
+  std::string status;                    ///< the line's status, or empty when there is no line
+  std::string message;                   ///< one sentence, with the figures
   std::shared_ptr<const RuleInfo> info;  ///< citation and payer, when the rule is known
 };
 

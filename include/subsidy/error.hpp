@@ -24,24 +24,24 @@ struct Mark {
 
 /// What went wrong, in the words a user can search for in the documentation.
 enum class ErrorKind : std::uint8_t {
-  parse,          ///< a value's text is malformed (a decimal, a date, an expression)
-  yaml,           ///< YAML syntax
-  schema,         ///< unknown key, duplicate key, missing key, wrong type
-  unit,           ///< money combined with a rate, a count compared with money, ...
-  name,           ///< undefined or duplicated name
-  cycle,          ///< derived values that depend on themselves
-  tiers,          ///< tiers that overlap or leave gaps
-  citation,       ///< missing or malformed citation
-  option,         ///< unknown interpretation option or choice
-  parameter,      ///< parameter versions out of order, no version in force
-  fact,           ///< missing required fact, fact of the wrong type
-  overflow,       ///< a value outside what the library can represent
-  division,       ///< division by zero
-  limit,          ///< an input larger than a documented limit
-  io,             ///< a file that cannot be read or written
-  evaluation,     ///< a rule that cannot be evaluated on the given facts
-  audit,          ///< a ledger row that cannot be read
-  usage,          ///< a call that breaks an API precondition
+  parse,       ///< a value's text is malformed (a decimal, a date, an expression)
+  yaml,        ///< YAML syntax
+  schema,      ///< unknown key, duplicate key, missing key, wrong type
+  unit,        ///< money combined with a rate, a count compared with money, ...
+  name,        ///< undefined or duplicated name
+  cycle,       ///< derived values that depend on themselves
+  tiers,       ///< tiers that overlap or leave gaps
+  citation,    ///< missing or malformed citation
+  option,      ///< unknown interpretation option or choice
+  parameter,   ///< parameter versions out of order, no version in force
+  fact,        ///< missing required fact, fact of the wrong type
+  overflow,    ///< a value outside what the library can represent
+  division,    ///< division by zero
+  limit,       ///< an input larger than a documented limit
+  io,          ///< a file that cannot be read or written
+  evaluation,  ///< a rule that cannot be evaluated on the given facts
+  audit,       ///< a ledger row that cannot be read
+  usage,       ///< a call that breaks an API precondition
 };
 
 const char* to_string(ErrorKind kind) noexcept;

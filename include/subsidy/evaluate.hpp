@@ -21,10 +21,10 @@ struct Scenario {
   /// whatever its year. Empty: each record on the last day of its own year (a record without a
   /// year: the latest versions, every policy set taken as in force).
   std::optional<Date> on;
-  std::map<std::string, std::string> options;      ///< interpretation option → choice
-  std::map<std::string, std::string> choose;       ///< alternative group → chosen policy set
-  std::map<std::string, Decimal> parameters;       ///< parameter (qualified or bare) → value
-  bool trace = false;                              ///< record explanation steps
+  std::map<std::string, std::string> options;  ///< interpretation option → choice
+  std::map<std::string, std::string> choose;   ///< alternative group → chosen policy set
+  std::map<std::string, Decimal> parameters;   ///< parameter (qualified or bare) → value
+  bool trace = false;                          ///< record explanation steps
 
   /// Checks every name against the rule set; throws Error(option / parameter / name).
   void validate(const RuleSet& rules) const;
@@ -34,7 +34,7 @@ struct Scenario {
 
 /// One explanation step: what was looked at and what it gave.
 struct TraceStep {
-  std::string kind;    ///< applies, condition, parameter, derived, formula, tier, item, rounding, ...
+  std::string kind;  ///< applies, condition, parameter, derived, formula, tier, item, rounding, ...
   std::string detail;  ///< figures substituted, verdicts, versions
 };
 
@@ -60,8 +60,8 @@ struct AwardLine {
   /// (and the evaluation it came from) stays valid after the RuleSet it was evaluated with is gone.
   std::shared_ptr<const RuleInfo> info;
   LineStatus status = LineStatus::exact;
-  Decimal amount;  ///< exact, decided: the amount (rounded once, per the rule)
-  Band band;       ///< band: [min, max]; exact and decided: [amount, amount]
+  Decimal amount;            ///< exact, decided: the amount (rounded once, per the rule)
+  Band band;                 ///< band: [min, max]; exact and decided: [amount, amount]
   std::string tier;          ///< the tier(s) reached, for tier awards
   std::string unfixed_text;  ///< the text's words for an unfixed amount ("奖金若干")
   std::int64_t items = 0;    ///< number of items, for per-item awards
@@ -139,11 +139,11 @@ struct PassedOver {
 /// and its amount is not taken as 0: the totals count it as unevaluated (incomplete).
 struct Unevaluated {
   std::string policy_set;
-  std::string id;                  ///< rule id, check id or cap id within the policy set
-  std::string kind;                ///< "rule", "check" or "cap"
+  std::string id;                        ///< rule id, check id or cap id within the policy set
+  std::string kind;                      ///< "rule", "check" or "cap"
   std::shared_ptr<const RuleInfo> info;  ///< for a rule (null for a check or cap)
-  std::vector<std::string> missing;  ///< the facts it needs that the record lacks
-  std::string message;               ///< the first missing fact met, in words
+  std::vector<std::string> missing;      ///< the facts it needs that the record lacks
+  std::string message;                   ///< the first missing fact met, in words
 
   std::string qualified_id() const { return policy_set + "/" + id; }
 };
@@ -152,15 +152,15 @@ struct Evaluation {
   std::string enterprise;
   std::string name;
   std::optional<std::int64_t> year;
-  std::optional<Date> on;  ///< the day evaluated on (empty: latest versions, no year)
+  std::optional<Date> on;                ///< the day evaluated on (empty: latest versions, no year)
   std::vector<std::string> policy_sets;  ///< evaluated, in order
   std::vector<AwardLine> lines;
   Totals totals;
   std::vector<Finding> findings;
-  std::vector<PassedOver> passed_over;  ///< with Scenario::trace only
+  std::vector<PassedOver> passed_over;   ///< with Scenario::trace only
   std::vector<Unevaluated> unevaluated;  ///< rules left out for want of facts (see Unevaluated)
-  std::optional<Error> error;  ///< set when the evaluation failed (missing fact, ...)
-  std::string receipt;         ///< SHA-256 of rules, facts, scenario and engine version
+  std::optional<Error> error;            ///< set when the evaluation failed (missing fact, ...)
+  std::string receipt;                   ///< SHA-256 of rules, facts, scenario and engine version
 
   bool ok() const { return !error.has_value(); }
   /// Every rule that applies was evaluated (no fact was missing).
@@ -190,7 +190,8 @@ std::vector<Evaluation> evaluate_batch(const RuleSet& rules, const std::vector<E
 /// The receipt evaluate() gives `enterprise` under the scenario whose canonical text is
 /// `scenario` (Scenario::canonical()), without evaluating it: for results the batch engine
 /// computed, which carry no receipt.
-std::string receipt(const RuleSet& rules, const Enterprise& enterprise, const std::string& scenario);
+std::string receipt(const RuleSet& rules, const Enterprise& enterprise,
+                    const std::string& scenario);
 
 /// The totals an evaluation with these award lines reports (withheld lines left out).
 Totals line_totals(const std::vector<AwardLine>& lines);

@@ -35,11 +35,11 @@ struct Date {
 
 /// The unit (type) of a fact, parameter or expression.
 enum class UnitKind : std::uint8_t {
-  money,        ///< 元
-  rate,         ///< 50%
-  count,        ///< a whole number ≥ 0
-  number,       ///< a plain decimal; a bare literal takes the unit of its partner
-  measure,      ///< a quantity in a named unit (平方米)
+  money,    ///< 元
+  rate,     ///< 50%
+  count,    ///< a whole number ≥ 0
+  number,   ///< a plain decimal; a bare literal takes the unit of its partner
+  measure,  ///< a quantity in a named unit (平方米)
   boolean,
   enumeration,
   date,

@@ -11,7 +11,8 @@ PYBIND11_MODULE(_core, m) {
   subsidy_py::register_evaluate(m);
   subsidy_py::register_columnar(m);
   subsidy_py::register_audit(m);
-  m.def("engine_version", [] { return std::string(subsidy::engine_version()); },
-        "The engine version that goes into receipts.");
+  m.def(
+      "engine_version", [] { return std::string(subsidy::engine_version()); },
+      "The engine version that goes into receipts.");
   m.attr("__version__") = SUBSIDY_PY_MODULE_VERSION;
 }

@@ -180,19 +180,20 @@ subsidy::RawValue raw_from_python(py::handle value, const subsidy::Mark& mark) {
   raw.mark = mark;
   if (value.is_none() || is_missing_marker(value)) return raw;  // null: the fact is not given
 
-  const std::string what = mark.field.empty() ? std::string("a value")
-                                              : "fact '" + mark.field + "'";
+  const std::string what =
+      mark.field.empty() ? std::string("a value") : "fact '" + mark.field + "'";
   char kind = numpy_kind(value);
   if (PyBool_Check(value.ptr()) || kind == 'b') {
     return subsidy::RawValue::of_text(value.cast<bool>() ? "true" : "false", mark);
   }
-  if (PyUnicode_Check(value.ptr())) return subsidy::RawValue::of_text(value.cast<std::string>(), mark);
+  if (PyUnicode_Check(value.ptr()))
+    return subsidy::RawValue::of_text(value.cast<std::string>(), mark);
   if (is_decimal(value)) {
     check_finite(value, what);
     check_size(value, mark);
     // Plain notation with every digit the exponent implies: the engine's parser reads it exactly.
-    py::object plain = py::reinterpret_steal<py::object>(
-        PyObject_Format(value.ptr(), py::str("f").ptr()));
+    py::object plain =
+        py::reinterpret_steal<py::object>(PyObject_Format(value.ptr(), py::str("f").ptr()));
     if (!plain) throw py::error_already_set();
     return subsidy::RawValue::of_text(plain.cast<std::string>(), mark);
   }
@@ -267,8 +268,10 @@ py::object raw_to_python(const subsidy::RawValue& value) {
 
 void register_decimal(py::module_& m) {
   using subsidy::Decimal;
-  m.def("parse_decimal", [](const std::string& text) { return Decimal::parse(text); }, py::arg("text"),
-        "Parses an amount as policy texts write it (1234.56, 30万, 1.2亿, 50%, 百分之一), exactly.");
+  m.def(
+      "parse_decimal", [](const std::string& text) { return Decimal::parse(text); },
+      py::arg("text"),
+      "Parses an amount as policy texts write it (1234.56, 30万, 1.2亿, 50%, 百分之一), exactly.");
   m.def(
       "parse_amount",
       [](const std::string& text) {
@@ -281,7 +284,8 @@ void register_decimal(py::module_& m) {
       py::arg("text"), "Like parse_decimal, and also says the unit: 'number', 'yuan' or 'rate'.");
   m.def(
       "as_decimal", [](const Decimal& value) { return value; }, py::arg("value"),
-      "Converts a Decimal, int or str to the engine's exact decimal and back (floats are refused).");
+      "Converts a Decimal, int or str to the engine's exact decimal and back (floats are "
+      "refused).");
   m.def(
       "format_money",
       [](const Decimal& value, const std::string& symbol) { return value.to_money_string(symbol); },

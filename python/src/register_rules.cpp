@@ -10,7 +10,9 @@ namespace subsidy_py {
 
 using namespace pybind11::literals;
 
-py::dict text_dict(const subsidy::Text& text) { return py::dict("zh"_a = text.zh, "en"_a = text.en); }
+py::dict text_dict(const subsidy::Text& text) {
+  return py::dict("zh"_a = text.zh, "en"_a = text.en);
+}
 
 py::dict citation_dict(const subsidy::Citation& citation) {
   return py::dict("document"_a = citation.document, "clause"_a = citation.clause,
@@ -52,11 +54,10 @@ py::dict rule_dict(const subsidy::RuleInfo& info) {
   return py::dict(
       "policy_set"_a = info.policy_set, "id"_a = info.id, "qualified_id"_a = info.qualified_id,
       "title"_a = text_dict(info.title), "citation"_a = citation_dict(info.citation),
-      "payer"_a = info.payer,
-      "payer_inferred"_a = info.payer_inferred, "form"_a = subsidy::to_string(info.form),
-      "in_kind"_a = text_dict(info.in_kind), "recurrence"_a = info.recurrence.to_string(),
-      "kind"_a = subsidy::to_string(info.kind), "when"_a = info.when,
-      "amount_summary"_a = info.amount_summary,
+      "payer"_a = info.payer, "payer_inferred"_a = info.payer_inferred,
+      "form"_a = subsidy::to_string(info.form), "in_kind"_a = text_dict(info.in_kind),
+      "recurrence"_a = info.recurrence.to_string(), "kind"_a = subsidy::to_string(info.kind),
+      "when"_a = info.when, "amount_summary"_a = info.amount_summary,
       "rounding"_a = std::string(subsidy::to_string(info.rounding)),
       "rounding_exponent"_a = info.rounding_exponent, "tiers"_a = tiers,
       "hit"_a = subsidy::to_string(info.hit), "mark"_a = mark_dict(info.mark));
@@ -206,7 +207,9 @@ void register_rules(py::module_& m) {
       .def("payers", [](const RuleSet& rules) { return list_of(rules.payers(), payer_dict); })
       .def(
           "facts_needed",
-          [](const RuleSet& rules, const std::string& id) { return subsidy::facts_needed(rules, id); },
+          [](const RuleSet& rules, const std::string& id) {
+            return subsidy::facts_needed(rules, id);
+          },
           py::arg("id"), "The facts a rule, check, cap or policy set reads (data dictionary).")
       .def("budget", [](const RuleSet& rules) { return list_of(rules.budget(), budget_dict); })
       .def("summary", [](const RuleSet& rules) { return summary_dict(rules.summary()); })

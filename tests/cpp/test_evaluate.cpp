@@ -941,7 +941,8 @@ rules:
         each: {fixed: 1.2千}
 )y";
 
-  TEST_CASE("a missing fact leaves out only the rule that reads it, named with the fact, never a zero") {
+  TEST_CASE(
+      "a missing fact leaves out only the rule that reads it, named with the fact, never a zero") {
     const RuleSet rules = load({kNeedsTax});
     const Evaluation e = run(rules, "sector: 制造\n");
     REQUIRE(e.ok());
@@ -961,7 +962,9 @@ rules:
     CHECK(e.totals.all.unevaluated == 1);
     CHECK_FALSE(e.totals.all.complete());
     CHECK(e.totals.by_policy_set.at("need").unevaluated == 1);
-    CHECK(contains(subsidy::to_json(e), "\"unevaluated\":[{\"policy_set\":\"need\",\"id\":\"rebate\",\"kind\":\"rule\",\"missing\":[\"tax\"]}]"));
+    CHECK(contains(subsidy::to_json(e),
+                   "\"unevaluated\":[{\"policy_set\":\"need\",\"id\":\"rebate\",\"kind\":\"rule\","
+                   "\"missing\":[\"tax\"]}]"));
     CHECK(subsidy::facts_needed(rules, "need/rebate") == std::vector<std::string>{"tax"});
     CHECK_FALSE(e.receipt.empty());
   }

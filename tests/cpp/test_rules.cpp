@@ -160,7 +160,8 @@ rules:
 )y");
     REQUIRE_ONE_ERROR(errors);
     CHECK_ERROR_AT(errors[0], "schema", "p.yaml", 8, 32);  // at the value of base
-    CHECK(contains(errors[0].message(), "expected 'base' only beside 'rate', found 'base' beside 'fixed'"));
+    CHECK(contains(errors[0].message(),
+                   "expected 'base' only beside 'rate', found 'base' beside 'fixed'"));
   }
 
   TEST_CASE("unknown key: a typo is an error that suggests the right key") {
