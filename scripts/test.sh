@@ -57,6 +57,9 @@ build_cpp() {
 }
 must "build" build_cpp
 
+step "C++: formatting (clang-format)"
+check "format" bash scripts/format.sh
+
 step "C++: tests"
 check "ctest" ctest --test-dir build --output-on-failure --parallel "$jobs"
 
