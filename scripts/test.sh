@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # The whole test suite: the C++ library with warnings as errors, its formatting (clang-format)
-# and its doctest suites (ctest), a consumer project built against an installed copy of it, then the Python package built and
-# installed from this tree (pip), its tests (pytest, which also run the docs' examples), a strict
-# type check (mypy), the documentation site (mkdocs --strict), and the C++ tests under sanitizers
-# and a fuzz smoke run (clang; about 4 minutes from cold on 2 cores). A build failure stops at
-# once; a failing test stage is reported and the later stages still run, so one run shows every
-# failure. Exits non-zero if anything failed.
+# and its doctest suites (ctest), a consumer project built against an installed copy of it, then
+# the Python package built and installed from this tree (pip), its tests (pytest, which also run
+# the docs' examples), a strict type check (mypy), the documentation site (mkdocs --strict), and
+# the C++ tests under sanitizers and a fuzz smoke run (clang; about 4 minutes from cold on 2
+# cores). A build failure stops at once; a failing test stage is reported and the later stages
+# still run, so one run shows every failure. Exits non-zero if anything failed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
