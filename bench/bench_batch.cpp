@@ -66,6 +66,12 @@ struct Row {
 
 std::vector<Row> rows;
 
+/// BENCH_QUICK=1 in the environment: the engine rows on one thread only (for profiling).
+bool quick() {
+  const char* q = std::getenv("BENCH_QUICK");
+  return q != nullptr && std::string(q) == "1";
+}
+
 void report(Row row) {
   std::cout << std::left << std::setw(44) << row.implementation << std::setw(4) << row.workload
             << std::right << std::setw(9) << row.n << std::setw(16) << std::fixed
@@ -134,7 +140,11 @@ EngineRun run_programs(const std::vector<subsidy::Program>& programs,
 
 void engine(const std::string& workload, const std::vector<subsidy::Program>& programs,
             const subsidy::FactTable& table, std::size_t rules_per_row, double& one_thread) {
+  // BENCH_ONLY=S (or J, W): that workload's engine rows only.
+  const char* only = std::getenv("BENCH_ONLY");
+  if (only != nullptr && workload != only) return;
   for (unsigned threads : {1u, 2u}) {
+    if (threads > 1 && quick()) break;
     EngineRun last;
     const double t = median_seconds([&] { last = run_programs(programs, table, threads); });
     std::string note = "reference-path rows: " + std::to_string(last.reference_rows);
@@ -187,7 +197,7 @@ int main(int argc, char** argv) {
 
     // Hand-written references.
     const std::size_t evaluations = n * bench::kRulesS;
-    {
+    if (!quick()) {
       std::int64_t sum = 0;
       const double t = median_seconds([&] {
         std::int64_t s = 0;
@@ -202,7 +212,7 @@ int main(int argc, char** argv) {
     for (std::size_t r = 0; r < prefix_n; ++r)
       prefix_sum += bench::workload_s<std::int64_t>(data, r);
     double reference_rate = 0;
-    {
+    if (!quick()) {
       using boost::multiprecision::checked_int128_t;
       checked_int128_t sum = 0;
       const double t = median_seconds([&] {
@@ -217,7 +227,7 @@ int main(int argc, char** argv) {
 
     // A control: the same checked_int128 code on 2 threads (halves of the rows). On a shared
     // machine this shows how much of a second core the benchmark actually gets.
-    {
+    if (!quick()) {
       using boost::multiprecision::checked_int128_t;
       checked_int128_t sum = 0;
       const double t = median_seconds([&] {
@@ -244,7 +254,7 @@ int main(int argc, char** argv) {
     std::string j_checksum;
     std::int64_t prefix_j = 0;
     for (std::size_t r = 0; r < prefix_n; ++r) prefix_j += bench::workload_j<std::int64_t>(data, r);
-    {
+    if (!quick()) {
       using boost::multiprecision::checked_int128_t;
       checked_int128_t sum = 0;
       const double t = median_seconds([&] {

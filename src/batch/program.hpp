@@ -26,6 +26,7 @@
 #include "../rounding.hpp"
 #include "../semantics.hpp"
 #include "subsidy/columnar.hpp"
+#include "text_table.hpp"
 
 namespace subsidy {
 namespace batch {
@@ -121,6 +122,7 @@ __extension__ typedef unsigned __int128 UInt128;
 
 constexpr std::uint32_t kNone = static_cast<std::uint32_t>(-1);
 constexpr std::size_t kNoRow = static_cast<std::size_t>(-1);
+constexpr std::size_t kBlock = 1024;  ///< rows evaluated vector-at-a-time
 
 /// The operations of the plan and of the interpreter, one enumeration for both: a plan node
 /// uses the plain operations; lowering adds the fused ones (cmp_k, fact_in, field_in,
@@ -254,55 +256,6 @@ struct SetCode {
   std::vector<std::pair<std::uint32_t, std::uint32_t>> checks;  ///< when (or kNone), require
 };
 
-constexpr std::size_t kMaxSummedLevels = 8;  ///< hit: sum tables whose label sets are listed
-
-/// The texts lines refer to (tier labels, unfixed texts, notes), interned once from the rule set
-/// whatever the scenario, so that every program of a rule set numbers them alike.
-struct TextTable {
-  std::vector<std::string> list{std::string()};
-  std::map<std::string, std::uint32_t, std::less<>> index{{std::string(), 0}};
-
-  std::uint32_t intern(const std::string& text) {
-    auto [it, added] = index.emplace(text, static_cast<std::uint32_t>(list.size()));
-    if (added) list.push_back(text);
-    return it->second;
-  }
-  std::uint32_t at(const std::string& text) const { return index.at(text); }
-
-  /// The labels of the levels in `mask`, as the reference path joins them.
-  static std::string labels(const CompiledAward& a, std::size_t mask) {
-    std::string out;
-    for (std::size_t k = 0; k < a.levels.size(); ++k) {
-      if ((mask >> k) & 1) detail::join_tier(out, a.levels[k].info.label);
-    }
-    return out;
-  }
-
-  void add_award(const CompiledAward& a) {
-    if (a.kind == AmountKind::unfixed || a.kind == AmountKind::honour) intern(a.unfixed_text);
-    if (a.each) add_award(*a.each);
-    for (const auto& l : a.levels) {
-      intern(l.info.label);
-      add_award(*l.award);
-    }
-    if (a.kind == AmountKind::tiers && a.hit == HitPolicy::sum &&
-        a.levels.size() <= kMaxSummedLevels) {
-      for (std::size_t mask = 1; mask < (std::size_t{1} << a.levels.size()); ++mask) {
-        intern(labels(a, mask));
-      }
-    }
-  }
-
-  explicit TextTable(const CompiledRules& r) {
-    for (const auto& rule : r.crules) add_award(rule.award);
-    for (const auto& ex : r.exclusions) {
-      for (std::size_t rule : ex.rules) {
-        intern(detail::exclusion_note(ex, r.rules[r.crules[rule].info].qualified_id));
-      }
-    }
-  }
-};
-
 /// Stores one scalar as a column value; false when it does not fit (the row goes exact).
 bool store_scalar(FactColumn& c, const FactDecl& decl, const Scalar& s, std::int64_t& out);
 
@@ -414,6 +367,7 @@ struct Program::Impl {
   // ---- running ----
 
   struct Chunk;
+  struct Block;
 
   struct Cursor {
     const FactTable& table;
@@ -427,12 +381,58 @@ struct Program::Impl {
     /// but harmless (every index is checked).
     bool failed = false;
     bool selected = false;  ///< the rule's condition was found true over the block already
+    std::uint32_t pos = 0;  ///< the row's position in its block
+    const Block* block = nullptr;
 
     std::int64_t fail() {
       failed = true;
       return 0;
     }
   };
+
+  /// A block's scratch for vector evaluation: value buffers (one int64 per selected row) and
+  /// selections (ascending positions in the block), taken in stack order and given back by
+  /// resetting the counts to a mark; and the values of instructions computed over the block for
+  /// the rule being run, by position, which FixedDomain::value reads instead of walking the
+  /// expression again for each row.
+  struct Block {
+    std::vector<Cursor>* rows = nullptr;
+    std::size_t start = 0;  ///< the table row at position 0
+    std::vector<std::unique_ptr<std::int64_t[]>> value_pool;
+    std::vector<std::unique_ptr<std::uint32_t[]>> selection_pool;
+    std::size_t values_used = 0, selections_used = 0;
+    std::vector<std::pair<std::uint32_t, const std::int64_t*>> cached;
+    std::vector<std::size_t> first = std::vector<std::size_t>(kBlock);  ///< a set's first line
+
+    std::int64_t* values() {
+      if (values_used == value_pool.size()) value_pool.emplace_back(new std::int64_t[kBlock]);
+      return value_pool[values_used++].get();
+    }
+    std::uint32_t* selection() {
+      if (selections_used == selection_pool.size())
+        selection_pool.emplace_back(new std::uint32_t[kBlock]);
+      return selection_pool[selections_used++].get();
+    }
+  };
+
+  /// Instruction k over the rows at positions sel[0 .. n) of the block (ascending): out[j] is its
+  /// value at sel[j]. One loop per operation; and/or/if narrow the selection as evaluating row
+  /// by row would (an operand is evaluated only where it decides); list operations and the rare
+  /// leaves are evaluated row by row. A row that cannot finish raises its `failed` flag.
+  void vec(std::uint32_t k, const std::uint32_t* sel, std::uint32_t n, std::int64_t* out,
+           Block& b) const;
+  /// A chain of `and` (is_and) or `or` operands over a selection, narrowed operand by operand.
+  void vec_chain(const std::uint32_t* chain, std::uint32_t count, bool is_and,
+                 const std::uint32_t* sel, std::uint32_t n, std::int64_t* out, Block& b) const;
+  /// A column read for the selection: an absent value is the default, or fails the row.
+  void vec_column(const FactColumn& col, bool has_default, std::int64_t fallback,
+                  const std::uint32_t* sel, std::uint32_t n, std::int64_t* out, Block& b) const;
+  /// The values the rule's award reads on every row it gives a line for, computed over the
+  /// selection into b.cached (the recurrence, when there is one, is checked first row by row).
+  void precompute(const RuleCode& rule, const std::uint32_t* sel, std::uint32_t n,
+                  Block& b) const;
+
+  bool row_independent(const RuleCode& rule) const;
 
   SUBSIDY_ALWAYS_INLINE static bool compare(std::int64_t a, std::int64_t b, Cmp cmp) {
     switch (cmp) {
@@ -570,7 +570,14 @@ struct Program::Impl {
     static Result level_outcome(const AwardCode&, std::size_t, Result o) { return o; }
     static const AwardCode& award_of(const RuleCode& rule) { return rule.award; }
 
-    Fixed value(std::uint32_t k) const { return {p.eval(k, c), p.instrs[k].exponent}; }
+    Fixed value(std::uint32_t k) const {
+      if (c.block != nullptr) {
+        for (const auto& [key, by_pos] : c.block->cached) {
+          if (key == k) return {by_pos[c.pos], p.instrs[k].exponent};
+        }
+      }
+      return {p.eval(k, c), p.instrs[k].exponent};
+    }
     Fixed amount(const AwardCode& a) const { return value(a.a); }
     Fixed rate_times_base(const AwardCode& a) const { return value(a.a); }  // compiled as a product
     Fixed band_min(const AwardCode& a) const { return value(a.a); }
@@ -695,10 +702,10 @@ struct Program::Impl {
   void interactions(const SetCode& set, Cursor& c, std::vector<ColumnarLine>& out,
                     std::size_t first) const;
 
-  /// Vector-at-a-time over a block of rows (`sel`: positions in `rows` whose program this is):
-  /// each set's applies_to and each rule's condition over the selection, awards only on the rows
-  /// selected; lines appended to lines[position]. Failed rows drop out of the selection.
-  void run_block(std::vector<Cursor>& rows, const std::vector<std::uint32_t>& sel,
+  /// Vector-at-a-time over a block of rows (`sel`: positions in the block whose program this
+  /// is): each set's applies_to and each rule's condition over the selection, the award's values
+  /// over the rows selected; lines appended to lines[position]. Failed rows drop out.
+  void run_block(Block& b, const std::vector<std::uint32_t>& sel,
                  std::vector<std::vector<ColumnarLine>>& lines) const;
 
   // ---- results ----
@@ -740,7 +747,13 @@ struct Program::Impl {
   struct RowPlan {
     std::int64_t first_year = 0;
     std::vector<const Impl*> by_year;  ///< by year − first_year
-    std::vector<std::optional<std::size_t>> previous;
+    /// Each row's previous-year row: found (a map of every id and year) only when a program
+    /// reads last_year() or a row goes to the exact domain, at most once, by whichever thread
+    /// needs it first.
+    const std::vector<std::optional<std::size_t>>& previous(const FactTable& table) const;
+    bool reads_last_year = false;
+    mutable std::once_flag previous_once;
+    mutable std::vector<std::optional<std::size_t>> previous_rows;
     const Impl& program(const FactTable& table, std::size_t row, const Impl& self) const {
       if (by_year.empty() || !table.year().has(row)) return self;
       return *by_year[static_cast<std::size_t>(clamp_year(table.year().at(row)) - first_year)];
@@ -750,7 +763,11 @@ struct Program::Impl {
   /// Years are read as days 0001-12-31 .. 9999-12-31, as the reference evaluator reads them.
   static std::int64_t clamp_year(std::int64_t year);
 
-  RowPlan plan_rows(const FactTable& table) const;
+  void plan_rows(const FactTable& table, RowPlan& plan) const;
+  bool reads_last_year() const {
+    return std::any_of(instrs.begin(), instrs.end(),
+                       [](const Instr& h) { return h.op == Opcode::last_year; });
+  }
 
   /// The reference evaluator's result for a row, as columnar lines (or kept whole).
   void reference_row(const FactTable& table, std::size_t row, const RowPlan& plan,

@@ -65,18 +65,35 @@ std::int64_t Program::Impl::clamp_year(std::int64_t year) {
   return std::clamp<std::int64_t>(year, 1, 9999);
 }
 
-Program::Impl::RowPlan Program::Impl::plan_rows(const FactTable& table) const {
-  RowPlan plan;
+const std::vector<std::optional<std::size_t>>& Program::Impl::RowPlan::previous(
+    const FactTable& table) const {
+  std::call_once(previous_once, [&] {
+    const FactColumn& years = table.year();
+    const auto& ids = table.row_ids();
+    // A population of one year (the common case) has no previous rows: no map of the ids.
+    bool one_year = true;
+    for (std::size_t row = 0; row < table.rows() && one_year; ++row) {
+      one_year = years.has(row) && years.at(row) == years.at(0);
+    }
+    if (one_year) {
+      previous_rows.assign(table.rows(), std::nullopt);
+      return;
+    }
+    previous_rows = detail::previous_records(table.rows(), [&](std::size_t row) {
+      static const std::string none;
+      std::optional<std::int64_t> year;
+      if (row < ids.size() && years.has(row)) year = years.at(row);
+      return std::make_pair(row < ids.size() ? &ids[row] : &none, year);
+    });
+  });
+  return previous_rows;
+}
+
+void Program::Impl::plan_rows(const FactTable& table, RowPlan& plan) const {
   const FactColumn& years = table.year();
   const std::size_t rows = table.rows();
-  const auto& ids = table.row_ids();
-  plan.previous = detail::previous_records(rows, [&](std::size_t row) {
-    static const std::string none;
-    std::optional<std::int64_t> year;
-    if (row < ids.size() && years.has(row)) year = years.at(row);
-    return std::make_pair(row < ids.size() ? &ids[row] : &none, year);
-  });
-  if (given.on) return plan;
+  plan.reads_last_year = compiled && reads_last_year();
+  if (given.on) return;
   std::int64_t lo = 0, hi = -1;
   for (std::size_t row = 0; row < rows; ++row) {
     if (!years.has(row)) continue;
@@ -85,7 +102,7 @@ Program::Impl::RowPlan Program::Impl::plan_rows(const FactTable& table) const {
     lo = std::min(lo, y);
     hi = std::max(hi, y);
   }
-  if (hi < lo) return plan;
+  if (hi < lo) return;
   plan.first_year = lo;
   plan.by_year.assign(static_cast<std::size_t>(hi - lo + 1), nullptr);
   const std::lock_guard<std::mutex> lock(years_mutex);
@@ -103,15 +120,15 @@ Program::Impl::RowPlan Program::Impl::plan_rows(const FactTable& table) const {
       program->compile_all(selection);
     }
     slot = program.get();
+    plan.reads_last_year = plan.reads_last_year || (program->compiled && program->reads_last_year());
   }
-  return plan;
 }
 
 /// The reference evaluator's result for a row, as columnar lines (or kept whole).
 void Program::Impl::reference_row(const FactTable& table, std::size_t row, const RowPlan& plan,
                                   Chunk& chunk) const {
   std::optional<Enterprise> previous;
-  if (plan.previous[row]) previous = table.enterprise(*plan.previous[row]);
+  if (const auto& before = plan.previous(table)[row]) previous = table.enterprise(*before);
   Evaluation ev = reference(table.enterprise(row), previous ? &*previous : nullptr);
   if (filtered) {
     ev.unevaluated.erase(std::remove_if(ev.unevaluated.begin(), ev.unevaluated.end(),
@@ -182,9 +199,10 @@ void Program::Impl::run_range(const FactTable& table, const RowPlan& plan, std::
   // Blocks of rows, each evaluated vector-at-a-time by its rows' programs (run_block), then
   // finished row by row in order: rows the fixed-point domain could not finish go to the exact
   // domain.
-  constexpr std::size_t kBlock = 1024;
   std::vector<Cursor> rows;
   rows.reserve(kBlock);
+  Block block;
+  block.rows = &rows;
   std::vector<const Impl*> program_of(kBlock);
   std::vector<std::vector<ColumnarLine>> lines(kBlock);
   std::vector<std::uint32_t> sel;
@@ -198,11 +216,18 @@ void Program::Impl::run_range(const FactTable& table, const RowPlan& plan, std::
     }
     const std::size_t size = std::min(to - start, kBlock);
     rows.clear();
+    block.start = start;
     for (std::size_t i = 0; i < size; ++i) {
       const std::size_t row = start + i;
       const Impl& program = plan.program(table, row, *this);
       program_of[i] = program.compiled && !table.exact_only(row) ? &program : nullptr;
-      rows.push_back(Cursor{table, row, plan.previous[row] ? *plan.previous[row] : kNoRow, chunk});
+      std::size_t before = kNoRow;
+      if (plan.reads_last_year) {
+        if (const auto& p = plan.previous(table)[row]) before = *p;
+      }
+      rows.push_back(Cursor{table, row, before, chunk});
+      rows.back().pos = static_cast<std::uint32_t>(i);
+      rows.back().block = &block;
       lines[i].clear();
     }
     // One pass per program met in the block (rows of different years).
@@ -216,12 +241,19 @@ void Program::Impl::run_range(const FactTable& table, const RowPlan& plan, std::
       for (std::size_t j = i; j < size; ++j) {
         if (program_of[j] == program) sel.push_back(static_cast<std::uint32_t>(j));
       }
-      program->run_block(rows, sel, lines);
+      program->run_block(block, sel, lines);
     }
     for (std::size_t i = 0; i < size; ++i) {
       const std::size_t row = start + i;
       if (program_of[i] == nullptr) {
         reference_row(table, row, plan, chunk);
+        continue;
+      }
+      if (lines[i].empty() && !rows[i].failed) {
+        chunk.counts.push_back(0);
+        chunk.cash_min.push_back(0);
+        chunk.cash_max.push_back(0);
+        chunk.by_reference.push_back(0);
         continue;
       }
       const std::size_t first = chunk.lines.size();
@@ -254,7 +286,8 @@ ColumnarResult Program::Impl::run(const FactTable& table, unsigned threads) cons
     throw Error(ErrorKind::usage, "the fact table was built for another rule set");
   }
   const std::size_t rows = table.rows();
-  const RowPlan plan = plan_rows(table);
+  RowPlan plan;
+  plan_rows(table, plan);
   threads = static_cast<unsigned>(std::min<std::size_t>(detail::worker_threads(threads),
                                                         std::max<std::size_t>(1, rows / 1024)));
   threads = std::max(threads, 1u);
