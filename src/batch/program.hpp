@@ -26,6 +26,7 @@
 #include "../rounding.hpp"
 #include "../semantics.hpp"
 #include "subsidy/columnar.hpp"
+#include "checked.hpp"
 #include "text_table.hpp"
 
 namespace subsidy {
@@ -37,62 +38,6 @@ using detail::CompiledRules;
 using detail::Expr;
 using detail::Op;
 using detail::RefKind;
-
-constexpr std::int64_t kPow10[19] = {1,
-                                     10,
-                                     100,
-                                     1000,
-                                     10000,
-                                     100000,
-                                     1000000,
-                                     10000000,
-                                     100000000,
-                                     1000000000,
-                                     10000000000,
-                                     100000000000,
-                                     1000000000000,
-                                     10000000000000,
-                                     100000000000000,
-                                     1000000000000000,
-                                     10000000000000000,
-                                     100000000000000000,
-                                     1000000000000000000};
-
-/// A construct the compiler does not handle; the whole program then runs on the reference path.
-struct Unsupported {
-  std::string what;
-};
-[[noreturn]] inline void refuse(std::string what) { throw Unsupported{std::move(what)}; }
-
-/// a + b, or 0 with `failed` raised when it overflows int64.
-inline std::int64_t checked_add(std::int64_t a, std::int64_t b, bool& failed) {
-  std::int64_t r;
-  if (!__builtin_add_overflow(a, b, &r)) return r;
-  failed = true;
-  return 0;
-}
-/// a − b, or 0 with `failed` raised when it overflows int64.
-inline std::int64_t checked_sub(std::int64_t a, std::int64_t b, bool& failed) {
-  std::int64_t r;
-  if (!__builtin_sub_overflow(a, b, &r)) return r;
-  failed = true;
-  return 0;
-}
-/// a × b, or 0 with `failed` raised when it overflows int64.
-inline std::int64_t checked_mul(std::int64_t a, std::int64_t b, bool& failed) {
-  std::int64_t r;
-  if (!__builtin_mul_overflow(a, b, &r)) return r;
-  failed = true;
-  return 0;
-}
-inline std::int64_t scale_up(std::int64_t v, std::int32_t digits, bool& failed) {
-  return digits == 0 ? v : checked_mul(v, kPow10[digits], failed);
-}
-
-/// v / 10^digits rounded by `mode`: the library's one rounding decision (rounding.hpp).
-inline std::int64_t scale_down(std::int64_t v, std::int32_t digits, Rounding mode) {
-  return detail::round_scaled(v, kPow10[digits], mode);
-}
 
 inline std::int32_t checked_shift(std::int32_t digits) {
   if (digits < 0 || digits > 18)
@@ -403,6 +348,11 @@ struct Program::Impl {
     std::size_t values_used = 0, selections_used = 0;
     std::vector<std::pair<std::uint32_t, const std::int64_t*>> cached;
     std::vector<std::size_t> first = std::vector<std::size_t>(kBlock);  ///< a set's first line
+    /// Set while the records of a list are evaluated (a list operation's operand): a selection
+    /// then holds indexes t into `records` (the record) and `owner` (its row's position).
+    const ListColumn* list = nullptr;
+    const std::uint32_t* records = nullptr;
+    const std::uint32_t* owner = nullptr;
 
     std::int64_t* values() {
       if (values_used == value_pool.size()) value_pool.emplace_back(new std::int64_t[kBlock]);
@@ -424,6 +374,13 @@ struct Program::Impl {
   /// A chain of `and` (is_and) or `or` operands over a selection, narrowed operand by operand.
   void vec_chain(const std::uint32_t* chain, std::uint32_t count, bool is_and,
                  const std::uint32_t* sel, std::uint32_t n, std::int64_t* out, Block& b) const;
+  /// sum / count / any / all over the lists of the selected rows, their records evaluated
+  /// vector-at-a-time, up to a block of records at a time.
+  void vec_list(const Instr& h, const std::uint32_t* sel, std::uint32_t n, std::int64_t* out,
+                Block& b) const;
+  /// A field of the records selected (record mode): an absent value fails the record's row.
+  void vec_field(const Instr& h, const std::uint32_t* sel, std::uint32_t n, std::int64_t* out,
+                 Block& b) const;
   /// A column read for the selection: an absent value is the default, or fails the row.
   void vec_column(const FactColumn& col, bool has_default, std::int64_t fallback,
                   const std::uint32_t* sel, std::uint32_t n, std::int64_t* out, Block& b) const;
@@ -716,7 +673,7 @@ struct Program::Impl {
   };
 
   struct alignas(64) Chunk {          // own cache lines: two threads write neighbouring chunks
-    std::vector<std::size_t> counts;  ///< lines per row
+    std::vector<std::uint32_t> counts;  ///< lines per row
     std::vector<ColumnarLine> lines;
     std::vector<std::int64_t> cash_min, cash_max;
     std::vector<std::uint8_t> by_reference;
@@ -747,9 +704,9 @@ struct Program::Impl {
   struct RowPlan {
     std::int64_t first_year = 0;
     std::vector<const Impl*> by_year;  ///< by year − first_year
-    /// Each row's previous-year row: found (a map of every id and year) only when a program
-    /// reads last_year() or a row goes to the exact domain, at most once, by whichever thread
-    /// needs it first.
+    /// Each row's previous-year row (empty: none has one): found (a map of every id and year)
+    /// only when a program reads last_year() or a row goes to the exact domain, at most once,
+    /// by whichever thread needs it first.
     const std::vector<std::optional<std::size_t>>& previous(const FactTable& table) const;
     bool reads_last_year = false;
     mutable std::once_flag previous_once;

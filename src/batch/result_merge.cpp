@@ -70,15 +70,16 @@ const std::vector<std::optional<std::size_t>>& Program::Impl::RowPlan::previous(
   std::call_once(previous_once, [&] {
     const FactColumn& years = table.year();
     const auto& ids = table.row_ids();
-    // A population of one year (the common case) has no previous rows: no map of the ids.
+    // A population of one year (the common case), or without years, has no previous rows: no
+    // map of the ids.
     bool one_year = true;
+    std::optional<std::int64_t> seen;
     for (std::size_t row = 0; row < table.rows() && one_year; ++row) {
-      one_year = years.has(row) && years.at(row) == years.at(0);
+      if (!years.has(row)) continue;
+      if (!seen) seen = years.at(row);
+      one_year = years.at(row) == *seen;
     }
-    if (one_year) {
-      previous_rows.assign(table.rows(), std::nullopt);
-      return;
-    }
+    if (one_year) return;  // empty: no row has one
     previous_rows = detail::previous_records(table.rows(), [&](std::size_t row) {
       static const std::string none;
       std::optional<std::int64_t> year;
@@ -128,7 +129,8 @@ void Program::Impl::plan_rows(const FactTable& table, RowPlan& plan) const {
 void Program::Impl::reference_row(const FactTable& table, std::size_t row, const RowPlan& plan,
                                   Chunk& chunk) const {
   std::optional<Enterprise> previous;
-  if (const auto& before = plan.previous(table)[row]) previous = table.enterprise(*before);
+  const auto& before = plan.previous(table);
+  if (!before.empty() && before[row]) previous = table.enterprise(*before[row]);
   Evaluation ev = reference(table.enterprise(row), previous ? &*previous : nullptr);
   if (filtered) {
     ev.unevaluated.erase(std::remove_if(ev.unevaluated.begin(), ev.unevaluated.end(),
@@ -180,7 +182,7 @@ void Program::Impl::reference_row(const FactTable& table, std::size_t row, const
   } else {
     for (std::size_t i = first; i < chunk.lines.size(); ++i) count_line(chunk, chunk.lines[i]);
   }
-  chunk.counts.push_back(chunk.lines.size() - first);
+  chunk.counts.push_back(static_cast<std::uint32_t>(chunk.lines.size() - first));
   chunk.cash_min.push_back(lo);
   chunk.cash_max.push_back(hi);
   chunk.by_reference.push_back(1);
@@ -199,14 +201,20 @@ void Program::Impl::run_range(const FactTable& table, const RowPlan& plan, std::
   // Blocks of rows, each evaluated vector-at-a-time by its rows' programs (run_block), then
   // finished row by row in order: rows the fixed-point domain could not finish go to the exact
   // domain.
-  std::vector<Cursor> rows;
-  rows.reserve(kBlock);
+  // The cursors of a block, made once: each block only moves them to its rows.
+  std::vector<Cursor> rows(std::min(kBlock, std::max<std::size_t>(to - from, 1)),
+                           Cursor{table, from, kNoRow, chunk});
   Block block;
   block.rows = &rows;
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    rows[i].pos = static_cast<std::uint32_t>(i);
+    rows[i].block = &block;
+  }
   std::vector<const Impl*> program_of(kBlock);
   std::vector<std::vector<ColumnarLine>> lines(kBlock);
   std::vector<std::uint32_t> sel;
   sel.reserve(kBlock);
+  const auto* previous = plan.reads_last_year ? &plan.previous(table) : nullptr;
   for (std::size_t start = from; start < to; start += kBlock) {
     if (start == from + kBlock) {
       // Lines for the rest, estimated from the first block (+12%): growing by doubling would
@@ -215,19 +223,17 @@ void Program::Impl::run_range(const FactTable& table, const RowPlan& plan, std::
                           64);
     }
     const std::size_t size = std::min(to - start, kBlock);
-    rows.clear();
+    while (rows.size() > size) rows.pop_back();  // the last block may be shorter
     block.start = start;
     for (std::size_t i = 0; i < size; ++i) {
       const std::size_t row = start + i;
       const Impl& program = plan.program(table, row, *this);
       program_of[i] = program.compiled && !table.exact_only(row) ? &program : nullptr;
-      std::size_t before = kNoRow;
-      if (plan.reads_last_year) {
-        if (const auto& p = plan.previous(table)[row]) before = *p;
-      }
-      rows.push_back(Cursor{table, row, before, chunk});
-      rows.back().pos = static_cast<std::uint32_t>(i);
-      rows.back().block = &block;
+      Cursor& c = rows[i];
+      c.row = row;
+      c.previous = kNoRow;
+      if (previous != nullptr && !previous->empty() && (*previous)[row]) c.previous = *(*previous)[row];
+      c.failed = false;
       lines[i].clear();
     }
     // One pass per program met in the block (rows of different years).
@@ -265,7 +271,7 @@ void Program::Impl::run_range(const FactTable& table, const RowPlan& plan, std::
         continue;
       }
       for (std::size_t k = first; k < chunk.lines.size(); ++k) count_line(chunk, chunk.lines[k]);
-      chunk.counts.push_back(chunk.lines.size() - first);
+      chunk.counts.push_back(static_cast<std::uint32_t>(chunk.lines.size() - first));
       chunk.cash_min.push_back(lo);
       chunk.cash_max.push_back(hi);
       chunk.by_reference.push_back(0);
@@ -327,7 +333,7 @@ ColumnarResult Program::Impl::run(const FactTable& table, unsigned threads) cons
   std::vector<RuleTotals> totals(rule_codes.size());
   for (std::size_t t = 0; t < chunks.size(); ++t) {
     Chunk& ch = chunks[t];
-    for (std::size_t n : ch.counts) out.offsets.push_back(out.offsets.back() + n);
+    for (std::uint32_t n : ch.counts) out.offsets.push_back(out.offsets.back() + n);
     if (t > 0) {
       out.lines.insert(out.lines.end(), ch.lines.begin(), ch.lines.end());
       out.cash_min.insert(out.cash_min.end(), ch.cash_min.begin(), ch.cash_min.end());

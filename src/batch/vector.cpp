@@ -127,9 +127,43 @@ void Program::Impl::vec(std::uint32_t k, const std::uint32_t* sel, std::uint32_t
   if (n == 0) return;
   const Instr& h = instrs[k];
   Cursor* rows = b.rows->data();
-  const FactTable& table = rows[sel[0]].table;
+  const FactTable& table = rows[0].table;
   const std::size_t values_mark = b.values_used, selections_mark = b.selections_used;
-  auto fail = [rows, sel](std::uint32_t j) { rows[sel[j]].failed = true; };
+  const std::uint32_t* owner = b.owner;  // record mode: a record's row
+  auto fail = [rows, sel, owner](std::uint32_t j) {
+    rows[owner != nullptr ? owner[sel[j]] : sel[j]].failed = true;
+  };
+  if (b.list != nullptr) {
+    // Record mode: fields are read from the list; the row's own facts row by row (below).
+    switch (h.op) {
+      case Opcode::field:
+      case Opcode::field_in:
+      case Opcode::field_cmp_k:
+      case Opcode::present_field:
+        vec_field(h, sel, n, out, b);
+        return;
+      case Opcode::fact:
+      case Opcode::year:
+      case Opcode::fact_in:
+      case Opcode::present_fact:
+      case Opcode::present_year:
+      case Opcode::present_list:
+      case Opcode::sum:
+      case Opcode::count:
+      case Opcode::any:
+      case Opcode::all:
+        for (std::uint32_t j = 0; j < n; ++j) {
+          Cursor& c = rows[owner[sel[j]]];
+          c.list = b.list;
+          c.record = b.records[sel[j]];
+          out[j] = eval(k, c);
+          c.list = nullptr;
+        }
+        return;
+      default:
+        break;
+    }
+  }
   switch (h.op) {
     case Opcode::constant:
       std::fill(out, out + n, h.value);
@@ -273,11 +307,141 @@ void Program::Impl::vec(std::uint32_t k, const std::uint32_t* sel, std::uint32_t
       vec(h.arg[0], sel, n, out, b);
       for (std::uint32_t j = 0; j < n; ++j) out[j] = in_mask(out[j], h.value);
       return;
+    case Opcode::sum:
+    case Opcode::count:
+    case Opcode::any:
+    case Opcode::all:
+      vec_list(h, sel, n, out, b);
+      return;
     default:
-      // Lists, last year's facts, fields and text sets: row by row.
-      for (std::uint32_t j = 0; j < n; ++j) out[j] = eval(k, rows[sel[j]]);
+      // Last year's facts, text sets: row by row.
+      for (std::uint32_t j = 0; j < n; ++j) {
+        if (owner == nullptr) {
+          out[j] = eval(k, rows[sel[j]]);
+          continue;
+        }
+        Cursor& c = rows[owner[sel[j]]];
+        c.list = b.list;
+        c.record = b.records[sel[j]];
+        out[j] = eval(k, c);
+        c.list = nullptr;
+      }
       return;
   }
+}
+
+void Program::Impl::vec_field(const Instr& h, const std::uint32_t* sel, std::uint32_t n,
+                              std::int64_t* out, Block& b) const {
+  const FactColumn& col = b.list->fields[h.slot];
+  std::uint32_t* at = b.selection();
+  for (std::uint32_t j = 0; j < n; ++j) at[j] = b.records[sel[j]];
+  if (h.op == Opcode::present_field) {
+    for (std::uint32_t j = 0; j < n; ++j) out[j] = col.has(at[j]);
+    --b.selections_used;
+    return;
+  }
+  col.gather(0, at, n, out);
+  if (!col.all_present(std::size_t{at[n - 1]} + 1)) {
+    Cursor* rows = b.rows->data();
+    for (std::uint32_t j = 0; j < n; ++j) {
+      if (!col.has(at[j])) rows[b.owner[sel[j]]].failed = true;
+    }
+  }
+  --b.selections_used;
+  if (h.op == Opcode::field_in) {
+    for (std::uint32_t j = 0; j < n; ++j) out[j] = in_mask(out[j], h.value);
+  } else if (h.op == Opcode::field_cmp_k) {
+    const std::int64_t c = h.value;
+    compare_into(
+        out, out, [c](std::uint32_t) { return c; }, h.cmp, n);
+  }
+}
+
+void Program::Impl::vec_list(const Instr& h, const std::uint32_t* sel, std::uint32_t n,
+                             std::int64_t* out, Block& b) const {
+  Cursor* rows = b.rows->data();
+  const ListColumn& list = rows[0].table.list(h.slot);
+  const std::size_t values_mark = b.values_used, selections_mark = b.selections_used;
+  // Each row's records [from[j], to[j]); an absent list is empty when it has a default.
+  std::uint32_t* from = b.selection();
+  std::uint32_t* to = b.selection();
+  for (std::uint32_t j = 0; j < n; ++j) {
+    const std::size_t row = b.start + sel[j];
+    from[j] = to[j] = 0;
+    if (list.has(row)) {
+      from[j] = list.offsets[row];
+      to[j] = list.offsets[row + 1];
+    } else if (!h.has_default) {
+      rows[sel[j]].failed = true;
+    }
+    out[j] = h.op == Opcode::all ? 1 : 0;
+  }
+  // The operand evaluated on every record (where: sum's arg[1], count's arg[0]).
+  const std::uint32_t where = h.op == Opcode::sum ? h.arg[1] : h.arg[0];
+  if (h.op == Opcode::count && where == kNone) {
+    for (std::uint32_t j = 0; j < n; ++j) out[j] = to[j] - from[j];
+    b.selections_used = selections_mark;
+    return;
+  }
+  std::uint32_t* records = b.selection();
+  std::uint32_t* owner = b.selection();  // the record's row position
+  std::uint32_t* index = b.selection();  // the record's row, as j
+  std::uint32_t* all = b.selection();
+  std::uint32_t* kept = b.selection();
+  std::int64_t* v = b.values();
+  std::int64_t* w = b.values();
+  for (std::uint32_t t = 0; t < kBlock; ++t) all[t] = t;
+  // Records in order, up to a block of them at a time: reductions see them as a row loop would.
+  auto flush = [&](std::uint32_t m) {
+    b.list = &list;
+    b.records = records;
+    b.owner = owner;
+    const std::uint32_t* on = all;
+    std::uint32_t count = m;
+    if (where != kNone && h.op != Opcode::any && h.op != Opcode::all) {
+      vec(where, all, m, w, b);
+      count = 0;
+      for (std::uint32_t t = 0; t < m; ++t) {
+        if (w[t] != 0) kept[count++] = t;
+      }
+      on = kept;
+    }
+    if (h.op == Opcode::sum) {
+      vec(h.arg[0], on, count, v, b);
+      for (std::uint32_t t = 0; t < count; ++t) {
+        std::int64_t& acc = out[index[on[t]]];
+        if (__builtin_add_overflow(acc, v[t], &acc)) {
+          acc = 0;
+          rows[owner[on[t]]].failed = true;
+        }
+      }
+    } else if (h.op == Opcode::count) {
+      for (std::uint32_t t = 0; t < count; ++t) ++out[index[on[t]]];
+    } else {
+      vec(where, all, m, v, b);
+      const bool any = h.op == Opcode::any;
+      for (std::uint32_t t = 0; t < m; ++t) {
+        if ((v[t] != 0) == any) out[index[t]] = any ? 1 : 0;
+      }
+    }
+    b.list = nullptr;
+    b.records = b.owner = nullptr;
+  };
+  std::uint32_t m = 0;
+  for (std::uint32_t j = 0; j < n; ++j) {
+    for (std::uint32_t record = from[j]; record < to[j]; ++record) {
+      records[m] = record;
+      owner[m] = sel[j];
+      index[m] = j;
+      if (++m == kBlock) {
+        flush(m);
+        m = 0;
+      }
+    }
+  }
+  if (m > 0) flush(m);
+  b.values_used = values_mark;
+  b.selections_used = selections_mark;
 }
 
 void Program::Impl::precompute(const RuleCode& rule, const std::uint32_t* sel, std::uint32_t n,
