@@ -327,20 +327,20 @@ void Program::Impl::run_block(Block& b, const std::vector<std::uint32_t>& sel,
         c.selected = false;
       }
       b.cached.clear();
+      b.where = kNone;
       b.values_used = rule_mark;
     }
-    for (std::uint32_t j = 0; j < n_in; ++j) {
-      Cursor& c = rows[in_set[j]];
-      if (c.failed) continue;
-      if (!set.exclusions.empty() || !set.caps.empty()) {
-        interactions(set, c, lines[in_set[j]], b.first[in_set[j]]);
+    if (!set.exclusions.empty() || !set.caps.empty()) {
+      for (std::uint32_t j = 0; j < n_in; ++j) {
+        Cursor& c = rows[in_set[j]];
+        if (!c.failed) interactions(set, c, lines[in_set[j]], b.first[in_set[j]]);
       }
-      // Checks give findings, which the batch results leave out; they still run, because a
-      // check that cannot be evaluated (a missing fact) makes the exact domain report an error.
-      for (const auto& [check_when, require] : set.checks) {
-        if (check_when != kNone && !eval(check_when, c)) continue;
-        eval(require, c);
-      }
+    }
+    // Checks give findings, which the batch results leave out; they still run, because a check
+    // that cannot be evaluated (a missing fact) makes the exact domain report an error.
+    for (const auto& [check_when, require] : set.checks) {
+      const std::uint32_t n = select(check_when, in_set, n_in, chosen);
+      vec(require, chosen, n, v, b);
     }
   }
   b.values_used = values_mark;

@@ -353,6 +353,10 @@ struct Program::Impl {
     const ListColumn* list = nullptr;
     const std::uint32_t* records = nullptr;
     const std::uint32_t* owner = nullptr;
+    /// A per-item award's `where` over the records of the rows selected (record − where_base).
+    std::uint32_t where = kNone;
+    std::size_t where_base = 0;
+    std::vector<std::int64_t> where_values;
 
     std::int64_t* values() {
       if (values_used == value_pool.size()) value_pool.emplace_back(new std::int64_t[kBlock]);
@@ -388,6 +392,9 @@ struct Program::Impl {
   /// selection into b.cached (the recurrence, when there is one, is checked first row by row).
   void precompute(const RuleCode& rule, const std::uint32_t* sel, std::uint32_t n,
                   Block& b) const;
+  /// A per-item award's `where` over every record of the rows selected, into b.where_values.
+  void precompute_where(const AwardCode& a, const std::uint32_t* sel, std::uint32_t n,
+                        Block& b) const;
 
   bool row_independent(const RuleCode& rule) const;
 
@@ -565,6 +572,17 @@ struct Program::Impl {
       if (!p.scenario.default_of(a.list_slot)) c.fail();
       return {0, 0};
     }
+    /// The award's `where` for record i of the list (c.list, c.record set), as computed over
+    /// the block when it was.
+    bool where_holds(const AwardCode& a, std::uint32_t i) const {
+      if (a.where == kNone) return true;
+      const Block* b = c.block;
+      if (b != nullptr && b->where == a.where && i >= b->where_base &&
+          i - b->where_base < b->where_values.size()) {
+        return b->where_values[i - b->where_base] != 0;
+      }
+      return p.eval(a.where, c) != 0;
+    }
     /// A fixed amount per matching record: the count times the amount, the list scanned once.
     bool count_records(const AwardCode& a, Result& total) const {
       const AwardCode& each = *a.each;
@@ -576,7 +594,7 @@ struct Program::Impl {
       c.list = &c.table.list(a.list_slot);
       for (std::uint32_t i = from; i < to; ++i) {
         c.record = i;
-        if (a.where == kNone || p.eval(a.where, c)) ++count;
+        if (where_holds(a, i)) ++count;
       }
       c.list = saved_list;
       c.record = saved_record;
@@ -594,7 +612,7 @@ struct Program::Impl {
       c.list = &c.table.list(a.list_slot);
       for (std::uint32_t i = from; i < to; ++i) {
         c.record = i;
-        if (a.where != kNone && !p.eval(a.where, c)) continue;
+        if (!where_holds(a, i)) continue;
         f();
       }
       c.list = saved_list;

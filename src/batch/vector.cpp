@@ -444,6 +444,53 @@ void Program::Impl::vec_list(const Instr& h, const std::uint32_t* sel, std::uint
   b.selections_used = selections_mark;
 }
 
+void Program::Impl::precompute_where(const AwardCode& a, const std::uint32_t* sel, std::uint32_t n,
+                                     Block& b) const {
+  const ListColumn& list = (*b.rows)[0].table.list(a.list_slot);
+  std::uint32_t base = std::numeric_limits<std::uint32_t>::max(), end = 0;
+  for (std::uint32_t j = 0; j < n; ++j) {
+    const std::size_t row = b.start + sel[j];
+    if (!list.has(row) || list.offsets[row] == list.offsets[row + 1]) continue;
+    base = std::min(base, list.offsets[row]);
+    end = std::max(end, list.offsets[row + 1]);
+  }
+  if (end <= base) return;
+  const std::size_t mark = b.selections_used, values_mark = b.values_used;
+  b.where_values.assign(end - base, 0);
+  std::uint32_t* records = b.selection();
+  std::uint32_t* owner = b.selection();
+  std::uint32_t* all = b.selection();
+  std::int64_t* v = b.values();
+  for (std::uint32_t t = 0; t < kBlock; ++t) all[t] = t;
+  auto flush = [&](std::uint32_t m) {
+    b.list = &list;
+    b.records = records;
+    b.owner = owner;
+    vec(a.where, all, m, v, b);
+    for (std::uint32_t t = 0; t < m; ++t) b.where_values[records[t] - base] = v[t];
+    b.list = nullptr;
+    b.records = b.owner = nullptr;
+  };
+  std::uint32_t m = 0;
+  for (std::uint32_t j = 0; j < n; ++j) {
+    const std::size_t row = b.start + sel[j];
+    if (!list.has(row)) continue;
+    for (std::uint32_t record = list.offsets[row]; record < list.offsets[row + 1]; ++record) {
+      records[m] = record;
+      owner[m] = sel[j];
+      if (++m == kBlock) {
+        flush(m);
+        m = 0;
+      }
+    }
+  }
+  if (m > 0) flush(m);
+  b.where = a.where;
+  b.where_base = base;
+  b.selections_used = mark;
+  b.values_used = values_mark;
+}
+
 void Program::Impl::precompute(const RuleCode& rule, const std::uint32_t* sel, std::uint32_t n,
                                Block& b) const {
   // With a recurrence, the years are checked before the award is read: the award's values are
@@ -471,6 +518,7 @@ void Program::Impl::precompute(const RuleCode& rule, const std::uint32_t* sel, s
       return;
     case AmountKind::per_item:
       if (!a.for_each) cache(a.a);
+      if (a.for_each && a.where != kNone) precompute_where(a, sel, n, b);
       return;
     case AmountKind::unfixed:
     case AmountKind::honour:
