@@ -251,6 +251,31 @@ void Program::Impl::interactions(const SetCode& set, Cursor& c, std::vector<Colu
   }
 }
 
+/// The rows of `sel` that can have an item of the rule's per-item award over a list (`where`
+/// computed over the block): a row none of whose records qualifies gives no line, so it is left
+/// out; a row without the list stays (the semantics decide: a default, or the exact domain).
+std::uint32_t Program::Impl::with_items(const RuleCode& rule, std::uint32_t* sel, std::uint32_t n,
+                                        const Block& b) const {
+  const AwardCode& a = rule.award;
+  if (rule.from != kNone || a.kind != AmountKind::per_item || !a.for_each || a.where == kNone) {
+    return n;
+  }
+  const ListColumn& list = (*b.rows)[0].table.list(a.list_slot);
+  const bool computed = b.where == a.where;
+  std::uint32_t kept = 0;
+  for (std::uint32_t j = 0; j < n; ++j) {
+    const std::size_t row = b.start + sel[j];
+    bool keep = !list.has(row);
+    if (!keep && computed) {
+      for (std::uint32_t i = list.offsets[row]; i < list.offsets[row + 1] && !keep; ++i) {
+        keep = b.where_values[i - b.where_base] != 0;
+      }
+    }
+    if (keep) sel[kept++] = sel[j];
+  }
+  return kept;
+}
+
 /// True when the rule's line, once its condition holds, is the same for every row: no years to
 /// check, and an award that reads no fact (words, or a fixed amount).
 bool Program::Impl::row_independent(const RuleCode& rule) const {
@@ -319,7 +344,8 @@ void Program::Impl::run_block(Block& b, const std::vector<std::uint32_t>& sel,
       }
       const std::size_t rule_mark = b.values_used;
       precompute(code, chosen, n, b);
-      for (; j < n; ++j) {
+      const std::uint32_t m = with_items(code, chosen, n, b);
+      for (; j < m; ++j) {
         Cursor& c = rows[chosen[j]];
         if (c.failed) continue;
         c.selected = true;

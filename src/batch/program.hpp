@@ -397,6 +397,8 @@ struct Program::Impl {
                         Block& b) const;
 
   bool row_independent(const RuleCode& rule) const;
+  std::uint32_t with_items(const RuleCode& rule, std::uint32_t* sel, std::uint32_t n,
+                           const Block& b) const;
 
   SUBSIDY_ALWAYS_INLINE static bool compare(std::int64_t a, std::int64_t b, Cmp cmp) {
     switch (cmp) {
