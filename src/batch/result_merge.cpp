@@ -262,16 +262,16 @@ void Program::Impl::run_range(const FactTable& table, const RowPlan& plan, std::
         chunk.by_reference.push_back(0);
         continue;
       }
-      const std::size_t first = chunk.lines.size();
-      chunk.lines.insert(chunk.lines.end(), lines[i].begin(), lines[i].end());
       std::int64_t lo = 0, hi = 0;
-      if (rows[i].failed || !row_cash(chunk.lines, first, lo, hi)) {
-        chunk.lines.resize(first);
+      if (rows[i].failed || !row_cash(lines[i], 0, lo, hi)) {
         reference_row(table, row, plan, chunk);
         continue;
       }
-      for (std::size_t k = first; k < chunk.lines.size(); ++k) count_line(chunk, chunk.lines[k]);
-      chunk.counts.push_back(static_cast<std::uint32_t>(chunk.lines.size() - first));
+      for (const ColumnarLine& l : lines[i]) {
+        count_line(chunk, l);
+        chunk.lines.push_back(l);
+      }
+      chunk.counts.push_back(static_cast<std::uint32_t>(lines[i].size()));
       chunk.cash_min.push_back(lo);
       chunk.cash_max.push_back(hi);
       chunk.by_reference.push_back(0);
