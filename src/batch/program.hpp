@@ -25,8 +25,8 @@
 #include "../prepared.hpp"
 #include "../rounding.hpp"
 #include "../semantics.hpp"
-#include "subsidy/columnar.hpp"
 #include "checked.hpp"
+#include "subsidy/columnar.hpp"
 #include "text_table.hpp"
 
 namespace subsidy {
@@ -390,8 +390,7 @@ struct Program::Impl {
                   const std::uint32_t* sel, std::uint32_t n, std::int64_t* out, Block& b) const;
   /// The values the rule's award reads on every row it gives a line for, computed over the
   /// selection into b.cached (the recurrence, when there is one, is checked first row by row).
-  void precompute(const RuleCode& rule, const std::uint32_t* sel, std::uint32_t n,
-                  Block& b) const;
+  void precompute(const RuleCode& rule, const std::uint32_t* sel, std::uint32_t n, Block& b) const;
   /// A per-item award's `where` over every record of the rows selected, into b.where_values.
   void precompute_where(const AwardCode& a, const std::uint32_t* sel, std::uint32_t n,
                         Block& b) const;
@@ -692,7 +691,7 @@ struct Program::Impl {
     Int128 min = 0, max = 0;
   };
 
-  struct alignas(64) Chunk {          // own cache lines: two threads write neighbouring chunks
+  struct alignas(64) Chunk {            // own cache lines: two threads write neighbouring chunks
     std::vector<std::uint32_t> counts;  ///< lines per row
     std::vector<ColumnarLine> lines;
     std::vector<std::int64_t> cash_min, cash_max;

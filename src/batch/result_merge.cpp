@@ -121,7 +121,8 @@ void Program::Impl::plan_rows(const FactTable& table, RowPlan& plan) const {
       program->compile_all(selection);
     }
     slot = program.get();
-    plan.reads_last_year = plan.reads_last_year || (program->compiled && program->reads_last_year());
+    plan.reads_last_year =
+        plan.reads_last_year || (program->compiled && program->reads_last_year());
   }
 }
 
@@ -232,7 +233,8 @@ void Program::Impl::run_range(const FactTable& table, const RowPlan& plan, std::
       Cursor& c = rows[i];
       c.row = row;
       c.previous = kNoRow;
-      if (previous != nullptr && !previous->empty() && (*previous)[row]) c.previous = *(*previous)[row];
+      if (previous != nullptr && !previous->empty() && (*previous)[row])
+        c.previous = *(*previous)[row];
       c.failed = false;
       lines[i].clear();
     }

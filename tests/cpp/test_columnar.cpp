@@ -353,7 +353,8 @@ checks:
 RuleSet testville() {
   const std::string text(kTestville);
   const std::size_t split = text.find("---\n");
-  return RuleSet::load_texts({{"cat.yaml", text.substr(0, split)}, {"tv.yaml", text.substr(split + 4)}});
+  return RuleSet::load_texts(
+      {{"cat.yaml", text.substr(0, split)}, {"tv.yaml", text.substr(split + 4)}});
 }
 
 }  // namespace
