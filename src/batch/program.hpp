@@ -4,8 +4,9 @@
 //   plan_compile.cpp   CompiledRules + scenario → plan nodes and award code (constants folded,
 //                      exponents aligned), or "unsupported" for a construct it does not take;
 //   plan_lower.cpp     plan nodes → instructions (fused leaves, flattened and/or chains);
-//   interpret.cpp      the instruction interpreter and the fixed-point domain of the award
-//                      semantics (semantics.hpp);
+//   vector.cpp         the vector kernels: an instruction over a block's selection of rows;
+//   interpret.cpp      a block's run (selections, award values), the row interpreter and the
+//                      fixed-point domain of the award semantics (semantics.hpp);
 //   result_merge.cpp   rows by year and chunk, rows finished by the exact domain, merged results.
 // fact_table.cpp holds the columns the program reads (include/subsidy/columnar.hpp).
 #pragma once
