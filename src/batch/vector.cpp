@@ -383,6 +383,25 @@ void Program::Impl::vec_list(const Instr& h, const std::uint32_t* sel, std::uint
     b.selections_used = selections_mark;
     return;
   }
+  if ((h.op == Opcode::any || h.op == Opcode::count) && instrs[where].op == Opcode::field_in) {
+    // any / count of records whose enumeration field is in a set: one loop over the records.
+    const FactColumn& field = list.fields[instrs[where].slot];
+    const std::int64_t mask = instrs[where].value;
+    for (std::uint32_t j = 0; j < n; ++j) {
+      for (std::uint32_t i = from[j]; i < to[j]; ++i) {
+        if (!field.has(i)) {
+          rows[sel[j]].failed = true;
+          break;
+        }
+        if (in_mask(field.at(i), mask)) {
+          ++out[j];
+          if (h.op == Opcode::any) break;
+        }
+      }
+    }
+    b.selections_used = selections_mark;
+    return;
+  }
   std::uint32_t* records = b.selection();
   std::uint32_t* owner = b.selection();  // the record's row position
   std::uint32_t* index = b.selection();  // the record's row, as j
