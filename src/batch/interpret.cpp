@@ -304,15 +304,19 @@ void Program::Impl::run_block(Block& b, const std::vector<std::uint32_t>& sel,
   // The rows of `from` that have not failed and where instruction k (if any) holds, into `to`.
   auto select = [&](std::uint32_t k, const std::uint32_t* from, std::uint32_t n,
                     std::uint32_t* to) {
+    // Without branches: which rows stay is data, not something to predict.
     std::uint32_t m = 0;
     for (std::uint32_t j = 0; j < n; ++j) {
-      if (!rows[from[j]].failed) to[m++] = from[j];
+      to[m] = from[j];
+      m += static_cast<std::uint32_t>(!rows[from[j]].failed);
     }
     if (k == kNone) return m;
     vec(k, to, m, v, b);
     std::uint32_t kept = 0;
     for (std::uint32_t j = 0; j < m; ++j) {
-      if (v[j] != 0 && !rows[to[j]].failed) to[kept++] = to[j];
+      const std::uint32_t position = to[j];
+      to[kept] = position;
+      kept += static_cast<std::uint32_t>(v[j] != 0 && !rows[position].failed);
     }
     return kept;
   };

@@ -106,15 +106,16 @@ void Program::Impl::vec_chain(const std::uint32_t* chain, std::uint32_t count, b
   }
   for (std::uint32_t i = 0; i < count && m > 0; ++i) {
     vec(chain[i], positions, m, v, b);
+    // Without branches: a row kept stays undecided (1 for and, 0 for or), a row decided gets
+    // the other value, so out = keep for and, !keep for or.
     std::uint32_t kept = 0;
     for (std::uint32_t t = 0; t < m; ++t) {
-      if ((v[t] != 0) == is_and) {
-        undecided[kept] = undecided[t];
-        positions[kept] = positions[t];
-        ++kept;
-      } else {
-        out[undecided[t]] = is_and ? 0 : 1;
-      }
+      const bool keep = (v[t] != 0) == is_and;
+      const std::uint32_t j = undecided[t];
+      out[j] = is_and ? keep : !keep;
+      undecided[kept] = j;
+      positions[kept] = positions[t];
+      kept += static_cast<std::uint32_t>(keep);
     }
     m = kept;
   }
