@@ -3,6 +3,9 @@
 //
 //   build/bench/bench_batch [N=1000000] [rules-dir=rules] [out.jsonl] [data-dir] [prefix-N=100000]
 //
+// For profiling the engine: BENCH_QUICK=1 (engine rows on one thread only, timed in CPU seconds),
+// BENCH_ONLY=S|J|W (one workload's engine rows), BENCH_RUNS=k (k runs instead of 5).
+//
 // An "evaluation" is one enterprise × one rule. Workload S is 17 rules (J4, O11 first-unit ×3,
 // O20 cash ×6, O21 ×7); workload J is the J4 rebate alone (the peer comparison with OpenFisca,
 // bench/bench_openfisca.py); workload W is every rule of the four policy sets, evaluated as three
