@@ -3,12 +3,16 @@
 //
 //   build/bench/bench_batch [N=1000000] [rules-dir=rules] [out.jsonl] [data-dir] [prefix-N=100000]
 //
+// For profiling the engine: BENCH_QUICK=1 (engine rows on one thread only, timed in CPU seconds),
+// BENCH_ONLY=S|J|W (one workload's engine rows), BENCH_RUNS=k (k runs instead of 5).
+//
 // An "evaluation" is one enterprise × one rule. Workload S is 17 rules (J4, O11 first-unit ×3,
 // O20 cash ×6, O21 ×7); workload J is the J4 rebate alone (the peer comparison with OpenFisca,
 // bench/bench_openfisca.py); workload W is every rule of the four policy sets, evaluated as three
 // scenarios (one per member of the alternative group electromechanical-policy), and is also
 // reported in enterprises per second (one enterprise = all three scenarios).
 #include <sys/resource.h>
+#include <time.h>
 
 #include <algorithm>
 #include <boost/multiprecision/cpp_int.hpp>
@@ -37,16 +41,30 @@ double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
+bool quick();
+
+/// The process's CPU seconds: in quick mode runs are timed by it, less disturbed by other jobs
+/// on a loaded machine than wall time (one thread only).
+double cpu_seconds() {
+  timespec t{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) * 1e-9;
+}
+
 template <class F>
 double median_seconds(F&& body) {
   std::vector<double> times;
-  for (int i = 0; i < kRuns; ++i) {
+  // BENCH_RUNS=k: more runs, for a profile dominated by the engine.
+  const char* runs = std::getenv("BENCH_RUNS");
+  const int count = runs != nullptr ? std::max(kRuns, std::atoi(runs)) : kRuns;
+  for (int i = 0; i < count; ++i) {
     const auto t0 = Clock::now();
+    const double c0 = cpu_seconds();
     body();
-    times.push_back(seconds_since(t0));
+    times.push_back(quick() ? cpu_seconds() - c0 : seconds_since(t0));
   }
   std::sort(times.begin(), times.end());
-  return times[kRuns / 2];
+  return times[times.size() / 2];
 }
 
 long peak_rss_kib() {
@@ -65,6 +83,13 @@ struct Row {
 };
 
 std::vector<Row> rows;
+
+/// BENCH_QUICK=1 in the environment: the engine rows on one thread only, timed in CPU seconds
+/// (for profiling).
+bool quick() {
+  const char* q = std::getenv("BENCH_QUICK");
+  return q != nullptr && std::string(q) == "1";
+}
 
 void report(Row row) {
   std::cout << std::left << std::setw(44) << row.implementation << std::setw(4) << row.workload
@@ -134,7 +159,11 @@ EngineRun run_programs(const std::vector<subsidy::Program>& programs,
 
 void engine(const std::string& workload, const std::vector<subsidy::Program>& programs,
             const subsidy::FactTable& table, std::size_t rules_per_row, double& one_thread) {
+  // BENCH_ONLY=S (or J, W): that workload's engine rows only.
+  const char* only = std::getenv("BENCH_ONLY");
+  if (only != nullptr && workload != only) return;
   for (unsigned threads : {1u, 2u}) {
+    if (threads > 1 && quick()) break;
     EngineRun last;
     const double t = median_seconds([&] { last = run_programs(programs, table, threads); });
     std::string note = "reference-path rows: " + std::to_string(last.reference_rows);
@@ -187,7 +216,7 @@ int main(int argc, char** argv) {
 
     // Hand-written references.
     const std::size_t evaluations = n * bench::kRulesS;
-    {
+    if (!quick()) {
       std::int64_t sum = 0;
       const double t = median_seconds([&] {
         std::int64_t s = 0;
@@ -202,7 +231,7 @@ int main(int argc, char** argv) {
     for (std::size_t r = 0; r < prefix_n; ++r)
       prefix_sum += bench::workload_s<std::int64_t>(data, r);
     double reference_rate = 0;
-    {
+    if (!quick()) {
       using boost::multiprecision::checked_int128_t;
       checked_int128_t sum = 0;
       const double t = median_seconds([&] {
@@ -217,7 +246,7 @@ int main(int argc, char** argv) {
 
     // A control: the same checked_int128 code on 2 threads (halves of the rows). On a shared
     // machine this shows how much of a second core the benchmark actually gets.
-    {
+    if (!quick()) {
       using boost::multiprecision::checked_int128_t;
       checked_int128_t sum = 0;
       const double t = median_seconds([&] {
@@ -244,7 +273,7 @@ int main(int argc, char** argv) {
     std::string j_checksum;
     std::int64_t prefix_j = 0;
     for (std::size_t r = 0; r < prefix_n; ++r) prefix_j += bench::workload_j<std::int64_t>(data, r);
-    {
+    if (!quick()) {
       using boost::multiprecision::checked_int128_t;
       checked_int128_t sum = 0;
       const double t = median_seconds([&] {

@@ -25,6 +25,7 @@ set(SUBSIDY_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/../src/batch/plan_compile.cpp
   ${CMAKE_CURRENT_LIST_DIR}/../src/batch/plan_lower.cpp
   ${CMAKE_CURRENT_LIST_DIR}/../src/batch/interpret.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/../src/batch/vector.cpp
   ${CMAKE_CURRENT_LIST_DIR}/../src/batch/result_merge.cpp
   ${CMAKE_CURRENT_LIST_DIR}/../src/audit.cpp
   ${CMAKE_CURRENT_LIST_DIR}/../src/audit_ledger.cpp

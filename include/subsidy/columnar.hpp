@@ -59,6 +59,11 @@ struct FactColumn {
         return values[row];
     }
   }
+  /// The values of rows base + sel[j] into out[j], j < n, with the width decided once for all
+  /// of them (the batch program's vector reads); a row without a value reads as 0.
+  void gather(std::size_t base, const std::uint32_t* sel, std::size_t n, std::int64_t* out) const;
+  /// True when every row below `rows` has a value.
+  bool all_present(std::size_t rows) const { return dense_ && rows <= size_; }
   /// Packs the column (see above); writing to a sealed column is a bug: clear() it to refill.
   void seal();
   /// Empties the column and makes it writable again, sized for `rows` absent values.

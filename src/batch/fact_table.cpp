@@ -110,6 +110,35 @@ bool all_set(const std::vector<std::uint8_t>& present) {
 
 }  // namespace
 
+namespace {
+template <class T>
+void gather_from(const T* values, const std::uint32_t* sel, std::size_t n, std::int64_t* out) {
+  for (std::size_t j = 0; j < n; ++j) out[j] = values[sel[j]];
+}
+}  // namespace
+
+void FactColumn::gather(std::size_t base, const std::uint32_t* sel, std::size_t n,
+                        std::int64_t* out) const {
+  if (n == 0) return;
+  if (!all_present(base + sel[n - 1] + 1)) {
+    for (std::size_t j = 0; j < n; ++j) {
+      const std::size_t row = base + sel[j];
+      out[j] = has(row) ? at(row) : 0;
+    }
+    return;
+  }
+  switch (width_) {
+    case 1:
+      return gather_from(narrow8_.data() + base, sel, n, out);
+    case 2:
+      return gather_from(narrow16_.data() + base, sel, n, out);
+    case 4:
+      return gather_from(narrow32_.data() + base, sel, n, out);
+    default:
+      return gather_from(values.data() + base, sel, n, out);
+  }
+}
+
 void FactColumn::seal() {
   if (sealed_) return;
   sealed_ = true;

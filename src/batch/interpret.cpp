@@ -251,48 +251,130 @@ void Program::Impl::interactions(const SetCode& set, Cursor& c, std::vector<Colu
   }
 }
 
-void Program::Impl::run_block(std::vector<Cursor>& rows, const std::vector<std::uint32_t>& sel,
+/// The rows of `sel` that can have an item of the rule's per-item award over a list (`where`
+/// computed over the block): a row none of whose records qualifies gives no line, so it is left
+/// out; a row without the list stays (the semantics decide: a default, or the exact domain).
+std::uint32_t Program::Impl::with_items(const RuleCode& rule, std::uint32_t* sel, std::uint32_t n,
+                                        const Block& b) const {
+  const AwardCode& a = rule.award;
+  if (rule.from != kNone || a.kind != AmountKind::per_item || !a.for_each || a.where == kNone) {
+    return n;
+  }
+  const ListColumn& list = (*b.rows)[0].table.list(a.list_slot);
+  const bool computed = b.where == a.where;
+  std::uint32_t kept = 0;
+  for (std::uint32_t j = 0; j < n; ++j) {
+    const std::size_t row = b.start + sel[j];
+    bool keep = !list.has(row);
+    if (!keep && computed) {
+      for (std::uint32_t i = list.offsets[row]; i < list.offsets[row + 1] && !keep; ++i) {
+        keep = b.where_values[i - b.where_base] != 0;
+      }
+    }
+    if (keep) sel[kept++] = sel[j];
+  }
+  return kept;
+}
+
+/// True when the rule's line, once its condition holds, is the same for every row: no years to
+/// check, and an award that reads no fact (words, or a fixed amount).
+bool Program::Impl::row_independent(const RuleCode& rule) const {
+  if (rule.from != kNone) return false;
+  const AwardCode& a = rule.award;
+  switch (a.kind) {
+    case AmountKind::unfixed:
+    case AmountKind::honour:
+      return true;
+    case AmountKind::fixed:
+    case AmountKind::formula:
+    case AmountKind::rate_of_base:
+      return a.a != kNone && instrs[a.a].op == Opcode::constant;
+    default:
+      return false;
+  }
+}
+
+void Program::Impl::run_block(Block& b, const std::vector<std::uint32_t>& sel,
                               std::vector<std::vector<ColumnarLine>>& lines) const {
-  std::vector<std::uint32_t> in_set, chosen;
-  in_set.reserve(sel.size());
-  chosen.reserve(sel.size());
-  std::vector<std::size_t> first(rows.size(), 0);  ///< the set's first line, by position
+  std::vector<Cursor>& rows = *b.rows;
+  const std::size_t values_mark = b.values_used, selections_mark = b.selections_used;
+  std::uint32_t* in_set = b.selection();
+  std::uint32_t* chosen = b.selection();
+  std::int64_t* v = b.values();
+  // The rows of `from` that have not failed and where instruction k (if any) holds, into `to`.
+  auto select = [&](std::uint32_t k, const std::uint32_t* from, std::uint32_t n,
+                    std::uint32_t* to) {
+    // Without branches: which rows stay is data, not something to predict.
+    std::uint32_t m = 0;
+    for (std::uint32_t j = 0; j < n; ++j) {
+      to[m] = from[j];
+      m += static_cast<std::uint32_t>(!rows[from[j]].failed);
+    }
+    if (k == kNone) return m;
+    vec(k, to, m, v, b);
+    std::uint32_t kept = 0;
+    for (std::uint32_t j = 0; j < m; ++j) {
+      const std::uint32_t position = to[j];
+      to[kept] = position;
+      kept += static_cast<std::uint32_t>(v[j] != 0 && !rows[position].failed);
+    }
+    return kept;
+  };
   for (const SetCode& set : sets) {
     if (set.applies_to == kNone && set.rules.empty() && set.checks.empty()) continue;
-    in_set.clear();
-    for (std::uint32_t i : sel) {
-      Cursor& c = rows[i];
-      if (c.failed || (set.applies_to != kNone && !eval(set.applies_to, c)) || c.failed) continue;
-      in_set.push_back(i);
-      first[i] = lines[i].size();
-    }
+    const std::uint32_t n_in =
+        select(set.applies_to, sel.data(), static_cast<std::uint32_t>(sel.size()), in_set);
+    for (std::uint32_t j = 0; j < n_in; ++j) b.first[in_set[j]] = lines[in_set[j]].size();
     for (std::uint32_t rule : set.rules) {
-      const std::uint32_t when = rule_codes[rule].when;
-      chosen.clear();
-      for (std::uint32_t i : in_set) {
-        Cursor& c = rows[i];
-        if (!c.failed && (when == kNone || eval(when, c) != 0)) chosen.push_back(i);
+      const RuleCode& code = rule_codes[rule];
+      const std::uint32_t n = select(code.when, in_set, n_in, chosen);
+      if (n == 0) continue;
+      std::uint32_t j = 0;
+      if (row_independent(code)) {
+        // The same line for every row selected: the semantics run on the first row; the
+        // others get a copy (a row that failed there is finished row by row below).
+        Cursor& c = rows[chosen[0]];
+        std::vector<ColumnarLine>& out = lines[chosen[0]];
+        const std::size_t before = out.size();
+        c.selected = true;
+        run_rule(rule, c, out);
+        c.selected = false;
+        if (c.failed) continue;
+        for (j = 1; j < n; ++j) {
+          if (rows[chosen[j]].failed) continue;
+          if (out.size() > before) lines[chosen[j]].push_back(out.back());
+        }
+        continue;
       }
-      for (std::uint32_t i : chosen) {
-        Cursor& c = rows[i];
+      const std::size_t rule_mark = b.values_used;
+      precompute(code, chosen, n, b);
+      const std::uint32_t m = with_items(code, chosen, n, b);
+      for (; j < m; ++j) {
+        Cursor& c = rows[chosen[j]];
         if (c.failed) continue;
         c.selected = true;
-        run_rule(rule, c, lines[i]);
+        run_rule(rule, c, lines[chosen[j]]);
         c.selected = false;
       }
+      b.cached.clear();
+      b.where = kNone;
+      b.values_used = rule_mark;
     }
-    for (std::uint32_t i : in_set) {
-      Cursor& c = rows[i];
-      if (c.failed) continue;
-      interactions(set, c, lines[i], first[i]);
-      // Checks give findings, which the batch results leave out; they still run, because a
-      // check that cannot be evaluated (a missing fact) makes the exact domain report an error.
-      for (const auto& [check_when, require] : set.checks) {
-        if (check_when != kNone && !eval(check_when, c)) continue;
-        eval(require, c);
+    if (!set.exclusions.empty() || !set.caps.empty()) {
+      for (std::uint32_t j = 0; j < n_in; ++j) {
+        Cursor& c = rows[in_set[j]];
+        if (!c.failed) interactions(set, c, lines[in_set[j]], b.first[in_set[j]]);
       }
     }
+    // Checks give findings, which the batch results leave out; they still run, because a check
+    // that cannot be evaluated (a missing fact) makes the exact domain report an error.
+    for (const auto& [check_when, require] : set.checks) {
+      const std::uint32_t n = select(check_when, in_set, n_in, chosen);
+      vec(require, chosen, n, v, b);
+    }
   }
+  b.values_used = values_mark;
+  b.selections_used = selections_mark;
 }
 
 }  // namespace subsidy

@@ -4,8 +4,9 @@
 //   plan_compile.cpp   CompiledRules + scenario → plan nodes and award code (constants folded,
 //                      exponents aligned), or "unsupported" for a construct it does not take;
 //   plan_lower.cpp     plan nodes → instructions (fused leaves, flattened and/or chains);
-//   interpret.cpp      the instruction interpreter and the fixed-point domain of the award
-//                      semantics (semantics.hpp);
+//   vector.cpp         the vector kernels: an instruction over a block's selection of rows;
+//   interpret.cpp      a block's run (selections, award values), the row interpreter and the
+//                      fixed-point domain of the award semantics (semantics.hpp);
 //   result_merge.cpp   rows by year and chunk, rows finished by the exact domain, merged results.
 // fact_table.cpp holds the columns the program reads (include/subsidy/columnar.hpp).
 #pragma once
@@ -25,7 +26,9 @@
 #include "../prepared.hpp"
 #include "../rounding.hpp"
 #include "../semantics.hpp"
+#include "checked.hpp"
 #include "subsidy/columnar.hpp"
+#include "text_table.hpp"
 
 namespace subsidy {
 namespace batch {
@@ -36,62 +39,6 @@ using detail::CompiledRules;
 using detail::Expr;
 using detail::Op;
 using detail::RefKind;
-
-constexpr std::int64_t kPow10[19] = {1,
-                                     10,
-                                     100,
-                                     1000,
-                                     10000,
-                                     100000,
-                                     1000000,
-                                     10000000,
-                                     100000000,
-                                     1000000000,
-                                     10000000000,
-                                     100000000000,
-                                     1000000000000,
-                                     10000000000000,
-                                     100000000000000,
-                                     1000000000000000,
-                                     10000000000000000,
-                                     100000000000000000,
-                                     1000000000000000000};
-
-/// A construct the compiler does not handle; the whole program then runs on the reference path.
-struct Unsupported {
-  std::string what;
-};
-[[noreturn]] inline void refuse(std::string what) { throw Unsupported{std::move(what)}; }
-
-/// a + b, or 0 with `failed` raised when it overflows int64.
-inline std::int64_t checked_add(std::int64_t a, std::int64_t b, bool& failed) {
-  std::int64_t r;
-  if (!__builtin_add_overflow(a, b, &r)) return r;
-  failed = true;
-  return 0;
-}
-/// a − b, or 0 with `failed` raised when it overflows int64.
-inline std::int64_t checked_sub(std::int64_t a, std::int64_t b, bool& failed) {
-  std::int64_t r;
-  if (!__builtin_sub_overflow(a, b, &r)) return r;
-  failed = true;
-  return 0;
-}
-/// a × b, or 0 with `failed` raised when it overflows int64.
-inline std::int64_t checked_mul(std::int64_t a, std::int64_t b, bool& failed) {
-  std::int64_t r;
-  if (!__builtin_mul_overflow(a, b, &r)) return r;
-  failed = true;
-  return 0;
-}
-inline std::int64_t scale_up(std::int64_t v, std::int32_t digits, bool& failed) {
-  return digits == 0 ? v : checked_mul(v, kPow10[digits], failed);
-}
-
-/// v / 10^digits rounded by `mode`: the library's one rounding decision (rounding.hpp).
-inline std::int64_t scale_down(std::int64_t v, std::int32_t digits, Rounding mode) {
-  return detail::round_scaled(v, kPow10[digits], mode);
-}
 
 inline std::int32_t checked_shift(std::int32_t digits) {
   if (digits < 0 || digits > 18)
@@ -121,6 +68,7 @@ __extension__ typedef unsigned __int128 UInt128;
 
 constexpr std::uint32_t kNone = static_cast<std::uint32_t>(-1);
 constexpr std::size_t kNoRow = static_cast<std::size_t>(-1);
+constexpr std::size_t kBlock = 1024;  ///< rows evaluated vector-at-a-time
 
 /// The operations of the plan and of the interpreter, one enumeration for both: a plan node
 /// uses the plain operations; lowering adds the fused ones (cmp_k, fact_in, field_in,
@@ -254,55 +202,6 @@ struct SetCode {
   std::vector<std::pair<std::uint32_t, std::uint32_t>> checks;  ///< when (or kNone), require
 };
 
-constexpr std::size_t kMaxSummedLevels = 8;  ///< hit: sum tables whose label sets are listed
-
-/// The texts lines refer to (tier labels, unfixed texts, notes), interned once from the rule set
-/// whatever the scenario, so that every program of a rule set numbers them alike.
-struct TextTable {
-  std::vector<std::string> list{std::string()};
-  std::map<std::string, std::uint32_t, std::less<>> index{{std::string(), 0}};
-
-  std::uint32_t intern(const std::string& text) {
-    auto [it, added] = index.emplace(text, static_cast<std::uint32_t>(list.size()));
-    if (added) list.push_back(text);
-    return it->second;
-  }
-  std::uint32_t at(const std::string& text) const { return index.at(text); }
-
-  /// The labels of the levels in `mask`, as the reference path joins them.
-  static std::string labels(const CompiledAward& a, std::size_t mask) {
-    std::string out;
-    for (std::size_t k = 0; k < a.levels.size(); ++k) {
-      if ((mask >> k) & 1) detail::join_tier(out, a.levels[k].info.label);
-    }
-    return out;
-  }
-
-  void add_award(const CompiledAward& a) {
-    if (a.kind == AmountKind::unfixed || a.kind == AmountKind::honour) intern(a.unfixed_text);
-    if (a.each) add_award(*a.each);
-    for (const auto& l : a.levels) {
-      intern(l.info.label);
-      add_award(*l.award);
-    }
-    if (a.kind == AmountKind::tiers && a.hit == HitPolicy::sum &&
-        a.levels.size() <= kMaxSummedLevels) {
-      for (std::size_t mask = 1; mask < (std::size_t{1} << a.levels.size()); ++mask) {
-        intern(labels(a, mask));
-      }
-    }
-  }
-
-  explicit TextTable(const CompiledRules& r) {
-    for (const auto& rule : r.crules) add_award(rule.award);
-    for (const auto& ex : r.exclusions) {
-      for (std::size_t rule : ex.rules) {
-        intern(detail::exclusion_note(ex, r.rules[r.crules[rule].info].qualified_id));
-      }
-    }
-  }
-};
-
 /// Stores one scalar as a column value; false when it does not fit (the row goes exact).
 bool store_scalar(FactColumn& c, const FactDecl& decl, const Scalar& s, std::int64_t& out);
 
@@ -414,6 +313,7 @@ struct Program::Impl {
   // ---- running ----
 
   struct Chunk;
+  struct Block;
 
   struct Cursor {
     const FactTable& table;
@@ -427,12 +327,78 @@ struct Program::Impl {
     /// but harmless (every index is checked).
     bool failed = false;
     bool selected = false;  ///< the rule's condition was found true over the block already
+    std::uint32_t pos = 0;  ///< the row's position in its block
+    const Block* block = nullptr;
 
     std::int64_t fail() {
       failed = true;
       return 0;
     }
   };
+
+  /// A block's scratch for vector evaluation: value buffers (one int64 per selected row) and
+  /// selections (ascending positions in the block), taken in stack order and given back by
+  /// resetting the counts to a mark; and the values of instructions computed over the block for
+  /// the rule being run, by position, which FixedDomain::value reads instead of walking the
+  /// expression again for each row.
+  struct Block {
+    std::vector<Cursor>* rows = nullptr;
+    std::size_t start = 0;  ///< the table row at position 0
+    std::vector<std::unique_ptr<std::int64_t[]>> value_pool;
+    std::vector<std::unique_ptr<std::uint32_t[]>> selection_pool;
+    std::size_t values_used = 0, selections_used = 0;
+    std::vector<std::pair<std::uint32_t, const std::int64_t*>> cached;
+    std::vector<std::size_t> first = std::vector<std::size_t>(kBlock);  ///< a set's first line
+    /// Set while the records of a list are evaluated (a list operation's operand): a selection
+    /// then holds indexes t into `records` (the record) and `owner` (its row's position).
+    const ListColumn* list = nullptr;
+    const std::uint32_t* records = nullptr;
+    const std::uint32_t* owner = nullptr;
+    /// A per-item award's `where` over the records of the rows selected (record − where_base).
+    std::uint32_t where = kNone;
+    std::size_t where_base = 0;
+    std::vector<std::int64_t> where_values;
+
+    std::int64_t* values() {
+      if (values_used == value_pool.size()) value_pool.emplace_back(new std::int64_t[kBlock]);
+      return value_pool[values_used++].get();
+    }
+    std::uint32_t* selection() {
+      if (selections_used == selection_pool.size())
+        selection_pool.emplace_back(new std::uint32_t[kBlock]);
+      return selection_pool[selections_used++].get();
+    }
+  };
+
+  /// Instruction k over the rows at positions sel[0 .. n) of the block (ascending): out[j] is its
+  /// value at sel[j]. One loop per operation; and/or/if narrow the selection as evaluating row
+  /// by row would (an operand is evaluated only where it decides); list operations and the rare
+  /// leaves are evaluated row by row. A row that cannot finish raises its `failed` flag.
+  void vec(std::uint32_t k, const std::uint32_t* sel, std::uint32_t n, std::int64_t* out,
+           Block& b) const;
+  /// A chain of `and` (is_and) or `or` operands over a selection, narrowed operand by operand.
+  void vec_chain(const std::uint32_t* chain, std::uint32_t count, bool is_and,
+                 const std::uint32_t* sel, std::uint32_t n, std::int64_t* out, Block& b) const;
+  /// sum / count / any / all over the lists of the selected rows, their records evaluated
+  /// vector-at-a-time, up to a block of records at a time.
+  void vec_list(const Instr& h, const std::uint32_t* sel, std::uint32_t n, std::int64_t* out,
+                Block& b) const;
+  /// A field of the records selected (record mode): an absent value fails the record's row.
+  void vec_field(const Instr& h, const std::uint32_t* sel, std::uint32_t n, std::int64_t* out,
+                 Block& b) const;
+  /// A column read for the selection: an absent value is the default, or fails the row.
+  void vec_column(const FactColumn& col, bool has_default, std::int64_t fallback,
+                  const std::uint32_t* sel, std::uint32_t n, std::int64_t* out, Block& b) const;
+  /// The values the rule's award reads on every row it gives a line for, computed over the
+  /// selection into b.cached (the recurrence, when there is one, is checked first row by row).
+  void precompute(const RuleCode& rule, const std::uint32_t* sel, std::uint32_t n, Block& b) const;
+  /// A per-item award's `where` over every record of the rows selected, into b.where_values.
+  void precompute_where(const AwardCode& a, const std::uint32_t* sel, std::uint32_t n,
+                        Block& b) const;
+
+  bool row_independent(const RuleCode& rule) const;
+  std::uint32_t with_items(const RuleCode& rule, std::uint32_t* sel, std::uint32_t n,
+                           const Block& b) const;
 
   SUBSIDY_ALWAYS_INLINE static bool compare(std::int64_t a, std::int64_t b, Cmp cmp) {
     switch (cmp) {
@@ -570,7 +536,14 @@ struct Program::Impl {
     static Result level_outcome(const AwardCode&, std::size_t, Result o) { return o; }
     static const AwardCode& award_of(const RuleCode& rule) { return rule.award; }
 
-    Fixed value(std::uint32_t k) const { return {p.eval(k, c), p.instrs[k].exponent}; }
+    Fixed value(std::uint32_t k) const {
+      if (c.block != nullptr) {
+        for (const auto& [key, by_pos] : c.block->cached) {
+          if (key == k) return {by_pos[c.pos], p.instrs[k].exponent};
+        }
+      }
+      return {p.eval(k, c), p.instrs[k].exponent};
+    }
     Fixed amount(const AwardCode& a) const { return value(a.a); }
     Fixed rate_times_base(const AwardCode& a) const { return value(a.a); }  // compiled as a product
     Fixed band_min(const AwardCode& a) const { return value(a.a); }
@@ -601,6 +574,17 @@ struct Program::Impl {
       if (!p.scenario.default_of(a.list_slot)) c.fail();
       return {0, 0};
     }
+    /// The award's `where` for record i of the list (c.list, c.record set), as computed over
+    /// the block when it was.
+    bool where_holds(const AwardCode& a, std::uint32_t i) const {
+      if (a.where == kNone) return true;
+      const Block* b = c.block;
+      if (b != nullptr && b->where == a.where && i >= b->where_base &&
+          i - b->where_base < b->where_values.size()) {
+        return b->where_values[i - b->where_base] != 0;
+      }
+      return p.eval(a.where, c) != 0;
+    }
     /// A fixed amount per matching record: the count times the amount, the list scanned once.
     bool count_records(const AwardCode& a, Result& total) const {
       const AwardCode& each = *a.each;
@@ -612,7 +596,7 @@ struct Program::Impl {
       c.list = &c.table.list(a.list_slot);
       for (std::uint32_t i = from; i < to; ++i) {
         c.record = i;
-        if (a.where == kNone || p.eval(a.where, c)) ++count;
+        if (where_holds(a, i)) ++count;
       }
       c.list = saved_list;
       c.record = saved_record;
@@ -630,7 +614,7 @@ struct Program::Impl {
       c.list = &c.table.list(a.list_slot);
       for (std::uint32_t i = from; i < to; ++i) {
         c.record = i;
-        if (a.where != kNone && !p.eval(a.where, c)) continue;
+        if (!where_holds(a, i)) continue;
         f();
       }
       c.list = saved_list;
@@ -695,10 +679,10 @@ struct Program::Impl {
   void interactions(const SetCode& set, Cursor& c, std::vector<ColumnarLine>& out,
                     std::size_t first) const;
 
-  /// Vector-at-a-time over a block of rows (`sel`: positions in `rows` whose program this is):
-  /// each set's applies_to and each rule's condition over the selection, awards only on the rows
-  /// selected; lines appended to lines[position]. Failed rows drop out of the selection.
-  void run_block(std::vector<Cursor>& rows, const std::vector<std::uint32_t>& sel,
+  /// Vector-at-a-time over a block of rows (`sel`: positions in the block whose program this
+  /// is): each set's applies_to and each rule's condition over the selection, the award's values
+  /// over the rows selected; lines appended to lines[position]. Failed rows drop out.
+  void run_block(Block& b, const std::vector<std::uint32_t>& sel,
                  std::vector<std::vector<ColumnarLine>>& lines) const;
 
   // ---- results ----
@@ -708,8 +692,8 @@ struct Program::Impl {
     Int128 min = 0, max = 0;
   };
 
-  struct alignas(64) Chunk {          // own cache lines: two threads write neighbouring chunks
-    std::vector<std::size_t> counts;  ///< lines per row
+  struct alignas(64) Chunk {            // own cache lines: two threads write neighbouring chunks
+    std::vector<std::uint32_t> counts;  ///< lines per row
     std::vector<ColumnarLine> lines;
     std::vector<std::int64_t> cash_min, cash_max;
     std::vector<std::uint8_t> by_reference;
@@ -740,7 +724,13 @@ struct Program::Impl {
   struct RowPlan {
     std::int64_t first_year = 0;
     std::vector<const Impl*> by_year;  ///< by year − first_year
-    std::vector<std::optional<std::size_t>> previous;
+    /// Each row's previous-year row (empty: none has one): found (a map of every id and year)
+    /// only when a program reads last_year() or a row goes to the exact domain, at most once,
+    /// by whichever thread needs it first.
+    const std::vector<std::optional<std::size_t>>& previous(const FactTable& table) const;
+    bool reads_last_year = false;
+    mutable std::once_flag previous_once;
+    mutable std::vector<std::optional<std::size_t>> previous_rows;
     const Impl& program(const FactTable& table, std::size_t row, const Impl& self) const {
       if (by_year.empty() || !table.year().has(row)) return self;
       return *by_year[static_cast<std::size_t>(clamp_year(table.year().at(row)) - first_year)];
@@ -750,7 +740,11 @@ struct Program::Impl {
   /// Years are read as days 0001-12-31 .. 9999-12-31, as the reference evaluator reads them.
   static std::int64_t clamp_year(std::int64_t year);
 
-  RowPlan plan_rows(const FactTable& table) const;
+  void plan_rows(const FactTable& table, RowPlan& plan) const;
+  bool reads_last_year() const {
+    return std::any_of(instrs.begin(), instrs.end(),
+                       [](const Instr& h) { return h.op == Opcode::last_year; });
+  }
 
   /// The reference evaluator's result for a row, as columnar lines (or kept whole).
   void reference_row(const FactTable& table, std::size_t row, const RowPlan& plan,

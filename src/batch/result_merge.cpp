@@ -65,18 +65,36 @@ std::int64_t Program::Impl::clamp_year(std::int64_t year) {
   return std::clamp<std::int64_t>(year, 1, 9999);
 }
 
-Program::Impl::RowPlan Program::Impl::plan_rows(const FactTable& table) const {
-  RowPlan plan;
+const std::vector<std::optional<std::size_t>>& Program::Impl::RowPlan::previous(
+    const FactTable& table) const {
+  std::call_once(previous_once, [&] {
+    const FactColumn& years = table.year();
+    const auto& ids = table.row_ids();
+    // A population of one year (the common case), or without years, has no previous rows: no
+    // map of the ids.
+    bool one_year = true;
+    std::optional<std::int64_t> seen;
+    for (std::size_t row = 0; row < table.rows() && one_year; ++row) {
+      if (!years.has(row)) continue;
+      if (!seen) seen = years.at(row);
+      one_year = years.at(row) == *seen;
+    }
+    if (one_year) return;  // empty: no row has one
+    previous_rows = detail::previous_records(table.rows(), [&](std::size_t row) {
+      static const std::string none;
+      std::optional<std::int64_t> year;
+      if (row < ids.size() && years.has(row)) year = years.at(row);
+      return std::make_pair(row < ids.size() ? &ids[row] : &none, year);
+    });
+  });
+  return previous_rows;
+}
+
+void Program::Impl::plan_rows(const FactTable& table, RowPlan& plan) const {
   const FactColumn& years = table.year();
   const std::size_t rows = table.rows();
-  const auto& ids = table.row_ids();
-  plan.previous = detail::previous_records(rows, [&](std::size_t row) {
-    static const std::string none;
-    std::optional<std::int64_t> year;
-    if (row < ids.size() && years.has(row)) year = years.at(row);
-    return std::make_pair(row < ids.size() ? &ids[row] : &none, year);
-  });
-  if (given.on) return plan;
+  plan.reads_last_year = compiled && reads_last_year();
+  if (given.on) return;
   std::int64_t lo = 0, hi = -1;
   for (std::size_t row = 0; row < rows; ++row) {
     if (!years.has(row)) continue;
@@ -85,7 +103,7 @@ Program::Impl::RowPlan Program::Impl::plan_rows(const FactTable& table) const {
     lo = std::min(lo, y);
     hi = std::max(hi, y);
   }
-  if (hi < lo) return plan;
+  if (hi < lo) return;
   plan.first_year = lo;
   plan.by_year.assign(static_cast<std::size_t>(hi - lo + 1), nullptr);
   const std::lock_guard<std::mutex> lock(years_mutex);
@@ -103,15 +121,17 @@ Program::Impl::RowPlan Program::Impl::plan_rows(const FactTable& table) const {
       program->compile_all(selection);
     }
     slot = program.get();
+    plan.reads_last_year =
+        plan.reads_last_year || (program->compiled && program->reads_last_year());
   }
-  return plan;
 }
 
 /// The reference evaluator's result for a row, as columnar lines (or kept whole).
 void Program::Impl::reference_row(const FactTable& table, std::size_t row, const RowPlan& plan,
                                   Chunk& chunk) const {
   std::optional<Enterprise> previous;
-  if (plan.previous[row]) previous = table.enterprise(*plan.previous[row]);
+  const auto& before = plan.previous(table);
+  if (!before.empty() && before[row]) previous = table.enterprise(*before[row]);
   Evaluation ev = reference(table.enterprise(row), previous ? &*previous : nullptr);
   if (filtered) {
     ev.unevaluated.erase(std::remove_if(ev.unevaluated.begin(), ev.unevaluated.end(),
@@ -163,7 +183,7 @@ void Program::Impl::reference_row(const FactTable& table, std::size_t row, const
   } else {
     for (std::size_t i = first; i < chunk.lines.size(); ++i) count_line(chunk, chunk.lines[i]);
   }
-  chunk.counts.push_back(chunk.lines.size() - first);
+  chunk.counts.push_back(static_cast<std::uint32_t>(chunk.lines.size() - first));
   chunk.cash_min.push_back(lo);
   chunk.cash_max.push_back(hi);
   chunk.by_reference.push_back(1);
@@ -182,13 +202,20 @@ void Program::Impl::run_range(const FactTable& table, const RowPlan& plan, std::
   // Blocks of rows, each evaluated vector-at-a-time by its rows' programs (run_block), then
   // finished row by row in order: rows the fixed-point domain could not finish go to the exact
   // domain.
-  constexpr std::size_t kBlock = 1024;
-  std::vector<Cursor> rows;
-  rows.reserve(kBlock);
+  // The cursors of a block, made once: each block only moves them to its rows.
+  std::vector<Cursor> rows(std::min(kBlock, std::max<std::size_t>(to - from, 1)),
+                           Cursor{table, from, kNoRow, chunk});
+  Block block;
+  block.rows = &rows;
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    rows[i].pos = static_cast<std::uint32_t>(i);
+    rows[i].block = &block;
+  }
   std::vector<const Impl*> program_of(kBlock);
   std::vector<std::vector<ColumnarLine>> lines(kBlock);
   std::vector<std::uint32_t> sel;
   sel.reserve(kBlock);
+  const auto* previous = plan.reads_last_year ? &plan.previous(table) : nullptr;
   for (std::size_t start = from; start < to; start += kBlock) {
     if (start == from + kBlock) {
       // Lines for the rest, estimated from the first block (+12%): growing by doubling would
@@ -197,12 +224,18 @@ void Program::Impl::run_range(const FactTable& table, const RowPlan& plan, std::
                           64);
     }
     const std::size_t size = std::min(to - start, kBlock);
-    rows.clear();
+    while (rows.size() > size) rows.pop_back();  // the last block may be shorter
+    block.start = start;
     for (std::size_t i = 0; i < size; ++i) {
       const std::size_t row = start + i;
       const Impl& program = plan.program(table, row, *this);
       program_of[i] = program.compiled && !table.exact_only(row) ? &program : nullptr;
-      rows.push_back(Cursor{table, row, plan.previous[row] ? *plan.previous[row] : kNoRow, chunk});
+      Cursor& c = rows[i];
+      c.row = row;
+      c.previous = kNoRow;
+      if (previous != nullptr && !previous->empty() && (*previous)[row])
+        c.previous = *(*previous)[row];
+      c.failed = false;
       lines[i].clear();
     }
     // One pass per program met in the block (rows of different years).
@@ -216,7 +249,7 @@ void Program::Impl::run_range(const FactTable& table, const RowPlan& plan, std::
       for (std::size_t j = i; j < size; ++j) {
         if (program_of[j] == program) sel.push_back(static_cast<std::uint32_t>(j));
       }
-      program->run_block(rows, sel, lines);
+      program->run_block(block, sel, lines);
     }
     for (std::size_t i = 0; i < size; ++i) {
       const std::size_t row = start + i;
@@ -224,16 +257,23 @@ void Program::Impl::run_range(const FactTable& table, const RowPlan& plan, std::
         reference_row(table, row, plan, chunk);
         continue;
       }
-      const std::size_t first = chunk.lines.size();
-      chunk.lines.insert(chunk.lines.end(), lines[i].begin(), lines[i].end());
+      if (lines[i].empty() && !rows[i].failed) {
+        chunk.counts.push_back(0);
+        chunk.cash_min.push_back(0);
+        chunk.cash_max.push_back(0);
+        chunk.by_reference.push_back(0);
+        continue;
+      }
       std::int64_t lo = 0, hi = 0;
-      if (rows[i].failed || !row_cash(chunk.lines, first, lo, hi)) {
-        chunk.lines.resize(first);
+      if (rows[i].failed || !row_cash(lines[i], 0, lo, hi)) {
         reference_row(table, row, plan, chunk);
         continue;
       }
-      for (std::size_t k = first; k < chunk.lines.size(); ++k) count_line(chunk, chunk.lines[k]);
-      chunk.counts.push_back(chunk.lines.size() - first);
+      for (const ColumnarLine& l : lines[i]) {
+        count_line(chunk, l);
+        chunk.lines.push_back(l);
+      }
+      chunk.counts.push_back(static_cast<std::uint32_t>(lines[i].size()));
       chunk.cash_min.push_back(lo);
       chunk.cash_max.push_back(hi);
       chunk.by_reference.push_back(0);
@@ -254,7 +294,8 @@ ColumnarResult Program::Impl::run(const FactTable& table, unsigned threads) cons
     throw Error(ErrorKind::usage, "the fact table was built for another rule set");
   }
   const std::size_t rows = table.rows();
-  const RowPlan plan = plan_rows(table);
+  RowPlan plan;
+  plan_rows(table, plan);
   threads = static_cast<unsigned>(std::min<std::size_t>(detail::worker_threads(threads),
                                                         std::max<std::size_t>(1, rows / 1024)));
   threads = std::max(threads, 1u);
@@ -294,7 +335,7 @@ ColumnarResult Program::Impl::run(const FactTable& table, unsigned threads) cons
   std::vector<RuleTotals> totals(rule_codes.size());
   for (std::size_t t = 0; t < chunks.size(); ++t) {
     Chunk& ch = chunks[t];
-    for (std::size_t n : ch.counts) out.offsets.push_back(out.offsets.back() + n);
+    for (std::uint32_t n : ch.counts) out.offsets.push_back(out.offsets.back() + n);
     if (t > 0) {
       out.lines.insert(out.lines.end(), ch.lines.begin(), ch.lines.end());
       out.cash_min.insert(out.cash_min.end(), ch.cash_min.begin(), ch.cash_min.end());

@@ -350,6 +350,13 @@ checks:
     message: {zh: 职工人数不足, en: too few staff}
 )y";
 
+RuleSet testville() {
+  const std::string text(kTestville);
+  const std::size_t split = text.find("---\n");
+  return RuleSet::load_texts(
+      {{"cat.yaml", text.substr(0, split)}, {"tv.yaml", text.substr(split + 4)}});
+}
+
 }  // namespace
 
 TEST_SUITE("columnar: the fast path gives the reference path's results") {
@@ -377,9 +384,7 @@ TEST_SUITE("columnar: the fast path gives the reference path's results") {
   }
 
   TEST_CASE("Testville: every award form, tiers, exclusions, caps, recurrence, checks") {
-    const RuleSet rules = RuleSet::load_texts(
-        {{"cat.yaml", std::string(kTestville).substr(0, std::string(kTestville).find("---\n"))},
-         {"tv.yaml", std::string(kTestville).substr(std::string(kTestville).find("---\n") + 4)}});
+    const RuleSet rules = testville();
     SplitMix g{7};
     std::vector<Enterprise> batch;
     for (std::size_t i = 0; i < 3000; ++i)
@@ -392,6 +397,28 @@ TEST_SUITE("columnar: the fast path gives the reference path's results") {
       const Outcome one = differential(rules, s, batch, 1);
       CHECK(one.fast * 10 > one.rows * 5);
       differential(rules, s, batch, 2);
+    }
+  }
+
+  TEST_CASE("block edges: overflowing rows and missing facts beside ordinary rows") {
+    // Rows are evaluated in blocks of 1024: sizes around a block, rows whose amounts overflow
+    // int64 part-way through an expression (the "wild" rows) and rows missing facts (some with
+    // defaults) in the same blocks as ordinary rows.
+    const RuleSet rules = testville();
+    for (std::size_t n : {std::size_t{1}, std::size_t{1023}, std::size_t{1024}, std::size_t{1025},
+                          std::size_t{2049}}) {
+      INFO("rows " << n);
+      SplitMix g{n};
+      std::vector<Enterprise> batch;
+      for (std::size_t i = 0; i < n; ++i)
+        batch.push_back(random_enterprise(rules, g, i, i % 7 == 3 ? 30 : 0));
+      const Outcome one = differential(rules, Scenario{}, batch, 1);
+      CHECK(one.rows == n);
+      if (n > 1000) {
+        CHECK(one.fast * 10 > one.rows * 5);
+        CHECK(one.reference > 0);
+      }
+      if (n > 2000) differential(rules, Scenario{}, batch, 2);
     }
   }
 
