@@ -158,9 +158,11 @@ struct ColumnarLine {
   std::uint32_t note = 0;  ///< why the line was withheld or reduced (texts index)
   LineStatus status = LineStatus::exact;
   bool withheld = false;
-  std::int64_t items = 0;  ///< number of items, for per-item awards
-  std::int64_t min = 0;    ///< band floor (the amount for exact lines), in 10^exponent units
-  std::int64_t max = 0;    ///< band ceiling (the amount for exact lines)
+  /// Number of items, for per-item awards (a row with more than 2^31 − 1 items is kept whole in
+  /// ColumnarResult::exact: a line is 40 bytes, and lines are most of a batch's results).
+  std::int32_t items = 0;
+  std::int64_t min = 0;  ///< band floor (the amount for exact lines), in 10^exponent units
+  std::int64_t max = 0;  ///< band ceiling (the amount for exact lines)
 };
 
 /// The results of a batch, by row: award lines (sparse: only lines that exist), per-row cash

@@ -185,12 +185,16 @@ void Program::Impl::run_rule(std::uint32_t index, Cursor& c, std::vector<Columna
   FixedDomain d{*this, c};
   FixedDomain::Result o;
   if (detail::rule_outcome(d, rule, o) != detail::NoLine::none) return;
+  if (o.items > std::numeric_limits<std::int32_t>::max()) {
+    c.fail();  // more items than a line counts: the exact domain keeps the row whole
+    return;
+  }
   ColumnarLine line;
   line.rule = index;
   line.status = o.status;
   line.tier = o.tier;
   line.text = o.text;
-  line.items = o.items;
+  line.items = static_cast<std::int32_t>(o.items);
   if (o.status == LineStatus::exact || o.status == LineStatus::band) {
     line.min = o.min.v;  // rounded: at the result's exponent
     line.max = o.max.v;

@@ -5,6 +5,8 @@
 
 #include "program.hpp"
 
+static_assert(sizeof(subsidy::ColumnarLine) <= 40, "a line is 40 bytes: they are most of a result");
+
 namespace subsidy {
 
 const std::string& Program::Impl::text_at(const Chunk& chunk, std::uint32_t index) const {
@@ -156,11 +158,12 @@ void Program::Impl::reference_row(const FactTable& table, std::size_t row, const
     line.tier = text_index(chunk, l.tier);
     line.text = text_index(chunk, l.unfixed_text);
     line.note = text_index(chunk, l.note);
-    line.items = l.items;
+    line.items = static_cast<std::int32_t>(l.items);
     if (l.status != LineStatus::unfixed && l.status != LineStatus::recognised) {
       fits = l.band.min.to_scaled_int64(exponent, line.min) &&
              l.band.max.to_scaled_int64(exponent, line.max);
     }
+    fits = fits && l.items <= std::numeric_limits<std::int32_t>::max();
     chunk.lines.push_back(line);
   }
   std::int64_t lo = 0, hi = 0;

@@ -422,6 +422,22 @@ TEST_SUITE("columnar: the fast path gives the reference path's results") {
     }
   }
 
+  TEST_CASE(
+      "a line counting more than 2^31 - 1 items keeps its row whole, as the reference has it") {
+    const RuleSet rules = testville();
+    const std::size_t staff = rules.fact_slot("staff").value();
+    SplitMix g{11};
+    std::vector<Enterprise> batch;
+    for (std::size_t i = 0; i < 40; ++i) batch.push_back(random_enterprise(rules, g, i, 0));
+    // Three thousand million staff: the per-count line's amounts fit int64 分, its count does not
+    // fit a line's int32 item count.
+    for (std::size_t i = 0; i < batch.size(); i += 4)
+      batch[i].facts[staff] = FactValue(Scalar(Decimal::parse("3000000000")));
+    const Outcome one = differential(rules, Scenario{}, batch, 1);
+    CHECK(one.reference >= 10);
+    CHECK(one.fast > 0);
+  }
+
   TEST_CASE("a rule selection keeps only the chosen rules and refuses to split an exclusion") {
     const RuleSet rules = RuleSet::load(rule_files(fs::path(SUBSIDY_SOURCE_DIR) / "rules"));
     const Program program(rules, Scenario{}, {"em-opinions-draft/O21-national-standard"});
