@@ -69,6 +69,42 @@ struct MulOverflows {
   }
 };
 
+/// The records of the selected rows' lists (a row without its list has none), in order, up to a
+/// block of them at a time: `visit(m, records, index, all)` gets m records, each record's row as
+/// its position j in `sel` (index), and the identity selection 0 .. m − 1 (all). While it runs,
+/// b.list / b.records / b.owner let vec() read the records' fields.
+template <class Block, class Visit>
+void record_blocks(const ListColumn& list, const std::uint32_t* sel, std::uint32_t n, Block& b,
+                   Visit visit) {
+  std::uint32_t* records = b.selection();
+  std::uint32_t* owner = b.selection();  // the record's row position
+  std::uint32_t* index = b.selection();  // the record's row, as j
+  std::uint32_t* all = b.selection();
+  for (std::uint32_t t = 0; t < kBlock; ++t) all[t] = t;
+  std::uint32_t m = 0;
+  auto flush = [&] {
+    b.list = &list;
+    b.records = records;
+    b.owner = owner;
+    visit(m, static_cast<const std::uint32_t*>(records), static_cast<const std::uint32_t*>(index),
+          static_cast<const std::uint32_t*>(all));
+    b.list = nullptr;
+    b.records = b.owner = nullptr;
+    m = 0;
+  };
+  for (std::uint32_t j = 0; j < n; ++j) {
+    const std::size_t row = b.start + sel[j];
+    if (!list.has(row)) continue;
+    for (std::uint32_t record = list.offsets[row]; record < list.offsets[row + 1]; ++record) {
+      records[m] = record;
+      owner[m] = sel[j];
+      index[m] = j;
+      if (++m == kBlock) flush();
+    }
+  }
+  if (m > 0) flush();
+}
+
 }  // namespace
 
 void Program::Impl::vec_column(const FactColumn& col, bool has_default, std::int64_t fallback,
@@ -403,63 +439,42 @@ void Program::Impl::vec_list(const Instr& h, const std::uint32_t* sel, std::uint
     b.selections_used = selections_mark;
     return;
   }
-  std::uint32_t* records = b.selection();
-  std::uint32_t* owner = b.selection();  // the record's row position
-  std::uint32_t* index = b.selection();  // the record's row, as j
-  std::uint32_t* all = b.selection();
   std::uint32_t* kept = b.selection();
   std::int64_t* v = b.values();
   std::int64_t* w = b.values();
-  for (std::uint32_t t = 0; t < kBlock; ++t) all[t] = t;
-  // Records in order, up to a block of them at a time: reductions see them as a row loop would.
-  auto flush = [&](std::uint32_t m) {
-    b.list = &list;
-    b.records = records;
-    b.owner = owner;
-    const std::uint32_t* on = all;
-    std::uint32_t count = m;
-    if (where != kNone && h.op != Opcode::any && h.op != Opcode::all) {
-      vec(where, all, m, w, b);
-      count = 0;
-      for (std::uint32_t t = 0; t < m; ++t) {
-        if (w[t] != 0) kept[count++] = t;
-      }
-      on = kept;
-    }
-    if (h.op == Opcode::sum) {
-      vec(h.arg[0], on, count, v, b);
-      for (std::uint32_t t = 0; t < count; ++t) {
-        std::int64_t& acc = out[index[on[t]]];
-        if (__builtin_add_overflow(acc, v[t], &acc)) {
-          acc = 0;
-          rows[owner[on[t]]].failed = true;
-        }
-      }
-    } else if (h.op == Opcode::count) {
-      for (std::uint32_t t = 0; t < count; ++t) ++out[index[on[t]]];
-    } else {
-      vec(where, all, m, v, b);
-      const bool any = h.op == Opcode::any;
-      for (std::uint32_t t = 0; t < m; ++t) {
-        if ((v[t] != 0) == any) out[index[t]] = any ? 1 : 0;
-      }
-    }
-    b.list = nullptr;
-    b.records = b.owner = nullptr;
-  };
-  std::uint32_t m = 0;
-  for (std::uint32_t j = 0; j < n; ++j) {
-    for (std::uint32_t record = from[j]; record < to[j]; ++record) {
-      records[m] = record;
-      owner[m] = sel[j];
-      index[m] = j;
-      if (++m == kBlock) {
-        flush(m);
-        m = 0;
-      }
-    }
-  }
-  if (m > 0) flush(m);
+  // Records in order, a block at a time: reductions see them as a row loop would.
+  record_blocks(list, sel, n, b,
+                [&](std::uint32_t m, const std::uint32_t*, const std::uint32_t* index,
+                    const std::uint32_t* all) {
+                  const std::uint32_t* on = all;
+                  std::uint32_t count = m;
+                  if (where != kNone && h.op != Opcode::any && h.op != Opcode::all) {
+                    vec(where, all, m, w, b);
+                    count = 0;
+                    for (std::uint32_t t = 0; t < m; ++t) {
+                      if (w[t] != 0) kept[count++] = t;
+                    }
+                    on = kept;
+                  }
+                  if (h.op == Opcode::sum) {
+                    vec(h.arg[0], on, count, v, b);
+                    for (std::uint32_t t = 0; t < count; ++t) {
+                      std::int64_t& acc = out[index[on[t]]];
+                      if (__builtin_add_overflow(acc, v[t], &acc)) {
+                        acc = 0;
+                        rows[sel[index[on[t]]]].failed = true;
+                      }
+                    }
+                  } else if (h.op == Opcode::count) {
+                    for (std::uint32_t t = 0; t < count; ++t) ++out[index[on[t]]];
+                  } else {
+                    vec(where, all, m, v, b);
+                    const bool any = h.op == Opcode::any;
+                    for (std::uint32_t t = 0; t < m; ++t) {
+                      if ((v[t] != 0) == any) out[index[t]] = any ? 1 : 0;
+                    }
+                  }
+                });
   b.values_used = values_mark;
   b.selections_used = selections_mark;
 }
@@ -477,34 +492,13 @@ void Program::Impl::precompute_where(const AwardCode& a, const std::uint32_t* se
   if (end <= base) return;
   const std::size_t mark = b.selections_used, values_mark = b.values_used;
   b.where_values.assign(end - base, 0);
-  std::uint32_t* records = b.selection();
-  std::uint32_t* owner = b.selection();
-  std::uint32_t* all = b.selection();
   std::int64_t* v = b.values();
-  for (std::uint32_t t = 0; t < kBlock; ++t) all[t] = t;
-  auto flush = [&](std::uint32_t m) {
-    b.list = &list;
-    b.records = records;
-    b.owner = owner;
-    vec(a.where, all, m, v, b);
-    for (std::uint32_t t = 0; t < m; ++t) b.where_values[records[t] - base] = v[t];
-    b.list = nullptr;
-    b.records = b.owner = nullptr;
-  };
-  std::uint32_t m = 0;
-  for (std::uint32_t j = 0; j < n; ++j) {
-    const std::size_t row = b.start + sel[j];
-    if (!list.has(row)) continue;
-    for (std::uint32_t record = list.offsets[row]; record < list.offsets[row + 1]; ++record) {
-      records[m] = record;
-      owner[m] = sel[j];
-      if (++m == kBlock) {
-        flush(m);
-        m = 0;
-      }
-    }
-  }
-  if (m > 0) flush(m);
+  record_blocks(list, sel, n, b,
+                [&](std::uint32_t m, const std::uint32_t* records, const std::uint32_t*,
+                    const std::uint32_t* all) {
+                  vec(a.where, all, m, v, b);
+                  for (std::uint32_t t = 0; t < m; ++t) b.where_values[records[t] - base] = v[t];
+                });
   b.where = a.where;
   b.where_base = base;
   b.selections_used = mark;
