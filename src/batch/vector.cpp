@@ -170,6 +170,21 @@ void Program::Impl::vec(std::uint32_t k, const std::uint32_t* sel, std::uint32_t
   auto fail = [rows, sel, owner](std::uint32_t j) {
     rows[owner != nullptr ? owner[sel[j]] : sel[j]].failed = true;
   };
+  // The row interpreter over the selection, for what has no kernel (in record mode, on the
+  // record's row with the record as its cursor's).
+  auto one_by_one = [&] {
+    for (std::uint32_t j = 0; j < n; ++j) {
+      if (owner == nullptr) {
+        out[j] = eval(k, rows[sel[j]]);
+        continue;
+      }
+      Cursor& c = rows[owner[sel[j]]];
+      c.list = b.list;
+      c.record = b.records[sel[j]];
+      out[j] = eval(k, c);
+      c.list = nullptr;
+    }
+  };
   if (b.list != nullptr) {
     // Record mode: fields are read from the list; the row's own facts row by row (below).
     switch (h.op) {
@@ -189,13 +204,7 @@ void Program::Impl::vec(std::uint32_t k, const std::uint32_t* sel, std::uint32_t
       case Opcode::count:
       case Opcode::any:
       case Opcode::all:
-        for (std::uint32_t j = 0; j < n; ++j) {
-          Cursor& c = rows[owner[sel[j]]];
-          c.list = b.list;
-          c.record = b.records[sel[j]];
-          out[j] = eval(k, c);
-          c.list = nullptr;
-        }
+        one_by_one();
         return;
       default:
         break;
@@ -352,17 +361,7 @@ void Program::Impl::vec(std::uint32_t k, const std::uint32_t* sel, std::uint32_t
       return;
     default:
       // Last year's facts, text sets: row by row.
-      for (std::uint32_t j = 0; j < n; ++j) {
-        if (owner == nullptr) {
-          out[j] = eval(k, rows[sel[j]]);
-          continue;
-        }
-        Cursor& c = rows[owner[sel[j]]];
-        c.list = b.list;
-        c.record = b.records[sel[j]];
-        out[j] = eval(k, c);
-        c.list = nullptr;
-      }
+      one_by_one();
       return;
   }
 }
